@@ -1,0 +1,240 @@
+//! The goroutine: a stackful coroutine (corosensei) with its park state, identity and locals.
+//!
+//! # Ownership
+//!
+//! A goroutine is an `Arc<Goroutine>` ([`GRef`]). Exactly one *scheduler reference* exists
+//! while it is alive: it sits in a run queue, or in the hands of the worker running it, or,
+//! while parked, it belongs to the park state (the worker forgets it on a committed park and
+//! the waker that wins the `PARKED -> NOTIFIED` swap takes it back, see `park::state`). Other
+//! clones (held by waiters lists, timers and `Unparker`s) only ever call `unpark`.
+//!
+//! # Exclusive fields
+//!
+//! `coroutine`, `start`, `yielder`, `locals` and `lock_count` sit in `UnsafeCell`s: they are
+//! touched only by the thread that currently holds the scheduler reference (the worker running
+//! the goroutine, or the goroutine itself on that worker). Handing the scheduler reference from
+//! one thread to another always goes through a Release/Acquire pair (a run queue, or the park
+//! state's commit/unpark), so these accesses never race.
+
+pub(crate) mod local;
+pub(crate) mod overflow;
+pub(crate) mod stack;
+
+use std::cell::{Cell, UnsafeCell};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use corosensei::{Coroutine, CoroutineResult, Yielder};
+
+use crate::park::state::ParkState;
+use stack::GoroutineStack;
+
+/// The one reference type for goroutines.
+pub(crate) type GRef = Arc<Goroutine>;
+
+/// Why a goroutine switched back to its worker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Suspend {
+    /// It wants to park: the worker commits the park (see `park::state`).
+    Park,
+    /// `yield_now`: requeue it behind the other runnable goroutines.
+    Yield,
+}
+
+/// What the worker learns from one resume.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Outcome {
+    Suspended(Suspend),
+    /// The goroutine returned; its stack is back in the pool.
+    Finished,
+}
+
+type Coro = Coroutine<(), Suspend, (), GoroutineStack>;
+type StartFn = Box<dyn FnOnce() + Send + 'static>;
+
+/// Worker-index value of `pinned` meaning "free to move".
+pub(crate) const NOT_PINNED: usize = usize::MAX;
+
+pub(crate) struct Goroutine {
+    id: u64,
+    name: Option<Box<str>>,
+    /// A dedicated stack mapped at spawn (sizes above the pool's), or `None` for a pooled one
+    /// taken at the first run.
+    dedicated: UnsafeCell<Option<GoroutineStack>>,
+    pub(crate) park: ParkState,
+    /// Index of the worker this goroutine must run on (`lock_os_thread`, or parking while
+    /// panicking), or `NOT_PINNED`. Written by the goroutine itself while running; read by
+    /// wakers after the Acquire of `ParkState::unpark`, which pairs with the Release of
+    /// `commit`, so a waker always sees the value set before the park.
+    pinned: AtomicUsize,
+    /// Nesting depth of `lock_os_thread`.
+    lock_count: Cell<u32>,
+    coroutine: UnsafeCell<Option<Coro>>,
+    start: UnsafeCell<Option<StartFn>>,
+    yielder: Cell<*const Yielder<(), Suspend>>,
+    /// Address range of the stack's guard region, for the overflow handler.
+    guard: Cell<(usize, usize)>,
+    locals: UnsafeCell<local::LocalMap>,
+}
+
+// SAFETY: the `Cell`/`UnsafeCell` fields are accessed only by the holder of the scheduler
+// reference (module docs), which is one thread at a time with Release/Acquire hand-offs in
+// between. The coroutine's stack may hold `!Send` values of the goroutine's own code; the
+// closure that starts it is `Send`, and what code running on it may do with thread-bound
+// state is the documented contract of the crate (ARCHITECTURE.md, "Thread-locals").
+unsafe impl Send for Goroutine {}
+// SAFETY: shared access from other threads is limited to `id`, `name`, `park` and `pinned`,
+// which are immutable or atomic; see above for the rest.
+unsafe impl Sync for Goroutine {}
+
+impl Goroutine {
+    pub(crate) fn new(
+        id: u64,
+        name: Option<Box<str>>,
+        dedicated: Option<GoroutineStack>,
+        start: StartFn,
+    ) -> Self {
+        Goroutine {
+            id,
+            name,
+            dedicated: UnsafeCell::new(dedicated),
+            park: ParkState::new(),
+            pinned: AtomicUsize::new(NOT_PINNED),
+            lock_count: Cell::new(0),
+            coroutine: UnsafeCell::new(None),
+            start: UnsafeCell::new(Some(start)),
+            yielder: Cell::new(std::ptr::null()),
+            guard: Cell::new((0, 0)),
+            locals: UnsafeCell::new(local::LocalMap::new()),
+        }
+    }
+
+    pub(crate) fn id(&self) -> u64 {
+        self.id
+    }
+
+    pub(crate) fn name(&self) -> Option<&str> {
+        self.name.as_deref()
+    }
+
+    /// The worker this goroutine is pinned to, if any.
+    pub(crate) fn pinned_worker(&self) -> Option<usize> {
+        // Relaxed: see the field's comment for the edge that orders it.
+        match self.pinned.load(Ordering::Relaxed) {
+            NOT_PINNED => None,
+            w => Some(w),
+        }
+    }
+
+    /// Runs the goroutine until it suspends or returns. Called only by the worker holding its
+    /// scheduler reference, on the worker's own stack.
+    ///
+    /// # Safety
+    ///
+    /// The caller holds the scheduler reference and `self` is the goroutine published as the
+    /// current one for this thread (see `rt::worker`).
+    pub(crate) unsafe fn resume(&self, stacks: &mut stack::StackCache) -> Outcome {
+        // SAFETY: the caller holds the scheduler reference, so no other thread touches the
+        // exclusive fields (module docs).
+        let slot = unsafe { &mut *self.coroutine.get() };
+        let coro = match slot {
+            Some(coro) => coro,
+            None => {
+                // First run: the stack is taken only now, so goroutines that have not started
+                // cost no stack, and a stack freed by a finished goroutine is reused at once.
+                // SAFETY: as above.
+                let start = unsafe { (*self.start.get()).take() }.expect("goroutine started twice");
+                // SAFETY: as above.
+                let stack = match unsafe { (*self.dedicated.get()).take() } {
+                    Some(stack) => stack,
+                    None => stacks.get(),
+                };
+                self.guard.set(stack.guard());
+                slot.insert(Coroutine::with_stack(stack, move |yielder, ()| {
+                    let me = current().expect("goroutine body runs as the current goroutine");
+                    me.yielder.set(yielder);
+                    start();
+                }))
+            }
+        };
+        overflow::set_current(self.guard.get(), self);
+        let result = coro.resume(());
+        overflow::clear_current();
+        match result {
+            CoroutineResult::Yield(s) => Outcome::Suspended(s),
+            CoroutineResult::Return(()) => {
+                let coro = slot.take().expect("coroutine present");
+                stacks.put(coro.into_stack());
+                Outcome::Finished
+            }
+        }
+    }
+
+    /// Switches from the goroutine's stack back to its worker. Called only by the goroutine
+    /// itself (`self` is the current goroutine).
+    pub(crate) fn suspend(&self, why: Suspend) {
+        let y = self.yielder.get();
+        debug_assert!(!y.is_null());
+        // SAFETY: `yielder` was set by the coroutine body at start and points into this
+        // coroutine's own stack, which is live because we are running on it.
+        unsafe { (*y).suspend(why) };
+    }
+
+    /// Pins the goroutine to `worker` (or unpins with `NOT_PINNED`). Called by the goroutine
+    /// itself.
+    pub(crate) fn set_pinned(&self, worker: usize) {
+        self.pinned.store(worker, Ordering::Relaxed);
+    }
+
+    pub(crate) fn lock_count(&self) -> &Cell<u32> {
+        &self.lock_count
+    }
+
+    /// The goroutine's local storage. Only the goroutine itself may call this.
+    pub(crate) fn locals(&self) -> *mut local::LocalMap {
+        self.locals.get()
+    }
+}
+
+thread_local! {
+    /// The goroutine running on this thread, or null in scheduler context and on plain threads.
+    static CURRENT: Cell<*const Goroutine> = const { Cell::new(std::ptr::null()) };
+}
+
+/// The goroutine running on this thread.
+///
+/// `#[inline(never)]`: a goroutine may resume on another thread after any park, and LLVM may
+/// reuse a thread-local address computed earlier in the same function. Keeping every access to
+/// the runtime's thread-locals in its own non-inlined function makes the address be computed
+/// afresh on the thread that runs the call.
+#[inline(never)]
+pub(crate) fn current() -> Option<&'static Goroutine> {
+    let p = CURRENT.with(|c| c.get());
+    // SAFETY: a non-null CURRENT is the goroutine this worker is running; the worker holds its
+    // scheduler reference for as long as CURRENT is set, which covers every call made from
+    // the goroutine's stack. The 'static lifetime is a lie bounded by that window: callers on
+    // the goroutine use it only while running (they cannot outlive their own stack frames).
+    unsafe { p.as_ref() }
+}
+
+/// A new strong reference to the current goroutine.
+#[inline(never)]
+pub(crate) fn current_ref() -> Option<GRef> {
+    let p = CURRENT.with(|c| c.get());
+    if p.is_null() {
+        return None;
+    }
+    // SAFETY: `p` came from `Arc::as_ptr` of the reference the worker holds (see `set_current`),
+    // so it is a live Arc allocation and one more count may be taken.
+    unsafe {
+        Arc::increment_strong_count(p);
+        Some(Arc::from_raw(p))
+    }
+}
+
+/// Publishes `g` as the current goroutine of this thread (or clears it with `None`).
+#[inline(never)]
+pub(crate) fn set_current(g: Option<&GRef>) {
+    let p = g.map_or(std::ptr::null(), Arc::as_ptr);
+    CURRENT.with(|c| c.set(p));
+}

@@ -1,0 +1,313 @@
+//! Goroutine stacks: guard-paged, carved from large mappings, pooled.
+//!
+//! # Layout
+//!
+//! Stacks of the runtime's default size are carved from *chunks*: one anonymous mapping of
+//! `CHUNK_STACKS` slots, each slot being a guard page followed by the usable stack. Memory is
+//! reserved lazily by the kernel (`MAP_NORESERVE`), so a stack costs only the pages it touches.
+//!
+//! The guard page must fault on access without costing a mapping of its own, or a million
+//! goroutines would exceed the common `vm.max_map_count` of 65530. Linux 6.13+ offers
+//! `madvise(MADV_GUARD_INSTALL)`, which marks pages as guards in the page tables without
+//! splitting the mapping: one mapping per chunk. Elsewhere the guard is made with `mprotect`,
+//! which splits the mapping (two mappings per stack); when the kernel refuses more mappings,
+//! spawning fails with an error that says so.
+//!
+//! # Reservation
+//!
+//! A goroutine takes its stack only when it first runs (on the worker that runs it), so the
+//! stack freed by a goroutine that just finished is reused at once by the next one, still hot
+//! in cache. To keep that late step infallible, every spawn first *reserves* a stack: the pool
+//! maps new chunks at spawn time (the only fallible step) so that its capacity always covers
+//! every reserved stack plus what the workers' caches may hold (`slack`).
+//!
+//! Stacks larger than the default get a dedicated mapping at spawn and are unmapped when their
+//! goroutine finishes.
+
+use std::io;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+use corosensei::stack::{Stack, StackPointer};
+
+/// Smallest stack a goroutine may ask for.
+pub(crate) const MIN_STACK_SIZE: usize = 16 * 1024;
+/// Default usable size of a goroutine stack.
+pub(crate) const DEFAULT_STACK_SIZE: usize = 256 * 1024;
+/// Stacks per chunk mapping.
+const CHUNK_STACKS: usize = 128;
+/// Most stacks a worker keeps for itself; it gives back half beyond that.
+const CACHE_MAX: usize = 32;
+
+const MADV_GUARD_INSTALL: libc::c_int = 102;
+
+/// Whether the kernel took `MADV_GUARD_INSTALL`; cleared at the first refusal.
+static GUARD_MADVISE: AtomicBool = AtomicBool::new(true);
+
+pub(crate) fn page_size() -> usize {
+    static PAGE: AtomicUsize = AtomicUsize::new(0);
+    match PAGE.load(Ordering::Relaxed) {
+        0 => {
+            // SAFETY: sysconf has no preconditions.
+            let p = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+            let p = if p > 0 { p as usize } else { 4096 };
+            PAGE.store(p, Ordering::Relaxed);
+            p
+        }
+        p => p,
+    }
+}
+
+/// Rounds a requested size up to whole pages.
+pub(crate) fn round_to_pages(size: usize) -> Option<usize> {
+    let page = page_size();
+    size.checked_add(page - 1).map(|s| s & !(page - 1))
+}
+
+/// One goroutine stack: `[limit, limit + guard)` is the guard, `(limit + guard, top]` usable.
+#[derive(Debug)]
+pub(crate) struct GoroutineStack {
+    top: usize,
+    limit: usize,
+    /// Length of the whole mapping for a dedicated stack; 0 for a pooled one.
+    dedicated: usize,
+}
+
+// SAFETY: the stack is plain memory owned by this value; moving it between threads is fine.
+unsafe impl Send for GoroutineStack {}
+
+// SAFETY: `base` and `limit` are page aligned (so aligned to STACK_ALIGNMENT), the range
+// between them is mapped read/write except for the guard page at `limit`, which faults on
+// access, and the usable part is at least MIN_STACK_SIZE >= corosensei's MIN_STACK_SIZE.
+unsafe impl Stack for GoroutineStack {
+    fn base(&self) -> StackPointer {
+        StackPointer::new(self.top).expect("stack top is non-null")
+    }
+
+    fn limit(&self) -> StackPointer {
+        StackPointer::new(self.limit).expect("stack limit is non-null")
+    }
+}
+
+impl GoroutineStack {
+    /// The guard region, `[start, end)`.
+    pub(crate) fn guard(&self) -> (usize, usize) {
+        (self.limit, self.limit + page_size())
+    }
+
+    /// A stack with a mapping of its own, for sizes above the pool's.
+    pub(crate) fn dedicated(size: usize) -> io::Result<GoroutineStack> {
+        let size = round_to_pages(size).ok_or_else(|| too_big(size))?;
+        let len = size.checked_add(page_size()).ok_or_else(|| too_big(size))?;
+        let base = map(len)?;
+        if let Err(e) = install_guard(base) {
+            // SAFETY: `base..base+len` is the mapping just made and nothing refers to it.
+            unsafe { libc::munmap(base as *mut libc::c_void, len) };
+            return Err(e);
+        }
+        Ok(GoroutineStack {
+            top: base + len,
+            limit: base,
+            dedicated: len,
+        })
+    }
+}
+
+fn too_big(size: usize) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidInput,
+        format!("goro: stack size of {size} bytes is too large to map"),
+    )
+}
+
+fn map(len: usize) -> io::Result<usize> {
+    // SAFETY: an anonymous private mapping at an address of the kernel's choosing touches no
+    // existing memory.
+    let p = unsafe {
+        libc::mmap(
+            std::ptr::null_mut(),
+            len,
+            libc::PROT_READ | libc::PROT_WRITE,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE | libc::MAP_STACK,
+            -1,
+            0,
+        )
+    };
+    if p == libc::MAP_FAILED {
+        let e = io::Error::last_os_error();
+        return Err(io::Error::new(
+            e.kind(),
+            format!("goro: cannot map {len} bytes for goroutine stacks: {e}"),
+        ));
+    }
+    Ok(p as usize)
+}
+
+/// Makes the page at `addr` a guard page.
+fn install_guard(addr: usize) -> io::Result<()> {
+    let page = page_size();
+    if GUARD_MADVISE.load(Ordering::Relaxed) {
+        // SAFETY: `addr` is the first page of a mapping this module owns and nothing lives
+        // there; a guard marker only makes accesses fault.
+        let r = unsafe { libc::madvise(addr as *mut libc::c_void, page, MADV_GUARD_INSTALL) };
+        if r == 0 {
+            return Ok(());
+        }
+        let e = io::Error::last_os_error();
+        if e.raw_os_error() != Some(libc::EINVAL) {
+            return Err(io::Error::new(
+                e.kind(),
+                format!("goro: cannot install a stack guard page: {e}"),
+            ));
+        }
+        // Kernel older than 6.13: fall back to mprotect from now on.
+        GUARD_MADVISE.store(false, Ordering::Relaxed);
+    }
+    // SAFETY: as above; PROT_NONE on a page nothing uses.
+    let r = unsafe { libc::mprotect(addr as *mut libc::c_void, page, libc::PROT_NONE) };
+    if r == 0 {
+        return Ok(());
+    }
+    let e = io::Error::last_os_error();
+    Err(io::Error::new(
+        e.kind(),
+        format!(
+            "goro: cannot install a stack guard page ({e}); each guard page costs a memory \
+             mapping on this kernel (no MADV_GUARD_INSTALL), so the process may have reached \
+             vm.max_map_count"
+        ),
+    ))
+}
+
+/// The runtime-wide pool of default-size stacks.
+pub(crate) struct StackPool {
+    /// Usable bytes per pooled stack.
+    size: usize,
+    /// Stacks that may sit in worker caches, kept spare beyond the reservations.
+    slack: usize,
+    reserved: AtomicUsize,
+    free: Mutex<Free>,
+}
+
+struct Free {
+    stacks: Vec<GoroutineStack>,
+    /// Pooled stacks mapped so far.
+    capacity: usize,
+}
+
+impl StackPool {
+    pub(crate) fn new(size: usize, workers: usize) -> StackPool {
+        StackPool {
+            size,
+            slack: CACHE_MAX * workers + 1,
+            reserved: AtomicUsize::new(0),
+            free: Mutex::new(Free {
+                stacks: Vec::new(),
+                capacity: 0,
+            }),
+        }
+    }
+
+    /// Usable size of a pooled stack.
+    pub(crate) fn stack_size(&self) -> usize {
+        self.size
+    }
+
+    /// Reserves one pooled stack for a goroutine about to be spawned, mapping memory if the
+    /// pool could otherwise run dry. The only fallible step of stack management.
+    pub(crate) fn reserve(&self) -> io::Result<()> {
+        let want = self.reserved.fetch_add(1, Ordering::Relaxed) + 1 + self.slack;
+        let mut free = self.free.lock().unwrap_or_else(|e| e.into_inner());
+        while free.capacity < want {
+            if let Err(e) = self.grow(&mut free) {
+                drop(free);
+                self.reserved.fetch_sub(1, Ordering::Relaxed);
+                return Err(e);
+            }
+        }
+        Ok(())
+    }
+
+    /// Gives back the reservation of a goroutine that has finished.
+    pub(crate) fn unreserve(&self) {
+        self.reserved.fetch_sub(1, Ordering::Relaxed);
+    }
+
+    fn grow(&self, free: &mut Free) -> io::Result<()> {
+        let page = page_size();
+        let slot = self.size + page;
+        let len = slot * CHUNK_STACKS;
+        let base = map(len)?;
+        for i in 0..CHUNK_STACKS {
+            if let Err(e) = install_guard(base + i * slot) {
+                // Stacks of this chunk already handed to `free` stay valid; the rest of the
+                // chunk stays mapped but unused.
+                return Err(e);
+            }
+            free.stacks.push(GoroutineStack {
+                top: base + (i + 1) * slot,
+                limit: base + i * slot,
+                dedicated: 0,
+            });
+            free.capacity += 1;
+        }
+        Ok(())
+    }
+
+    /// Takes up to `n` stacks into `into`.
+    fn take(&self, into: &mut Vec<GoroutineStack>, n: usize) {
+        let mut free = self.free.lock().unwrap_or_else(|e| e.into_inner());
+        if free.stacks.is_empty() {
+            // Unreachable while reservations hold (module docs), kept as a last resort.
+            if let Err(e) = self.grow(&mut free) {
+                panic!("{e}");
+            }
+        }
+        let k = free.stacks.len().saturating_sub(n);
+        into.extend(free.stacks.drain(k..));
+    }
+
+    fn give(&self, from: &mut Vec<GoroutineStack>, n: usize) {
+        let mut free = self.free.lock().unwrap_or_else(|e| e.into_inner());
+        let k = from.len() - n;
+        free.stacks.extend(from.drain(k..));
+    }
+}
+
+/// A worker's private cache of pooled stacks.
+pub(crate) struct StackCache {
+    pool: &'static StackPool,
+    stacks: Vec<GoroutineStack>,
+}
+
+impl StackCache {
+    pub(crate) fn new(pool: &'static StackPool) -> StackCache {
+        StackCache {
+            pool,
+            stacks: Vec::with_capacity(CACHE_MAX + 1),
+        }
+    }
+
+    /// A pooled stack for a goroutine that holds a reservation.
+    pub(crate) fn get(&mut self) -> GoroutineStack {
+        if self.stacks.is_empty() {
+            self.pool.take(&mut self.stacks, CACHE_MAX / 2);
+        }
+        self.stacks.pop().expect("stack pool refilled")
+    }
+
+    /// Returns the stack of a finished goroutine.
+    pub(crate) fn put(&mut self, stack: GoroutineStack) {
+        if stack.dedicated != 0 {
+            // SAFETY: a dedicated stack owns its whole mapping, and its goroutine has finished,
+            // so nothing refers to the memory any more.
+            unsafe { libc::munmap(stack.limit as *mut libc::c_void, stack.dedicated) };
+            return;
+        }
+        self.pool.unreserve();
+        self.stacks.push(stack);
+        if self.stacks.len() > CACHE_MAX {
+            self.pool.give(&mut self.stacks, CACHE_MAX / 2);
+        }
+    }
+}

@@ -1,0 +1,85 @@
+//! goro: Go's concurrency model in Rust.
+//!
+//! Write plain blocking code, as in Go, and run it on cheap goroutines spread over every core:
+//!
+//! ```
+//! use goro::sync::WaitGroup;
+//!
+//! #[goro::main]
+//! fn main() {
+//!     let wg = WaitGroup::new();
+//!     for id in 0..3 {
+//!         wg.go(move || println!("Worker {id} done"));
+//!     }
+//!     wg.wait();
+//!     println!("All workers finished.");
+//! }
+//! # main();
+//! ```
+//!
+//! | Go | goro |
+//! |----|------|
+//! | `go f()` | [`go(f)`](go()) → [`JoinHandle`] |
+//! | `runtime.Gosched()` | [`yield_now()`] |
+//! | `time.Sleep(d)` | [`sleep(d)`](sleep()), [`time::sleep`] |
+//! | `sync.WaitGroup` | [`sync::WaitGroup`] |
+//! | `runtime.NumGoroutine()` | [`num_goroutine()`] |
+//! | `runtime.GOMAXPROCS(0)` | [`maxprocs()`], `GORO_MAXPROCS` |
+//! | `runtime.LockOSThread()` | [`lock_os_thread()`] |
+//! | `func main` | [`#[goro::main]`](main), [`run`] |
+//!
+//! # Goroutines and threads
+//!
+//! A goroutine is a stackful coroutine with its own guard-paged stack (256 KiB by default,
+//! see [`Builder::stack_size`]), run by an M:N work-stealing scheduler on `GORO_MAXPROCS`
+//! worker threads. Every blocking call in goro parks only the calling goroutine; called from
+//! a plain OS thread (such as `main` without `#[goro::main]`), it blocks that thread.
+//!
+//! Caveats of stackful goroutines that move between threads:
+//!
+//! - **Thread-locals.** A goroutine may resume on another worker thread after any blocking
+//!   call. Do not keep a `thread_local!` value, or a `!Send` value bound to a thread (a
+//!   `std::sync::MutexGuard`, an `Rc` shared with a thread-local), across a blocking call.
+//!   Use [`goroutine_local!`] for per-goroutine state, or [`lock_os_thread`] when thread
+//!   identity matters. ARCHITECTURE.md has the full argument.
+//! - **Blocking system calls** (file I/O, `std::sync::Mutex`, `std::thread::sleep`) block the
+//!   worker thread and every goroutine queued on it until they return; prefer goro's
+//!   primitives, or keep such calls short.
+//! - **Long computations** are not preempted: a goroutine that never blocks keeps its worker.
+//!   Other workers go on running the other goroutines; call [`yield_now`] in long loops.
+//! - **Stack size** is fixed: overflowing it aborts the process with
+//!   `goroutine N (name) has overflowed its stack`. Ask for more with
+//!   [`Builder::stack_size`] or [`RuntimeBuilder::stack_size`].
+
+#![deny(unsafe_op_in_unsafe_fn)]
+#![warn(missing_docs, unreachable_pub, clippy::undocumented_unsafe_blocks)]
+
+mod go;
+mod goroutine;
+mod park;
+mod rt;
+mod runtime;
+
+pub mod sync;
+pub mod time;
+
+pub use go::{
+    current_id, go, in_goroutine, lock_os_thread, maxprocs, num_goroutine, run, sleep,
+    unlock_os_thread, yield_now, Builder, GoroutineId, JoinError, JoinHandle,
+};
+pub use goroutine::local::{AccessError, LocalKey};
+pub use runtime::{InitError, RuntimeBuilder};
+
+/// Runs `fn main` as a goroutine, as Go runs its `main`.
+///
+/// ```
+/// #[goro::main]
+/// fn main() {
+///     let h = goro::go(|| "hello from a goroutine");
+///     println!("{}", h.join().unwrap());
+/// }
+/// # main();
+/// ```
+///
+/// `fn main() -> Result<(), E>` works too; the result is returned from the real `main`.
+pub use goro_macros::main;

@@ -1,0 +1,244 @@
+//! The worker loop: find a runnable goroutine, run it, repeat.
+
+use std::cell::{Cell, UnsafeCell};
+
+use super::{Runtime, Worker};
+use crate::goroutine::stack::StackCache;
+use crate::goroutine::{self, GRef, Outcome, Suspend};
+use crate::park::state::Commit;
+use crate::park::Unparker;
+
+/// Every this many scheduling rounds the injector is looked at first (Go uses the same
+/// prime), so goroutines there are not starved by a busy local queue.
+const INJECTOR_EVERY: u32 = 61;
+/// Rounds over the other workers before giving up the search.
+const STEAL_ROUNDS: usize = 4;
+
+/// The private half of a worker, reachable only from its own thread.
+struct WorkerLocal {
+    rt: &'static Runtime,
+    index: usize,
+    stacks: UnsafeCell<StackCache>,
+    tick: Cell<u32>,
+    rng: Cell<u32>,
+    searching: Cell<bool>,
+    due: UnsafeCell<Vec<Unparker>>,
+}
+
+thread_local! {
+    static WORKER: Cell<*const WorkerLocal> = const { Cell::new(std::ptr::null()) };
+}
+
+/// The index of the worker running on this thread, if it is a worker thread.
+#[inline(never)]
+pub(crate) fn current_index() -> Option<usize> {
+    let p = WORKER.with(|w| w.get());
+    // SAFETY: a non-null WORKER points to the leaked `WorkerLocal` of this thread.
+    unsafe { p.as_ref() }.map(|w| w.index)
+}
+
+/// Body of worker thread `index`.
+pub(crate) fn run(rt: &'static Runtime, index: usize) {
+    crate::goroutine::overflow::ensure_altstack();
+    let local: &'static WorkerLocal = Box::leak(Box::new(WorkerLocal {
+        rt,
+        index,
+        stacks: UnsafeCell::new(StackCache::new(&rt.stacks)),
+        tick: Cell::new(0),
+        rng: Cell::new(0x9E37_79B9 ^ (index as u32).wrapping_mul(0x85EB_CA6B) | 1),
+        searching: Cell::new(false),
+        due: UnsafeCell::new(Vec::new()),
+    }));
+    WORKER.with(|w| w.set(local));
+    rt.workers[index]
+        .thread
+        .set(std::thread::current())
+        .expect("worker started once");
+    loop {
+        let g = local.find_runnable();
+        local.execute(g);
+    }
+}
+
+impl WorkerLocal {
+    fn me(&self) -> &'static Worker {
+        &self.rt.workers[self.index]
+    }
+
+    fn next_rand(&self) -> u32 {
+        // xorshift32: only spreads the victims of stealing.
+        let mut x = self.rng.get();
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        self.rng.set(x);
+        x
+    }
+
+    /// Runs `g` until it parks, yields or finishes.
+    fn execute(&self, g: GRef) {
+        loop {
+            goroutine::set_current(Some(&g));
+            // SAFETY: we hold g's scheduler reference (we took it from a queue, a runnext slot,
+            // an inbox or an aborted park) and just published it as the current goroutine;
+            // the stack cache is only touched from this thread's scheduler context, and no
+            // other borrow of it is alive during the resume.
+            let outcome = unsafe { g.resume(&mut *self.stacks.get()) };
+            goroutine::set_current(None);
+            match outcome {
+                Outcome::Finished => return,
+                Outcome::Suspended(Suspend::Yield) => {
+                    match g.pinned_worker() {
+                        Some(w) => self.rt.workers[w].push_pinned(g),
+                        None => {
+                            self.me().queue.push(g, &self.rt.injector);
+                            self.rt.notify_work();
+                        }
+                    }
+                    return;
+                }
+                Outcome::Suspended(Suspend::Park) => match g.park.commit() {
+                    Commit::Parked => {
+                        // The scheduler reference now belongs to the park state; the waker
+                        // that sees PARKED takes it back (`Unparker::unpark`).
+                        std::mem::forget(g);
+                        return;
+                    }
+                    Commit::Aborted => continue,
+                },
+            }
+        }
+    }
+
+    fn find_runnable(&self) -> GRef {
+        let rt = self.rt;
+        let me = self.me();
+        loop {
+            let tick = self.tick.get().wrapping_add(1);
+            self.tick.set(tick);
+
+            if let Some(g) = me.pop_pinned() {
+                return self.found(g);
+            }
+            if tick % INJECTOR_EVERY == 0 {
+                if let Some(g) = rt.injector.pop_batch(&me.queue, 0) {
+                    return self.found(g);
+                }
+            }
+            self.fire_timers();
+            if let Some(g) = me.take_runnext() {
+                return self.found(g);
+            }
+            if let Some(g) = me.queue.pop() {
+                return self.found(g);
+            }
+            let batch = (rt.injector.len() / rt.maxprocs()).min(super::queue::CAPACITY / 2);
+            if let Some(g) = rt.injector.pop_batch(&me.queue, batch) {
+                return self.found(g);
+            }
+            if !self.searching.get() && rt.maxprocs() > 1 && rt.idle.may_search() {
+                self.searching.set(true);
+                rt.idle.start_searching();
+            }
+            if self.searching.get() {
+                if let Some(g) = self.steal() {
+                    return self.found(g);
+                }
+            }
+            self.sleep();
+        }
+    }
+
+    /// Bookkeeping when a goroutine to run was found.
+    fn found(&self, g: GRef) -> GRef {
+        if self.searching.replace(false) && self.rt.idle.stop_searching() {
+            // We were the last searcher: there may be more work, let another worker look.
+            self.rt.notify_work();
+        }
+        g
+    }
+
+    fn steal(&self) -> Option<GRef> {
+        let rt = self.rt;
+        let n = rt.maxprocs();
+        let me = self.me();
+        for round in 0..STEAL_ROUNDS {
+            let start = self.next_rand() as usize % n;
+            for i in 0..n {
+                let victim = (start + i) % n;
+                if victim == self.index {
+                    continue;
+                }
+                let w = &rt.workers[victim];
+                if let Some(g) = w.queue.steal_into(&me.queue) {
+                    return Some(g);
+                }
+                if round == STEAL_ROUNDS - 1 {
+                    if let Some(g) = w.take_runnext() {
+                        return Some(g);
+                    }
+                }
+            }
+            if let Some(g) = rt.injector.pop_batch(&me.queue, 0) {
+                return Some(g);
+            }
+            std::hint::spin_loop();
+        }
+        None
+    }
+
+    /// Fires due timers; their goroutines land in the local queue.
+    fn fire_timers(&self) {
+        let rt = self.rt;
+        let next = rt.timers.next_deadline();
+        if next == super::timer::NEVER || next > rt.now() {
+            return;
+        }
+        // SAFETY: `due` is only used here, in this thread's scheduler context, and is empty
+        // between calls.
+        let due = unsafe { &mut *self.due.get() };
+        rt.timers.take_due(rt.now(), due);
+        for w in due.drain(..) {
+            w.unpark();
+        }
+    }
+
+    /// Whether any work is visible anywhere (the final look before sleeping).
+    fn work_anywhere(&self) -> bool {
+        let rt = self.rt;
+        if self.me().has_pinned() || !rt.injector.is_empty() {
+            return true;
+        }
+        if rt.timers.next_deadline() <= rt.now() {
+            return true;
+        }
+        rt.workers.iter().any(|w| !w.queue.is_empty())
+    }
+
+    fn sleep(&self) {
+        let rt = self.rt;
+        rt.idle.register(self.index, self.searching.replace(false));
+        if self.work_anywhere() {
+            // Step 2 of the idle protocol found something: look again, as a searcher.
+            if rt.idle.unregister(self.index) == super::idle::Woken::Idle {
+                rt.idle.start_searching();
+            }
+            self.searching.set(true);
+            return;
+        }
+        match rt.timers.become_waiter(self.index) {
+            Some(deadline) => {
+                let now = rt.now();
+                if deadline > now {
+                    std::thread::park_timeout(std::time::Duration::from_nanos(deadline - now));
+                }
+                rt.timers.leave_waiter(self.index);
+            }
+            None => std::thread::park(),
+        }
+        if rt.idle.unregister(self.index) == super::idle::Woken::Searching {
+            self.searching.set(true);
+        }
+    }
+}
+
