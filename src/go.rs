@@ -1,17 +1,14 @@
 //! Goroutines: `go`, `Builder`, `JoinHandle`, and the calls about the current goroutine.
 
 use std::any::Any;
-use std::cell::UnsafeCell;
 use std::fmt;
 use std::io;
 use std::marker::PhantomData;
-use std::panic::{self, AssertUnwindSafe};
-use std::sync::atomic::{AtomicU8, Ordering};
-use std::sync::Arc;
+use std::panic;
 use std::time::Duration;
 
-use crate::goroutine;
-use crate::park::{self, Unparker};
+use crate::goroutine::{self, GRef};
+use crate::park;
 use crate::rt;
 
 /// Starts `f` in a new goroutine and returns a handle to join it.
@@ -125,19 +122,10 @@ impl Builder {
         T: Send + 'static,
     {
         let stack_size = self.stack_size.map(rt::check_stack_size).transpose()?;
-        let name: Option<Arc<str>> = self.name.map(Arc::from);
-        let packet = Arc::new(Packet::new());
-        let their_packet = Arc::clone(&packet);
-        let start = Box::new(move || {
-            let result = panic::catch_unwind(AssertUnwindSafe(f));
-            rt::goroutine_exiting();
-            their_packet.complete(result);
-        });
-        let id = rt::spawn(name.as_deref().map(Box::from), stack_size, start)?;
+        let g = rt::spawn(self.name.map(String::into_boxed_str), stack_size, f)?;
         Ok(JoinHandle {
-            packet,
-            id: GoroutineId(id),
-            name,
+            g,
+            _marker: PhantomData,
         })
     }
 }
@@ -171,9 +159,10 @@ pub fn current_id() -> Option<GoroutineId> {
 /// Dropping the handle detaches the goroutine: it keeps running, and a panic in it is still
 /// reported on stderr.
 pub struct JoinHandle<T> {
-    packet: Arc<Packet<T>>,
-    id: GoroutineId,
-    name: Option<Arc<str>>,
+    g: GRef,
+    /// The goroutine's block holds a `T` result; `fn() -> T` keeps the handle `Send + Sync`
+    /// whatever `T` (as `std::thread::JoinHandle`), since only `join` moves a `T` out.
+    _marker: PhantomData<fn() -> T>,
 }
 
 impl<T> JoinHandle<T> {
@@ -181,38 +170,43 @@ impl<T> JoinHandle<T> {
     ///
     /// From a goroutine this parks only the caller; from a plain thread it blocks the thread.
     pub fn join(self) -> Result<T, JoinError> {
-        self.packet.wait();
-        match self.packet.take() {
+        self.g.wait_done();
+        let mut out: Option<std::thread::Result<T>> = None;
+        // SAFETY: the goroutine has completed (`wait_done`), its block was made for this `T`
+        // by `Builder::spawn`, `out` is an `Option<thread::Result<T>>`, and `join` consumes
+        // the only handle, so this is the one joiner.
+        unsafe { (self.g.vtable.take_output)(self.g.as_nonnull(), (&mut out as *mut Option<_>).cast()) };
+        match out.expect("goroutine result taken once") {
             Ok(v) => Ok(v),
             Err(payload) => Err(JoinError {
                 payload,
-                id: self.id,
-                name: self.name.clone(),
+                id: self.id(),
+                name: self.name().map(str::to_owned),
             }),
         }
     }
 
     /// Whether the goroutine has finished (its result is ready; `join` will not wait).
     pub fn is_finished(&self) -> bool {
-        self.packet.is_done()
+        self.g.is_done()
     }
 
     /// The goroutine's id.
     pub fn id(&self) -> GoroutineId {
-        self.id
+        GoroutineId(self.g.id())
     }
 
     /// The goroutine's name, if it was given one.
     pub fn name(&self) -> Option<&str> {
-        self.name.as_deref()
+        self.g.name()
     }
 }
 
 impl<T> fmt::Debug for JoinHandle<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("JoinHandle")
-            .field("id", &self.id)
-            .field("name", &self.name)
+            .field("id", &self.id())
+            .field("name", &self.name())
             .field("finished", &self.is_finished())
             .finish()
     }
@@ -222,7 +216,7 @@ impl<T> fmt::Debug for JoinHandle<T> {
 pub struct JoinError {
     payload: Box<dyn Any + Send + 'static>,
     id: GoroutineId,
-    name: Option<Arc<str>>,
+    name: Option<String>,
 }
 
 impl JoinError {
@@ -271,86 +265,6 @@ fn payload_str(p: &(dyn Any + Send)) -> Option<&str> {
     p.downcast_ref::<&'static str>()
         .copied()
         .or_else(|| p.downcast_ref::<String>().map(String::as_str))
-}
-
-/// Where a goroutine leaves its result for `JoinHandle::join`.
-///
-/// Protocol: the goroutine writes `result`, then swaps `state` to DONE (Release); if it finds
-/// WAITING it takes `waiter` and unparks it. The joiner writes `waiter`, then CASes EMPTY to
-/// WAITING (Release, so the goroutine sees `waiter`); if the CAS finds DONE it takes the
-/// result at once, otherwise it parks until it loads DONE (Acquire, pairing with the swap).
-struct Packet<T> {
-    state: AtomicU8,
-    result: UnsafeCell<Option<std::thread::Result<T>>>,
-    waiter: UnsafeCell<Option<Unparker>>,
-    _marker: PhantomData<T>,
-}
-
-const EMPTY: u8 = 0;
-const WAITING: u8 = 1;
-const DONE: u8 = 2;
-
-// SAFETY: `result` is written by the goroutine before DONE is published and read by the one
-// joiner after it observes DONE; `waiter` is written by the joiner before WAITING is
-// published and read by the goroutine after it observes WAITING. `T: Send` moves from the
-// goroutine's thread to the joiner's.
-unsafe impl<T: Send> Sync for Packet<T> {}
-// SAFETY: as above.
-unsafe impl<T: Send> Send for Packet<T> {}
-
-impl<T> Packet<T> {
-    fn new() -> Packet<T> {
-        Packet {
-            state: AtomicU8::new(EMPTY),
-            result: UnsafeCell::new(None),
-            waiter: UnsafeCell::new(None),
-            _marker: PhantomData,
-        }
-    }
-
-    fn complete(&self, result: std::thread::Result<T>) {
-        // SAFETY: only the goroutine writes `result`, before publishing DONE.
-        unsafe { *self.result.get() = Some(result) };
-        // AcqRel: Release publishes `result` to the joiner's Acquire loads; Acquire pairs with
-        // the joiner's Release CAS so `waiter` is visible.
-        if self.state.swap(DONE, Ordering::AcqRel) == WAITING {
-            // SAFETY: the joiner wrote `waiter` before publishing WAITING and no longer
-            // touches it.
-            if let Some(w) = unsafe { (*self.waiter.get()).take() } {
-                w.unpark();
-            }
-        }
-    }
-
-    fn is_done(&self) -> bool {
-        // Acquire: pairs with the swap in `complete`.
-        self.state.load(Ordering::Acquire) == DONE
-    }
-
-    fn wait(&self) {
-        if self.is_done() {
-            return;
-        }
-        // SAFETY: the goroutine reads `waiter` only after observing WAITING, which we have
-        // not published yet.
-        unsafe { *self.waiter.get() = Some(Unparker::current()) };
-        // Release: publishes `waiter`; Acquire on failure: pairs with `complete`'s swap.
-        if self
-            .state
-            .compare_exchange(EMPTY, WAITING, Ordering::Release, Ordering::Acquire)
-            .is_err()
-        {
-            return;
-        }
-        while !self.is_done() {
-            park::park();
-        }
-    }
-
-    fn take(&self) -> std::thread::Result<T> {
-        // SAFETY: called by the single joiner after observing DONE.
-        unsafe { (*self.result.get()).take() }.expect("goroutine result taken once")
-    }
 }
 
 /// Yields the processor, letting other goroutines run; the caller stays runnable.

@@ -19,18 +19,19 @@
 pub(crate) mod local;
 pub(crate) mod overflow;
 pub(crate) mod stack;
+pub(crate) mod task;
 
 use std::cell::{Cell, UnsafeCell};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::ptr::NonNull;
+use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 
 use corosensei::{Coroutine, CoroutineResult, Yielder};
 
 use crate::park::state::ParkState;
+use crate::park::{self, Unparker};
 use stack::GoroutineStack;
-
-/// The one reference type for goroutines.
-pub(crate) type GRef = Arc<Goroutine>;
+pub(crate) use task::GRef;
+use task::Vtable;
 
 /// Why a goroutine switched back to its worker.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,12 +51,19 @@ pub(crate) enum Outcome {
 }
 
 type Coro = Coroutine<(), Suspend, (), GoroutineStack>;
-type StartFn = Box<dyn FnOnce() + Send + 'static>;
 
 /// Worker-index value of `pinned` meaning "free to move".
 pub(crate) const NOT_PINNED: usize = usize::MAX;
 
+/// Join states (see `complete` and `wait_done`).
+const JOIN_EMPTY: u8 = 0;
+const JOIN_WAITING: u8 = 1;
+const JOIN_DONE: u8 = 2;
+
 pub(crate) struct Goroutine {
+    /// Reference count of the block (see `task::GRef`).
+    refs: AtomicUsize,
+    pub(crate) vtable: &'static Vtable,
     id: u64,
     name: Option<Box<str>>,
     /// A dedicated stack mapped at spawn (sizes above the pool's), or `None` for a pooled one
@@ -70,14 +78,17 @@ pub(crate) struct Goroutine {
     /// Nesting depth of `lock_os_thread`.
     lock_count: Cell<u32>,
     coroutine: UnsafeCell<Option<Coro>>,
-    start: UnsafeCell<Option<StartFn>>,
+    /// Completion for `JoinHandle::join`: the goroutine stores its result in its block, then
+    /// swaps in JOIN_DONE; a joiner stores `joiner`, then CASes JOIN_EMPTY to JOIN_WAITING.
+    join: AtomicU8,
+    joiner: UnsafeCell<Option<Unparker>>,
     yielder: Cell<*const Yielder<(), Suspend>>,
     /// Address range of the stack's guard region, for the overflow handler.
     guard: Cell<(usize, usize)>,
     locals: UnsafeCell<local::LocalMap>,
 }
 
-// SAFETY: the `Cell`/`UnsafeCell` fields are accessed only by the holder of the scheduler
+// SAFETY: the `Cell`/`UnsafeCell` fields (but `joiner`, see `complete`) are accessed only by the holder of the scheduler
 // reference (module docs), which is one thread at a time with Release/Acquire hand-offs in
 // between. The coroutine's stack may hold `!Send` values of the goroutine's own code; the
 // closure that starts it is `Send`, and what code running on it may do with thread-bound
@@ -88,13 +99,15 @@ unsafe impl Send for Goroutine {}
 unsafe impl Sync for Goroutine {}
 
 impl Goroutine {
-    pub(crate) fn new(
+    fn new(
         id: u64,
         name: Option<Box<str>>,
         dedicated: Option<GoroutineStack>,
-        start: StartFn,
+        vtable: &'static Vtable,
     ) -> Self {
         Goroutine {
+            refs: AtomicUsize::new(1),
+            vtable,
             id,
             name,
             dedicated: UnsafeCell::new(dedicated),
@@ -102,7 +115,8 @@ impl Goroutine {
             pinned: AtomicUsize::new(NOT_PINNED),
             lock_count: Cell::new(0),
             coroutine: UnsafeCell::new(None),
-            start: UnsafeCell::new(Some(start)),
+            join: AtomicU8::new(JOIN_EMPTY),
+            joiner: UnsafeCell::new(None),
             yielder: Cell::new(std::ptr::null()),
             guard: Cell::new((0, 0)),
             locals: UnsafeCell::new(local::LocalMap::new()),
@@ -142,8 +156,8 @@ impl Goroutine {
             None => {
                 // First run: the stack is taken only now, so goroutines that have not started
                 // cost no stack, and a stack freed by a finished goroutine is reused at once.
-                // SAFETY: as above.
-                let start = unsafe { (*self.start.get()).take() }.expect("goroutine started twice");
+                let me = NonNull::from(self);
+                let run = self.vtable.run;
                 // SAFETY: as above.
                 let stack = match unsafe { (*self.dedicated.get()).take() } {
                     Some(stack) => stack,
@@ -151,9 +165,11 @@ impl Goroutine {
                 };
                 self.guard.set(stack.guard());
                 slot.insert(Coroutine::with_stack(stack, move |yielder, ()| {
-                    let me = current().expect("goroutine body runs as the current goroutine");
-                    me.yielder.set(yielder);
-                    start();
+                    // SAFETY: the worker resuming us holds a reference to the block.
+                    unsafe { me.as_ref() }.yielder.set(yielder);
+                    // SAFETY: the block's vtable matches its type, the stage is `Start` (this
+                    // is the first run), and we are the goroutine itself.
+                    unsafe { run(me) };
                 }))
             }
         };
@@ -167,6 +183,46 @@ impl Goroutine {
                 stacks.put(coro.into_stack());
                 Outcome::Finished
             }
+        }
+    }
+
+    /// Publishes the goroutine's completion (its result is stored) and wakes the joiner.
+    pub(crate) fn complete(&self) {
+        // AcqRel: Release publishes the result to the joiner's Acquire loads in `is_done`;
+        // Acquire pairs with the joiner's Release CAS in `wait_done`, making `joiner` visible.
+        if self.join.swap(JOIN_DONE, Ordering::AcqRel) == JOIN_WAITING {
+            // SAFETY: the joiner wrote `joiner` before publishing JOIN_WAITING and does not
+            // touch it again.
+            if let Some(w) = unsafe { (*self.joiner.get()).take() } {
+                w.unpark();
+            }
+        }
+    }
+
+    /// Whether the goroutine has completed (its result can be taken).
+    pub(crate) fn is_done(&self) -> bool {
+        // Acquire: pairs with the swap in `complete`.
+        self.join.load(Ordering::Acquire) == JOIN_DONE
+    }
+
+    /// Parks the caller (the one joiner) until the goroutine completes.
+    pub(crate) fn wait_done(&self) {
+        if self.is_done() {
+            return;
+        }
+        // SAFETY: the goroutine reads `joiner` only after observing JOIN_WAITING, which is
+        // not published yet, and there is one joiner (`JoinHandle::join` takes `self`).
+        unsafe { *self.joiner.get() = Some(Unparker::current()) };
+        // Release: publishes `joiner`; Acquire on failure pairs with `complete`'s swap.
+        if self
+            .join
+            .compare_exchange(JOIN_EMPTY, JOIN_WAITING, Ordering::Release, Ordering::Acquire)
+            .is_err()
+        {
+            return;
+        }
+        while !self.is_done() {
+            park::park();
         }
     }
 
@@ -217,24 +273,20 @@ pub(crate) fn current() -> Option<&'static Goroutine> {
     unsafe { p.as_ref() }
 }
 
-/// A new strong reference to the current goroutine.
+/// A new reference to the current goroutine.
 #[inline(never)]
 pub(crate) fn current_ref() -> Option<GRef> {
     let p = CURRENT.with(|c| c.get());
     if p.is_null() {
         return None;
     }
-    // SAFETY: `p` came from `Arc::as_ptr` of the reference the worker holds (see `set_current`),
-    // so it is a live Arc allocation and one more count may be taken.
-    unsafe {
-        Arc::increment_strong_count(p);
-        Some(Arc::from_raw(p))
-    }
+    // SAFETY: `p` is the goroutine whose reference the worker holds (see `set_current`).
+    Some(unsafe { GRef::clone_raw(p) })
 }
 
 /// Publishes `g` as the current goroutine of this thread (or clears it with `None`).
 #[inline(never)]
 pub(crate) fn set_current(g: Option<&GRef>) {
-    let p = g.map_or(std::ptr::null(), Arc::as_ptr);
+    let p = g.map_or(std::ptr::null(), GRef::as_ptr);
     CURRENT.with(|c| c.set(p));
 }

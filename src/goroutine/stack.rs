@@ -71,6 +71,8 @@ pub(crate) struct GoroutineStack {
     limit: usize,
     /// Length of the whole mapping for a dedicated stack; 0 for a pooled one.
     dedicated: usize,
+    /// Whether the guard page is in place (pooled stacks get it at first use, see `grow`).
+    guarded: bool,
 }
 
 // SAFETY: the stack is plain memory owned by this value; moving it between threads is fine.
@@ -109,6 +111,7 @@ impl GoroutineStack {
             top: base + len,
             limit: base,
             dedicated: len,
+            guarded: true,
         })
     }
 }
@@ -186,6 +189,8 @@ pub(crate) struct StackPool {
     /// Stacks that may sit in worker caches, kept spare beyond the reservations.
     slack: usize,
     reserved: AtomicUsize,
+    /// Mirror of `Free::capacity` for the lock-free fast path of `reserve`.
+    capacity: AtomicUsize,
     free: Mutex<Free>,
 }
 
@@ -201,6 +206,7 @@ impl StackPool {
             size,
             slack: CACHE_MAX * workers + 1,
             reserved: AtomicUsize::new(0),
+            capacity: AtomicUsize::new(0),
             free: Mutex::new(Free {
                 stacks: Vec::new(),
                 capacity: 0,
@@ -217,6 +223,10 @@ impl StackPool {
     /// pool could otherwise run dry. The only fallible step of stack management.
     pub(crate) fn reserve(&self) -> io::Result<()> {
         let want = self.reserved.fetch_add(1, Ordering::Relaxed) + 1 + self.slack;
+        // Relaxed: only a count; stacks themselves are handed out under the lock.
+        if want <= self.capacity.load(Ordering::Relaxed) {
+            return Ok(());
+        }
         let mut free = self.free.lock().unwrap_or_else(|e| e.into_inner());
         while free.capacity < want {
             if let Err(e) = self.grow(&mut free) {
@@ -233,23 +243,39 @@ impl StackPool {
         self.reserved.fetch_sub(1, Ordering::Relaxed);
     }
 
+    /// Maps one more chunk. The first guard is installed at once, which tells whether the
+    /// kernel has `MADV_GUARD_INSTALL`; if so the other guards are installed when each stack
+    /// is first handed out (a guard marker costs no mapping and cannot run out), so memory
+    /// reserved for goroutines that never run costs no system call. With `mprotect` guards,
+    /// which can run out of mappings, every guard is installed here, where a failure can
+    /// still be reported to the spawner.
     fn grow(&self, free: &mut Free) -> io::Result<()> {
         let page = page_size();
         let slot = self.size + page;
         let len = slot * CHUNK_STACKS;
         let base = map(len)?;
+        if let Err(e) = install_guard(base) {
+            // SAFETY: the chunk was just mapped and nothing refers to it.
+            unsafe { libc::munmap(base as *mut libc::c_void, len) };
+            return Err(e);
+        }
+        let lazy = GUARD_MADVISE.load(Ordering::Relaxed);
         for i in 0..CHUNK_STACKS {
-            if let Err(e) = install_guard(base + i * slot) {
-                // Stacks of this chunk already handed to `free` stay valid; the rest of the
-                // chunk stays mapped but unused.
-                return Err(e);
+            let limit = base + i * slot;
+            let guarded = i == 0 || !lazy;
+            if i > 0 && !lazy {
+                // Stacks of this chunk already pushed stay valid; the rest stays mapped but
+                // unused.
+                install_guard(limit)?;
             }
             free.stacks.push(GoroutineStack {
-                top: base + (i + 1) * slot,
-                limit: base + i * slot,
+                top: limit + slot,
+                limit,
                 dedicated: 0,
+                guarded,
             });
             free.capacity += 1;
+            self.capacity.store(free.capacity, Ordering::Relaxed);
         }
         Ok(())
     }
@@ -293,7 +319,14 @@ impl StackCache {
         if self.stacks.is_empty() {
             self.pool.take(&mut self.stacks, CACHE_MAX / 2);
         }
-        self.stacks.pop().expect("stack pool refilled")
+        let mut stack = self.stacks.pop().expect("stack pool refilled");
+        if !stack.guarded {
+            if let Err(e) = install_guard(stack.limit) {
+                panic!("{e}");
+            }
+            stack.guarded = true;
+        }
+        stack
     }
 
     /// Returns the stack of a finished goroutine.

@@ -18,7 +18,6 @@ pub(crate) mod atomic {
 pub(crate) mod state;
 
 use std::fmt;
-use std::sync::Arc;
 use std::thread::Thread;
 
 use crate::goroutine::{self, GRef, Suspend};
@@ -48,7 +47,7 @@ impl Unparker {
                     // SAFETY: winning the PARKED -> NOTIFIED swap hands us the scheduler
                     // reference the worker forgot when it committed the park; rebuild it
                     // from the pointer (the same allocation `g` points to).
-                    let owned = unsafe { Arc::from_raw(Arc::as_ptr(g)) };
+                    let owned = unsafe { GRef::from_raw(g.as_ptr()) };
                     crate::rt::schedule(owned);
                 }
             }

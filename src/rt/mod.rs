@@ -150,7 +150,7 @@ impl Worker {
         let p = self.runnext.swap(std::ptr::null_mut(), Ordering::Acquire);
         // SAFETY: a non-null runnext owns a scheduler reference (module invariants), which
         // the swap transferred to us.
-        (!p.is_null()).then(|| unsafe { std::sync::Arc::from_raw(p) })
+        (!p.is_null()).then(|| unsafe { GRef::from_raw(p) })
     }
 
     pub(crate) fn pop_pinned(&self) -> Option<GRef> {
@@ -265,12 +265,12 @@ impl Runtime {
     }
 }
 
-/// Spawns a goroutine running `start`; returns its id.
-pub(crate) fn spawn(
-    name: Option<Box<str>>,
-    stack_size: Option<usize>,
-    start: Box<dyn FnOnce() + Send + 'static>,
-) -> io::Result<u64> {
+/// Spawns a goroutine running `f`; returns a reference to it.
+pub(crate) fn spawn<F, T>(name: Option<Box<str>>, stack_size: Option<usize>, f: F) -> io::Result<GRef>
+where
+    F: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+{
     let rt = get();
     let dedicated = match stack_size {
         Some(size) if size > rt.stacks.stack_size() => Some(GoroutineStack::dedicated(size)?),
@@ -281,9 +281,9 @@ pub(crate) fn spawn(
     };
     let id = rt.next_id.fetch_add(1, Ordering::Relaxed);
     rt.live.fetch_add(1, Ordering::Relaxed);
-    let g = std::sync::Arc::new(Goroutine::new(id, name, dedicated, start));
-    schedule(g);
-    Ok(id)
+    let g = GRef::new(id, name, dedicated, f);
+    schedule(g.clone());
+    Ok(g)
 }
 
 /// Called by every goroutine just before it signals its completion: drops its locals and
@@ -318,12 +318,12 @@ pub(crate) fn schedule(g: GRef) {
                 // pairs with the previous filler's Release for the displaced goroutine.
                 let old = w
                     .runnext
-                    .swap(std::sync::Arc::into_raw(g) as *mut Goroutine, Ordering::AcqRel);
+                    .swap(g.into_raw(), Ordering::AcqRel);
                 if old.is_null() {
                     return;
                 }
                 // SAFETY: the displaced pointer owned a scheduler reference (invariants).
-                let old = unsafe { std::sync::Arc::from_raw(old) };
+                let old = unsafe { GRef::from_raw(old) };
                 w.queue.push(old, &rt.injector);
             } else {
                 w.queue.push(g, &rt.injector);

@@ -17,7 +17,7 @@
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicPtr, AtomicU32, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 
 use crate::goroutine::{GRef, Goroutine};
 
@@ -65,7 +65,7 @@ impl LocalQueue {
         if t.wrapping_sub(h) >= CAPACITY as u32 {
             return Err(g);
         }
-        self.slot(t).store(Arc::into_raw(g) as *mut Goroutine, Ordering::Relaxed);
+        self.slot(t).store(g.into_raw(), Ordering::Relaxed);
         // Release: pairs with the Acquire loads of `tail` in `pop`/`steal_into`, publishing
         // the slot.
         self.tail.store(t.wrapping_add(1), Ordering::Release);
@@ -74,7 +74,7 @@ impl LocalQueue {
 
     /// Appends `g`; owner only. Spills half the queue to `injector` when full.
     pub(crate) fn push(&self, g: GRef, injector: &Injector) {
-        let p = Arc::into_raw(g) as *mut Goroutine;
+        let p = g.into_raw();
         loop {
             // Acquire: pairs with the Release CAS of `pop`/`steal_into`, so slots they freed
             // are no longer read when we overwrite them.
@@ -112,10 +112,10 @@ impl LocalQueue {
         }
         for q in ptrs {
             // SAFETY: the successful CAS transferred the references in these slots to us.
-            batch.push(unsafe { Arc::from_raw(q) });
+            batch.push(unsafe { GRef::from_raw(q) });
         }
         // SAFETY: `p` came from `Arc::into_raw` in `push` and was not published.
-        batch.push(unsafe { Arc::from_raw(p) });
+        batch.push(unsafe { GRef::from_raw(p) });
         injector.push_batch(batch);
         true
     }
@@ -137,7 +137,7 @@ impl LocalQueue {
                 .is_ok()
             {
                 // SAFETY: the CAS transferred the slot's reference to us.
-                return Some(unsafe { Arc::from_raw(p) });
+                return Some(unsafe { GRef::from_raw(p) });
             }
         }
     }
@@ -185,7 +185,7 @@ impl LocalQueue {
                 }
                 // SAFETY: the CAS transferred all `n` references to us; `n - 1` now sit in
                 // `dst`, and this one is returned.
-                return Some(unsafe { Arc::from_raw(last) });
+                return Some(unsafe { GRef::from_raw(last) });
             }
         }
     }
