@@ -175,7 +175,9 @@ impl<T> JoinHandle<T> {
         // SAFETY: the goroutine has completed (`wait_done`), its block was made for this `T`
         // by `Builder::spawn`, `out` is an `Option<thread::Result<T>>`, and `join` consumes
         // the only handle, so this is the one joiner.
-        unsafe { (self.g.vtable.take_output)(self.g.as_nonnull(), (&mut out as *mut Option<_>).cast()) };
+        unsafe {
+            (self.g.vtable.take_output)(self.g.as_nonnull(), (&mut out as *mut Option<_>).cast())
+        };
         match out.expect("goroutine result taken once") {
             Ok(v) => Ok(v),
             Err(payload) => Err(JoinError {

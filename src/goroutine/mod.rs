@@ -8,11 +8,18 @@
 //! the waker that wins the `PARKED -> NOTIFIED` swap takes it back, see `park::state`). Other
 //! clones (held by waiters lists, timers and `Unparker`s) only ever call `unpark`.
 //!
+//! # Header and execution state
+//!
+//! The header ([`Goroutine`]) lives in the goroutine's block from spawn until the last
+//! reference goes (a finished goroutine's block waits there for `join`), so it holds only
+//! what wakers and joiners need. What only a running goroutine needs ([`Exec`]) is attached at
+//! its first run and recycled with its stack when it finishes.
+//!
 //! # Exclusive fields
 //!
-//! `coroutine`, `start`, `yielder`, `locals` and `lock_count` sit in `UnsafeCell`s: they are
-//! touched only by the thread that currently holds the scheduler reference (the worker running
-//! the goroutine, or the goroutine itself on that worker). Handing the scheduler reference from
+//! `exec` (the execution state: coroutine, locals, `lock_os_thread` count) and `dedicated`
+//! are touched only by the thread that currently holds the scheduler reference (the worker
+//! running the goroutine, or the goroutine itself on that worker). Handing the scheduler reference from
 //! one thread to another always goes through a Release/Acquire pair (a run queue, or the park
 //! state's commit/unpark), so these accesses never race.
 
@@ -23,7 +30,7 @@ pub(crate) mod task;
 
 use std::cell::{Cell, UnsafeCell};
 use std::ptr::NonNull;
-use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU8, AtomicUsize, Ordering};
 
 use corosensei::{Coroutine, CoroutineResult, Yielder};
 
@@ -53,7 +60,7 @@ pub(crate) enum Outcome {
 type Coro = Coroutine<(), Suspend, (), GoroutineStack>;
 
 /// Worker-index value of `pinned` meaning "free to move".
-pub(crate) const NOT_PINNED: usize = usize::MAX;
+pub(crate) const NOT_PINNED: u32 = u32::MAX;
 
 /// Join states (see `complete` and `wait_done`).
 const JOIN_EMPTY: u8 = 0;
@@ -68,24 +75,32 @@ pub(crate) struct Goroutine {
     name: Option<Box<str>>,
     /// A dedicated stack mapped at spawn (sizes above the pool's), or `None` for a pooled one
     /// taken at the first run.
-    dedicated: UnsafeCell<Option<GoroutineStack>>,
-    pub(crate) park: ParkState,
+    dedicated: UnsafeCell<Option<Box<GoroutineStack>>>,
+    /// The execution state, attached at the first run (null before).
+    exec: Cell<*mut Exec>,
     /// Index of the worker this goroutine must run on (`lock_os_thread`, or parking while
     /// panicking), or `NOT_PINNED`. Written by the goroutine itself while running; read by
     /// wakers after the Acquire of `ParkState::unpark`, which pairs with the Release of
     /// `commit`, so a waker always sees the value set before the park.
-    pinned: AtomicUsize,
-    /// Nesting depth of `lock_os_thread`.
-    lock_count: Cell<u32>,
-    coroutine: UnsafeCell<Option<Coro>>,
+    pinned: AtomicU32,
+    pub(crate) park: ParkState,
     /// Completion for `JoinHandle::join`: the goroutine stores its result in its block, then
     /// swaps in JOIN_DONE; a joiner stores `joiner`, then CASes JOIN_EMPTY to JOIN_WAITING.
     join: AtomicU8,
     joiner: UnsafeCell<Option<Unparker>>,
-    yielder: Cell<*const Yielder<(), Suspend>>,
+}
+
+/// What a goroutine needs only while it runs. It lives at the top of the goroutine's stack
+/// memory (`stack::EXEC_RESERVE`), so it is recycled with the stack.
+pub(crate) struct Exec {
+    coroutine: Option<Coro>,
+    /// Points into the coroutine's stack; set by the coroutine body at start.
+    yielder: *const Yielder<(), Suspend>,
     /// Address range of the stack's guard region, for the overflow handler.
-    guard: Cell<(usize, usize)>,
-    locals: UnsafeCell<local::LocalMap>,
+    guard: (usize, usize),
+    locals: local::LocalMap,
+    /// Nesting depth of `lock_os_thread`.
+    lock_count: u32,
 }
 
 // SAFETY: the `Cell`/`UnsafeCell` fields (but `joiner`, see `complete`) are accessed only by the holder of the scheduler
@@ -102,7 +117,7 @@ impl Goroutine {
     fn new(
         id: u64,
         name: Option<Box<str>>,
-        dedicated: Option<GoroutineStack>,
+        dedicated: Option<Box<GoroutineStack>>,
         vtable: &'static Vtable,
     ) -> Self {
         Goroutine {
@@ -111,15 +126,11 @@ impl Goroutine {
             id,
             name,
             dedicated: UnsafeCell::new(dedicated),
+            exec: Cell::new(std::ptr::null_mut()),
+            pinned: AtomicU32::new(NOT_PINNED),
             park: ParkState::new(),
-            pinned: AtomicUsize::new(NOT_PINNED),
-            lock_count: Cell::new(0),
-            coroutine: UnsafeCell::new(None),
             join: AtomicU8::new(JOIN_EMPTY),
             joiner: UnsafeCell::new(None),
-            yielder: Cell::new(std::ptr::null()),
-            guard: Cell::new((0, 0)),
-            locals: UnsafeCell::new(local::LocalMap::new()),
         }
     }
 
@@ -136,7 +147,7 @@ impl Goroutine {
         // Relaxed: see the field's comment for the edge that orders it.
         match self.pinned.load(Ordering::Relaxed) {
             NOT_PINNED => None,
-            w => Some(w),
+            w => Some(w as usize),
         }
     }
 
@@ -148,38 +159,62 @@ impl Goroutine {
     /// The caller holds the scheduler reference and `self` is the goroutine published as the
     /// current one for this thread (see `rt::worker`).
     pub(crate) unsafe fn resume(&self, stacks: &mut stack::StackCache) -> Outcome {
-        // SAFETY: the caller holds the scheduler reference, so no other thread touches the
-        // exclusive fields (module docs).
-        let slot = unsafe { &mut *self.coroutine.get() };
-        let coro = match slot {
-            Some(coro) => coro,
-            None => {
-                // First run: the stack is taken only now, so goroutines that have not started
-                // cost no stack, and a stack freed by a finished goroutine is reused at once.
-                let me = NonNull::from(self);
-                let run = self.vtable.run;
-                // SAFETY: as above.
-                let stack = match unsafe { (*self.dedicated.get()).take() } {
-                    Some(stack) => stack,
-                    None => stacks.get(),
-                };
-                self.guard.set(stack.guard());
-                slot.insert(Coroutine::with_stack(stack, move |yielder, ()| {
-                    // SAFETY: the worker resuming us holds a reference to the block.
-                    unsafe { me.as_ref() }.yielder.set(yielder);
-                    // SAFETY: the block's vtable matches its type, the stage is `Start` (this
-                    // is the first run), and we are the goroutine itself.
-                    unsafe { run(me) };
-                }))
-            }
-        };
-        overflow::set_current(self.guard.get(), self);
+        let mut exec = self.exec.get();
+        if exec.is_null() {
+            // First run: the stack is taken only now, so goroutines that have not started
+            // cost no stack, and a stack freed by a finished goroutine is reused at once.
+            // SAFETY: the caller holds the scheduler reference, so no other thread touches
+            // the exclusive fields (module docs).
+            let stack = match unsafe { (*self.dedicated.get()).take() } {
+                Some(stack) => *stack,
+                None => stacks.get(),
+            };
+            let me = NonNull::from(self);
+            let run = self.vtable.run;
+            let guard = stack.guard();
+            exec = stack.exec_slot();
+            let coroutine = Some(Coroutine::with_stack(stack, move |yielder, ()| {
+                // SAFETY: the worker resuming us holds a reference to the block, and the exec
+                // state stays attached until the coroutine returns.
+                unsafe { (*me.as_ref().exec.get()).yielder = yielder };
+                // SAFETY: the block's vtable matches its type, the stage is `Start` (this is
+                // the first run), and we are the goroutine itself.
+                unsafe { run(me) };
+            }));
+            // SAFETY: the slot is the reserved top of the stack now owned by `coroutine`,
+            // aligned and unused by the coroutine (see `stack::EXEC_RESERVE`); it holds no
+            // live value (a stack's previous state was moved out when its goroutine ended).
+            unsafe {
+                exec.write(Exec {
+                    coroutine,
+                    yielder: std::ptr::null(),
+                    guard,
+                    locals: local::LocalMap::new(),
+                    lock_count: 0,
+                })
+            };
+            self.exec.set(exec);
+        }
+        // SAFETY: `exec` is attached, and only the scheduler-reference holder (us) and the
+        // goroutine itself (inside the resume below) reach it. The worker uses `guard` and
+        // `coroutine`; the goroutine uses only `yielder`, `locals` and `lock_count`, through
+        // raw field pointers, so the `&mut` borrow of `coroutine` held across the switch
+        // never overlaps what the goroutine touches.
+        let guard = unsafe { (*exec).guard };
+        overflow::set_current(guard, self);
+        // SAFETY: as above; `coroutine` is set from the first run until it returns.
+        let coro = unsafe { (*exec).coroutine.as_mut() }.expect("coroutine attached");
         let result = coro.resume(());
         overflow::clear_current();
         match result {
             CoroutineResult::Yield(s) => Outcome::Suspended(s),
             CoroutineResult::Return(()) => {
-                let coro = slot.take().expect("coroutine present");
+                self.exec.set(std::ptr::null_mut());
+                // SAFETY: the coroutine has returned, so the goroutine no longer uses its exec
+                // state; moving it out of the stack memory leaves the slot dead before the
+                // stack goes back to the pool.
+                let e = unsafe { exec.read() };
+                let coro = e.coroutine.expect("coroutine attached");
                 stacks.put(coro.into_stack());
                 Outcome::Finished
             }
@@ -216,7 +251,12 @@ impl Goroutine {
         // Release: publishes `joiner`; Acquire on failure pairs with `complete`'s swap.
         if self
             .join
-            .compare_exchange(JOIN_EMPTY, JOIN_WAITING, Ordering::Release, Ordering::Acquire)
+            .compare_exchange(
+                JOIN_EMPTY,
+                JOIN_WAITING,
+                Ordering::Release,
+                Ordering::Acquire,
+            )
             .is_err()
         {
             return;
@@ -229,7 +269,9 @@ impl Goroutine {
     /// Switches from the goroutine's stack back to its worker. Called only by the goroutine
     /// itself (`self` is the current goroutine).
     pub(crate) fn suspend(&self, why: Suspend) {
-        let y = self.yielder.get();
+        // SAFETY: the goroutine itself is running, so its exec state is attached; only the
+        // `yielder` field is read (see `resume`).
+        let y = unsafe { (*self.exec.get()).yielder };
         debug_assert!(!y.is_null());
         // SAFETY: `yielder` was set by the coroutine body at start and points into this
         // coroutine's own stack, which is live because we are running on it.
@@ -238,17 +280,21 @@ impl Goroutine {
 
     /// Pins the goroutine to `worker` (or unpins with `NOT_PINNED`). Called by the goroutine
     /// itself.
-    pub(crate) fn set_pinned(&self, worker: usize) {
+    pub(crate) fn set_pinned(&self, worker: u32) {
         self.pinned.store(worker, Ordering::Relaxed);
     }
 
-    pub(crate) fn lock_count(&self) -> &Cell<u32> {
-        &self.lock_count
+    /// The `lock_os_thread` nesting depth. Only the goroutine itself may call this.
+    pub(crate) fn lock_count(&self) -> *mut u32 {
+        // SAFETY: the goroutine itself is running, so its exec state is attached; the field
+        // is never touched by the worker while it runs (see `resume`).
+        unsafe { std::ptr::addr_of_mut!((*self.exec.get()).lock_count) }
     }
 
     /// The goroutine's local storage. Only the goroutine itself may call this.
     pub(crate) fn locals(&self) -> *mut local::LocalMap {
-        self.locals.get()
+        // SAFETY: as `lock_count`.
+        unsafe { std::ptr::addr_of_mut!((*self.exec.get()).locals) }
     }
 }
 

@@ -128,7 +128,11 @@ extern "C" fn handler(sig: libc::c_int, info: *mut libc::siginfo_t, _ctx: *mut l
     // SAFETY: OLD was set before this handler was installed and is never written again.
     unsafe {
         if let Some(old) = &*std::ptr::addr_of!(OLD) {
-            let prev = if sig == libc::SIGBUS { &old.bus } else { &old.segv };
+            let prev = if sig == libc::SIGBUS {
+                &old.bus
+            } else {
+                &old.segv
+            };
             libc::sigaction(sig, prev, std::ptr::null_mut());
         } else {
             let mut dfl: libc::sigaction = std::mem::zeroed();

@@ -78,12 +78,18 @@ pub(crate) struct GoroutineStack {
 // SAFETY: the stack is plain memory owned by this value; moving it between threads is fine.
 unsafe impl Send for GoroutineStack {}
 
-// SAFETY: `base` and `limit` are page aligned (so aligned to STACK_ALIGNMENT), the range
-// between them is mapped read/write except for the guard page at `limit`, which faults on
-// access, and the usable part is at least MIN_STACK_SIZE >= corosensei's MIN_STACK_SIZE.
+/// Bytes at the top of every stack set aside for the goroutine's execution state
+/// (`goroutine::Exec`): it lives in the stack's first page, which every running goroutine
+/// touches anyway, so it costs no memory of its own and is recycled with the stack.
+pub(crate) const EXEC_RESERVE: usize = (std::mem::size_of::<super::Exec>() + 63) & !63;
+
+// SAFETY: `base` (the top minus EXEC_RESERVE, a multiple of 64) and `limit` (page aligned) are
+// aligned to STACK_ALIGNMENT; the range between them is mapped read/write except for the
+// guard page at `limit`, which faults on access; the usable part is at least
+// MIN_STACK_SIZE - EXEC_RESERVE, far above corosensei's MIN_STACK_SIZE.
 unsafe impl Stack for GoroutineStack {
     fn base(&self) -> StackPointer {
-        StackPointer::new(self.top).expect("stack top is non-null")
+        StackPointer::new(self.top - EXEC_RESERVE).expect("stack top is non-null")
     }
 
     fn limit(&self) -> StackPointer {
@@ -92,6 +98,12 @@ unsafe impl Stack for GoroutineStack {
 }
 
 impl GoroutineStack {
+    /// Where the goroutine's execution state goes: the `EXEC_RESERVE` bytes at the top,
+    /// above what the coroutine uses as its stack.
+    pub(crate) fn exec_slot(&self) -> *mut super::Exec {
+        (self.top - EXEC_RESERVE) as *mut super::Exec
+    }
+
     /// The guard region, `[start, end)`.
     pub(crate) fn guard(&self) -> (usize, usize) {
         (self.limit, self.limit + page_size())

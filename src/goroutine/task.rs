@@ -54,7 +54,7 @@ impl GRef {
     pub(crate) fn new<F, T>(
         id: u64,
         name: Option<Box<str>>,
-        dedicated: Option<GoroutineStack>,
+        dedicated: Option<Box<GoroutineStack>>,
         f: F,
     ) -> GRef
     where

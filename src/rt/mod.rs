@@ -266,14 +266,20 @@ impl Runtime {
 }
 
 /// Spawns a goroutine running `f`; returns a reference to it.
-pub(crate) fn spawn<F, T>(name: Option<Box<str>>, stack_size: Option<usize>, f: F) -> io::Result<GRef>
+pub(crate) fn spawn<F, T>(
+    name: Option<Box<str>>,
+    stack_size: Option<usize>,
+    f: F,
+) -> io::Result<GRef>
 where
     F: FnOnce() -> T + Send + 'static,
     T: Send + 'static,
 {
     let rt = get();
     let dedicated = match stack_size {
-        Some(size) if size > rt.stacks.stack_size() => Some(GoroutineStack::dedicated(size)?),
+        Some(size) if size > rt.stacks.stack_size() => {
+            Some(Box::new(GoroutineStack::dedicated(size)?))
+        }
         _ => {
             rt.stacks.reserve()?;
             None
@@ -291,7 +297,11 @@ where
 pub(crate) fn goroutine_exiting() {
     if let Some(g) = goroutine::current() {
         let locals = g.locals();
-        if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| goroutine::local::destroy(locals))).is_err() {
+        if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            goroutine::local::destroy(locals)
+        }))
+        .is_err()
+        {
             eprintln!(
                 "goro: a goroutine-local destructor of goroutine {} panicked; aborting",
                 g.id()
@@ -316,9 +326,7 @@ pub(crate) fn schedule(g: GRef) {
                 // From the running goroutine: run `g` next on this worker.
                 // AcqRel: Release publishes `g` to whoever takes it (`take_runnext`); Acquire
                 // pairs with the previous filler's Release for the displaced goroutine.
-                let old = w
-                    .runnext
-                    .swap(g.into_raw(), Ordering::AcqRel);
+                let old = w.runnext.swap(g.into_raw(), Ordering::AcqRel);
                 if old.is_null() {
                     return;
                 }
@@ -337,31 +345,42 @@ pub(crate) fn schedule(g: GRef) {
 /// Pins the running goroutine `g` to the current worker for good (see `park`).
 pub(crate) fn pin_current(g: &Goroutine) {
     if let Some(index) = worker::current_index() {
-        g.lock_count().set(g.lock_count().get().saturating_add(1));
-        g.set_pinned(index);
+        // SAFETY: `g` is the running goroutine, the only user of its lock count.
+        unsafe { *g.lock_count() = (*g.lock_count()).saturating_add(1) };
+        g.set_pinned(index as u32);
     }
 }
 
 /// `lock_os_thread` for the running goroutine.
 pub(crate) fn lock_current() {
     if let Some(g) = goroutine::current() {
-        let n = g.lock_count().get();
+        let count = g.lock_count();
+        // SAFETY: `g` is the running goroutine, the only user of its lock count.
+        let n = unsafe { *count };
         if n == 0 {
             let index = worker::current_index().expect("a goroutine runs on a worker");
-            g.set_pinned(index);
+            g.set_pinned(index as u32);
         }
-        g.lock_count().set(n.checked_add(1).expect("goro: lock_os_thread nested too deeply"));
+        // SAFETY: as above.
+        unsafe {
+            *count = n
+                .checked_add(1)
+                .expect("goro: lock_os_thread nested too deeply")
+        };
     }
 }
 
 /// `unlock_os_thread` for the running goroutine.
 pub(crate) fn unlock_current() {
     if let Some(g) = goroutine::current() {
-        let n = g.lock_count().get();
+        let count = g.lock_count();
+        // SAFETY: `g` is the running goroutine, the only user of its lock count.
+        let n = unsafe { *count };
         if n == 0 {
             return;
         }
-        g.lock_count().set(n - 1);
+        // SAFETY: as above.
+        unsafe { *count = n - 1 };
         if n == 1 {
             g.set_pinned(goroutine::NOT_PINNED);
         }
@@ -378,7 +397,9 @@ pub(crate) fn sleep(d: Duration) {
         return;
     }
     let rt = get();
-    let deadline = rt.now().saturating_add(d.as_nanos().min(u128::from(u64::MAX)) as u64);
+    let deadline = rt
+        .now()
+        .saturating_add(d.as_nanos().min(u128::from(u64::MAX)) as u64);
     let deadline = deadline.min(timer::NEVER - 1);
     rt.add_timer(deadline, Unparker::current());
     while rt.now() < deadline {

@@ -105,7 +105,12 @@ impl LocalQueue {
         // failure they are discarded.
         if self
             .head
-            .compare_exchange(h, h.wrapping_add(n as u32), Ordering::Release, Ordering::Relaxed)
+            .compare_exchange(
+                h,
+                h.wrapping_add(n as u32),
+                Ordering::Release,
+                Ordering::Relaxed,
+            )
             .is_err()
         {
             return false;
@@ -259,4 +264,3 @@ impl Injector {
         Some(first)
     }
 }
-

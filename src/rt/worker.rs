@@ -13,6 +13,13 @@ use crate::park::Unparker;
 const INJECTOR_EVERY: u32 = 61;
 /// Rounds over the other workers before giving up the search.
 const STEAL_ROUNDS: usize = 4;
+/// How long a searcher that found nothing keeps watching for work before it sleeps.
+///
+/// Parking and waking a thread costs a few microseconds on each side; a producer that
+/// spawns or wakes goroutines at a steady pace would otherwise pay a futex wake for almost
+/// every goroutine, while its peer sleeps and wakes in turn. While a worker spins it still
+/// counts as searching, so producers do not wake anyone (see `idle`).
+const SPIN: std::time::Duration = std::time::Duration::from_micros(50);
 
 /// The private half of a worker, reachable only from its own thread.
 struct WorkerLocal {
@@ -144,6 +151,9 @@ impl WorkerLocal {
                 if let Some(g) = self.steal() {
                     return self.found(g);
                 }
+                if self.spin() {
+                    continue;
+                }
             }
             self.sleep();
         }
@@ -185,6 +195,22 @@ impl WorkerLocal {
             std::hint::spin_loop();
         }
         None
+    }
+
+    /// Watches for work for up to `SPIN`; returns whether some appeared.
+    fn spin(&self) -> bool {
+        let start = std::time::Instant::now();
+        loop {
+            for _ in 0..64 {
+                std::hint::spin_loop();
+            }
+            if self.work_anywhere() {
+                return true;
+            }
+            if start.elapsed() >= SPIN {
+                return false;
+            }
+        }
     }
 
     /// Fires due timers; their goroutines land in the local queue.
@@ -241,4 +267,3 @@ impl WorkerLocal {
         }
     }
 }
-

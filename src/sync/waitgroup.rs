@@ -3,7 +3,7 @@
 use std::any::Any;
 use std::fmt;
 use std::panic::{self, AssertUnwindSafe};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use crate::park::{self, Unparker};
@@ -46,20 +46,18 @@ struct Inner {
     /// The counter. Release on every decrement, Acquire in `wait`: what a goroutine did
     /// before `done` is visible after `wait` returns.
     count: AtomicUsize,
+    /// Bumped (under the `waiters` lock, Release) each time the counter reaches zero with
+    /// waiters registered; a waiter parks until it differs from the value it registered
+    /// under (Acquire).
+    generation: AtomicU64,
     waiters: Mutex<Waiters>,
 }
 
 #[derive(Default)]
 struct Waiters {
-    list: Vec<Arc<Waiter>>,
+    list: Vec<Unparker>,
     /// The first panic of a goroutine started by `go`, for `wait` to resume.
     panic: Option<Box<dyn Any + Send + 'static>>,
-}
-
-struct Waiter {
-    /// Set (Release) when the counter reached zero; `wait` loads it with Acquire.
-    woken: AtomicBool,
-    unparker: Unparker,
 }
 
 impl WaitGroup {
@@ -111,12 +109,15 @@ impl WaitGroup {
     fn wake_all(&self) {
         let list = {
             let mut w = self.inner.waiters.lock().unwrap_or_else(|e| e.into_inner());
+            if w.list.is_empty() {
+                return;
+            }
+            // Release: pairs with the Acquire load in `wait`.
+            self.inner.generation.fetch_add(1, Ordering::Release);
             std::mem::take(&mut w.list)
         };
         for w in list {
-            // Release: pairs with the Acquire load in `wait`.
-            w.woken.store(true, Ordering::Release);
-            w.unparker.unpark();
+            w.unpark();
         }
     }
 
@@ -131,23 +132,20 @@ impl WaitGroup {
     pub fn wait(&self) {
         // Acquire: pairs with the Release decrement in `done`.
         if self.inner.count.load(Ordering::Acquire) != 0 {
-            let me = {
+            let registered = {
                 let mut w = self.inner.waiters.lock().unwrap_or_else(|e| e.into_inner());
-                // Re-check under the lock: `done` empties the list under the same lock after
-                // the counter reaches zero, so a waiter registered here is always woken.
+                // Re-check under the lock: `done` bumps the generation and empties the list
+                // under the same lock after the counter reaches zero, so a waiter registered
+                // here always sees the bump.
                 if self.inner.count.load(Ordering::Acquire) == 0 {
                     None
                 } else {
-                    let me = Arc::new(Waiter {
-                        woken: AtomicBool::new(false),
-                        unparker: Unparker::current(),
-                    });
-                    w.list.push(Arc::clone(&me));
-                    Some(me)
+                    w.list.push(Unparker::current());
+                    Some(self.inner.generation.load(Ordering::Relaxed))
                 }
             };
-            if let Some(me) = me {
-                while !me.woken.load(Ordering::Acquire) {
+            if let Some(gen) = registered {
+                while self.inner.generation.load(Ordering::Acquire) == gen {
                     park::park();
                 }
             }

@@ -1,0 +1,3 @@
+module goro-benchmarks
+
+go 1.22

@@ -1,0 +1,121 @@
+#!/usr/bin/env python3
+"""Turns the RESULT lines of the benchmark programs into the Go-vs-goro table.
+
+Usage: python3 benchmarks/report.py RAW_FILE [RAW_FILE ...]   (or RESULT lines on stdin)
+
+A RESULT line is
+
+    RESULT system=go workload=spawn n=1000000 metric=ns_per_goroutine value=250.727
+
+One row per (workload, n, metric): the median and [min-max] of each system's runs, and the
+ratio of the medians, goro/Go. Every metric is lower-is-better, so a ratio below 1 means goro
+did better. Standard library only.
+"""
+
+import statistics
+import sys
+
+SYSTEMS = ("go", "goro")
+WORKLOAD_ORDER = ("spawn", "skynet", "sleeps", "parked")
+METRIC_UNITS = {
+    "ns_per_goroutine": "ns/goroutine",
+    "wall_ms": "wall ms",
+    "cpu_ms": "CPU ms",
+    "bytes_per_goroutine": "bytes/goroutine",
+}
+
+
+def parse(lines):
+    """{(workload, n, metric): {system: [values]}} in first-seen order."""
+    table = {}
+    for lineno, line in enumerate(lines, 1):
+        line = line.strip()
+        if not line.startswith("RESULT "):
+            continue
+        fields = dict(f.split("=", 1) for f in line.split()[1:] if "=" in f)
+        try:
+            key = (fields["workload"], int(fields["n"]), fields["metric"])
+            system, value = fields["system"], float(fields["value"])
+        except (KeyError, ValueError) as e:
+            sys.exit(f"report.py: bad RESULT line {lineno}: {line!r} ({e})")
+        table.setdefault(key, {}).setdefault(system, []).append(value)
+    return table
+
+
+def num(v):
+    if abs(v) >= 100:
+        return f"{v:,.0f}"
+    if abs(v) >= 10:
+        return f"{v:.1f}"
+    return f"{v:.2f}"
+
+
+def cell(values):
+    if not values:
+        return "-"
+    return f"{num(statistics.median(values))} [{num(min(values))}–{num(max(values))}]"
+
+
+def label(workload, n):
+    if n >= 1_000_000 and n % 1_000_000 == 0:
+        size = f"{n // 1_000_000}M"
+    elif n >= 1_000 and n % 1_000 == 0:
+        size = f"{n // 1_000}k"
+    else:
+        size = str(n)
+    return f"{workload} {size}"
+
+
+def sort_key(item):
+    (workload, n, metric), _ = item
+    rank = WORKLOAD_ORDER.index(workload) if workload in WORKLOAD_ORDER else len(WORKLOAD_ORDER)
+    return (rank, workload, n)
+
+
+def render(table):
+    header = ["workload", "metric", "Go median [min–max]", "goro median [min–max]", "goro/Go"]
+    rows = []
+    runs = set()
+    for (workload, n, metric), by_system in sorted(table.items(), key=sort_key):
+        go, goro = by_system.get("go", []), by_system.get("goro", [])
+        runs.update(len(v) for v in (go, goro) if v)
+        if go and goro and statistics.median(go) != 0:
+            ratio = f"{statistics.median(goro) / statistics.median(go):.2f}"
+        else:
+            ratio = "-"
+        rows.append(
+            [label(workload, n), METRIC_UNITS.get(metric, metric), cell(go), cell(goro), ratio]
+        )
+    widths = [max(len(r[i]) for r in [header] + rows) for i in range(len(header))]
+    right = {2, 3, 4}
+
+    def fmt(r):
+        parts = [c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths))]
+        return "| " + " | ".join(parts) + " |"
+
+    out = [fmt(header)]
+    out.append("|" + "|".join(("-" * (w + 1) + ":") if i in right else ("-" * (w + 2))
+                              for i, w in enumerate(widths)) + "|")
+    out += [fmt(r) for r in rows]
+    n_runs = "/".join(str(r) for r in sorted(runs)) or "0"
+    out.append("")
+    out.append(f"{n_runs} runs per system; lower is better everywhere; goro/Go < 1 means goro is ahead.")
+    return "\n".join(out)
+
+
+def main(argv):
+    if len(argv) > 1:
+        lines = []
+        for path in argv[1:]:
+            with open(path, encoding="utf-8") as f:
+                lines += f.readlines()
+    else:
+        lines = sys.stdin.readlines()
+    table = parse(lines)
+    if not table:
+        sys.exit("report.py: no RESULT lines")
+    print(render(table))
+
+
+if __name__ == "__main__":
+    main(sys.argv)

