@@ -41,8 +41,19 @@ const CACHE_MAX: usize = 32;
 
 const MADV_GUARD_INSTALL: libc::c_int = 102;
 
-/// Whether the kernel took `MADV_GUARD_INSTALL`; cleared at the first refusal.
+/// Whether to use `MADV_GUARD_INSTALL`; cleared at the kernel's first refusal, or at start
+/// when `GORO_GUARD_PAGES=mprotect` asks for the fallback (to exercise it on new kernels).
 static GUARD_MADVISE: AtomicBool = AtomicBool::new(true);
+static GUARD_MODE: std::sync::Once = std::sync::Once::new();
+
+fn use_madvise() -> bool {
+    GUARD_MODE.call_once(|| {
+        if std::env::var_os("GORO_GUARD_PAGES").is_some_and(|v| v == "mprotect") {
+            GUARD_MADVISE.store(false, Ordering::Relaxed);
+        }
+    });
+    GUARD_MADVISE.load(Ordering::Relaxed)
+}
 
 pub(crate) fn page_size() -> usize {
     static PAGE: AtomicUsize = AtomicUsize::new(0);
@@ -161,7 +172,7 @@ fn map(len: usize) -> io::Result<usize> {
 /// Makes the page at `addr` a guard page.
 fn install_guard(addr: usize) -> io::Result<()> {
     let page = page_size();
-    if GUARD_MADVISE.load(Ordering::Relaxed) {
+    if use_madvise() {
         // SAFETY: `addr` is the first page of a mapping this module owns and nothing lives
         // there; a guard marker only makes accesses fault.
         let r = unsafe { libc::madvise(addr as *mut libc::c_void, page, MADV_GUARD_INSTALL) };
@@ -271,7 +282,7 @@ impl StackPool {
             unsafe { libc::munmap(base as *mut libc::c_void, len) };
             return Err(e);
         }
-        let lazy = GUARD_MADVISE.load(Ordering::Relaxed);
+        let lazy = use_madvise();
         for i in 0..CHUNK_STACKS {
             let limit = base + i * slot;
             let guarded = i == 0 || !lazy;

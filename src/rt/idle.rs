@@ -72,6 +72,17 @@ impl Idle {
         Some(w)
     }
 
+    /// Wakes a sleeping worker even if another is searching, counting it as a searcher; for
+    /// handing over the timer waiter's role (see `worker::sleep`).
+    #[must_use]
+    pub(crate) fn wake_any(&self) -> Option<usize> {
+        let mut sleepers = self.sleepers.lock().unwrap_or_else(|e| e.into_inner());
+        let w = sleepers.pop()?;
+        self.num_sleeping.fetch_sub(1, Ordering::SeqCst);
+        self.num_searching.fetch_add(1, Ordering::SeqCst);
+        Some(w)
+    }
+
     /// Whether a worker that is not searching may start to (at most half the non-sleeping
     /// workers search at once, as in Go).
     pub(crate) fn may_search(&self) -> bool {

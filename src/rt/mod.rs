@@ -137,7 +137,7 @@ impl Worker {
         }
     }
 
-    fn unpark_thread(&self) {
+    pub(crate) fn unpark_thread(&self) {
         if let Some(t) = self.thread.get() {
             t.unpark();
         }

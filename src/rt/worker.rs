@@ -259,6 +259,13 @@ impl WorkerLocal {
                     std::thread::park_timeout(std::time::Duration::from_nanos(deadline - now));
                 }
                 rt.timers.leave_waiter(self.index);
+                // We are about to run goroutines (fired timers, or work we were woken for),
+                // maybe for long: if timers remain, a sleeping worker takes over the waiting.
+                if rt.timers.next_deadline() != super::timer::NEVER {
+                    if let Some(w) = rt.idle.wake_any() {
+                        rt.workers[w].unpark_thread();
+                    }
+                }
             }
             None => std::thread::park(),
         }

@@ -1,0 +1,155 @@
+//! Stacks and memory mappings: the `mprotect` fallback fails `Builder::spawn` with a clear
+//! error when the kernel refuses more mappings, and the default mode does not run out.
+//!
+//! Each case runs in a child process (it exhausts or stresses the whole process's mappings).
+
+use std::process::Command;
+use std::time::Duration;
+
+use goro::sync::WaitGroup;
+
+const CHILD: &str = "GORO_STACK_TEST_CHILD";
+
+fn run_child(test: &str, envs: &[(&str, &str)]) -> std::process::Output {
+    let mut cmd = Command::new(std::env::current_exe().expect("test executable"));
+    cmd.args(["--exact", test, "--nocapture", "--test-threads=1"])
+        .env(CHILD, test);
+    for (k, v) in envs {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("run the child test process")
+}
+
+fn is_child(test: &str) -> bool {
+    std::env::var(CHILD).is_ok_and(|v| v == test)
+}
+
+fn map_count() -> usize {
+    std::fs::read_to_string("/proc/self/maps")
+        .expect("read /proc/self/maps")
+        .lines()
+        .count()
+}
+
+fn max_map_count() -> usize {
+    std::fs::read_to_string("/proc/sys/vm/max_map_count")
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(65530)
+}
+
+/// Whether the running kernel is Linux 6.13 or later.
+fn kernel_has_guard_madvise() -> bool {
+    let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
+    let mut parts = release
+        .trim()
+        .split(|c: char| !c.is_ascii_digit())
+        .map(|p| p.parse::<u32>().unwrap_or(0));
+    let major = parts.next().unwrap_or(0);
+    let minor = parts.next().unwrap_or(0);
+    (major, minor) >= (6, 13)
+}
+
+/// Parks goroutines until spawning fails; checks the error, then releases them and checks
+/// that spawning works again.
+fn exhaust_mappings() {
+    let gate = WaitGroup::new();
+    gate.add(1);
+    let all = WaitGroup::new();
+    let mut spawned = 0usize;
+    let err = loop {
+        let (g, a) = (gate.clone(), all.clone());
+        a.add(1);
+        match goro::Builder::new().spawn(move || {
+            g.wait();
+            a.done();
+        }) {
+            Ok(_) => spawned += 1,
+            Err(e) => {
+                all.done();
+                break e;
+            }
+        }
+        assert!(
+            spawned <= 2 * max_map_count(),
+            "spawned {spawned} goroutines with mprotect guards without running out of mappings"
+        );
+    };
+    let msg = err.to_string();
+    assert!(
+        msg.contains("vm.max_map_count"),
+        "error does not name the limit: {msg}"
+    );
+    assert!(spawned > 1_000, "only {spawned} goroutines before the error");
+    println!("spawned {spawned} goroutines before: {msg}");
+    gate.done();
+    all.wait();
+    // The stacks are back in the pool: spawning works again.
+    let h = goro::go(|| 7);
+    assert_eq!(h.join().unwrap(), 7);
+}
+
+#[test]
+fn mprotect_guards_fail_spawn_cleanly_when_mappings_run_out() {
+    const NAME: &str = "mprotect_guards_fail_spawn_cleanly_when_mappings_run_out";
+    if is_child(NAME) {
+        exhaust_mappings();
+        return;
+    }
+    let out = run_child(NAME, &[("GORO_GUARD_PAGES", "mprotect")]);
+    assert!(
+        out.status.success(),
+        "child failed: {:?}\n{}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("spawned "));
+}
+
+/// 100,000 goroutines alive at once cost far fewer mappings than goroutines (guard pages
+/// are page-table markers on kernels that have them; skipped elsewhere).
+#[test]
+fn live_goroutines_do_not_cost_a_mapping_each() {
+    const NAME: &str = "live_goroutines_do_not_cost_a_mapping_each";
+    const N: usize = 100_000;
+    if is_child(NAME) {
+        let before = map_count();
+        let gate = WaitGroup::new();
+        gate.add(1);
+        let started = WaitGroup::new();
+        let all = WaitGroup::new();
+        for _ in 0..N {
+            started.add(1);
+            let (g, s) = (gate.clone(), started.clone());
+            all.go(move || {
+                s.done();
+                g.wait();
+            });
+        }
+        started.wait();
+        goro::sleep(Duration::from_millis(20));
+        let during = map_count();
+        gate.done();
+        all.wait();
+        println!("mappings before {before}, with {N} parked goroutines {during}");
+        assert!(
+            during - before < N / 50,
+            "{N} parked goroutines added {} mappings",
+            during - before
+        );
+        return;
+    }
+    if !kernel_has_guard_madvise() {
+        eprintln!("skipped: this kernel predates MADV_GUARD_INSTALL (Linux 6.13)");
+        return;
+    }
+    let out = run_child(NAME, &[]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "child failed: {:?}\n{stdout}\n{stderr}",
+        out.status
+    );
+}
