@@ -3,7 +3,8 @@
 //! # Layout
 //!
 //! Stacks of the runtime's default size are carved from *chunks*: one anonymous mapping of
-//! `CHUNK_STACKS` slots, each slot being a guard page followed by the usable stack. Memory is
+//! many slots (64 in the first, doubling up to 2048), each slot being a guard page followed
+//! by the usable stack. Memory is
 //! reserved lazily by the kernel (`MAP_NORESERVE`), so a stack costs only the pages it touches.
 //!
 //! The guard page must fault on access without costing a mapping of its own, or a million
@@ -34,8 +35,11 @@ use corosensei::stack::{Stack, StackPointer};
 pub(crate) const MIN_STACK_SIZE: usize = 16 * 1024;
 /// Default usable size of a goroutine stack.
 pub(crate) const DEFAULT_STACK_SIZE: usize = 256 * 1024;
-/// Stacks per chunk mapping.
-const CHUNK_STACKS: usize = 128;
+/// Stacks in the first chunk mapping; each new chunk doubles, up to `MAX_CHUNK_STACKS`, so
+/// small programs map little and large ones make few `mmap` calls (each takes the process's
+/// memory-map lock against every page fault).
+const FIRST_CHUNK_STACKS: usize = 64;
+const MAX_CHUNK_STACKS: usize = 2048;
 /// Most stacks a worker keeps for itself; it gives back half beyond that.
 const CACHE_MAX: usize = 32;
 
@@ -275,7 +279,8 @@ impl StackPool {
     fn grow(&self, free: &mut Free) -> io::Result<()> {
         let page = page_size();
         let slot = self.size + page;
-        let len = slot * CHUNK_STACKS;
+        let stacks = free.capacity.clamp(FIRST_CHUNK_STACKS, MAX_CHUNK_STACKS);
+        let len = slot * stacks;
         let base = map(len)?;
         if let Err(e) = install_guard(base) {
             // SAFETY: the chunk was just mapped and nothing refers to it.
@@ -283,7 +288,7 @@ impl StackPool {
             return Err(e);
         }
         let lazy = use_madvise();
-        for i in 0..CHUNK_STACKS {
+        for i in 0..stacks {
             let limit = base + i * slot;
             let guarded = i == 0 || !lazy;
             if i > 0 && !lazy {

@@ -204,7 +204,9 @@ impl WorkerLocal {
             for _ in 0..64 {
                 std::hint::spin_loop();
             }
-            if self.work_anywhere() {
+            // Run queues only: due timers are found by `sleep`, which sleeps no later than
+            // the earliest deadline, so spinning need not read the clock for them.
+            if self.queued_anywhere() {
                 return true;
             }
             if start.elapsed() >= SPIN {
@@ -217,13 +219,17 @@ impl WorkerLocal {
     fn fire_timers(&self) {
         let rt = self.rt;
         let next = rt.timers.next_deadline();
-        if next == super::timer::NEVER || next > rt.now() {
+        if next == super::timer::NEVER {
+            return;
+        }
+        let now = rt.now();
+        if next > now {
             return;
         }
         // SAFETY: `due` is only used here, in this thread's scheduler context, and is empty
         // between calls.
         let due = unsafe { &mut *self.due.get() };
-        rt.timers.take_due(rt.now(), due);
+        rt.timers.take_due(now, due);
         for w in due.drain(..) {
             w.unpark();
         }
@@ -232,13 +238,19 @@ impl WorkerLocal {
     /// Whether any work is visible anywhere (the final look before sleeping).
     fn work_anywhere(&self) -> bool {
         let rt = self.rt;
-        if self.me().has_pinned() || !rt.injector.is_empty() {
+        if self.queued_anywhere() {
             return true;
         }
-        if rt.timers.next_deadline() <= rt.now() {
-            return true;
-        }
-        rt.workers.iter().any(|w| !w.queue.is_empty())
+        let next = rt.timers.next_deadline();
+        next != super::timer::NEVER && next <= rt.now()
+    }
+
+    /// Whether a goroutine waits in a queue this worker may take from.
+    fn queued_anywhere(&self) -> bool {
+        let rt = self.rt;
+        self.me().has_pinned()
+            || !rt.injector.is_empty()
+            || rt.workers.iter().any(|w| !w.queue.is_empty())
     }
 
     fn sleep(&self) {
