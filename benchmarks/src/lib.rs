@@ -38,16 +38,20 @@ pub fn ms(d: Duration) -> f64 {
 
 /// User plus system CPU time the whole process has used so far (`getrusage(RUSAGE_SELF)`).
 pub fn cpu_time() -> Duration {
-    let mut ru = sys::Rusage::default();
-    // SAFETY: `ru` is a valid, writable `struct rusage` (see `sys::Rusage` for the layout).
-    let rc = unsafe { sys::getrusage(sys::RUSAGE_SELF, &mut ru) };
+    // SAFETY: an all-zero `rusage` is a valid value of this plain C struct.
+    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: `ru` is a valid, writable `struct rusage`.
+    let rc = unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut ru) };
     assert_eq!(
         rc,
         0,
         "getrusage failed: {}",
         std::io::Error::last_os_error()
     );
-    ru.utime.to_duration() + ru.stime.to_duration()
+    let tv = |t: libc::timeval| {
+        Duration::from_secs(t.tv_sec as u64) + Duration::from_micros(t.tv_usec as u64)
+    };
+    tv(ru.ru_utime) + tv(ru.ru_stime)
 }
 
 /// The resident set size of the process in bytes: resident pages from `/proc/self/statm`
@@ -64,46 +68,7 @@ pub fn rss_bytes() -> u64 {
 
 fn page_size() -> u64 {
     // SAFETY: sysconf has no preconditions.
-    let p = unsafe { sys::sysconf(sys::SC_PAGESIZE) };
+    let p = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
     assert!(p > 0, "sysconf(_SC_PAGESIZE) failed");
     p as u64
-}
-
-/// The two libc calls the benchmarks need, declared here so the crate needs no dependency
-/// besides goro (libc itself is always linked on Linux).
-mod sys {
-    use std::os::raw::{c_int, c_long};
-    use std::time::Duration;
-
-    pub(crate) const RUSAGE_SELF: c_int = 0;
-    /// `_SC_PAGESIZE` on Linux (glibc and musl).
-    pub(crate) const SC_PAGESIZE: c_int = 30;
-
-    /// `struct timeval` on Linux: `time_t` and `suseconds_t` are both `long`.
-    #[repr(C)]
-    #[derive(Default)]
-    pub(crate) struct Timeval {
-        tv_sec: c_long,
-        tv_usec: c_long,
-    }
-
-    impl Timeval {
-        pub(crate) fn to_duration(&self) -> Duration {
-            Duration::from_secs(self.tv_sec as u64) + Duration::from_micros(self.tv_usec as u64)
-        }
-    }
-
-    /// `struct rusage` on Linux: two `timeval`s then fourteen `long` counters.
-    #[repr(C)]
-    #[derive(Default)]
-    pub(crate) struct Rusage {
-        pub(crate) utime: Timeval,
-        pub(crate) stime: Timeval,
-        counters: [c_long; 14],
-    }
-
-    extern "C" {
-        pub(crate) fn getrusage(who: c_int, usage: *mut Rusage) -> c_int;
-        pub(crate) fn sysconf(name: c_int) -> c_long;
-    }
 }
