@@ -22,8 +22,11 @@
 //! - Only the owning worker pushes to its local queue and fills its `runnext`; thieves only
 //!   take. The owner's pushes happen either in scheduler context or from the goroutine it is
 //!   running, never both at once.
-//! - `runnext` is not advertised to idle workers (filling it notifies no one): it is meant to
-//!   run as soon as the current goroutine parks. Thieves take it only in their last round.
+//! - `runnext` is meant to run as soon as the current goroutine parks, on the same worker.
+//!   Filling it still notifies an idle worker (as any new work does), but a thief takes it
+//!   only once it is *stale*: the owner has not scheduled anything for `RUNNEXT_GRACE` while
+//!   it sat there (Go's 3 µs rule). A goroutine woken by one that then computes for long, or
+//!   blocks its thread in a system call, thus moves to an idle worker instead of waiting.
 //!
 //! # Rejected designs
 //!
@@ -40,7 +43,7 @@ pub(crate) mod worker;
 
 use std::collections::VecDeque;
 use std::io;
-use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock};
 use std::thread::Thread;
 use std::time::{Duration, Instant};
@@ -119,6 +122,9 @@ pub(crate) struct Worker {
     pub(crate) queue: LocalQueue,
     /// The goroutine to run next on this worker; owns a scheduler reference when non-null.
     pub(crate) runnext: AtomicPtr<Goroutine>,
+    /// The owner's scheduling count, published for thieves deciding whether `runnext` is
+    /// stale (see the module docs). Relaxed: a heuristic, not a synchronisation.
+    pub(crate) sched_tick: AtomicU32,
     /// Goroutines pinned to this worker's thread; never stolen.
     pinned: Mutex<VecDeque<GRef>>,
     /// Mirrors `!pinned.is_empty()`. SeqCst for the idle protocol (see `idle`).
@@ -131,6 +137,7 @@ impl Worker {
         Worker {
             queue: LocalQueue::new(),
             runnext: AtomicPtr::new(std::ptr::null_mut()),
+            sched_tick: AtomicU32::new(0),
             pinned: Mutex::new(VecDeque::new()),
             has_pinned: AtomicBool::new(false),
             thread: OnceLock::new(),
@@ -327,12 +334,11 @@ pub(crate) fn schedule(g: GRef) {
                 // AcqRel: Release publishes `g` to whoever takes it (`take_runnext`); Acquire
                 // pairs with the previous filler's Release for the displaced goroutine.
                 let old = w.runnext.swap(g.into_raw(), Ordering::AcqRel);
-                if old.is_null() {
-                    return;
+                if !old.is_null() {
+                    // SAFETY: the displaced pointer owned a scheduler reference (invariants).
+                    let old = unsafe { GRef::from_raw(old) };
+                    w.queue.push(old, &rt.injector);
                 }
-                // SAFETY: the displaced pointer owned a scheduler reference (invariants).
-                let old = unsafe { GRef::from_raw(old) };
-                w.queue.push(old, &rt.injector);
             } else {
                 w.queue.push(g, &rt.injector);
             }

@@ -1,6 +1,7 @@
 //! The worker loop: find a runnable goroutine, run it, repeat.
 
 use std::cell::{Cell, UnsafeCell};
+use std::sync::atomic::Ordering;
 
 use super::{Runtime, Worker};
 use crate::goroutine::stack::StackCache;
@@ -20,6 +21,9 @@ const STEAL_ROUNDS: usize = 4;
 /// every goroutine, while its peer sleeps and wakes in turn. While a worker spins it still
 /// counts as searching, so producers do not wake anyone (see `idle`).
 const SPIN: std::time::Duration = std::time::Duration::from_micros(50);
+/// How long a goroutine may wait in another worker's `runnext`, with that worker not
+/// scheduling, before a spinning worker takes it (see `rt`).
+const RUNNEXT_GRACE: std::time::Duration = std::time::Duration::from_micros(5);
 
 /// The private half of a worker, reachable only from its own thread.
 struct WorkerLocal {
@@ -123,6 +127,7 @@ impl WorkerLocal {
         loop {
             let tick = self.tick.get().wrapping_add(1);
             self.tick.set(tick);
+            me.sched_tick.store(tick, Ordering::Relaxed);
 
             if let Some(g) = me.pop_pinned() {
                 return self.found(g);
@@ -172,7 +177,7 @@ impl WorkerLocal {
         let rt = self.rt;
         let n = rt.maxprocs();
         let me = self.me();
-        for round in 0..STEAL_ROUNDS {
+        for _ in 0..STEAL_ROUNDS {
             let start = self.next_rand() as usize % n;
             for i in 0..n {
                 let victim = (start + i) % n;
@@ -183,11 +188,6 @@ impl WorkerLocal {
                 if let Some(g) = w.queue.steal_into(&me.queue) {
                     return Some(g);
                 }
-                if round == STEAL_ROUNDS - 1 {
-                    if let Some(g) = w.take_runnext() {
-                        return Some(g);
-                    }
-                }
             }
             if let Some(g) = rt.injector.pop_batch(&me.queue, 0) {
                 return Some(g);
@@ -197,9 +197,18 @@ impl WorkerLocal {
         None
     }
 
-    /// Watches for work for up to `SPIN`; returns whether some appeared.
+    /// Watches for work for up to `SPIN`; returns whether some appeared (or a stale
+    /// `runnext` was taken into our queue).
     fn spin(&self) -> bool {
+        let rt = self.rt;
         let start = std::time::Instant::now();
+        // The other workers' scheduling counts when we started: a `runnext` whose owner
+        // has not scheduled since is stale once RUNNEXT_GRACE has passed.
+        let mut ticks = [0u32; 64];
+        let watched = rt.maxprocs().min(ticks.len());
+        for (t, w) in ticks.iter_mut().zip(rt.workers.iter()) {
+            *t = w.sched_tick.load(Ordering::Relaxed);
+        }
         loop {
             for _ in 0..64 {
                 std::hint::spin_loop();
@@ -209,7 +218,19 @@ impl WorkerLocal {
             if self.queued_anywhere() {
                 return true;
             }
-            if start.elapsed() >= SPIN {
+            let elapsed = start.elapsed();
+            if elapsed >= RUNNEXT_GRACE {
+                for (i, w) in rt.workers[..watched].iter().enumerate() {
+                    if i == self.index || w.sched_tick.load(Ordering::Relaxed) != ticks[i] {
+                        continue;
+                    }
+                    if let Some(g) = w.take_runnext() {
+                        self.me().queue.push(g, &rt.injector);
+                        return true;
+                    }
+                }
+            }
+            if elapsed >= SPIN {
                 return false;
             }
         }
