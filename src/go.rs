@@ -263,6 +263,12 @@ impl fmt::Display for JoinError {
 
 impl std::error::Error for JoinError {}
 
+// SAFETY: no method gives shared access to the payload as `dyn Any`: `&self` methods only
+// read it as a `&str` or `&String` (both `Sync`) through `downcast_ref`, and `into_panic`
+// takes `self`. So sharing a `JoinError` between threads shares nothing that is not `Sync`
+// (as `std::sync::Exclusive` reasons), and it can go into `Box<dyn Error + Send + Sync>`.
+unsafe impl Sync for JoinError {}
+
 fn payload_str(p: &(dyn Any + Send)) -> Option<&str> {
     p.downcast_ref::<&'static str>()
         .copied()

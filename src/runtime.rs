@@ -48,7 +48,8 @@ impl RuntimeBuilder {
     /// # Errors
     ///
     /// [`InitError::AlreadyStarted`] if the runtime is already running, and
-    /// [`InitError::Invalid`] for a zero or absurd worker count or a bad stack size.
+    /// [`InitError::Invalid`] for a zero or absurd worker count (given here or in
+    /// `GORO_MAXPROCS`) or a bad stack size.
     pub fn init(self) -> Result<(), InitError> {
         let mut config = match self.maxprocs {
             Some(n) => rt::Config {
@@ -56,7 +57,7 @@ impl RuntimeBuilder {
                     .map_err(|e| InitError::Invalid(e.replace("GORO_MAXPROCS", "maxprocs")))?,
                 stack_size: DEFAULT_STACK_SIZE,
             },
-            None => rt::Config::from_env(),
+            None => rt::Config::try_from_env().map_err(InitError::Invalid)?,
         };
         if let Some(size) = self.stack_size {
             config.stack_size =

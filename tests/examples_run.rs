@@ -38,7 +38,10 @@ fn run(name: &str) -> Vec<String> {
 
 #[test]
 fn goroutines_prints_hello_then_main_finished() {
-    assert_eq!(run("goroutines"), ["Hello from goroutine!", "Main finished."]);
+    assert_eq!(
+        run("goroutines"),
+        ["Hello from goroutine!", "Main finished."]
+    );
 }
 
 #[test]

@@ -59,7 +59,10 @@ impl Shared {
                 }
             }
         }
-        assert!(!self.on_stack.swap(true, SeqCst), "resumed while on its stack");
+        assert!(
+            !self.on_stack.swap(true, SeqCst),
+            "resumed while on its stack"
+        );
         self.resumes.fetch_add(1, SeqCst);
         self.park.consume();
     }

@@ -80,7 +80,10 @@ fn exhaust_mappings() {
         msg.contains("vm.max_map_count"),
         "error does not name the limit: {msg}"
     );
-    assert!(spawned > 1_000, "only {spawned} goroutines before the error");
+    assert!(
+        spawned > 1_000,
+        "only {spawned} goroutines before the error"
+    );
     println!("spawned {spawned} goroutines before: {msg}");
     gate.done();
     all.wait();

@@ -20,7 +20,12 @@ pub fn main(attr: TokenStream, item: TokenStream) -> TokenStream {
     let body = match tokens.pop() {
         Some(TokenTree::Group(g)) if g.delimiter() == Delimiter::Brace => g,
         Some(other) => return error(other.span(), "#[goro::main] must be placed on a function"),
-        None => return error(Span::call_site(), "#[goro::main] must be placed on a function"),
+        None => {
+            return error(
+                Span::call_site(),
+                "#[goro::main] must be placed on a function",
+            )
+        }
     };
 
     // Check the signature: `fn main()` with no parameters, not async, no generics.
@@ -29,7 +34,10 @@ pub fn main(attr: TokenStream, item: TokenStream) -> TokenStream {
     for (i, tt) in tokens.iter().enumerate() {
         match tt {
             TokenTree::Ident(id) if id.to_string() == "async" => {
-                return error(id.span(), "#[goro::main] functions must not be async: goroutines run plain blocking code");
+                return error(
+                    id.span(),
+                    "#[goro::main] functions must not be async: goroutines run plain blocking code",
+                );
             }
             TokenTree::Ident(id) if id.to_string() == "fn" => {
                 saw_fn = true;
@@ -41,10 +49,16 @@ pub fn main(attr: TokenStream, item: TokenStream) -> TokenStream {
                 }
                 if let Some(TokenTree::Group(params)) = tokens.get(i + 2) {
                     if params.delimiter() == Delimiter::Parenthesis && !params.stream().is_empty() {
-                        return error(params.span(), "`fn main` under #[goro::main] takes no parameters");
+                        return error(
+                            params.span(),
+                            "`fn main` under #[goro::main] takes no parameters",
+                        );
                     }
                 } else if let Some(tt) = tokens.get(i + 2) {
-                    return error(tt.span(), "#[goro::main] does not support a generic `fn main`");
+                    return error(
+                        tt.span(),
+                        "#[goro::main] does not support a generic `fn main`",
+                    );
                 }
             }
             _ => {}
@@ -71,7 +85,10 @@ pub fn main(attr: TokenStream, item: TokenStream) -> TokenStream {
         TokenTree::Punct(Punct::new('|', Spacing::Alone)),
         TokenTree::Group(body.clone()),
     ]);
-    call.extend([TokenTree::Group(Group::new(Delimiter::Parenthesis, closure))]);
+    call.extend([TokenTree::Group(Group::new(
+        Delimiter::Parenthesis,
+        closure,
+    ))]);
     let mut new_body = Group::new(Delimiter::Brace, call);
     new_body.set_span(body.span());
 
@@ -102,6 +119,9 @@ fn error(span: Span, msg: &str) -> TokenStream {
         path.push(tok);
     }
     ts.extend(path);
-    ts.extend([TokenTree::Group(args), TokenTree::Punct(Punct::new(';', Spacing::Alone))]);
+    ts.extend([
+        TokenTree::Group(args),
+        TokenTree::Punct(Punct::new(';', Spacing::Alone)),
+    ]);
     ts
 }

@@ -83,6 +83,9 @@ pub(crate) struct Goroutine {
     /// wakers after the Acquire of `ParkState::unpark`, which pairs with the Release of
     /// `commit`, so a waker always sees the value set before the park.
     pinned: AtomicU32,
+    /// While this goroutine blocks its thread during unwinding, that thread's slot in
+    /// `rt::blocked_threads` (see `park::park_blocking_thread`); `NOT_PINNED` otherwise.
+    pub(crate) blocking: AtomicU32,
     pub(crate) park: ParkState,
     /// Completion for `JoinHandle::join`: the goroutine stores its result in its block, then
     /// swaps in JOIN_DONE; a joiner stores `joiner`, then CASes JOIN_EMPTY to JOIN_WAITING.
@@ -128,6 +131,7 @@ impl Goroutine {
             dedicated: UnsafeCell::new(dedicated),
             exec: Cell::new(std::ptr::null_mut()),
             pinned: AtomicU32::new(NOT_PINNED),
+            blocking: AtomicU32::new(NOT_PINNED),
             park: ParkState::new(),
             join: AtomicU8::new(JOIN_EMPTY),
             joiner: UnsafeCell::new(None),

@@ -5,7 +5,7 @@
 //! whether the faulting address lies in the guard of the goroutine running on this thread,
 //! and if so prints `goroutine N (name) has overflowed its stack` and aborts, as Rust does for
 //! threads. Any other fault is handed to the handler that was installed before ours (Rust's
-//! own, which reports thread stack overflows, or the default action).
+//! own, which reports thread stack overflows), or gets the default action.
 //!
 //! The handler reads only two thread-locals that have constant initialisers and no
 //! destructors (plain TLS loads) and calls only async-signal-safe functions (`write`,
@@ -102,7 +102,7 @@ pub(crate) fn ensure_altstack() {
     }
 }
 
-extern "C" fn handler(sig: libc::c_int, info: *mut libc::siginfo_t, _ctx: *mut libc::c_void) {
+extern "C" fn handler(sig: libc::c_int, info: *mut libc::siginfo_t, ctx: *mut libc::c_void) {
     // SAFETY: the kernel passes a valid siginfo for SA_SIGINFO handlers of SIGSEGV/SIGBUS.
     let addr = unsafe { (*info).si_addr() } as usize;
     let (lo, hi) = GUARD.with(|c| c.get());
@@ -123,21 +123,29 @@ extern "C" fn handler(sig: libc::c_int, info: *mut libc::siginfo_t, _ctx: *mut l
             libc::abort();
         }
     }
-    // Not ours: restore the previous action and return; the faulting instruction runs again
-    // and the fault reaches that handler (or the default action).
-    // SAFETY: OLD was set before this handler was installed and is never written again.
+    // Not ours: hand the fault to the handler that was installed before (Rust's own reports
+    // thread stack overflows). If that was the default action (or none), restore it and
+    // return: the faulting instruction runs again and takes the default action.
+    // SAFETY: OLD was set before this handler was installed and is never written again; a
+    // previous handler is called with the signature its flags declare.
     unsafe {
-        if let Some(old) = &*std::ptr::addr_of!(OLD) {
-            let prev = if sig == libc::SIGBUS {
-                &old.bus
-            } else {
-                &old.segv
-            };
-            libc::sigaction(sig, prev, std::ptr::null_mut());
-        } else {
+        let prev = match &*std::ptr::addr_of!(OLD) {
+            Some(old) if sig == libc::SIGBUS => old.bus,
+            Some(old) => old.segv,
+            None => std::mem::zeroed(),
+        };
+        let h = prev.sa_sigaction;
+        if h == libc::SIG_DFL || h == libc::SIG_IGN {
             let mut dfl: libc::sigaction = std::mem::zeroed();
             dfl.sa_sigaction = libc::SIG_DFL;
             libc::sigaction(sig, &dfl, std::ptr::null_mut());
+        } else if prev.sa_flags & libc::SA_SIGINFO != 0 {
+            let f: extern "C" fn(libc::c_int, *mut libc::siginfo_t, *mut libc::c_void) =
+                std::mem::transmute(h);
+            f(sig, info, ctx);
+        } else {
+            let f: extern "C" fn(libc::c_int) = std::mem::transmute(h);
+            f(sig);
         }
     }
 }

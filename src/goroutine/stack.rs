@@ -357,6 +357,14 @@ impl StackCache {
         stack
     }
 
+    /// Gives every cached stack back to the pool (the worker thread is exiting).
+    pub(crate) fn release_all(&mut self) {
+        let n = self.stacks.len();
+        if n > 0 {
+            self.pool.give(&mut self.stacks, n);
+        }
+    }
+
     /// Returns the stack of a finished goroutine.
     pub(crate) fn put(&mut self, stack: GoroutineStack) {
         if stack.dedicated != 0 {

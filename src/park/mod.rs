@@ -20,7 +20,9 @@ pub(crate) mod state;
 use std::fmt;
 use std::thread::Thread;
 
-use crate::goroutine::{self, GRef, Suspend};
+use std::sync::atomic::{fence, Ordering};
+
+use crate::goroutine::{self, GRef, Suspend, NOT_PINNED};
 use crate::park::state::Unpark;
 
 /// A handle that wakes one parked goroutine or thread.
@@ -42,15 +44,25 @@ impl Unparker {
     /// Leaves a wake-up token for the waiter, making it runnable if it was parked.
     pub(crate) fn unpark(&self) {
         match self {
-            Unparker::Goroutine(g) => {
-                if g.park.unpark() == Unpark::Schedule {
+            Unparker::Goroutine(g) => match g.park.unpark() {
+                Unpark::Schedule => {
                     // SAFETY: winning the PARKED -> NOTIFIED swap hands us the scheduler
                     // reference the worker forgot when it committed the park; rebuild it
                     // from the pointer (the same allocation `g` points to).
                     let owned = unsafe { GRef::from_raw(g.as_ptr()) };
                     crate::rt::schedule(owned);
                 }
-            }
+                Unpark::Noop => {
+                    // SeqCst fence: pairs with the one in `park_blocking_thread` (a store
+                    // then a load on each side): either it sees our token, or we see that it
+                    // blocks its thread and wake the thread.
+                    fence(Ordering::SeqCst);
+                    let slot = g.blocking.load(Ordering::Relaxed);
+                    if slot != NOT_PINNED {
+                        crate::rt::blocked_threads().unpark(slot);
+                    }
+                }
+            },
             Unparker::Thread(t) => t.unpark(),
         }
     }
@@ -78,16 +90,43 @@ fn park_goroutine(g: &goroutine::Goroutine) {
         return;
     }
     if std::thread::panicking() {
-        // Unwinding keeps per-thread state in std (the panic count): a goroutine that parks
-        // while unwinding must finish on the thread it started unwinding on.
-        crate::rt::pin_current(g);
+        return park_blocking_thread(g);
     }
     g.suspend(Suspend::Park);
     // Running again: take the token that woke us (or that aborted the park).
     g.park.consume();
 }
 
+/// Parks a goroutine that is unwinding by blocking its thread.
+///
+/// The standard library counts panics in progress per thread. A goroutine that switched out
+/// mid-unwind would leave its thread's count raised for the goroutines that run there next
+/// (they would see `std::thread::panicking()` and poison every `std::sync::Mutex` they
+/// unlock), and it could finish unwinding on another thread, whose count would then go
+/// below zero. So it keeps its thread until it has stopped unwinding, as a plain thread
+/// would, and the thread's worker is handed to a new thread first (Go hands its P over
+/// the same way around a blocking system call), so the program keeps its parallelism and
+/// the goroutine it waits for can run.
+fn park_blocking_thread(g: &goroutine::Goroutine) {
+    crate::rt::hand_off_worker();
+    // The waker finds this thread through the goroutine's `blocking` slot.
+    let slot = crate::rt::blocked_threads().insert(std::thread::current());
+    g.blocking.store(slot, Ordering::Relaxed);
+    // SeqCst fence: pairs with the one in `Unparker::unpark` (see there).
+    fence(Ordering::SeqCst);
+    while !g.park.try_consume() {
+        std::thread::park();
+    }
+    g.blocking.store(NOT_PINNED, Ordering::Relaxed);
+    crate::rt::blocked_threads().remove(slot);
+}
+
 /// Switches out the current goroutine and queues it behind the runnable ones.
 pub(crate) fn yield_goroutine(g: &goroutine::Goroutine) {
+    if std::thread::panicking() {
+        // Stay on this thread while unwinding (see `park_blocking_thread`).
+        std::thread::yield_now();
+        return;
+    }
     g.suspend(Suspend::Yield);
 }

@@ -64,18 +64,30 @@ pub(crate) struct Config {
 
 impl Config {
     /// The configuration from the environment (`GORO_MAXPROCS`), with defaults.
+    ///
+    /// # Panics
+    ///
+    /// On a bad `GORO_MAXPROCS`, with a message naming it: the runtime starts on first use,
+    /// where there is no caller to hand an error to.
     pub(crate) fn from_env() -> Config {
+        Config::try_from_env().unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// The configuration from the environment, or what is wrong with it.
+    pub(crate) fn try_from_env() -> Result<Config, String> {
         let maxprocs = match std::env::var("GORO_MAXPROCS") {
-            Ok(v) => parse_maxprocs(&v).unwrap_or_else(|e| panic!("{e}")),
+            Ok(v) => parse_maxprocs(&v)?,
             Err(std::env::VarError::NotPresent) => default_maxprocs(),
             Err(std::env::VarError::NotUnicode(v)) => {
-                panic!("goro: GORO_MAXPROCS must be a positive integer, got {v:?}")
+                return Err(format!(
+                    "goro: GORO_MAXPROCS must be a positive integer, got {v:?}"
+                ))
             }
         };
-        Config {
+        Ok(Config {
             maxprocs,
             stack_size: DEFAULT_STACK_SIZE,
-        }
+        })
     }
 }
 
@@ -129,7 +141,9 @@ pub(crate) struct Worker {
     pinned: Mutex<VecDeque<GRef>>,
     /// Mirrors `!pinned.is_empty()`. SeqCst for the idle protocol (see `idle`).
     has_pinned: AtomicBool,
-    thread: OnceLock<Thread>,
+    /// The thread running this worker (replaced when a worker is handed off, see
+    /// `worker::hand_off`).
+    thread: Mutex<Option<Thread>>,
 }
 
 impl Worker {
@@ -140,14 +154,19 @@ impl Worker {
             sched_tick: AtomicU32::new(0),
             pinned: Mutex::new(VecDeque::new()),
             has_pinned: AtomicBool::new(false),
-            thread: OnceLock::new(),
+            thread: Mutex::new(None),
         }
     }
 
     pub(crate) fn unpark_thread(&self) {
-        if let Some(t) = self.thread.get() {
+        let t = self.thread.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(t) = &*t {
             t.unpark();
         }
+    }
+
+    fn set_thread(&self, t: Thread) {
+        *self.thread.lock().unwrap_or_else(|e| e.into_inner()) = Some(t);
     }
 
     /// Takes the `runnext` goroutine, if any.
@@ -348,13 +367,52 @@ pub(crate) fn schedule(g: GRef) {
     rt.notify_work();
 }
 
-/// Pins the running goroutine `g` to the current worker for good (see `park`).
-pub(crate) fn pin_current(g: &Goroutine) {
-    if let Some(index) = worker::current_index() {
-        // SAFETY: `g` is the running goroutine, the only user of its lock count.
-        unsafe { *g.lock_count() = (*g.lock_count()).saturating_add(1) };
-        g.set_pinned(index as u32);
+/// Hands this thread's worker to a new thread (see `worker::hand_off`).
+pub(crate) fn hand_off_worker() {
+    worker::hand_off();
+}
+
+/// Threads blocked by a goroutine waiting while it unwinds, so that its waker can unpark
+/// the right thread (see `park::park_blocking_thread`).
+pub(crate) struct BlockedThreads {
+    slots: Mutex<Vec<Option<Thread>>>,
+}
+
+impl BlockedThreads {
+    /// Records `t`; returns its slot.
+    pub(crate) fn insert(&self, t: Thread) -> u32 {
+        let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
+        let i = match slots.iter().position(Option::is_none) {
+            Some(i) => i,
+            None => {
+                slots.push(None);
+                slots.len() - 1
+            }
+        };
+        slots[i] = Some(t);
+        i as u32
     }
+
+    pub(crate) fn remove(&self, slot: u32) {
+        let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
+        slots[slot as usize] = None;
+    }
+
+    /// Unparks the thread in `slot`, if any. A slot reused by another thread since only
+    /// causes that thread a spurious wake-up, which its park loop tolerates.
+    pub(crate) fn unpark(&self, slot: u32) {
+        let slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(Some(t)) = slots.get(slot as usize) {
+            t.unpark();
+        }
+    }
+}
+
+pub(crate) fn blocked_threads() -> &'static BlockedThreads {
+    static BLOCKED: BlockedThreads = BlockedThreads {
+        slots: Mutex::new(Vec::new()),
+    };
+    &BLOCKED
 }
 
 /// `lock_os_thread` for the running goroutine.
@@ -364,8 +422,11 @@ pub(crate) fn lock_current() {
         // SAFETY: `g` is the running goroutine, the only user of its lock count.
         let n = unsafe { *count };
         if n == 0 {
-            let index = worker::current_index().expect("a goroutine runs on a worker");
-            g.set_pinned(index as u32);
+            // A goroutine on a thread that has handed its worker off (see `worker::hand_off`)
+            // is alone on that thread until it parks; it has no worker to be pinned to.
+            if let Some(index) = worker::current_index() {
+                g.set_pinned(index as u32);
+            }
         }
         // SAFETY: as above.
         unsafe {
@@ -398,7 +459,9 @@ pub(crate) fn sleep(d: Duration) {
     if d.is_zero() {
         return;
     }
-    if goroutine::current().is_none() {
+    if goroutine::current().is_none() || std::thread::panicking() {
+        // A plain thread, or a goroutine unwinding, which keeps its thread while it waits
+        // (see `park::park_blocking_thread`) and so needs no timer.
         std::thread::sleep(d);
         return;
     }

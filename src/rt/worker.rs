@@ -12,6 +12,8 @@ use crate::park::Unparker;
 /// Every this many scheduling rounds the injector is looked at first (Go uses the same
 /// prime), so goroutines there are not starved by a busy local queue.
 const INJECTOR_EVERY: u32 = 61;
+/// Every this many rounds the inbox of goroutines locked to this thread is looked at first.
+const PINNED_EVERY: u32 = 7;
 /// Rounds over the other workers before giving up the search.
 const STEAL_ROUNDS: usize = 4;
 /// How long a searcher that found nothing keeps watching for work before it sleeps.
@@ -34,6 +36,9 @@ struct WorkerLocal {
     rng: Cell<u32>,
     searching: Cell<bool>,
     due: UnsafeCell<Vec<Unparker>>,
+    /// Set when this thread handed its worker over to a new thread (see `hand_off`): it only
+    /// finishes the goroutine it is running, then exits.
+    detached: Cell<bool>,
 }
 
 thread_local! {
@@ -59,16 +64,38 @@ pub(crate) fn run(rt: &'static Runtime, index: usize) {
         rng: Cell::new(0x9E37_79B9 ^ (index as u32).wrapping_mul(0x85EB_CA6B) | 1),
         searching: Cell::new(false),
         due: UnsafeCell::new(Vec::new()),
+        detached: Cell::new(false),
     }));
     WORKER.with(|w| w.set(local));
-    rt.workers[index]
-        .thread
-        .set(std::thread::current())
-        .expect("worker started once");
+    rt.workers[index].set_thread(std::thread::current());
     loop {
         let g = local.find_runnable();
         local.execute(g);
+        if local.detached.get() {
+            // SAFETY: scheduler context of this thread, no other borrow of the cache.
+            unsafe { (*local.stacks.get()).release_all() };
+            return;
+        }
     }
+}
+
+/// Gives the calling thread's worker to a new thread, because the goroutine running here is
+/// about to block this thread (see `park::park_blocking_thread`). The calling thread stops
+/// being a worker: it finishes running its goroutine until that parks, yields or returns,
+/// then exits. Does nothing on a thread that is not (or no longer) a worker.
+#[inline(never)]
+pub(crate) fn hand_off() {
+    let p = WORKER.with(|w| w.replace(std::ptr::null()));
+    // SAFETY: a non-null WORKER points to the leaked `WorkerLocal` of this thread.
+    let Some(local) = (unsafe { p.as_ref() }) else {
+        return;
+    };
+    local.detached.set(true);
+    let (rt, index) = (local.rt, local.index);
+    std::thread::Builder::new()
+        .name(format!("goro-worker-{index}"))
+        .spawn(move || run(rt, index))
+        .expect("goro: cannot start a worker thread");
 }
 
 impl WorkerLocal {
@@ -98,6 +125,12 @@ impl WorkerLocal {
             goroutine::set_current(None);
             match outcome {
                 Outcome::Finished => return,
+                Outcome::Suspended(Suspend::Yield) if self.detached.get() => {
+                    // No longer this worker's owner: leave the goroutine to the others.
+                    self.rt.injector.push(g);
+                    self.rt.notify_work();
+                    return;
+                }
                 Outcome::Suspended(Suspend::Yield) => {
                     match g.pinned_worker() {
                         Some(w) => self.rt.workers[w].push_pinned(g),
@@ -129,19 +162,27 @@ impl WorkerLocal {
             self.tick.set(tick);
             me.sched_tick.store(tick, Ordering::Relaxed);
 
-            if let Some(g) = me.pop_pinned() {
-                return self.found(g);
-            }
             if tick % INJECTOR_EVERY == 0 {
                 if let Some(g) = rt.injector.pop_batch(&me.queue, 0) {
                     return self.found(g);
                 }
             }
             self.fire_timers();
+            // Goroutines locked to this thread come after the local ones, so a locked
+            // goroutine that yields lets them run, but get their turn first every few rounds
+            // so a busy local queue cannot starve them either.
+            if tick % PINNED_EVERY == 0 {
+                if let Some(g) = me.pop_pinned() {
+                    return self.found(g);
+                }
+            }
             if let Some(g) = me.take_runnext() {
                 return self.found(g);
             }
             if let Some(g) = me.queue.pop() {
+                return self.found(g);
+            }
+            if let Some(g) = me.pop_pinned() {
                 return self.found(g);
             }
             let batch = (rt.injector.len() / rt.maxprocs()).min(super::queue::CAPACITY / 2);
