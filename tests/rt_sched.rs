@@ -1,33 +1,17 @@
 //! Scheduler behaviour that needs a runtime of a known size: each case runs in a child
 //! process with `GORO_MAXPROCS` set.
 
-use std::process::Command;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-const CHILD: &str = "GORO_SCHED_TEST_CHILD";
+mod support;
 
-/// Runs `test` of this binary in a child process with `GORO_MAXPROCS=procs`; panics with
-/// the child's output if it fails.
+use support::child;
+
+/// Runs `test` of this binary in a child process with `GORO_MAXPROCS=procs`.
 fn in_child(test: &str, procs: usize) {
-    let out = Command::new(std::env::current_exe().expect("test executable"))
-        .args(["--exact", test, "--nocapture", "--test-threads=1"])
-        .env(CHILD, test)
-        .env("GORO_MAXPROCS", procs.to_string())
-        .output()
-        .expect("run the child test process");
-    assert!(
-        out.status.success(),
-        "child {test} failed: {:?}\n{}\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-fn is_child(test: &str) -> bool {
-    std::env::var(CHILD).is_ok_and(|v| v == test)
+    child::run_ok(test, &[("GORO_MAXPROCS", &procs.to_string())]);
 }
 
 /// Liveness bound: far beyond anything a working scheduler needs.
@@ -38,7 +22,7 @@ const PATIENCE: Duration = Duration::from_secs(20);
 #[test]
 fn goroutine_queued_behind_a_blocked_worker_moves() {
     const NAME: &str = "goroutine_queued_behind_a_blocked_worker_moves";
-    if !is_child(NAME) {
+    if !child::is_child(NAME) {
         return in_child(NAME, 2);
     }
     goro::run(|| {
@@ -63,7 +47,7 @@ fn goroutine_queued_behind_a_blocked_worker_moves() {
 #[test]
 fn woken_goroutine_queued_behind_a_blocked_worker_moves() {
     const NAME: &str = "woken_goroutine_queued_behind_a_blocked_worker_moves";
-    if !is_child(NAME) {
+    if !child::is_child(NAME) {
         return in_child(NAME, 2);
     }
     goro::run(|| {
@@ -97,7 +81,7 @@ fn woken_goroutine_queued_behind_a_blocked_worker_moves() {
 #[test]
 fn one_worker_runs_a_long_chain() {
     const NAME: &str = "one_worker_runs_a_long_chain";
-    if !is_child(NAME) {
+    if !child::is_child(NAME) {
         return in_child(NAME, 1);
     }
     assert_eq!(goro::maxprocs(), 1);
@@ -121,7 +105,7 @@ fn one_worker_runs_a_long_chain() {
 #[test]
 fn idle_runtime_uses_no_cpu() {
     const NAME: &str = "idle_runtime_uses_no_cpu";
-    if !is_child(NAME) {
+    if !child::is_child(NAME) {
         return in_child(NAME, 2);
     }
     // Start the runtime and give the workers time to go to sleep.

@@ -3,26 +3,13 @@
 //!
 //! Each case runs in a child process (it exhausts or stresses the whole process's mappings).
 
-use std::process::Command;
 use std::time::Duration;
 
 use goro::sync::WaitGroup;
 
-const CHILD: &str = "GORO_STACK_TEST_CHILD";
+mod support;
 
-fn run_child(test: &str, envs: &[(&str, &str)]) -> std::process::Output {
-    let mut cmd = Command::new(std::env::current_exe().expect("test executable"));
-    cmd.args(["--exact", test, "--nocapture", "--test-threads=1"])
-        .env(CHILD, test);
-    for (k, v) in envs {
-        cmd.env(k, v);
-    }
-    cmd.output().expect("run the child test process")
-}
-
-fn is_child(test: &str) -> bool {
-    std::env::var(CHILD).is_ok_and(|v| v == test)
-}
+use support::child;
 
 fn map_count() -> usize {
     std::fs::read_to_string("/proc/self/maps")
@@ -95,18 +82,11 @@ fn exhaust_mappings() {
 #[test]
 fn mprotect_guards_fail_spawn_cleanly_when_mappings_run_out() {
     const NAME: &str = "mprotect_guards_fail_spawn_cleanly_when_mappings_run_out";
-    if is_child(NAME) {
+    if child::is_child(NAME) {
         exhaust_mappings();
         return;
     }
-    let out = run_child(NAME, &[("GORO_GUARD_PAGES", "mprotect")]);
-    assert!(
-        out.status.success(),
-        "child failed: {:?}\n{}\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = child::run_ok(NAME, &[("GORO_GUARD_PAGES", "mprotect")]);
     assert!(String::from_utf8_lossy(&out.stdout).contains("spawned "));
 }
 
@@ -116,7 +96,7 @@ fn mprotect_guards_fail_spawn_cleanly_when_mappings_run_out() {
 fn live_goroutines_do_not_cost_a_mapping_each() {
     const NAME: &str = "live_goroutines_do_not_cost_a_mapping_each";
     const N: usize = 100_000;
-    if is_child(NAME) {
+    if child::is_child(NAME) {
         let before = map_count();
         let gate = WaitGroup::new();
         gate.add(1);
@@ -147,12 +127,5 @@ fn live_goroutines_do_not_cost_a_mapping_each() {
         eprintln!("skipped: this kernel predates MADV_GUARD_INSTALL (Linux 6.13)");
         return;
     }
-    let out = run_child(NAME, &[]);
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success(),
-        "child failed: {:?}\n{stdout}\n{stderr}",
-        out.status
-    );
+    child::run_ok(NAME, &[]);
 }
