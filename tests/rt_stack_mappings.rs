@@ -129,3 +129,44 @@ fn live_goroutines_do_not_cost_a_mapping_each() {
     }
     child::run_ok(NAME, &[]);
 }
+
+/// Every pooled stack has its guard, not only the first ones handed out: with 300 stacks in
+/// use, an overflow on the next one is still caught and reported.
+#[test]
+fn overflow_is_caught_on_a_stack_deep_in_the_pool() {
+    const NAME: &str = "overflow_is_caught_on_a_stack_deep_in_the_pool";
+    if child::is_child(NAME) {
+        let gate = WaitGroup::new();
+        gate.add(1);
+        let started = WaitGroup::new();
+        for _ in 0..300 {
+            started.add(1);
+            let (g, s) = (gate.clone(), started.clone());
+            goro::go(move || {
+                s.done();
+                g.wait();
+            });
+        }
+        started.wait();
+        let h = goro::Builder::new()
+            .name("deep-in-the-pool")
+            .spawn(|| support::stack_span(usize::MAX))
+            .unwrap();
+        let _ = h.join();
+        unreachable!("the overflow must abort the process");
+    }
+    let out = child::run(NAME, &[]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    use std::os::unix::process::ExitStatusExt;
+    assert_eq!(
+        out.status.signal(),
+        Some(libc::SIGABRT),
+        "{}",
+        child::describe(&out)
+    );
+    assert!(
+        stderr.contains("goroutine")
+            && stderr.contains("(deep-in-the-pool) has overflowed its stack"),
+        "{stderr}"
+    );
+}

@@ -209,6 +209,80 @@ fn install_guard(addr: usize) -> io::Result<()> {
     ))
 }
 
+/// Whether `process_madvise` takes guard markers; cleared at its first refusal.
+static GUARD_BATCH: AtomicBool = AtomicBool::new(true);
+
+/// Installs the missing guard markers of `stacks` in one `process_madvise` call (for at most
+/// 1024 stacks); leaves them unguarded if the kernel refuses (`StackCache::get` then installs
+/// them one by one).
+fn guard_batch(stacks: &mut [GoroutineStack]) {
+    if !GUARD_BATCH.load(Ordering::Relaxed) {
+        return;
+    }
+    let page = page_size();
+    let iov: Vec<libc::iovec> = stacks
+        .iter()
+        .filter(|s| !s.guarded)
+        .take(1024)
+        .map(|s| libc::iovec {
+            iov_base: s.limit as *mut libc::c_void,
+            iov_len: page,
+        })
+        .collect();
+    if iov.is_empty() {
+        return;
+    }
+    let Some(pidfd) = self_pidfd() else {
+        GUARD_BATCH.store(false, Ordering::Relaxed);
+        return;
+    };
+    // SAFETY: the ranges are the guard pages of pooled stacks that no goroutine uses (they
+    // are being handed out), in mappings this module owns; a guard marker only makes
+    // accesses fault. `pidfd` refers to this process (see `self_pidfd`).
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_process_madvise,
+            pidfd,
+            iov.as_ptr(),
+            iov.len(),
+            MADV_GUARD_INSTALL,
+            0,
+        )
+    };
+    if r != (iov.len() * page) as libc::c_long {
+        // Refused (kernel without guard support in process_madvise): one by one from now
+        // on. A partial success only leaves some markers to be installed twice, which is
+        // harmless.
+        GUARD_BATCH.store(false, Ordering::Relaxed);
+        return;
+    }
+    for s in stacks.iter_mut().filter(|s| !s.guarded).take(1024) {
+        s.guarded = true;
+    }
+}
+
+/// A pidfd for this process, reopened after a `fork` (a pidfd inherited from the parent
+/// would name the parent).
+fn self_pidfd() -> Option<libc::c_int> {
+    static CACHE: Mutex<Option<(libc::pid_t, libc::c_int)>> = Mutex::new(None);
+    let mut cache = CACHE.lock().unwrap_or_else(|e| e.into_inner());
+    // SAFETY: getpid has no preconditions.
+    let pid = unsafe { libc::getpid() };
+    match *cache {
+        Some((p, fd)) if p == pid => Some(fd),
+        _ => {
+            // SAFETY: pidfd_open has no memory-safety preconditions; failure returns -1.
+            let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
+            if fd < 0 {
+                return None;
+            }
+            let fd = fd as libc::c_int;
+            *cache = Some((pid, fd));
+            Some(fd)
+        }
+    }
+}
+
 /// The runtime-wide pool of default-size stacks.
 pub(crate) struct StackPool {
     /// Usable bytes per pooled stack.
@@ -271,11 +345,11 @@ impl StackPool {
     }
 
     /// Maps one more chunk. The first guard is installed at once, which tells whether the
-    /// kernel has `MADV_GUARD_INSTALL`; if so the other guards are installed when each stack
-    /// is first handed out (a guard marker costs no mapping and cannot run out), so memory
-    /// reserved for goroutines that never run costs no system call. With `mprotect` guards,
-    /// which can run out of mappings, every guard is installed here, where a failure can
-    /// still be reported to the spawner.
+    /// kernel has `MADV_GUARD_INSTALL`; if so the other guards are installed when their
+    /// stacks are first handed to a worker, a batch at a time (`guard_batch`), so memory
+    /// reserved for goroutines that never run costs no system call (a guard marker costs no
+    /// mapping and cannot run out). With `mprotect` guards, which can run out of mappings,
+    /// every guard is installed here, where a failure can still be reported to the spawner.
     fn grow(&self, free: &mut Free) -> io::Result<()> {
         let page = page_size();
         let slot = self.size + page;
@@ -318,7 +392,10 @@ impl StackPool {
             }
         }
         let k = free.stacks.len().saturating_sub(n);
+        let first = into.len();
         into.extend(free.stacks.drain(k..));
+        drop(free);
+        guard_batch(&mut into[first..]);
     }
 
     fn give(&self, from: &mut Vec<GoroutineStack>, n: usize) {
