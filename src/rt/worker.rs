@@ -12,6 +12,8 @@ use crate::park::Unparker;
 /// Every this many scheduling rounds the injector is looked at first (Go uses the same
 /// prime), so goroutines there are not starved by a busy local queue.
 const INJECTOR_EVERY: u32 = 61;
+/// Every this many rounds due timers are fired even while local work is queued.
+const TIMERS_EVERY: u32 = 4;
 /// Every this many rounds the inbox of goroutines locked to this thread is looked at first.
 const PINNED_EVERY: u32 = 7;
 /// Rounds over the other workers before giving up the search.
@@ -167,7 +169,12 @@ impl WorkerLocal {
                     return self.found(g);
                 }
             }
-            self.fire_timers();
+            // Timers are looked at every few rounds while there is local work (reading the
+            // clock costs as much as a context switch), and always before looking elsewhere.
+            let local_work = !me.runnext.load(Ordering::Relaxed).is_null() || !me.queue.is_empty();
+            if tick % TIMERS_EVERY == 0 || !local_work {
+                self.fire_timers();
+            }
             // Goroutines locked to this thread come after the local ones, so a locked
             // goroutine that yields lets them run, but get their turn first every few rounds
             // so a busy local queue cannot starve them either.
