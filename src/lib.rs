@@ -60,6 +60,7 @@ mod park;
 mod rt;
 mod runtime;
 
+pub mod chan;
 pub mod sync;
 pub mod time;
 

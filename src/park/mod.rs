@@ -21,6 +21,7 @@ use std::fmt;
 use std::thread::Thread;
 
 use std::sync::atomic::{fence, Ordering};
+use std::time::Instant;
 
 use crate::goroutine::{self, GRef, Suspend, NOT_PINNED};
 use crate::park::state::Unpark;
@@ -82,6 +83,27 @@ pub(crate) fn park() {
     match goroutine::current() {
         Some(g) => park_goroutine(g),
         None => std::thread::park(),
+    }
+}
+
+/// Like [`park`], but a waiter is woken no later than about `deadline`. A goroutine arms a
+/// timer on its first call for a given wait (`*armed` records it); a thread parks with a
+/// timeout. May return early or spuriously: callers re-check the clock and their condition.
+pub(crate) fn park_until(deadline: Instant, armed: &mut bool) {
+    match goroutine::current() {
+        Some(g) => {
+            if !*armed {
+                *armed = true;
+                crate::rt::arm_timer(deadline, Unparker::current());
+            }
+            park_goroutine(g);
+        }
+        None => {
+            let now = Instant::now();
+            if deadline > now {
+                std::thread::park_timeout(deadline - now);
+            }
+        }
     }
 }
 

@@ -454,6 +454,16 @@ pub(crate) fn unlock_current() {
     }
 }
 
+/// Arms a timer that unparks `waker` at `deadline` (see `park::park_until`).
+pub(crate) fn arm_timer(deadline: Instant, waker: Unparker) {
+    let rt = get();
+    let at = deadline
+        .saturating_duration_since(rt.epoch)
+        .as_nanos()
+        .min(u128::from(timer::NEVER - 1)) as u64;
+    rt.add_timer(at, waker);
+}
+
 /// Parks the current goroutine or thread for `d`.
 pub(crate) fn sleep(d: Duration) {
     if d.is_zero() {

@@ -1,0 +1,343 @@
+//! Channels with Go's semantics, for goroutines and threads alike.
+//!
+//! Go: `make(chan T, n)`, `ch <- v`, `<-ch`, `close(ch)`, `for v := range ch`.
+//!
+//! [`bounded`]`(0)` is Go's unbuffered channel: a send completes only when a receiver has
+//! taken the value. [`bounded`]`(n)` buffers up to `n` values; [`unbounded`] never blocks a
+//! sender. Both handles are `Clone + Send + Sync`: any number of goroutines and threads may
+//! send and receive. A blocked operation parks only its goroutine (or blocks its thread).
+//!
+//! Closing ([`Sender::close`], or dropping the last `Sender`) lets receivers drain what is
+//! buffered, then makes `recv` fail at once; sends fail with the value handed back, and
+//! every blocked sender and receiver wakes. When the last `Receiver` is dropped, sends fail
+//! instead of blocking forever. Every value sent is received exactly once, or dropped
+//! exactly once (with the channel, or in the error that hands it back).
+//!
+//! ```
+//! use goro::chan;
+//!
+//! #[goro::main]
+//! fn main() {
+//!     let (tx, rx) = chan::bounded(0);
+//!     goro::go(move || {
+//!         for i in 0..3 {
+//!             tx.send(i).unwrap();
+//!         }
+//!         tx.close();
+//!     });
+//!     let got: Vec<i32> = rx.iter().collect(); // Go: for v := range ch
+//!     assert_eq!(got, [0, 1, 2]);
+//! }
+//! # main();
+//! ```
+
+mod channel;
+mod error;
+mod waiter;
+
+use std::fmt;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use channel::{Block, Channel};
+pub use error::{
+    RecvError, RecvTimeoutError, SendError, SendTimeoutError, TryRecvError, TrySendError,
+};
+
+/// A channel holding up to `cap` values; `cap == 0` is Go's unbuffered (rendezvous) channel.
+///
+/// Go: `make(chan T, cap)`. Nothing is allocated up front: a huge capacity costs only what is
+/// actually buffered.
+pub fn bounded<T>(cap: usize) -> (Sender<T>, Receiver<T>) {
+    pair(Channel::new(cap, 1))
+}
+
+/// A channel whose sends never block.
+///
+/// Go has none; the nearest is a goroutine that buffers without bound.
+pub fn unbounded<T>() -> (Sender<T>, Receiver<T>) {
+    pair(Channel::new(usize::MAX, 1))
+}
+
+/// A receiver that never receives anything (Go's nil channel): `recv` blocks forever,
+/// `try_recv` is always empty, and it is never closed.
+pub fn never<T>() -> Receiver<T> {
+    // A channel with one sender that does not exist: it can never be closed or fed.
+    Receiver {
+        chan: Arc::new(Channel::new(0, 1)),
+    }
+}
+
+fn pair<T>(chan: Channel<T>) -> (Sender<T>, Receiver<T>) {
+    let chan = Arc::new(chan);
+    (
+        Sender {
+            chan: Arc::clone(&chan),
+        },
+        Receiver { chan },
+    )
+}
+
+fn deadline_after(d: Duration) -> Block {
+    match Instant::now().checked_add(d) {
+        Some(t) => Block::Until(t),
+        // Too far to represent: the same as no deadline.
+        None => Block::Forever,
+    }
+}
+
+/// The sending half of a channel. Go: `chan<- T`.
+pub struct Sender<T> {
+    chan: Arc<Channel<T>>,
+}
+
+/// The receiving half of a channel. Go: `<-chan T`.
+pub struct Receiver<T> {
+    chan: Arc<Channel<T>>,
+}
+
+impl<T: Send> Sender<T> {
+    /// Sends `v`, parking while the channel is full (or, unbuffered, until a receiver takes
+    /// it).
+    ///
+    /// Go: `ch <- v`.
+    ///
+    /// # Errors
+    ///
+    /// The channel is closed, or every receiver is gone: the value comes back. (Go panics.)
+    pub fn send(&self, v: T) -> Result<(), SendError<T>> {
+        self.chan.send(v, Block::Forever).map_err(|e| match e {
+            SendTimeoutError::Closed(v) | SendTimeoutError::Timeout(v) => SendError(v),
+        })
+    }
+
+    /// Sends `v` if that can be done without waiting.
+    ///
+    /// Go: `select { case ch <- v: ... default: ... }`. On an unbuffered channel this succeeds
+    /// only if a receiver is already waiting.
+    pub fn try_send(&self, v: T) -> Result<(), TrySendError<T>> {
+        self.chan.try_send(v)
+    }
+
+    /// Sends `v`, waiting at most `timeout`.
+    pub fn send_timeout(&self, v: T, timeout: Duration) -> Result<(), SendTimeoutError<T>> {
+        self.chan.send(v, deadline_after(timeout))
+    }
+
+    /// Sends `v`, waiting until `deadline` at the latest.
+    pub fn send_deadline(&self, v: T, deadline: Instant) -> Result<(), SendTimeoutError<T>> {
+        self.chan.send(v, Block::Until(deadline))
+    }
+}
+
+impl<T> Sender<T> {
+    /// Closes the channel. Returns `false` if it was already closed (Go panics).
+    ///
+    /// Go: `close(ch)`. Receivers still get what is buffered, then `recv` fails at once;
+    /// blocked senders and receivers wake; later sends fail.
+    pub fn close(&self) -> bool {
+        self.chan.close()
+    }
+
+    /// Whether the channel is closed (by `close`, the last `Sender` dropping, or the last
+    /// `Receiver` dropping).
+    pub fn is_closed(&self) -> bool {
+        self.chan.is_closed()
+    }
+
+    /// Values buffered now. Go: `len(ch)`.
+    pub fn len(&self) -> usize {
+        self.chan.len()
+    }
+
+    /// Whether nothing is buffered now.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The capacity, or `None` for an unbounded channel. Go: `cap(ch)`.
+    pub fn capacity(&self) -> Option<usize> {
+        self.chan.capacity()
+    }
+}
+
+impl<T: Send> Receiver<T> {
+    /// Receives a value, parking until one is there.
+    ///
+    /// Go: `v, ok := <-ch` (`Err` is `ok == false`).
+    ///
+    /// # Errors
+    ///
+    /// The channel is closed and drained.
+    pub fn recv(&self) -> Result<T, RecvError> {
+        self.chan.recv(Block::Forever).map_err(|_| RecvError)
+    }
+
+    /// Receives a value if one is ready.
+    ///
+    /// Go: `select { case v := <-ch: ... default: ... }`.
+    pub fn try_recv(&self) -> Result<T, TryRecvError> {
+        self.chan.try_recv()
+    }
+
+    /// Receives a value, waiting at most `timeout`.
+    pub fn recv_timeout(&self, timeout: Duration) -> Result<T, RecvTimeoutError> {
+        self.chan.recv(deadline_after(timeout))
+    }
+
+    /// Receives a value, waiting until `deadline` at the latest.
+    pub fn recv_deadline(&self, deadline: Instant) -> Result<T, RecvTimeoutError> {
+        self.chan.recv(Block::Until(deadline))
+    }
+
+    /// A blocking iterator over received values, ending when the channel is closed and
+    /// drained. Go: `for v := range ch`.
+    pub fn iter(&self) -> Iter<'_, T> {
+        Iter { rx: self }
+    }
+
+    /// An iterator over the values ready now; it never blocks.
+    pub fn try_iter(&self) -> TryIter<'_, T> {
+        TryIter { rx: self }
+    }
+}
+
+impl<T> Receiver<T> {
+    /// Whether the channel is closed (values may still be buffered).
+    pub fn is_closed(&self) -> bool {
+        self.chan.is_closed()
+    }
+
+    /// Values buffered now. Go: `len(ch)`.
+    pub fn len(&self) -> usize {
+        self.chan.len()
+    }
+
+    /// Whether nothing is buffered now.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The capacity, or `None` for an unbounded channel. Go: `cap(ch)`.
+    pub fn capacity(&self) -> Option<usize> {
+        self.chan.capacity()
+    }
+}
+
+impl<T> Clone for Sender<T> {
+    fn clone(&self) -> Self {
+        self.chan.senders.fetch_add(1, Ordering::Relaxed);
+        Sender {
+            chan: Arc::clone(&self.chan),
+        }
+    }
+}
+
+impl<T> Drop for Sender<T> {
+    fn drop(&mut self) {
+        // AcqRel: the last sender to leave sees every other sender's departure.
+        if self.chan.senders.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.chan.close();
+        }
+    }
+}
+
+impl<T> Clone for Receiver<T> {
+    fn clone(&self) -> Self {
+        self.chan.receivers.fetch_add(1, Ordering::Relaxed);
+        Receiver {
+            chan: Arc::clone(&self.chan),
+        }
+    }
+}
+
+impl<T> Drop for Receiver<T> {
+    fn drop(&mut self) {
+        // AcqRel: as for senders. With no receiver left, sends fail instead of blocking
+        // forever: the channel closes.
+        if self.chan.receivers.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.chan.close();
+        }
+    }
+}
+
+impl<T> fmt::Debug for Sender<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Sender")
+            .field("len", &self.len())
+            .field("capacity", &self.capacity())
+            .field("closed", &self.is_closed())
+            .finish()
+    }
+}
+
+impl<T> fmt::Debug for Receiver<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Receiver")
+            .field("len", &self.len())
+            .field("capacity", &self.capacity())
+            .field("closed", &self.is_closed())
+            .finish()
+    }
+}
+
+/// Blocking iterator of [`Receiver::iter`].
+#[derive(Debug)]
+pub struct Iter<'a, T> {
+    rx: &'a Receiver<T>,
+}
+
+impl<T: Send> Iterator for Iter<'_, T> {
+    type Item = T;
+
+    fn next(&mut self) -> Option<T> {
+        self.rx.recv().ok()
+    }
+}
+
+/// Non-blocking iterator of [`Receiver::try_iter`].
+#[derive(Debug)]
+pub struct TryIter<'a, T> {
+    rx: &'a Receiver<T>,
+}
+
+impl<T: Send> Iterator for TryIter<'_, T> {
+    type Item = T;
+
+    fn next(&mut self) -> Option<T> {
+        self.rx.try_recv().ok()
+    }
+}
+
+/// Owning blocking iterator of `Receiver`'s `IntoIterator`.
+#[derive(Debug)]
+pub struct IntoIter<T> {
+    rx: Receiver<T>,
+}
+
+impl<T: Send> Iterator for IntoIter<T> {
+    type Item = T;
+
+    fn next(&mut self) -> Option<T> {
+        self.rx.recv().ok()
+    }
+}
+
+impl<'a, T: Send> IntoIterator for &'a Receiver<T> {
+    type Item = T;
+    type IntoIter = Iter<'a, T>;
+
+    fn into_iter(self) -> Iter<'a, T> {
+        self.iter()
+    }
+}
+
+impl<T: Send> IntoIterator for Receiver<T> {
+    type Item = T;
+    type IntoIter = IntoIter<T>;
+
+    fn into_iter(self) -> IntoIter<T> {
+        IntoIter { rx: self }
+    }
+}
