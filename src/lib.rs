@@ -59,6 +59,7 @@ mod goroutine;
 mod park;
 mod rt;
 mod runtime;
+mod select;
 
 pub mod chan;
 pub mod sync;

@@ -1,7 +1,7 @@
 //! The channel: a buffer and two queues of blocked operations under one lock, as Go's
 //! `hchan` (`runtime/chan.go`).
 //!
-//! # Invariants (under `state`)
+//! # Invariants (under the lock)
 //!
 //! - Receivers wait only while the buffer is empty: a waiting receiver and a buffered value
 //!   never coexist.
@@ -15,17 +15,25 @@
 //! keeps FIFO order), else takes a waiting sender's value directly (capacity 0), else waits.
 //! Every value is moved under the lock, so it is received exactly once or stays in the
 //! buffer (dropped with the channel), or comes back to its sender in an error.
+//!
+//! The lock is a raw mutex (`parking_lot`) rather than `std::sync::Mutex`, because `select`
+//! holds the locks of all its channels at once, in address order, as Go's `selectgo` does
+//! (see `select`).
 
+use std::cell::UnsafeCell;
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Mutex, MutexGuard};
 use std::time::Instant;
 
+use parking_lot::lock_api::RawMutex as _;
+use parking_lot::RawMutex;
+
 use super::error::{RecvTimeoutError, SendTimeoutError, TryRecvError, TrySendError};
-use super::waiter::{Queue, Waiter, CLOSED, DONE};
+use super::waiter::{Queue, Waiter, Wake, CLOSED, DONE};
 
 pub(crate) struct Channel<T> {
-    state: Mutex<State<T>>,
+    lock: RawMutex,
+    state: UnsafeCell<State<T>>,
     /// Capacity; `usize::MAX` for an unbounded channel.
     cap: usize,
     /// Mirror of `State::closed`, for `is_closed` without the lock.
@@ -36,11 +44,17 @@ pub(crate) struct Channel<T> {
     pub(crate) receivers: AtomicUsize,
 }
 
-struct State<T> {
+// SAFETY: `state` is only reached under `lock` (see `Locked`); values of `T: Send` move
+// between threads through it.
+unsafe impl<T: Send> Sync for Channel<T> {}
+// SAFETY: as above.
+unsafe impl<T: Send> Send for Channel<T> {}
+
+pub(crate) struct State<T> {
     buf: VecDeque<T>,
     closed: bool,
-    recvq: Queue<T>,
-    sendq: Queue<T>,
+    pub(crate) recvq: Queue<T>,
+    pub(crate) sendq: Queue<T>,
 }
 
 /// How long an operation may block.
@@ -51,10 +65,59 @@ pub(crate) enum Block {
     Until(Instant),
 }
 
+/// What a send can do right now, under the lock.
+pub(crate) enum SendNow<T> {
+    /// Sent (handed to a receiver, who must be woken, or buffered).
+    Done(Option<Wake>),
+    /// The channel is closed: the value comes back.
+    Closed(T),
+    /// It would have to wait: the value comes back.
+    Wait(T),
+}
+
+/// What a receive can do right now, under the lock.
+pub(crate) enum RecvNow<T> {
+    /// Received (a sender may have to be woken).
+    Done(T, Option<Wake>),
+    /// Closed and drained.
+    Closed,
+    /// It would have to wait.
+    Wait,
+}
+
+/// The channel's state while its lock is held; unlocks on drop.
+pub(crate) struct Locked<'a, T> {
+    chan: &'a Channel<T>,
+}
+
+impl<T> std::ops::Deref for Locked<'_, T> {
+    type Target = State<T>;
+
+    fn deref(&self) -> &State<T> {
+        // SAFETY: we hold the lock.
+        unsafe { &*self.chan.state.get() }
+    }
+}
+
+impl<T> std::ops::DerefMut for Locked<'_, T> {
+    fn deref_mut(&mut self) -> &mut State<T> {
+        // SAFETY: we hold the lock.
+        unsafe { &mut *self.chan.state.get() }
+    }
+}
+
+impl<T> Drop for Locked<'_, T> {
+    fn drop(&mut self) {
+        // SAFETY: a `Locked` exists only while its thread holds the lock.
+        unsafe { self.chan.lock.unlock() };
+    }
+}
+
 impl<T> Channel<T> {
     pub(crate) fn new(cap: usize, senders: usize) -> Channel<T> {
         Channel {
-            state: Mutex::new(State {
+            lock: RawMutex::INIT,
+            state: UnsafeCell::new(State {
                 // Never preallocate: a huge capacity costs only what is buffered.
                 buf: VecDeque::new(),
                 closed: false,
@@ -69,10 +132,33 @@ impl<T> Channel<T> {
         }
     }
 
-    fn lock(&self) -> MutexGuard<'_, State<T>> {
-        // A panic never happens while the lock is held (no user code runs under it), so a
-        // poisoned lock still guards a consistent state.
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    pub(crate) fn lock(&self) -> Locked<'_, T> {
+        self.lock.lock();
+        Locked { chan: self }
+    }
+
+    /// Takes the lock for `select`, which releases it with `raw_unlock`.
+    pub(crate) fn raw_lock(&self) {
+        self.lock.lock();
+    }
+
+    /// # Safety
+    ///
+    /// The caller holds the lock (taken with `raw_lock`).
+    pub(crate) unsafe fn raw_unlock(&self) {
+        // SAFETY: the caller holds the lock.
+        unsafe { self.lock.unlock() };
+    }
+
+    /// The state, for `select` while it holds the lock.
+    ///
+    /// # Safety
+    ///
+    /// The caller holds the lock and has no other reference into the state.
+    #[allow(clippy::mut_from_ref)]
+    pub(crate) unsafe fn state_mut(&self) -> &mut State<T> {
+        // SAFETY: the caller holds the lock.
+        unsafe { &mut *self.state.get() }
     }
 
     pub(crate) fn capacity(&self) -> Option<usize> {
@@ -87,27 +173,56 @@ impl<T> Channel<T> {
         self.closed.load(Ordering::Acquire)
     }
 
-    pub(crate) fn send(&self, v: T, block: Block) -> Result<(), SendTimeoutError<T>>
-    where
-        T: Send,
-    {
-        let mut st = self.lock();
+    /// A send that must not wait, under the lock.
+    pub(crate) fn send_now(&self, st: &mut State<T>, v: T) -> SendNow<T> {
         if st.closed {
-            return Err(SendTimeoutError::Closed(v));
+            return SendNow::Closed(v);
         }
         let v = match st.recvq.pop_receiver(v) {
-            Ok(wake) => {
-                drop(st);
-                wake.wake();
-                return Ok(());
-            }
+            Ok(wake) => return SendNow::Done(Some(wake)),
             Err(v) => v,
         };
         if st.buf.len() < self.cap {
             st.buf.push_back(v);
             self.len.store(st.buf.len(), Ordering::Relaxed);
-            return Ok(());
+            return SendNow::Done(None);
         }
+        SendNow::Wait(v)
+    }
+
+    /// A receive that must not wait, under the lock.
+    pub(crate) fn recv_now(&self, st: &mut State<T>) -> RecvNow<T> {
+        if let Some(v) = st.buf.pop_front() {
+            // Room in the buffer: the oldest blocked sender moves its value in.
+            let wake = st.sendq.pop_sender().map(|(sv, wake)| {
+                st.buf.push_back(sv);
+                wake
+            });
+            self.len.store(st.buf.len(), Ordering::Relaxed);
+            return RecvNow::Done(v, wake);
+        }
+        if let Some((v, wake)) = st.sendq.pop_sender() {
+            return RecvNow::Done(v, Some(wake));
+        }
+        if st.closed {
+            return RecvNow::Closed;
+        }
+        RecvNow::Wait
+    }
+
+    pub(crate) fn send(&self, v: T, block: Block) -> Result<(), SendTimeoutError<T>> {
+        let mut st = self.lock();
+        let v = match self.send_now(&mut st, v) {
+            SendNow::Done(wake) => {
+                drop(st);
+                if let Some(w) = wake {
+                    w.wake();
+                }
+                return Ok(());
+            }
+            SendNow::Closed(v) => return Err(SendTimeoutError::Closed(v)),
+            SendNow::Wait(v) => v,
+        };
         let deadline = match block {
             Block::No => return Err(SendTimeoutError::Timeout(v)),
             Block::Forever => None,
@@ -139,31 +254,18 @@ impl<T> Channel<T> {
         }
     }
 
-    pub(crate) fn recv(&self, block: Block) -> Result<T, RecvTimeoutError>
-    where
-        T: Send,
-    {
+    pub(crate) fn recv(&self, block: Block) -> Result<T, RecvTimeoutError> {
         let mut st = self.lock();
-        if let Some(v) = st.buf.pop_front() {
-            // Room in the buffer: the oldest blocked sender moves its value in.
-            let wake = st.sendq.pop_sender().map(|(sv, wake)| {
-                st.buf.push_back(sv);
-                wake
-            });
-            self.len.store(st.buf.len(), Ordering::Relaxed);
-            drop(st);
-            if let Some(wake) = wake {
-                wake.wake();
+        match self.recv_now(&mut st) {
+            RecvNow::Done(v, wake) => {
+                drop(st);
+                if let Some(w) = wake {
+                    w.wake();
+                }
+                return Ok(v);
             }
-            return Ok(v);
-        }
-        if let Some((v, wake)) = st.sendq.pop_sender() {
-            drop(st);
-            wake.wake();
-            return Ok(v);
-        }
-        if st.closed {
-            return Err(RecvTimeoutError::Closed);
+            RecvNow::Closed => return Err(RecvTimeoutError::Closed),
+            RecvNow::Wait => {}
         }
         let deadline = match block {
             Block::No => return Err(RecvTimeoutError::Timeout),
@@ -192,20 +294,14 @@ impl<T> Channel<T> {
         }
     }
 
-    pub(crate) fn try_send(&self, v: T) -> Result<(), TrySendError<T>>
-    where
-        T: Send,
-    {
+    pub(crate) fn try_send(&self, v: T) -> Result<(), TrySendError<T>> {
         self.send(v, Block::No).map_err(|e| match e {
             SendTimeoutError::Timeout(v) => TrySendError::Full(v),
             SendTimeoutError::Closed(v) => TrySendError::Closed(v),
         })
     }
 
-    pub(crate) fn try_recv(&self) -> Result<T, TryRecvError>
-    where
-        T: Send,
-    {
+    pub(crate) fn try_recv(&self) -> Result<T, TryRecvError> {
         self.recv(Block::No).map_err(|e| match e {
             RecvTimeoutError::Timeout => TryRecvError::Empty,
             RecvTimeoutError::Closed => TryRecvError::Closed,

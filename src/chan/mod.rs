@@ -33,6 +33,7 @@
 
 mod channel;
 mod error;
+mod select;
 mod waiter;
 
 use std::fmt;
@@ -44,6 +45,12 @@ use channel::{Block, Channel};
 pub use error::{
     RecvError, RecvTimeoutError, SendError, SendTimeoutError, TryRecvError, TrySendError,
 };
+#[doc(hidden)]
+pub use select::{
+    select as __select, RecvCase, SelectCase, SelectRecv, SelectSend, SendCase, Wait,
+};
+#[doc(hidden)]
+pub use waiter::{Token, Wake};
 
 /// A channel holding up to `cap` values; `cap == 0` is Go's unbuffered (rendezvous) channel.
 ///
@@ -95,6 +102,27 @@ pub struct Sender<T> {
 /// The receiving half of a channel. Go: `<-chan T`.
 pub struct Receiver<T> {
     chan: Arc<Channel<T>>,
+}
+
+impl<T> Sender<T> {
+    fn chan_addr(&self) -> usize {
+        Arc::as_ptr(&self.chan) as *const () as usize
+    }
+}
+
+impl<T> Receiver<T> {
+    fn chan_addr(&self) -> usize {
+        Arc::as_ptr(&self.chan) as *const () as usize
+    }
+}
+
+/// A deadline `d` from now, for `default(d)` in [`select!`](crate::select).
+#[doc(hidden)]
+pub fn __wait_for(d: Duration) -> Wait {
+    match Instant::now().checked_add(d) {
+        Some(t) => Wait::Until(t),
+        None => Wait::Forever,
+    }
 }
 
 impl<T: Send> Sender<T> {

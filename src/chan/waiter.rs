@@ -10,10 +10,16 @@
 //! A waiter that gives up (a deadline) takes the channel lock and unlinks itself; if it is
 //! no longer linked, a waker completed it under that same lock, so its `state` is already
 //! set. Either way no pointer to the waiter survives its return.
+//!
+//! A `select` links one waiter per case, all sharing one [`Token`]. A waker that unlinks
+//! such a waiter must first *claim* the token (CAS `selected` from `NONE` to the waiter's
+//! case): only the first claim wins, so exactly one case of a select takes effect. A waiter
+//! whose token another case has claimed is dropped from the queue and skipped; its select
+//! unlinks the rest itself.
 
 use std::cell::UnsafeCell;
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 use std::time::Instant;
 
 use crate::park::{self, Unparker};
@@ -25,9 +31,44 @@ pub(crate) const DONE: u8 = 1;
 /// The channel was closed under the waiter.
 pub(crate) const CLOSED: u8 = 2;
 
+/// No case of the select has been chosen yet.
+pub(crate) const NONE: usize = usize::MAX;
+
+/// The shared state of one blocked `select`: which case won.
+#[doc(hidden)]
+pub struct Token {
+    selected: AtomicUsize,
+}
+
+impl Token {
+    pub(crate) fn new() -> Token {
+        Token {
+            selected: AtomicUsize::new(NONE),
+        }
+    }
+
+    /// Claims the select for `case`; false if another case (or the timeout) has it.
+    pub(crate) fn claim(&self, case: usize) -> bool {
+        // AcqRel: the winner's claim is ordered before the completion it makes next, and
+        // after a losing claimer's view of the select; pairs with `selected`.
+        self.selected
+            .compare_exchange(NONE, case, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok()
+    }
+
+    /// The winning case, or `NONE`.
+    pub(crate) fn selected(&self) -> usize {
+        // Acquire: pairs with the AcqRel CAS in `claim`.
+        self.selected.load(Ordering::Acquire)
+    }
+}
+
 /// One blocked send or receive.
 pub(crate) struct Waiter<T> {
     unparker: Unparker,
+    /// The select this waiter belongs to (null for a plain operation), and its case.
+    token: *const Token,
+    case: usize,
     /// A sender's value, taken by the receiver; or the receiver's destination, filled by the
     /// sender. Accessed by the waker while the waiter is linked (under the channel lock), by
     /// the waiter once `state` says it is not.
@@ -39,9 +80,29 @@ impl<T> Waiter<T> {
     pub(crate) fn new(value: Option<T>) -> Waiter<T> {
         Waiter {
             unparker: Unparker::current(),
+            token: std::ptr::null(),
+            case: 0,
             slot: UnsafeCell::new(value),
             state: AtomicU8::new(WAITING),
         }
+    }
+
+    /// A waiter for case `case` of a select waiting on `token`, which must outlive it.
+    pub(crate) fn for_select(value: Option<T>, token: &Token, case: usize) -> Waiter<T> {
+        Waiter {
+            unparker: Unparker::current(),
+            token,
+            case,
+            slot: UnsafeCell::new(value),
+            state: AtomicU8::new(WAITING),
+        }
+    }
+
+    /// Claims this waiter's select, if it belongs to one; plain waiters always succeed.
+    fn claim(&self) -> bool {
+        // SAFETY: a select's token outlives its linked waiters (it unlinks them all, under
+        // the channel locks, before it returns).
+        self.token.is_null() || unsafe { (*self.token).claim(self.case) }
     }
 
     /// The final state, once the waiter is no longer linked (or `WAITING`).
@@ -80,7 +141,8 @@ impl<T> Waiter<T> {
 }
 
 /// Unparks a completed waiter after the channel lock is released.
-pub(crate) struct Wake(Unparker);
+#[doc(hidden)]
+pub struct Wake(Unparker);
 
 impl Wake {
     pub(crate) fn wake(self) {
@@ -125,12 +187,24 @@ impl<T> Queue<T> {
         }
     }
 
+    /// Unlinks the oldest waiter that can still be completed: a plain one, or one whose
+    /// select this claims. Waiters of selects already decided are dropped from the queue.
+    fn pop_claimed(&mut self) -> Option<&Waiter<T>> {
+        while let Some(w) = self.waiters.pop_front() {
+            // SAFETY: linked waiters are valid (see `push`); we hold the channel lock.
+            let w = unsafe { &*w };
+            if w.claim() {
+                return Some(w);
+            }
+        }
+        None
+    }
+
     /// Completes the oldest waiting sender: takes its value.
     pub(crate) fn pop_sender(&mut self) -> Option<(T, Wake)> {
-        let w = self.waiters.pop_front()?;
-        // SAFETY: linked waiters are valid (see `push`); we hold the channel lock.
-        let w = unsafe { &*w };
-        // SAFETY: the waiter is linked, so only we (holding the lock) touch its slot.
+        let w = self.pop_claimed()?;
+        // SAFETY: the waiter was linked until now, so only we (holding the lock) touch its
+        // slot.
         let v = unsafe { (*w.slot.get()).take() }.expect("a blocked sender holds its value");
         Some((v, complete(w, DONE)))
     }
@@ -138,21 +212,19 @@ impl<T> Queue<T> {
     /// Completes the oldest waiting receiver by handing it `v`; gives `v` back if there is
     /// none.
     pub(crate) fn pop_receiver(&mut self, v: T) -> Result<Wake, T> {
-        let Some(w) = self.waiters.pop_front() else {
+        let Some(w) = self.pop_claimed() else {
             return Err(v);
         };
-        // SAFETY: as in `pop_sender`.
-        let w = unsafe { &*w };
         // SAFETY: as in `pop_sender`.
         unsafe { *w.slot.get() = Some(v) };
         Ok(complete(w, DONE))
     }
 
-    /// Completes every waiter as `CLOSED` (senders keep their values, to hand back).
+    /// Completes every waiter that can be as `CLOSED` (senders keep their values, to hand
+    /// back); waiters of decided selects are just dropped from the queue.
     pub(crate) fn close_all(&mut self, wakes: &mut Vec<Wake>) {
-        for w in self.waiters.drain(..) {
-            // SAFETY: as in `pop_sender`.
-            wakes.push(complete(unsafe { &*w }, CLOSED));
+        while let Some(w) = self.pop_claimed() {
+            wakes.push(complete(w, CLOSED));
         }
     }
 }

@@ -1,0 +1,427 @@
+//! `select`: wait on several channel operations and run exactly one.
+//!
+//! The algorithm is Go's `selectgo` (`runtime/select.go`), in three passes over the cases:
+//!
+//! 1. Lock every case's channel, in address order (each channel once), and look for a case
+//!    that can proceed, in a random order: the first found is performed and wins. Without
+//!    one, a non-blocking select returns here (`default`).
+//! 2. Link one waiter per case into its channel's queue, all sharing one [`Token`], unlock,
+//!    and park until a waker claims the token for one case (or the deadline passes). A
+//!    waker claims under its channel's lock and completes only the claimed waiter; waiters
+//!    of a claimed token are skipped by everyone else.
+//! 3. Lock every channel again and unlink the losing waiters. Holding all the locks, no claim
+//!    can be in flight: an unclaimed token now means the deadline won.
+//!
+//! Send values are evaluated once, before pass 1; a send case that does not win keeps its
+//! value, which is dropped with the case. A `None` case (Go's nil channel) is never ready.
+
+use std::time::Instant;
+
+use super::channel::{RecvNow, SendNow};
+use super::error::{RecvError, SendError};
+use super::waiter::{Token, Waiter, Wake, CLOSED, DONE, NONE};
+use super::{Receiver, Sender};
+use crate::park;
+
+/// One case of a select, type-erased. Implemented by [`RecvCase`] and [`SendCase`].
+#[doc(hidden)]
+pub trait SelectCase {
+    /// The channel's address (the lock order), or `None` for a nil case.
+    fn channel(&self) -> Option<usize>;
+    /// Takes the channel's lock.
+    fn lock(&self);
+    /// Releases the channel's lock.
+    ///
+    /// # Safety
+    ///
+    /// The lock is held by this select.
+    unsafe fn unlock(&self);
+    /// Pass 1: performs the operation if it can proceed now.
+    ///
+    /// # Safety
+    ///
+    /// The channel's lock is held by this select.
+    unsafe fn try_now(&mut self, wakes: &mut Vec<Wake>) -> bool;
+    /// Pass 2: links a waiter for case `index` of the select waiting on `token`.
+    ///
+    /// # Safety
+    ///
+    /// The channel's lock is held; `self` and `token` stay in place until `unlink`.
+    unsafe fn link(&mut self, token: &Token, index: usize);
+    /// Pass 3: unlinks the waiter, or, for the winning case, takes its outcome.
+    ///
+    /// # Safety
+    ///
+    /// The channel's lock is held by this select.
+    unsafe fn unlink(&mut self, won: bool);
+}
+
+/// A receive case (`recv(rx) -> v => ...`).
+#[doc(hidden)]
+pub struct RecvCase<'a, T> {
+    rx: Option<&'a Receiver<T>>,
+    waiter: Option<Waiter<T>>,
+    result: Option<Result<T, RecvError>>,
+}
+
+/// A send case (`send(tx, v) -> r => ...`).
+#[doc(hidden)]
+pub struct SendCase<'a, T> {
+    tx: Option<&'a Sender<T>>,
+    value: Option<T>,
+    waiter: Option<Waiter<T>>,
+    result: Option<Result<(), SendError<T>>>,
+}
+
+impl<'a, T> RecvCase<'a, T> {
+    pub fn new(rx: Option<&'a Receiver<T>>) -> Self {
+        RecvCase {
+            rx,
+            waiter: None,
+            result: None,
+        }
+    }
+
+    /// The outcome of the winning case.
+    pub fn take_result(&mut self) -> Result<T, RecvError> {
+        self.result.take().expect("the select chose this case")
+    }
+}
+
+impl<'a, T> SendCase<'a, T> {
+    pub fn new(tx: Option<&'a Sender<T>>, value: T) -> Self {
+        SendCase {
+            tx,
+            value: Some(value),
+            waiter: None,
+            result: None,
+        }
+    }
+
+    /// The outcome of the winning case.
+    pub fn take_result(&mut self) -> Result<(), SendError<T>> {
+        self.result.take().expect("the select chose this case")
+    }
+}
+
+impl<T> SelectCase for RecvCase<'_, T> {
+    fn channel(&self) -> Option<usize> {
+        self.rx.map(|r| r.chan_addr())
+    }
+
+    fn lock(&self) {
+        if let Some(r) = self.rx {
+            r.chan.raw_lock();
+        }
+    }
+
+    unsafe fn unlock(&self) {
+        if let Some(r) = self.rx {
+            // SAFETY: the caller holds the lock.
+            unsafe { r.chan.raw_unlock() };
+        }
+    }
+
+    unsafe fn try_now(&mut self, wakes: &mut Vec<Wake>) -> bool {
+        let Some(r) = self.rx else { return false };
+        // SAFETY: the caller holds the lock, and no other reference into the state is alive.
+        let st = unsafe { r.chan.state_mut() };
+        match r.chan.recv_now(st) {
+            RecvNow::Done(v, wake) => {
+                wakes.extend(wake);
+                self.result = Some(Ok(v));
+                true
+            }
+            RecvNow::Closed => {
+                self.result = Some(Err(RecvError));
+                true
+            }
+            RecvNow::Wait => false,
+        }
+    }
+
+    unsafe fn link(&mut self, token: &Token, index: usize) {
+        let Some(r) = self.rx else { return };
+        let w = self.waiter.insert(Waiter::for_select(None, token, index));
+        // SAFETY: the caller holds the lock; `self` (and so `w`) stays in place until
+        // `unlink` removes it or a waker unlinks it, both under the lock.
+        unsafe { r.chan.state_mut().recvq.push(w) };
+    }
+
+    unsafe fn unlink(&mut self, won: bool) {
+        let (Some(r), Some(w)) = (self.rx, self.waiter.as_ref()) else {
+            return;
+        };
+        if won {
+            self.result = Some(match w.state() {
+                DONE => Ok(w.take().expect("a completed receiver holds its value")),
+                CLOSED => Err(RecvError),
+                s => unreachable!("winning waiter in state {s}"),
+            });
+        } else {
+            // SAFETY: the caller holds the lock.
+            unsafe { r.chan.state_mut().recvq.remove(w) };
+        }
+        self.waiter = None;
+    }
+}
+
+impl<T> SelectCase for SendCase<'_, T> {
+    fn channel(&self) -> Option<usize> {
+        self.tx.map(|t| t.chan_addr())
+    }
+
+    fn lock(&self) {
+        if let Some(t) = self.tx {
+            t.chan.raw_lock();
+        }
+    }
+
+    unsafe fn unlock(&self) {
+        if let Some(t) = self.tx {
+            // SAFETY: the caller holds the lock.
+            unsafe { t.chan.raw_unlock() };
+        }
+    }
+
+    unsafe fn try_now(&mut self, wakes: &mut Vec<Wake>) -> bool {
+        let Some(t) = self.tx else { return false };
+        let v = self
+            .value
+            .take()
+            .expect("a send case holds its value until it runs");
+        // SAFETY: the caller holds the lock, and no other reference into the state is alive.
+        let st = unsafe { t.chan.state_mut() };
+        match t.chan.send_now(st, v) {
+            SendNow::Done(wake) => {
+                wakes.extend(wake);
+                self.result = Some(Ok(()));
+                true
+            }
+            SendNow::Closed(v) => {
+                self.result = Some(Err(SendError(v)));
+                true
+            }
+            SendNow::Wait(v) => {
+                self.value = Some(v);
+                false
+            }
+        }
+    }
+
+    unsafe fn link(&mut self, token: &Token, index: usize) {
+        let Some(t) = self.tx else { return };
+        let w = self
+            .waiter
+            .insert(Waiter::for_select(self.value.take(), token, index));
+        // SAFETY: as for `RecvCase::link`.
+        unsafe { t.chan.state_mut().sendq.push(w) };
+    }
+
+    unsafe fn unlink(&mut self, won: bool) {
+        let (Some(t), Some(w)) = (self.tx, self.waiter.as_ref()) else {
+            return;
+        };
+        if won {
+            self.result = Some(match w.state() {
+                DONE => Ok(()),
+                CLOSED => Err(SendError(
+                    w.take().expect("a sender woken by close keeps its value"),
+                )),
+                s => unreachable!("winning waiter in state {s}"),
+            });
+        } else {
+            // SAFETY: the caller holds the lock.
+            unsafe { t.chan.state_mut().sendq.remove(w) };
+            // The losing value stays with the case and is dropped with it, never sent.
+            self.value = w.take();
+        }
+        self.waiter = None;
+    }
+}
+
+/// How long a select may wait.
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy)]
+pub enum Wait {
+    /// Until a case is ready.
+    Forever,
+    /// Not at all (`default`).
+    Never,
+    /// Until the deadline (`default(timeout)`).
+    Until(Instant),
+}
+
+/// Runs a select over `cases`; returns the index of the case that ran, or `None` if none
+/// could run in time (the `default` branch).
+#[doc(hidden)]
+pub fn select(cases: &mut [&mut dyn SelectCase], wait: Wait) -> Option<usize> {
+    // Lock order: by channel address, each channel once.
+    let mut locks: Vec<(usize, usize)> = cases
+        .iter()
+        .enumerate()
+        .filter_map(|(i, c)| c.channel().map(|a| (a, i)))
+        .collect();
+    locks.sort_unstable();
+    locks.dedup_by_key(|l| l.0);
+    // Poll order: random, for Go's fairness among ready cases.
+    let mut order: Vec<usize> = (0..cases.len()).collect();
+    shuffle(&mut order);
+
+    let lock_all = |cases: &mut [&mut dyn SelectCase]| {
+        for &(_, i) in &locks {
+            cases[i].lock();
+        }
+    };
+    let unlock_all = |cases: &mut [&mut dyn SelectCase]| {
+        for &(_, i) in locks.iter().rev() {
+            // SAFETY: locked by `lock_all` just before.
+            unsafe { cases[i].unlock() };
+        }
+    };
+
+    // Pass 1: a case that can proceed now.
+    let mut wakes = Vec::new();
+    lock_all(cases);
+    for &i in &order {
+        // SAFETY: every channel of the select is locked.
+        if unsafe { cases[i].try_now(&mut wakes) } {
+            unlock_all(cases);
+            for w in wakes {
+                w.wake();
+            }
+            return Some(i);
+        }
+    }
+    let deadline = match wait {
+        Wait::Never => {
+            unlock_all(cases);
+            return None;
+        }
+        Wait::Forever => None,
+        Wait::Until(d) => Some(d),
+    };
+
+    // Pass 2: wait on every case.
+    let token = Token::new();
+    for (i, case) in cases.iter_mut().enumerate() {
+        // SAFETY: every channel is locked; the cases and the token live in this frame and
+        // its caller's until pass 3 has unlinked every waiter.
+        unsafe { case.link(&token, i) };
+    }
+    unlock_all(cases);
+    let mut armed = false;
+    while token.selected() == NONE {
+        match deadline {
+            None => park::park(),
+            Some(d) => {
+                if Instant::now() >= d {
+                    break;
+                }
+                park::park_until(d, &mut armed);
+            }
+        }
+    }
+
+    // Pass 3: unlink the losers; holding every lock, no claim is in flight any more.
+    lock_all(cases);
+    let winner = token.selected();
+    for (i, case) in cases.iter_mut().enumerate() {
+        // SAFETY: every channel is locked.
+        unsafe { case.unlink(i == winner) };
+    }
+    unlock_all(cases);
+    (winner != NONE).then_some(winner)
+}
+
+/// Shuffles `v` (Fisher-Yates) with a per-thread xorshift generator.
+fn shuffle(v: &mut [usize]) {
+    for i in (1..v.len()).rev() {
+        let j = (next_random() % (i as u64 + 1)) as usize;
+        v.swap(i, j);
+    }
+}
+
+#[inline(never)]
+fn next_random() -> u64 {
+    use std::cell::Cell;
+    thread_local! {
+        static STATE: Cell<u64> = const { Cell::new(0) };
+    }
+    STATE.with(|s| {
+        let mut x = s.get();
+        if x == 0 {
+            // Seed from the address of a local and the time: distinct per thread and run.
+            let t = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos() as u64);
+            x = (t ^ (&x as *const u64 as u64)) | 1;
+        }
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        s.set(x);
+        x
+    })
+}
+
+/// What `recv(...)` in `select!` accepts: a receiver, a reference to one, or an `Option` of
+/// either (`None` is Go's nil channel, never ready).
+#[doc(hidden)]
+pub trait SelectRecv<'a, T> {
+    fn select_receiver(self) -> Option<&'a Receiver<T>>;
+}
+
+impl<'a, T> SelectRecv<'a, T> for &'a Receiver<T> {
+    fn select_receiver(self) -> Option<&'a Receiver<T>> {
+        Some(self)
+    }
+}
+
+impl<'a, T> SelectRecv<'a, T> for &&'a Receiver<T> {
+    fn select_receiver(self) -> Option<&'a Receiver<T>> {
+        Some(*self)
+    }
+}
+
+impl<'a, T> SelectRecv<'a, T> for &Option<&'a Receiver<T>> {
+    fn select_receiver(self) -> Option<&'a Receiver<T>> {
+        *self
+    }
+}
+
+impl<'a, T> SelectRecv<'a, T> for &'a Option<Receiver<T>> {
+    fn select_receiver(self) -> Option<&'a Receiver<T>> {
+        self.as_ref()
+    }
+}
+
+/// What `send(...)` in `select!` accepts; see [`SelectRecv`].
+#[doc(hidden)]
+pub trait SelectSend<'a, T> {
+    fn select_sender(self) -> Option<&'a Sender<T>>;
+}
+
+impl<'a, T> SelectSend<'a, T> for &'a Sender<T> {
+    fn select_sender(self) -> Option<&'a Sender<T>> {
+        Some(self)
+    }
+}
+
+impl<'a, T> SelectSend<'a, T> for &&'a Sender<T> {
+    fn select_sender(self) -> Option<&'a Sender<T>> {
+        Some(*self)
+    }
+}
+
+impl<'a, T> SelectSend<'a, T> for &Option<&'a Sender<T>> {
+    fn select_sender(self) -> Option<&'a Sender<T>> {
+        *self
+    }
+}
+
+impl<'a, T> SelectSend<'a, T> for &'a Option<Sender<T>> {
+    fn select_sender(self) -> Option<&'a Sender<T>> {
+        self.as_ref()
+    }
+}

@@ -1,0 +1,259 @@
+//! The `select!` macro.
+
+/// Waits on several channel operations and runs exactly one of them.
+///
+/// Go: `select { case v := <-ch: ... case ch2 <- x: ... default: ... }`, with
+/// crossbeam-channel's syntax:
+///
+/// - `recv(rx) -> v => body`: `v` is `Result<T, RecvError>` (`Err` once the channel is closed
+///   and drained: a closed channel is always ready, as in Go);
+/// - `send(tx, value) -> r => body`: `r` is `Result<(), SendError<T>>` (`Err` hands the value
+///   back if the channel is closed);
+/// - `default => body`: runs if no case is ready now;
+/// - `default(timeout) => body`: runs if no case became ready within `timeout`.
+///
+/// When several cases are ready, one is chosen uniformly at random. Exactly one case takes
+/// effect: a send that is not chosen delivers nothing (its value is dropped), a receive that is
+/// not chosen takes nothing. Every channel and send-value expression is evaluated once, in
+/// order, before anything else. A select with no ready case and no `default` parks (a
+/// goroutine) or blocks (a thread) until one is ready; with no case at all it waits forever.
+///
+/// Channels are borrowed, not moved: `recv(rx)` takes a `Receiver`, a `&Receiver` or an
+/// `Option<&Receiver>` (`None` is Go's nil channel: never ready), and the same for `send`.
+/// Bodies are ordinary `match` arms: `break`, `continue` and `return` work in them. Up to 32
+/// cases.
+///
+/// ```
+/// use goro::chan;
+/// use std::time::Duration;
+///
+/// #[goro::main]
+/// fn main() {
+///     let (tx1, rx1) = chan::bounded(0);
+///     let (_tx2, rx2) = chan::bounded::<&str>(0);
+///     goro::go(move || tx1.send("one").unwrap());
+///     goro::select! {
+///         recv(rx1) -> msg => println!("received {}", msg.unwrap()),
+///         recv(rx2) -> msg => println!("received {}", msg.unwrap()),
+///         default(Duration::from_secs(10)) => println!("timeout"),
+///     }
+/// }
+/// # main();
+/// ```
+///
+/// Go's way of turning off a finished channel, by setting it to nil:
+///
+/// ```
+/// use goro::chan;
+///
+/// let (ta, ra) = chan::bounded(4);
+/// let (tb, rb) = chan::bounded(4);
+/// ta.send(1).unwrap();
+/// tb.send(2).unwrap();
+/// drop((ta, tb));
+/// let (mut a, mut b) = (Some(&ra), Some(&rb));
+/// let mut sum = 0;
+/// while a.is_some() || b.is_some() {
+///     goro::select! {
+///         recv(a) -> v => match v { Ok(x) => sum += x, Err(_) => a = None },
+///         recv(b) -> v => match v { Ok(x) => sum += x, Err(_) => b = None },
+///     }
+/// }
+/// assert_eq!(sum, 3);
+/// ```
+#[macro_export]
+macro_rules! select {
+    ($($tokens:tt)*) => {
+        $crate::__select_parse!(
+            @cases()
+            @idx(0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31)
+            @default()
+            $($tokens)*
+        )
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __select_parse {
+    // recv(rx) -> v => { ... }
+    (@cases($($c:tt)*) @idx($i:tt $($is:tt)*) @default($($d:tt)*)
+        recv($r:expr) -> $p:pat => $body:block, $($rest:tt)*) => {
+        $crate::__select_parse!(@cases($($c)* [recv $i ($r) ($p) ($body)]) @idx($($is)*)
+            @default($($d)*) $($rest)*)
+    };
+    // (no comma after the block) recv(rx) -> v => { ... }
+    (@cases($($c:tt)*) @idx($i:tt $($is:tt)*) @default($($d:tt)*)
+        recv($r:expr) -> $p:pat => $body:block $($rest:tt)*) => {
+        $crate::__select_parse!(@cases($($c)* [recv $i ($r) ($p) ($body)]) @idx($($is)*)
+            @default($($d)*) $($rest)*)
+    };
+    // recv(rx) -> v => expr,
+    (@cases($($c:tt)*) @idx($i:tt $($is:tt)*) @default($($d:tt)*)
+        recv($r:expr) -> $p:pat => $body:expr, $($rest:tt)*) => {
+        $crate::__select_parse!(@cases($($c)* [recv $i ($r) ($p) ($body)]) @idx($($is)*)
+            @default($($d)*) $($rest)*)
+    };
+    // recv(rx) -> v => expr (last)
+    (@cases($($c:tt)*) @idx($i:tt $($is:tt)*) @default($($d:tt)*)
+        recv($r:expr) -> $p:pat => $body:expr) => {
+        $crate::__select_parse!(@cases($($c)* [recv $i ($r) ($p) ($body)]) @idx($($is)*)
+            @default($($d)*))
+    };
+    // send(tx, v) -> r => { ... }
+    (@cases($($c:tt)*) @idx($i:tt $($is:tt)*) @default($($d:tt)*)
+        send($s:expr, $v:expr) -> $p:pat => $body:block, $($rest:tt)*) => {
+        $crate::__select_parse!(@cases($($c)* [send $i ($s, $v) ($p) ($body)]) @idx($($is)*)
+            @default($($d)*) $($rest)*)
+    };
+    // (no comma after the block) send(tx, v) -> r => { ... }
+    (@cases($($c:tt)*) @idx($i:tt $($is:tt)*) @default($($d:tt)*)
+        send($s:expr, $v:expr) -> $p:pat => $body:block $($rest:tt)*) => {
+        $crate::__select_parse!(@cases($($c)* [send $i ($s, $v) ($p) ($body)]) @idx($($is)*)
+            @default($($d)*) $($rest)*)
+    };
+    // send(tx, v) -> r => expr,
+    (@cases($($c:tt)*) @idx($i:tt $($is:tt)*) @default($($d:tt)*)
+        send($s:expr, $v:expr) -> $p:pat => $body:expr, $($rest:tt)*) => {
+        $crate::__select_parse!(@cases($($c)* [send $i ($s, $v) ($p) ($body)]) @idx($($is)*)
+            @default($($d)*) $($rest)*)
+    };
+    // send(tx, v) -> r => expr (last)
+    (@cases($($c:tt)*) @idx($i:tt $($is:tt)*) @default($($d:tt)*)
+        send($s:expr, $v:expr) -> $p:pat => $body:expr) => {
+        $crate::__select_parse!(@cases($($c)* [send $i ($s, $v) ($p) ($body)]) @idx($($is)*)
+            @default($($d)*))
+    };
+    // default => ...
+    (@cases($($c:tt)*) @idx($($is:tt)*) @default()
+        default => $body:block, $($rest:tt)*) => {
+        $crate::__select_parse!(@cases($($c)*) @idx($($is)*) @default((never) ($body)) $($rest)*)
+    };
+    // (no comma after the block) default => ...
+    (@cases($($c:tt)*) @idx($($is:tt)*) @default()
+        default => $body:block $($rest:tt)*) => {
+        $crate::__select_parse!(@cases($($c)*) @idx($($is)*) @default((never) ($body)) $($rest)*)
+    };
+    (@cases($($c:tt)*) @idx($($is:tt)*) @default()
+        default => $body:expr, $($rest:tt)*) => {
+        $crate::__select_parse!(@cases($($c)*) @idx($($is)*) @default((never) ($body)) $($rest)*)
+    };
+    (@cases($($c:tt)*) @idx($($is:tt)*) @default()
+        default => $body:expr) => {
+        $crate::__select_parse!(@cases($($c)*) @idx($($is)*) @default((never) ($body)))
+    };
+    // default(timeout) => ...
+    (@cases($($c:tt)*) @idx($($is:tt)*) @default()
+        default($t:expr) => $body:block, $($rest:tt)*) => {
+        $crate::__select_parse!(@cases($($c)*) @idx($($is)*) @default((until $t) ($body)) $($rest)*)
+    };
+    // (no comma after the block) default(timeout) => ...
+    (@cases($($c:tt)*) @idx($($is:tt)*) @default()
+        default($t:expr) => $body:block $($rest:tt)*) => {
+        $crate::__select_parse!(@cases($($c)*) @idx($($is)*) @default((until $t) ($body)) $($rest)*)
+    };
+    (@cases($($c:tt)*) @idx($($is:tt)*) @default()
+        default($t:expr) => $body:expr, $($rest:tt)*) => {
+        $crate::__select_parse!(@cases($($c)*) @idx($($is)*) @default((until $t) ($body)) $($rest)*)
+    };
+    (@cases($($c:tt)*) @idx($($is:tt)*) @default()
+        default($t:expr) => $body:expr) => {
+        $crate::__select_parse!(@cases($($c)*) @idx($($is)*) @default((until $t) ($body)))
+    };
+    // Errors.
+    (@cases($($c:tt)*) @idx($($is:tt)*) @default($($d:tt)+) default $($rest:tt)*) => {
+        ::core::compile_error!("a select! has at most one `default` case")
+    };
+    (@cases($($c:tt)*) @idx() @default($($d:tt)*) $($rest:tt)+) => {
+        ::core::compile_error!("a select! has at most 32 cases")
+    };
+    // Done: expand.
+    (@cases($($c:tt)*) @idx($($is:tt)*) @default($($d:tt)*)) => {
+        $crate::__select_expand!(($($c)*) ($($d)*))
+    };
+    (@cases($($c:tt)*) @idx($($is:tt)*) @default($($d:tt)*) $($rest:tt)+) => {
+        ::core::compile_error!(
+            "expected `recv(rx) -> v => body`, `send(tx, value) -> r => body`, \
+             `default => body` or `default(timeout) => body`"
+        )
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __select_expand {
+    (($([$kind:ident $i:tt ($($args:tt)*) ($p:pat) ($body:expr)])*) ($($d:tt)*)) => {
+        // The scrutinee evaluates every channel and send value once, in order, and keeps any
+        // temporary (`recv(time::after(d))`) alive for the whole select.
+        match ($($crate::__select_arg!($kind $($args)*),)*) {
+            __goro_args => {
+                let mut __goro_cases = ($($crate::__select_case!($kind __goro_args.$i),)*);
+                let __goro_list: &mut [&mut dyn $crate::chan::SelectCase] =
+                    &mut [$(&mut __goro_cases.$i),*];
+                let __goro_chosen =
+                    $crate::chan::__select(__goro_list, $crate::__select_wait!($($d)*));
+                match __goro_chosen {
+                    $(
+                        ::core::option::Option::Some($i) => {
+                            #[allow(unused_variables)]
+                            let $p = __goro_cases.$i.take_result();
+                            $body
+                        }
+                    )*
+                    _ => $crate::__select_default!($($d)*),
+                }
+            }
+        }
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __select_arg {
+    (recv $r:expr) => {
+        $crate::chan::SelectRecv::select_receiver(&$r)
+    };
+    (send $s:expr, $v:expr) => {
+        ($crate::chan::SelectSend::select_sender(&$s), $v)
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __select_case {
+    (recv $($a:tt)*) => {
+        $crate::chan::RecvCase::new($($a)*)
+    };
+    (send $($a:tt)*) => {{
+        let (__goro_tx, __goro_value) = $($a)*;
+        $crate::chan::SendCase::new(__goro_tx, __goro_value)
+    }};
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __select_wait {
+    () => {
+        $crate::chan::Wait::Forever
+    };
+    ((never) ($body:expr)) => {
+        $crate::chan::Wait::Never
+    };
+    ((until $t:expr) ($body:expr)) => {
+        $crate::chan::__wait_for($t)
+    };
+}
+
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __select_default {
+    () => {
+        ::core::unreachable!("a select without default returned without a case")
+    };
+    ((never) ($body:expr)) => {
+        $body
+    };
+    ((until $t:expr) ($body:expr)) => {
+        $body
+    };
+}

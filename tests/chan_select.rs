@@ -1,0 +1,365 @@
+//! `select!`: Go's select semantics.
+
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use goro::chan::{self, Receiver, RecvError, SendError};
+
+struct Counted(Arc<AtomicUsize>);
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+#[test]
+fn three_ready_cases_are_chosen_fairly() {
+    const N: usize = 300_000;
+    let (t1, r1) = chan::bounded(N);
+    let (t2, r2) = chan::bounded(N);
+    let (t3, r3) = chan::bounded(N);
+    for _ in 0..N {
+        t1.send(1).unwrap();
+        t2.send(2).unwrap();
+        t3.send(3).unwrap();
+    }
+    let mut counts = [0usize; 3];
+    for _ in 0..N {
+        goro::select! {
+            recv(r1) -> v => { assert_eq!(v, Ok(1)); counts[0] += 1 },
+            recv(r2) -> v => { assert_eq!(v, Ok(2)); counts[1] += 1 },
+            recv(r3) -> v => { assert_eq!(v, Ok(3)); counts[2] += 1 },
+        }
+    }
+    for c in counts {
+        let third = N as f64 / 3.0;
+        assert!(
+            (c as f64 - third).abs() < third * 0.1,
+            "case counts {counts:?} are not within 10% of a third"
+        );
+    }
+}
+
+#[test]
+fn send_values_are_evaluated_once_and_losers_are_dropped_unsent() {
+    // Go's test/chan/select.go: every send value is evaluated exactly once per select,
+    // chosen or not, including cases on nil channels.
+    let drops = Arc::new(AtomicUsize::new(0));
+    let evaluated = AtomicUsize::new(0);
+    let make = || {
+        evaluated.fetch_add(1, Ordering::SeqCst);
+        Counted(drops.clone())
+    };
+    let (ta, ra) = chan::bounded(1);
+    let (tb, rb) = chan::bounded(1);
+    let nil: Option<&chan::Sender<Counted>> = None;
+    goro::select! {
+        send(ta, make()) -> r => assert!(r.is_ok()),
+        send(tb, make()) -> r => assert!(r.is_ok()),
+        send(nil, make()) -> _r => unreachable!("a nil case is never chosen"),
+    }
+    assert_eq!(evaluated.load(Ordering::SeqCst), 3);
+    // One value was sent; the other two (the loser and the nil case's) are dropped.
+    assert_eq!(drops.load(Ordering::SeqCst), 2);
+    assert_eq!(ra.len() + rb.len(), 1, "exactly one send took effect");
+}
+
+#[test]
+fn a_losing_receive_takes_nothing() {
+    goro::run(|| {
+        for _ in 0..1_000 {
+            let (ta, ra) = chan::bounded(1);
+            let (tb, rb) = chan::bounded(1);
+            ta.send(1).unwrap();
+            tb.send(2).unwrap();
+            let got = goro::select! {
+                recv(ra) -> v => v.unwrap(),
+                recv(rb) -> v => v.unwrap(),
+            };
+            // The other value is still there.
+            let other = if got == 1 {
+                rb.try_recv()
+            } else {
+                ra.try_recv()
+            };
+            assert_eq!(other, Ok(3 - got));
+        }
+    });
+}
+
+#[test]
+fn default_runs_only_when_nothing_is_ready() {
+    let (tx, rx) = chan::bounded::<i32>(1);
+    let mut hit = false;
+    goro::select! {
+        recv(rx) -> _v => unreachable!(),
+        default => hit = true,
+    }
+    assert!(hit);
+    tx.send(5).unwrap();
+    let got = goro::select! {
+        recv(rx) -> v => v.unwrap(),
+        default => panic!("a ready case beats default"),
+    };
+    assert_eq!(got, 5);
+    // A send case on a buffered channel with room is ready.
+    goro::select! {
+        send(tx, 6) -> r => assert!(r.is_ok()),
+        default => panic!("room in the buffer"),
+    }
+}
+
+#[test]
+fn nil_cases_never_fire() {
+    let nil: Option<&Receiver<i32>> = None;
+    let fired = goro::select! {
+        recv(nil) -> _v => true,
+        default => false,
+    };
+    assert!(!fired);
+    let never = chan::never::<i32>();
+    let fired = goro::select! {
+        recv(never) -> _v => true,
+        default(Duration::from_millis(10)) => false,
+    };
+    assert!(!fired);
+}
+
+#[test]
+fn an_empty_select_with_default_runs_default() {
+    let x = goro::select! {
+        default => 7,
+    };
+    assert_eq!(x, 7);
+}
+
+#[test]
+fn closed_channels_are_always_ready() {
+    let (tx, rx) = chan::bounded::<i32>(0);
+    tx.close();
+    for _ in 0..10 {
+        goro::select! {
+            recv(rx) -> v => assert_eq!(v, Err(RecvError)),
+            default => panic!("a closed channel is ready"),
+        }
+    }
+    goro::select! {
+        send(tx, 3) -> r => assert_eq!(r, Err(SendError(3))),
+        default => panic!("a send on a closed channel is ready (and fails)"),
+    }
+}
+
+#[test]
+fn timeout_with_select() {
+    // The article's "Timeout with select".
+    goro::run(|| {
+        let (tx, rx) = chan::bounded::<&str>(0);
+        goro::go(move || {
+            goro::sleep(Duration::from_millis(200));
+            let _ = tx.send("done");
+        });
+        let out = goro::select! {
+            recv(rx) -> v => v.unwrap(),
+            default(Duration::from_millis(20)) => "timeout",
+        };
+        assert_eq!(out, "timeout");
+    });
+}
+
+#[test]
+fn blocked_select_wakes_for_the_first_ready_case() {
+    goro::run(|| {
+        let (t1, r1) = chan::bounded::<&str>(0);
+        let (t2, r2) = chan::bounded::<&str>(0);
+        goro::go(move || {
+            goro::sleep(Duration::from_millis(10));
+            t1.send("one").unwrap();
+        });
+        goro::go(move || {
+            goro::sleep(Duration::from_millis(300));
+            let _ = t2.send("two");
+        });
+        let got = goro::select! {
+            recv(r1) -> m => m.unwrap(),
+            recv(r2) -> m => m.unwrap(),
+        };
+        assert_eq!(got, "one");
+    });
+}
+
+#[test]
+fn select_from_a_plain_thread_blocks_the_thread() {
+    let (tx, rx) = chan::bounded::<u8>(0);
+    let h = goro::go(move || {
+        goro::sleep(Duration::from_millis(5));
+        tx.send(9).unwrap();
+    });
+    let got = goro::select! {
+        recv(rx) -> v => v.unwrap(),
+    };
+    assert_eq!(got, 9);
+    h.join().unwrap();
+}
+
+#[test]
+fn break_and_continue_work_in_bodies() {
+    let (tx, rx) = chan::bounded(10);
+    for i in 0..10 {
+        tx.send(i).unwrap();
+    }
+    tx.close();
+    let mut seen = Vec::new();
+    loop {
+        goro::select! {
+            recv(rx) -> v => {
+                let Ok(v) = v else { break };
+                if v % 2 == 0 {
+                    continue;
+                }
+                seen.push(v);
+            }
+        }
+    }
+    assert_eq!(seen, [1, 3, 5, 7, 9]);
+}
+
+#[test]
+fn a_goroutine_never_rendezvous_with_itself() {
+    // Go's TestSelfSelect: a select with a send and a receive on the same unbuffered channel
+    // must pair with another goroutine, never with itself.
+    goro::run(|| {
+        let (tx, rx) = chan::bounded::<usize>(0);
+        let handles: Vec<_> = (0..2)
+            .map(|p| {
+                let (tx, rx) = (tx.clone(), rx.clone());
+                goro::go(move || {
+                    for _ in 0..1000 {
+                        goro::select! {
+                            send(tx, p) -> r => r.unwrap(),
+                            recv(rx) -> v => assert_ne!(v.unwrap(), p, "received own value"),
+                        }
+                    }
+                })
+            })
+            .collect();
+        for h in handles {
+            h.join().unwrap();
+        }
+    });
+}
+
+#[test]
+fn doubleselect() {
+    // Go's test/chan/doubleselect.go: a sender selecting over four unbuffered channels, four
+    // forwarders into one channel; no value may arrive twice.
+    const N: u64 = 100_000;
+    goro::run(|| {
+        let chans: Vec<_> = (0..4).map(|_| chan::bounded::<u64>(0)).collect();
+        let (mux_tx, mux_rx) = chan::bounded::<u64>(0);
+        let (t1, t2, t3, t4) = (
+            chans[0].0.clone(),
+            chans[1].0.clone(),
+            chans[2].0.clone(),
+            chans[3].0.clone(),
+        );
+        goro::go(move || {
+            for i in 0..N {
+                goro::select! {
+                    send(t1, i) -> r => r.unwrap(),
+                    send(t2, i) -> r => r.unwrap(),
+                    send(t3, i) -> r => r.unwrap(),
+                    send(t4, i) -> r => r.unwrap(),
+                }
+            }
+        });
+        for (tx, rx) in chans {
+            drop(tx);
+            let mux = mux_tx.clone();
+            goro::go(move || {
+                for v in &rx {
+                    mux.send(v).unwrap();
+                }
+            });
+        }
+        drop(mux_tx);
+        let mut seen = HashSet::new();
+        let mut sum = 0;
+        for v in &mux_rx {
+            assert!(seen.insert(v), "value {v} arrived twice");
+            sum += v;
+        }
+        assert_eq!(seen.len() as u64, N);
+        assert_eq!(sum, N * (N - 1) / 2);
+    });
+}
+
+#[test]
+fn select_with_temporaries_and_option_arguments() {
+    let (tx, rx) = chan::bounded::<i32>(1);
+    let opt = Some(rx);
+    tx.send(1).unwrap();
+    goro::select! {
+        recv(opt) -> v => assert_eq!(v, Ok(1)),
+    }
+    let maybe_rx = opt.as_ref();
+    tx.send(2).unwrap();
+    goro::select! {
+        recv(maybe_rx) -> v => assert_eq!(v, Ok(2)),
+    }
+    // A temporary channel lives through the select.
+    goro::select! {
+        recv(chan::never::<i32>()) -> _v => unreachable!(),
+        default => {}
+    }
+}
+
+#[test]
+fn many_goroutines_selecting_on_shared_channels() {
+    // Every value sent is received exactly once across racing selects.
+    goro::run(|| {
+        let (ta, ra) = chan::bounded::<u64>(0);
+        let (tb, rb) = chan::bounded::<u64>(16);
+        let total = Arc::new(AtomicUsize::new(0));
+        let consumers: Vec<_> = (0..8)
+            .map(|_| {
+                let (ra, rb, total) = (ra.clone(), rb.clone(), total.clone());
+                goro::go(move || {
+                    let (mut a, mut b) = (Some(&ra), Some(&rb));
+                    let mut n = 0u64;
+                    while a.is_some() || b.is_some() {
+                        goro::select! {
+                            recv(a) -> v => match v { Ok(x) => n += x, Err(_) => a = None },
+                            recv(b) -> v => match v { Ok(x) => n += x, Err(_) => b = None },
+                        }
+                    }
+                    total.fetch_add(n as usize, Ordering::SeqCst);
+                })
+            })
+            .collect();
+        drop((ra, rb));
+        let producers: Vec<_> = (0..4)
+            .map(|_| {
+                let (ta, tb) = (ta.clone(), tb.clone());
+                goro::go(move || {
+                    for _ in 0..20_000 {
+                        goro::select! {
+                            send(ta, 1) -> r => r.unwrap(),
+                            send(tb, 1) -> r => r.unwrap(),
+                        }
+                    }
+                })
+            })
+            .collect();
+        drop((ta, tb));
+        for p in producers {
+            p.join().unwrap();
+        }
+        for c in consumers {
+            c.join().unwrap();
+        }
+        assert_eq!(total.load(Ordering::SeqCst), 4 * 20_000);
+    });
+}
