@@ -2,12 +2,24 @@
 //!
 //! Each section is one of the examples in this directory, run in the article's order.
 
-#[allow(dead_code)]
+#[path = "buffered.rs"]
+mod buffered;
+#[path = "channels.rs"]
+mod channels;
+#[path = "closing.rs"]
+mod closing;
+#[path = "fanout.rs"]
+mod fanout;
 #[path = "goroutines.rs"]
 mod goroutines;
-#[allow(dead_code)]
+#[path = "select.rs"]
+mod select;
+#[path = "timeout.rs"]
+mod timeout;
 #[path = "waitgroup.rs"]
 mod waitgroup;
+#[path = "workerpool.rs"]
+mod workerpool;
 
 fn section(title: &str) {
     println!();
@@ -20,6 +32,27 @@ fn main() {
 
     section("Goroutines");
     goroutines::main();
+
+    section("Channels");
+    channels::main();
+
+    section("Buffered Channels");
+    buffered::main();
+
+    section("Closing Channels");
+    closing::main();
+
+    section("Select Statement");
+    select::main();
+
+    section("Fan-Out / Fan-In");
+    fanout::main();
+
+    section("Worker Pool");
+    workerpool::main();
+
+    section("Timeout with select");
+    timeout::main();
 
     section("sync.WaitGroup");
     waitgroup::main();
