@@ -16,12 +16,29 @@ import statistics
 import sys
 
 SYSTEMS = ("go", "goro")
-WORKLOAD_ORDER = ("spawn", "skynet", "sleeps", "parked")
+WORKLOAD_ORDER = (
+    "spawn",
+    "skynet",
+    "sleeps",
+    "parked",
+    "pingpong0",
+    "pingpong1",
+    "spsc",
+    "mpmc1024",
+    "mpmc0",
+    "workerpool2",
+    "workerpool8",
+    "ring",
+)
 METRIC_UNITS = {
     "ns_per_goroutine": "ns/goroutine",
     "wall_ms": "wall ms",
     "cpu_ms": "CPU ms",
     "bytes_per_goroutine": "bytes/goroutine",
+    "ns_per_roundtrip": "ns/round trip",
+    "ns_per_msg": "ns/msg",
+    "ns_per_job": "ns/job",
+    "ns_per_hop": "ns/hop",
 }
 
 

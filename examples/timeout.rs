@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use goro::chan;
+use goro::{chan, time};
 
 #[goro::main]
 pub fn main() {
@@ -15,7 +15,7 @@ pub fn main() {
 
     goro::select! {
         recv(c) -> res => println!("{}", res.unwrap()),
-        default(Duration::from_secs(1)) => println!("timeout"),
+        recv(time::after(Duration::from_secs(1))) -> _t => println!("timeout"),
     }
 }
 

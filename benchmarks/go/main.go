@@ -2,6 +2,8 @@
 //
 // Usage: go-rt spawn | skynet | sleeps | parked N
 //
+//	| pingpong0 | pingpong1 | spsc | mpmc1024 | mpmc0 | workerpool2 | workerpool8 | ring
+//
 // Each run measures one workload once and prints its RESULT line(s). Timing starts inside
 // main, after the runtime is up.
 package main
@@ -25,9 +27,23 @@ const (
 	sleepsN      = 100_000
 	sleepFor     = 10 * time.Millisecond
 	parkSettle   = 100 * time.Millisecond
+
+	pingpongN     = 1_000_000  // round trips
+	spscN         = 10_000_000 // messages
+	spscCap       = 1024
+	mpmcProducers = 4
+	mpmcConsumers = 4
+	mpmcBigN      = 10_000_000 // messages through the cap-1024 channel
+	mpmcBigCap    = 1024
+	mpmcSmallN    = 1_000_000 // messages through the unbuffered channel
+	poolJobs      = 1_000_000
+	poolCap       = 1024 // capacity of both the jobs and the results channel
+	ringSize      = 10_000
+	ringHops      = 1_000_000
 )
 
-const usage = "usage: go-rt spawn | skynet | sleeps | parked N"
+const usage = "usage: go-rt spawn | skynet | sleeps | parked N | pingpong0 | pingpong1 | spsc" +
+	" | mpmc1024 | mpmc0 | workerpool2 | workerpool8 | ring"
 
 func main() {
 	args := os.Args[1:]
@@ -44,6 +60,22 @@ func main() {
 			fail(usage)
 		}
 		parked(n)
+	case len(args) == 1 && args[0] == "pingpong0":
+		pingpong("pingpong0", 0)
+	case len(args) == 1 && args[0] == "pingpong1":
+		pingpong("pingpong1", 1)
+	case len(args) == 1 && args[0] == "spsc":
+		spsc()
+	case len(args) == 1 && args[0] == "mpmc1024":
+		mpmc("mpmc1024", mpmcBigN, mpmcBigCap)
+	case len(args) == 1 && args[0] == "mpmc0":
+		mpmc("mpmc0", mpmcSmallN, 0)
+	case len(args) == 1 && args[0] == "workerpool2":
+		workerpool("workerpool2", 2)
+	case len(args) == 1 && args[0] == "workerpool8":
+		workerpool("workerpool8", 8)
+	case len(args) == 1 && args[0] == "ring":
+		ring()
 	default:
 		fail(usage)
 	}
@@ -185,4 +217,197 @@ func parked(n int) {
 	close(gate)
 	all.Wait()
 	report("parked", n, "bytes_per_goroutine", float64(rss1-rss0)/float64(n))
+}
+
+// perOp is the elapsed time in nanoseconds divided by n.
+func perOp(d time.Duration, n int) float64 {
+	return float64(d.Nanoseconds()) / float64(n)
+}
+
+// pingpong: main sends 0..pingpongN-1 on ping, one echo goroutine sends each value back on
+// pong; channels of capacity cp. ns per round trip.
+func pingpong(name string, cp int) {
+	ping := make(chan int, cp)
+	pong := make(chan int, cp)
+	done := make(chan struct{})
+	start := time.Now()
+	go func() {
+		for v := range ping {
+			pong <- v
+		}
+		close(done)
+	}()
+	sum := 0
+	for i := 0; i < pingpongN; i++ {
+		ping <- i
+		sum += <-pong
+	}
+	elapsed := time.Since(start)
+	close(ping)
+	<-done
+	if want := pingpongN * (pingpongN - 1) / 2; sum != want {
+		fail(fmt.Sprintf("%s: wrong sum %d, want %d", name, sum, want))
+	}
+	report(name, pingpongN, "ns_per_roundtrip", perOp(elapsed, pingpongN))
+}
+
+// spsc: one producer goroutine sends 0..spscN-1 through a cap-1024 channel and closes it;
+// one consumer goroutine ranges over it, counting and summing. ns per message.
+func spsc() {
+	ch := make(chan int, spscCap)
+	type tally struct{ sum, count int }
+	out := make(chan tally, 1)
+	start := time.Now()
+	go func() {
+		for i := 0; i < spscN; i++ {
+			ch <- i
+		}
+		close(ch)
+	}()
+	go func() {
+		var t tally
+		for v := range ch {
+			t.sum += v
+			t.count++
+		}
+		out <- t
+	}()
+	t := <-out
+	elapsed := time.Since(start)
+	if want := spscN * (spscN - 1) / 2; t.sum != want || t.count != spscN {
+		fail(fmt.Sprintf("spsc: got sum %d count %d, want %d and %d", t.sum, t.count, want, spscN))
+	}
+	report("spsc", spscN, "ns_per_msg", perOp(elapsed, spscN))
+}
+
+// mpmc: 4 producers send n messages in all (0..n-1, a quarter each) through one channel of
+// capacity cp; 4 consumers range over it. Main closes the channel once every producer is
+// done. ns per message.
+func mpmc(name string, n, cp int) {
+	ch := make(chan int, cp)
+	per := n / mpmcProducers
+	sums := make([]int, mpmcConsumers)
+	counts := make([]int, mpmcConsumers)
+	var producers, consumers sync.WaitGroup
+	start := time.Now()
+	for c := 0; c < mpmcConsumers; c++ {
+		consumers.Add(1)
+		go func(c int) {
+			defer consumers.Done()
+			sum, count := 0, 0
+			for v := range ch {
+				sum += v
+				count++
+			}
+			sums[c], counts[c] = sum, count
+		}(c)
+	}
+	for p := 0; p < mpmcProducers; p++ {
+		producers.Add(1)
+		go func(p int) {
+			defer producers.Done()
+			for i := p * per; i < (p+1)*per; i++ {
+				ch <- i
+			}
+		}(p)
+	}
+	producers.Wait()
+	close(ch)
+	consumers.Wait()
+	elapsed := time.Since(start)
+	sum, count := 0, 0
+	for c := 0; c < mpmcConsumers; c++ {
+		sum += sums[c]
+		count += counts[c]
+	}
+	if want := n * (n - 1) / 2; sum != want || count != n {
+		fail(fmt.Sprintf("%s: got sum %d count %d, want %d and %d", name, sum, count, want, n))
+	}
+	report(name, n, "ns_per_msg", perOp(elapsed, n))
+}
+
+// poolWorker is the article's worker, with a tiny job: results <- j*2.
+func poolWorker(jobs <-chan int, results chan<- int, wg *sync.WaitGroup) {
+	defer wg.Done()
+	for j := range jobs {
+		results <- j * 2
+	}
+}
+
+// workerpool: the basic worker pool. A feeder goroutine sends jobs 1..poolJobs and closes
+// jobs; `workers` workers range over jobs and send j*2 on results; a goroutine closes
+// results once the WaitGroup of the workers is done; main sums the results. ns per job.
+func workerpool(name string, workers int) {
+	jobs := make(chan int, poolCap)
+	results := make(chan int, poolCap)
+	var wg sync.WaitGroup
+	start := time.Now()
+	for w := 1; w <= workers; w++ {
+		wg.Add(1)
+		go poolWorker(jobs, results, &wg)
+	}
+	go func() {
+		for j := 1; j <= poolJobs; j++ {
+			jobs <- j
+		}
+		close(jobs)
+	}()
+	go func() {
+		wg.Wait()
+		close(results)
+	}()
+	sum, count := 0, 0
+	for r := range results {
+		sum += r
+		count++
+	}
+	elapsed := time.Since(start)
+	if want := poolJobs * (poolJobs + 1); sum != want || count != poolJobs {
+		fail(fmt.Sprintf("%s: got sum %d count %d, want %d and %d", name, sum, count, want, poolJobs))
+	}
+	report(name, poolJobs, "ns_per_job", perOp(elapsed, poolJobs))
+}
+
+// ring: ringSize goroutines, goroutine i receiving on link i and sending on link i+1 (mod
+// ringSize), all links unbuffered. Main starts the ring, waits until every goroutine has
+// started, then sends a token 0 into link 0; every hop adds one, and the goroutine that
+// makes it ringHops hands it to main instead of passing it on. ns per hop.
+func ring() {
+	links := make([]chan int, ringSize)
+	for i := range links {
+		links[i] = make(chan int)
+	}
+	type last struct{ token, who int }
+	done := make(chan last, 1)
+	var started, all sync.WaitGroup
+	started.Add(ringSize)
+	all.Add(ringSize)
+	for i := 0; i < ringSize; i++ {
+		go func(i int, in <-chan int, out chan<- int) {
+			defer all.Done()
+			started.Done()
+			for t := range in {
+				t++
+				if t == ringHops {
+					done <- last{t, i}
+				} else {
+					out <- t
+				}
+			}
+		}(i, links[i], links[(i+1)%ringSize])
+	}
+	started.Wait()
+	start := time.Now()
+	links[0] <- 0
+	got := <-done
+	elapsed := time.Since(start)
+	for _, l := range links {
+		close(l)
+	}
+	all.Wait()
+	if wantWho := (ringHops - 1) % ringSize; got.token != ringHops || got.who != wantWho {
+		fail(fmt.Sprintf("ring: token %d ended at goroutine %d, want %d at %d",
+			got.token, got.who, ringHops, wantWho))
+	}
+	report("ring", ringHops, "ns_per_hop", perOp(elapsed, ringHops))
 }

@@ -24,6 +24,31 @@ pub const SLEEP: Duration = Duration::from_millis(10);
 /// How long `parked` waits after every goroutine has started, for the last ones to park.
 pub const PARK_SETTLE: Duration = Duration::from_millis(100);
 
+/// Round trips of `pingpong0` and `pingpong1`.
+pub const PINGPONG_N: u64 = 1_000_000;
+/// Messages of `spsc`.
+pub const SPSC_N: u64 = 10_000_000;
+/// Capacity of the `spsc` channel.
+pub const SPSC_CAP: usize = 1024;
+/// Producer goroutines of `mpmc1024` and `mpmc0`.
+pub const MPMC_PRODUCERS: u64 = 4;
+/// Consumer goroutines of `mpmc1024` and `mpmc0`.
+pub const MPMC_CONSUMERS: usize = 4;
+/// Messages of `mpmc1024`, through a channel of capacity [`MPMC_BIG_CAP`].
+pub const MPMC_BIG_N: u64 = 10_000_000;
+/// Capacity of the `mpmc1024` channel.
+pub const MPMC_BIG_CAP: usize = 1024;
+/// Messages of `mpmc0`, through an unbuffered channel.
+pub const MPMC_SMALL_N: u64 = 1_000_000;
+/// Jobs of `workerpool2` and `workerpool8`.
+pub const POOL_JOBS: u64 = 1_000_000;
+/// Capacity of both the jobs and the results channel of the worker pool.
+pub const POOL_CAP: usize = 1024;
+/// Goroutines (and unbuffered channels) in the `ring`.
+pub const RING_SIZE: usize = 10_000;
+/// Hops the token makes around the `ring`.
+pub const RING_HOPS: u64 = 1_000_000;
+
 /// Prints one measurement in the format `run.sh` and `report.py` parse:
 ///
 /// `RESULT system=goro workload=spawn n=1000000 metric=ns_per_goroutine value=123.456`

@@ -44,7 +44,7 @@ pub(crate) mod worker;
 use std::collections::VecDeque;
 use std::io;
 use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::thread::Thread;
 use std::time::{Duration, Instant};
 
@@ -53,7 +53,8 @@ use crate::goroutine::{self, GRef, Goroutine};
 use crate::park::Unparker;
 use idle::Idle;
 use queue::{Injector, LocalQueue};
-use timer::{Notice, Timers};
+pub(crate) use timer::TimerCallback;
+use timer::{Fire, Notice, Timers};
 
 /// Settings fixed when the runtime starts.
 #[derive(Debug, Clone)]
@@ -282,8 +283,8 @@ impl Runtime {
     }
 
     /// Arms a timer that unparks `waker` at `deadline` (runtime nanoseconds).
-    pub(crate) fn add_timer(&self, deadline: u64, waker: Unparker) {
-        match self.timers.add(deadline, waker) {
+    pub(crate) fn add_timer(&self, deadline: u64, fire: Fire) {
+        match self.timers.add(deadline, fire) {
             Notice::Waiter(w) => self.workers[w].unpark_thread(),
             Notice::Idle => self.notify_work(),
             Notice::None => {}
@@ -454,14 +455,28 @@ pub(crate) fn unlock_current() {
     }
 }
 
+/// Runtime nanoseconds of `t`.
+fn nanos(rt: &Runtime, t: Instant) -> u64 {
+    t.saturating_duration_since(rt.epoch)
+        .as_nanos()
+        .min(u128::from(timer::NEVER - 1)) as u64
+}
+
 /// Arms a timer that unparks `waker` at `deadline` (see `park::park_until`).
 pub(crate) fn arm_timer(deadline: Instant, waker: Unparker) {
     let rt = get();
-    let at = deadline
-        .saturating_duration_since(rt.epoch)
-        .as_nanos()
-        .min(u128::from(timer::NEVER - 1)) as u64;
-    rt.add_timer(at, waker);
+    rt.add_timer(nanos(rt, deadline), Fire::Unpark(waker));
+}
+
+/// Arms a timer that calls `cb.fire(generation)` at `deadline` (see `time`).
+pub(crate) fn arm_callback(deadline: Instant, cb: Arc<dyn TimerCallback>, generation: u64) {
+    let rt = get();
+    rt.add_timer(nanos(rt, deadline), Fire::Call(cb, generation));
+}
+
+/// A callback timer armed earlier was stopped or reset (see `timer::Timers::note_dead`).
+pub(crate) fn callback_disarmed() {
+    get().timers.note_dead();
 }
 
 /// Parks the current goroutine or thread for `d`.
@@ -480,7 +495,7 @@ pub(crate) fn sleep(d: Duration) {
         .now()
         .saturating_add(d.as_nanos().min(u128::from(u64::MAX)) as u64);
     let deadline = deadline.min(timer::NEVER - 1);
-    rt.add_timer(deadline, Unparker::current());
+    rt.add_timer(deadline, Fire::Unpark(Unparker::current()));
     while rt.now() < deadline {
         crate::park::park();
     }

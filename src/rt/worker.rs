@@ -3,11 +3,11 @@
 use std::cell::{Cell, UnsafeCell};
 use std::sync::atomic::Ordering;
 
+use super::timer::Fire;
 use super::{Runtime, Worker};
 use crate::goroutine::stack::StackCache;
 use crate::goroutine::{self, GRef, Outcome, Suspend};
 use crate::park::state::Commit;
-use crate::park::Unparker;
 
 /// Every this many scheduling rounds the injector is looked at first (Go uses the same
 /// prime), so goroutines there are not starved by a busy local queue.
@@ -37,7 +37,7 @@ struct WorkerLocal {
     tick: Cell<u32>,
     rng: Cell<u32>,
     searching: Cell<bool>,
-    due: UnsafeCell<Vec<Unparker>>,
+    due: UnsafeCell<Vec<Fire>>,
     /// Set when this thread handed its worker over to a new thread (see `hand_off`): it only
     /// finishes the goroutine it is running, then exits.
     detached: Cell<bool>,
@@ -299,8 +299,8 @@ impl WorkerLocal {
         // between calls.
         let due = unsafe { &mut *self.due.get() };
         rt.timers.take_due(now, due);
-        for w in due.drain(..) {
-            w.unpark();
+        for fire in due.drain(..) {
+            fire.run();
         }
     }
 

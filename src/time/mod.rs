@@ -1,9 +1,16 @@
-//! Time: sleeping without blocking the worker thread.
+//! Time: sleeping, timers and tickers that do not block worker threads.
 //!
-//! Go: package `time`. Timers are kept by the scheduler (no timer thread): an idle worker
-//! sleeps until the earliest deadline.
+//! Go: package `time`, with Go 1.23's semantics: after [`Timer::stop`] or [`Timer::reset`]
+//! returns, no value from before the call can be received; a [`Ticker`] drops ticks for a
+//! slow receiver instead of queueing them. Timers are kept by the scheduler (no timer
+//! thread): an idle worker sleeps until the earliest deadline.
 
-use std::time::Duration;
+use std::fmt;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use crate::chan::{self, Receiver, Sender, TrySendError};
+use crate::rt::{self, TimerCallback};
 
 /// Pauses the current goroutine for at least `d`; its worker runs other goroutines meanwhile.
 ///
@@ -18,5 +25,305 @@ use std::time::Duration;
 /// assert!(start.elapsed() >= Duration::from_millis(5));
 /// ```
 pub fn sleep(d: Duration) {
-    crate::rt::sleep(d)
+    rt::sleep(d)
+}
+
+/// A channel that receives the current time once, after `d`.
+///
+/// Go: `time.After(d)`. Once the value is delivered nothing refers to the timer any more, so
+/// the channel reports closed after that value (where Go's would block forever). Typically
+/// in a `select!`:
+///
+/// ```
+/// use goro::{chan, time};
+/// use std::time::Duration;
+///
+/// let (_tx, rx) = chan::bounded::<i32>(0);
+/// let timed_out = goro::select! {
+///     recv(rx) -> _v => false,
+///     recv(time::after(Duration::from_millis(10))) -> _t => true,
+/// };
+/// assert!(timed_out);
+/// ```
+pub fn after(d: Duration) -> Receiver<Instant> {
+    Timer::new(d).rx
+}
+
+/// A channel that receives the time every `d`, for as long as it is referenced.
+///
+/// Go: `time.Tick(d)`. Ticks are dropped for a slow receiver.
+///
+/// # Panics
+///
+/// If `d` is zero (Go returns a nil channel; goro refuses clearly).
+pub fn tick(d: Duration) -> Receiver<Instant> {
+    assert!(!d.is_zero(), "goro::time::tick: non-positive interval");
+    Ticker::new(d).rx
+}
+
+/// Calls `f` in a new goroutine after `d`, unless the returned timer is stopped first.
+///
+/// Go: `time.AfterFunc(d, f)`. [`Timer::reset`] arms it again (it may then run `f` again).
+/// The timer's [`receiver`](Timer::receiver) never receives.
+pub fn after_func<F>(d: Duration, f: F) -> Timer
+where
+    F: Fn() + Send + Sync + 'static,
+{
+    let shared = Arc::new(Shared {
+        state: Mutex::new(State {
+            generation: 0,
+            armed: false,
+            deadline: Instant::now(),
+            period: None,
+        }),
+        action: Action::Call(Arc::new(f)),
+    });
+    arm(&shared, d);
+    Timer {
+        shared,
+        rx: chan::never(),
+    }
+}
+
+/// A single event in the future, delivered on a channel.
+///
+/// Go: `time.Timer`. Dropping a `Timer` does not stop it: its channel still receives the
+/// value if someone holds a clone of the receiver.
+pub struct Timer {
+    shared: Arc<Shared>,
+    rx: Receiver<Instant>,
+}
+
+/// A channel that receives the time at every period.
+///
+/// Go: `time.Ticker`. A slow receiver misses ticks rather than getting a backlog. Dropping
+/// the `Ticker` (and every clone of its receiver) stops it.
+pub struct Ticker {
+    shared: Arc<Shared>,
+    rx: Receiver<Instant>,
+}
+
+struct Shared {
+    state: Mutex<State>,
+    action: Action,
+}
+
+struct State {
+    /// Bumped by every stop and reset: an armed runtime entry with an older generation is
+    /// dead.
+    generation: u64,
+    armed: bool,
+    /// When the armed entry is due.
+    deadline: Instant,
+    /// For tickers: the period.
+    period: Option<Duration>,
+}
+
+enum Action {
+    Send(Sender<Instant>),
+    Call(Arc<dyn Fn() + Send + Sync>),
+}
+
+impl Shared {
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl TimerCallback for Shared {
+    fn fire(self: Arc<Self>, generation: u64) {
+        let now = Instant::now();
+        // The action runs under the lock, so `stop` and `reset`, which take it, can never
+        // see a value from an old generation arrive after they return.
+        let mut st = self.lock();
+        if !st.armed || st.generation != generation {
+            return;
+        }
+        match &self.action {
+            Action::Send(tx) => match tx.try_send(now) {
+                // Full: a ticker's receiver is slow; this tick is dropped.
+                Ok(()) | Err(TrySendError::Full(_)) => {}
+                // Nobody can receive any more: the timer is done for good.
+                Err(TrySendError::Closed(_)) => {
+                    st.armed = false;
+                    return;
+                }
+            },
+            Action::Call(f) => {
+                let f = Arc::clone(f);
+                crate::go(move || f());
+            }
+        }
+        let Some(period) = st.period else {
+            st.armed = false;
+            return;
+        };
+        // A ticker keeps its phase, skipping the ticks it is already late for.
+        let mut next = st.deadline + period;
+        if next <= now {
+            let behind = now.duration_since(st.deadline).as_nanos() / period.as_nanos().max(1);
+            next = st.deadline + period * (behind as u32 + 1).max(1);
+            if next <= now {
+                next = now + period;
+            }
+        }
+        st.deadline = next;
+        drop(st);
+        rt::arm_callback(next, self as Arc<dyn TimerCallback>, generation);
+    }
+
+    fn is_live(&self, generation: u64) -> bool {
+        let st = self.lock();
+        st.armed && st.generation == generation
+    }
+}
+
+/// Arms `shared` to fire after `d` under a new generation; returns whether it was armed
+/// before (the old entry is now dead).
+fn arm(shared: &Arc<Shared>, d: Duration) -> bool {
+    let now = Instant::now();
+    let (generation, deadline, was_armed) = {
+        let mut st = shared.lock();
+        let was_armed = st.armed;
+        st.generation += 1;
+        st.armed = true;
+        // A deadline too far to represent never comes.
+        st.deadline = now
+            .checked_add(d)
+            .unwrap_or(now + Duration::from_secs(1 << 40));
+        (st.generation, st.deadline, was_armed)
+    };
+    if was_armed {
+        rt::callback_disarmed();
+    }
+    rt::arm_callback(
+        deadline,
+        Arc::clone(shared) as Arc<dyn TimerCallback>,
+        generation,
+    );
+    was_armed
+}
+
+/// Disarms `shared` and discards a value it delivered that nobody received; returns whether
+/// that stopped anything (Go 1.23's `Stop`: true if the timer was pending, counting a
+/// delivered but unreceived value as pending).
+fn disarm(shared: &Shared, rx: &Receiver<Instant>) -> bool {
+    let mut st = shared.lock();
+    let was_armed = st.armed;
+    st.armed = false;
+    st.generation += 1;
+    // Under the lock, no firing can add a value after this drain.
+    let drained = rx.try_recv().is_ok();
+    drop(st);
+    if was_armed {
+        rt::callback_disarmed();
+    }
+    was_armed || drained
+}
+
+fn new_timer(d: Duration, period: Option<Duration>) -> (Arc<Shared>, Receiver<Instant>) {
+    let (tx, rx) = chan::bounded(1);
+    let shared = Arc::new(Shared {
+        state: Mutex::new(State {
+            generation: 0,
+            armed: false,
+            deadline: Instant::now(),
+            period,
+        }),
+        action: Action::Send(tx),
+    });
+    arm(&shared, d);
+    (shared, rx)
+}
+
+impl Timer {
+    /// A timer that delivers the current time on its channel after `d` (at once for zero).
+    ///
+    /// Go: `time.NewTimer(d)`.
+    pub fn new(d: Duration) -> Timer {
+        let (shared, rx) = new_timer(d, None);
+        Timer { shared, rx }
+    }
+
+    /// The channel the time is delivered on. Go: `t.C`.
+    pub fn receiver(&self) -> &Receiver<Instant> {
+        &self.rx
+    }
+
+    /// Stops the timer. Returns `true` if that prevented a delivery (the timer was pending,
+    /// or had delivered a value nobody received, which is discarded), `false` if it had
+    /// already expired and been received, or was stopped.
+    ///
+    /// Go: `t.Stop()` (Go 1.23 semantics: no stale value can be received afterwards). For a
+    /// timer of [`after_func`], `true` means `f` will not be called for this arming.
+    pub fn stop(&self) -> bool {
+        disarm(&self.shared, &self.rx)
+    }
+
+    /// Re-arms the timer to fire after `d`, discarding any undelivered value. Returns what
+    /// [`stop`](Self::stop) would have.
+    ///
+    /// Go: `t.Reset(d)`.
+    pub fn reset(&self, d: Duration) -> bool {
+        let stopped = disarm(&self.shared, &self.rx);
+        arm(&self.shared, d);
+        stopped
+    }
+}
+
+impl Ticker {
+    /// A ticker delivering the time every `d`.
+    ///
+    /// Go: `time.NewTicker(d)`.
+    ///
+    /// # Panics
+    ///
+    /// If `d` is zero: `non-positive interval for Ticker::new`.
+    pub fn new(d: Duration) -> Ticker {
+        assert!(!d.is_zero(), "non-positive interval for Ticker::new");
+        let (shared, rx) = new_timer(d, Some(d));
+        Ticker { shared, rx }
+    }
+
+    /// The channel the ticks are delivered on. Go: `t.C`.
+    pub fn receiver(&self) -> &Receiver<Instant> {
+        &self.rx
+    }
+
+    /// Stops the ticker; no tick from before the call can be received afterwards.
+    ///
+    /// Go: `t.Stop()`.
+    pub fn stop(&self) {
+        disarm(&self.shared, &self.rx);
+    }
+
+    /// Restarts the ticker with period `d`, the next tick `d` from now.
+    ///
+    /// Go: `t.Reset(d)`.
+    ///
+    /// # Panics
+    ///
+    /// If `d` is zero: `non-positive interval for Ticker::reset`.
+    pub fn reset(&self, d: Duration) {
+        assert!(!d.is_zero(), "non-positive interval for Ticker::reset");
+        disarm(&self.shared, &self.rx);
+        self.shared.lock().period = Some(d);
+        arm(&self.shared, d);
+    }
+}
+
+impl fmt::Debug for Timer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Timer")
+            .field("armed", &self.shared.lock().armed)
+            .finish()
+    }
+}
+
+impl fmt::Debug for Ticker {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Ticker")
+            .field("period", &self.shared.lock().period)
+            .finish()
+    }
 }

@@ -1,20 +1,24 @@
 //! The goro side of the runtime benchmarks; `benchmarks/go/main.go` is the Go side.
 //!
-//! Usage: `goro_rt spawn | skynet | sleeps | parked N`
+//! Usage: `goro_rt spawn | skynet | sleeps | parked N | pingpong0 | pingpong1 | spsc | mpmc1024
+//! | mpmc0 | workerpool2 | workerpool8 | ring`
 //!
 //! Each run measures one workload once and prints its `RESULT` line(s). Timing starts inside
 //! `main`, after the runtime is up (`#[goro::main]` runs `main` as a goroutine).
 
 use std::process::exit;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
+use goro::chan::{self, Receiver, Sender};
 use goro::sync::WaitGroup;
 use goro_benchmarks::{
-    cpu_time, ms, report, rss_bytes, PARK_SETTLE, SKYNET_FANOUT, SKYNET_LEAVES, SKYNET_SUM, SLEEP,
-    SLEEPS_N, SPAWN_N,
+    cpu_time, ms, report, rss_bytes, MPMC_BIG_CAP, MPMC_BIG_N, MPMC_CONSUMERS, MPMC_PRODUCERS,
+    MPMC_SMALL_N, PARK_SETTLE, PINGPONG_N, POOL_CAP, POOL_JOBS, RING_HOPS, RING_SIZE,
+    SKYNET_FANOUT, SKYNET_LEAVES, SKYNET_SUM, SLEEP, SLEEPS_N, SPAWN_N, SPSC_CAP, SPSC_N,
 };
 
-const USAGE: &str = "usage: goro_rt spawn | skynet | sleeps | parked N";
+const USAGE: &str = "usage: goro_rt spawn | skynet | sleeps | parked N | pingpong0 | pingpong1 \
+                     | spsc | mpmc1024 | mpmc0 | workerpool2 | workerpool8 | ring";
 
 #[goro::main]
 fn main() {
@@ -27,6 +31,14 @@ fn main() {
             Ok(n) if n > 0 => parked(n),
             _ => fail(USAGE),
         },
+        ["pingpong0"] => pingpong("pingpong0", 0),
+        ["pingpong1"] => pingpong("pingpong1", 1),
+        ["spsc"] => spsc(),
+        ["mpmc1024"] => mpmc("mpmc1024", MPMC_BIG_N, MPMC_BIG_CAP),
+        ["mpmc0"] => mpmc("mpmc0", MPMC_SMALL_N, 0),
+        ["workerpool2"] => workerpool("workerpool2", 2),
+        ["workerpool8"] => workerpool("workerpool8", 8),
+        ["ring"] => ring(),
         _ => fail(USAGE),
     }
 }
@@ -123,4 +135,206 @@ fn parked(n: usize) {
         "bytes_per_goroutine",
         (rss1 as f64 - rss0 as f64) / n as f64,
     );
+}
+
+/// The elapsed time in nanoseconds divided by `n`.
+fn per_op(d: Duration, n: u64) -> f64 {
+    d.as_nanos() as f64 / n as f64
+}
+
+/// Main sends `0..PINGPONG_N` on `ping`, one echo goroutine sends each value back on `pong`;
+/// both channels of capacity `cap`. ns per round trip.
+fn pingpong(name: &str, cap: usize) {
+    let (ping_tx, ping_rx) = chan::bounded::<u64>(cap);
+    let (pong_tx, pong_rx) = chan::bounded::<u64>(cap);
+    let start = Instant::now();
+    let echo = goro::go(move || {
+        for v in &ping_rx {
+            pong_tx.send(v).expect("pingpong: pong closed");
+        }
+    });
+    let mut sum = 0;
+    for i in 0..PINGPONG_N {
+        ping_tx.send(i).expect("pingpong: ping closed");
+        sum += pong_rx.recv().expect("pingpong: pong closed");
+    }
+    let elapsed = start.elapsed();
+    ping_tx.close();
+    echo.join().unwrap();
+    let want = PINGPONG_N * (PINGPONG_N - 1) / 2;
+    if sum != want {
+        fail(&format!("{name}: wrong sum {sum}, want {want}"));
+    }
+    report(
+        name,
+        PINGPONG_N,
+        "ns_per_roundtrip",
+        per_op(elapsed, PINGPONG_N),
+    );
+}
+
+/// One producer goroutine sends `0..SPSC_N` through a cap-1024 channel and closes it; one
+/// consumer goroutine ranges over it, counting and summing. ns per message.
+fn spsc() {
+    let (tx, rx) = chan::bounded::<u64>(SPSC_CAP);
+    let start = Instant::now();
+    let producer = goro::go(move || {
+        for i in 0..SPSC_N {
+            tx.send(i).expect("spsc: channel closed");
+        }
+        tx.close();
+    });
+    let consumer = goro::go(move || {
+        let (mut sum, mut count) = (0u64, 0u64);
+        for v in &rx {
+            sum += v;
+            count += 1;
+        }
+        (sum, count)
+    });
+    let (sum, count) = consumer.join().unwrap();
+    let elapsed = start.elapsed();
+    producer.join().unwrap();
+    let want = SPSC_N * (SPSC_N - 1) / 2;
+    if sum != want || count != SPSC_N {
+        fail(&format!(
+            "spsc: got sum {sum} count {count}, want {want} and {SPSC_N}"
+        ));
+    }
+    report("spsc", SPSC_N, "ns_per_msg", per_op(elapsed, SPSC_N));
+}
+
+/// 4 producers send `n` messages in all (`0..n`, a quarter each) through one channel of
+/// capacity `cap`; 4 consumers range over it. Main closes the channel once every producer is
+/// done. ns per message.
+fn mpmc(name: &str, n: u64, cap: usize) {
+    let (tx, rx) = chan::bounded::<u64>(cap);
+    let per = n / MPMC_PRODUCERS;
+    let producers = WaitGroup::new();
+    let start = Instant::now();
+    let consumers: Vec<_> = (0..MPMC_CONSUMERS)
+        .map(|_| {
+            let rx = rx.clone();
+            goro::go(move || {
+                let (mut sum, mut count) = (0u64, 0u64);
+                for v in &rx {
+                    sum += v;
+                    count += 1;
+                }
+                (sum, count)
+            })
+        })
+        .collect();
+    for p in 0..MPMC_PRODUCERS {
+        let tx = tx.clone();
+        producers.go(move || {
+            for i in p * per..(p + 1) * per {
+                tx.send(i).expect("mpmc: channel closed");
+            }
+        });
+    }
+    producers.wait();
+    tx.close();
+    let (mut sum, mut count) = (0, 0);
+    for c in consumers {
+        let (s, k) = c.join().unwrap();
+        sum += s;
+        count += k;
+    }
+    let elapsed = start.elapsed();
+    let want = n * (n - 1) / 2;
+    if sum != want || count != n {
+        fail(&format!(
+            "{name}: got sum {sum} count {count}, want {want} and {n}"
+        ));
+    }
+    report(name, n, "ns_per_msg", per_op(elapsed, n));
+}
+
+/// The article's worker, with a tiny job: `results <- j*2`.
+fn pool_worker(jobs: &Receiver<u64>, results: &Sender<u64>) {
+    for j in jobs {
+        results.send(j * 2).expect("workerpool: results closed");
+    }
+}
+
+/// The basic worker pool. A feeder goroutine sends jobs `1..=POOL_JOBS` and closes `jobs`;
+/// `workers` workers range over `jobs` and send `j*2` on `results`; a goroutine closes
+/// `results` once the `WaitGroup` of the workers is done; main sums the results. ns per job.
+fn workerpool(name: &str, workers: usize) {
+    let (jobs_tx, jobs_rx) = chan::bounded::<u64>(POOL_CAP);
+    let (results_tx, results_rx) = chan::bounded::<u64>(POOL_CAP);
+    let wg = WaitGroup::new();
+    let start = Instant::now();
+    for _ in 0..workers {
+        let (jobs, results) = (jobs_rx.clone(), results_tx.clone());
+        wg.go(move || pool_worker(&jobs, &results));
+    }
+    goro::go(move || {
+        for j in 1..=POOL_JOBS {
+            jobs_tx.send(j).expect("workerpool: jobs closed");
+        }
+        jobs_tx.close();
+    });
+    goro::go(move || {
+        wg.wait();
+        results_tx.close();
+    });
+    let (mut sum, mut count) = (0u64, 0u64);
+    for r in &results_rx {
+        sum += r;
+        count += 1;
+    }
+    let elapsed = start.elapsed();
+    let want = POOL_JOBS * (POOL_JOBS + 1);
+    if sum != want || count != POOL_JOBS {
+        fail(&format!(
+            "{name}: got sum {sum} count {count}, want {want} and {POOL_JOBS}"
+        ));
+    }
+    report(name, POOL_JOBS, "ns_per_job", per_op(elapsed, POOL_JOBS));
+}
+
+/// `RING_SIZE` goroutines, goroutine `i` receiving on link `i` and sending on link `i + 1`
+/// (mod `RING_SIZE`), all links unbuffered. Main starts the ring, waits until every goroutine
+/// has started, then sends a token 0 into link 0; every hop adds one, and the goroutine that
+/// makes it `RING_HOPS` hands it to main instead of passing it on. ns per hop.
+fn ring() {
+    let (links, ins): (Vec<Sender<u64>>, Vec<Receiver<u64>>) =
+        (0..RING_SIZE).map(|_| chan::bounded(0)).unzip();
+    let (done_tx, done_rx) = chan::bounded::<(u64, usize)>(1);
+    let started = WaitGroup::new();
+    started.add(RING_SIZE);
+    let all = WaitGroup::new();
+    for (i, input) in ins.into_iter().enumerate() {
+        let out = links[(i + 1) % RING_SIZE].clone();
+        let (done, started) = (done_tx.clone(), started.clone());
+        all.go(move || {
+            started.done();
+            for t in &input {
+                let t = t + 1;
+                if t == RING_HOPS {
+                    done.send((t, i)).expect("ring: done closed");
+                } else {
+                    out.send(t).expect("ring: link closed");
+                }
+            }
+        });
+    }
+    started.wait();
+    let start = Instant::now();
+    links[0].send(0).expect("ring: link closed");
+    let (token, who) = done_rx.recv().expect("ring: done closed");
+    let elapsed = start.elapsed();
+    for l in &links {
+        l.close();
+    }
+    all.wait();
+    let want_who = ((RING_HOPS - 1) % RING_SIZE as u64) as usize;
+    if token != RING_HOPS || who != want_who {
+        fail(&format!(
+            "ring: token {token} ended at goroutine {who}, want {RING_HOPS} at {want_who}"
+        ));
+    }
+    report("ring", RING_HOPS, "ns_per_hop", per_op(elapsed, RING_HOPS));
 }
