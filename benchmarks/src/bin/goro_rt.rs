@@ -112,8 +112,9 @@ fn sleeps() {
 /// `n` goroutines all blocked at once on one shared gate: resident bytes per goroutine.
 fn parked(n: usize) {
     let rss0 = rss_bytes();
-    let gate = WaitGroup::new();
-    gate.add(1);
+    // As in Go: every goroutine blocks receiving from one shared unbuffered channel, which
+    // is closed at the end.
+    let (gate_tx, gate) = goro::chan::bounded::<()>(0);
     let started = WaitGroup::new();
     started.add(n);
     let all = WaitGroup::new();
@@ -121,13 +122,13 @@ fn parked(n: usize) {
         let (gate, started) = (gate.clone(), started.clone());
         all.go(move || {
             started.done();
-            gate.wait();
+            let _ = gate.recv();
         });
     }
     started.wait();
     goro::sleep(PARK_SETTLE);
     let rss1 = rss_bytes();
-    gate.done();
+    gate_tx.close();
     all.wait();
     report(
         "parked",
