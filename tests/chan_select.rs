@@ -362,3 +362,49 @@ fn many_goroutines_selecting_on_shared_channels() {
         assert_eq!(total.load(Ordering::SeqCst), 4 * 20_000);
     });
 }
+
+#[test]
+fn dynamic_select_over_a_runtime_set_of_channels() {
+    use goro::chan::Select;
+    // Go's reflect.Select: a set of channels known only at run time.
+    let chans: Vec<_> = (0..6).map(|_| chan::bounded::<usize>(1)).collect();
+    let mut got = Vec::new();
+    for i in [4, 1, 5] {
+        chans[i].0.send(i * 10).unwrap();
+        let mut sel = Select::new();
+        for (_, rx) in &chans {
+            sel.recv(rx);
+        }
+        let op = sel.select();
+        assert_eq!(op.index(), i);
+        got.push(op.recv::<usize>().unwrap());
+    }
+    assert_eq!(got, [40, 10, 50]);
+
+    // Send cases, try_select and timeouts.
+    let (tx, rx) = chan::bounded::<String>(0);
+    let mut sel = Select::new();
+    sel.send(&tx, "lost".to_string());
+    assert!(sel.try_select().is_none(), "no receiver is waiting");
+    let mut sel = Select::new();
+    sel.recv(&rx);
+    assert!(sel.select_timeout(Duration::from_millis(5)).is_none());
+    let h = goro::go(move || rx.recv().unwrap());
+    let mut sel = Select::new();
+    let i = sel.send(&tx, "hello".to_string());
+    let op = sel.select();
+    assert_eq!(op.index(), i);
+    assert_eq!(op.send::<String>(), Ok(()));
+    assert_eq!(h.join().unwrap(), "hello");
+}
+
+#[test]
+#[should_panic(expected = "is not a receive of")]
+fn dynamic_select_checks_the_outcome_type() {
+    use goro::chan::Select;
+    let (tx, rx) = chan::bounded::<u8>(1);
+    tx.send(1).unwrap();
+    let mut sel = Select::new();
+    sel.recv(&rx);
+    let _ = sel.select().recv::<u16>();
+}

@@ -49,6 +49,7 @@ pub use error::{
 pub use select::{
     select as __select, RecvCase, SelectCase, SelectRecv, SelectSend, SendCase, Wait,
 };
+pub use select::{Select, Selected};
 #[doc(hidden)]
 pub use waiter::{Token, Wake};
 
