@@ -26,6 +26,7 @@ WORKLOAD_ORDER = (
     "spsc",
     "mpmc1024",
     "mpmc0",
+    "select4",
     "workerpool2",
     "workerpool8",
     "ring",

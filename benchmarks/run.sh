@@ -99,7 +99,7 @@ if [ "$quick" = 0 ]; then
     workloads+=("parked 1000000")
 fi
 # Channel workloads.
-workloads+=("pingpong0" "pingpong1" "spsc" "mpmc1024" "mpmc0" "workerpool2" "workerpool8" "ring")
+workloads+=("pingpong0" "pingpong1" "spsc" "mpmc1024" "mpmc0" "select4" "workerpool2" "workerpool8" "ring")
 
 raw="$out/raw.txt"
 : > "$raw"

@@ -42,7 +42,7 @@ const (
 	ringHops      = 1_000_000
 )
 
-const usage = "usage: go-rt spawn | skynet | sleeps | parked N | pingpong0 | pingpong1 | spsc" +
+const usage = "usage: go-rt select4 | spawn | skynet | sleeps | parked N | pingpong0 | pingpong1 | spsc" +
 	" | mpmc1024 | mpmc0 | workerpool2 | workerpool8 | ring"
 
 func main() {
@@ -74,6 +74,8 @@ func main() {
 		workerpool("workerpool2", 2)
 	case len(args) == 1 && args[0] == "workerpool8":
 		workerpool("workerpool8", 8)
+	case len(args) == 1 && args[0] == "select4":
+		select4()
 	case len(args) == 1 && args[0] == "ring":
 		ring()
 	default:
@@ -324,6 +326,64 @@ func mpmc(name string, n, cp int) {
 		fail(fmt.Sprintf("%s: got sum %d count %d, want %d and %d", name, sum, count, want, n))
 	}
 	report(name, n, "ns_per_msg", perOp(elapsed, n))
+}
+
+// select4: 4 producers, each on its own unbuffered channel, 1,000,000 messages each; one
+// consumer receives all 4,000,000 with a 4-case select, dropping each channel once closed.
+func select4() {
+	const per = 1_000_000
+	chans := make([]chan int, 4)
+	for i := range chans {
+		chans[i] = make(chan int)
+	}
+	start := time.Now()
+	for p := 0; p < 4; p++ {
+		go func(c chan int) {
+			for i := 0; i < per; i++ {
+				c <- i
+			}
+			close(c)
+		}(chans[p])
+	}
+	a, b, c, d := chans[0], chans[1], chans[2], chans[3]
+	sum, count := 0, 0
+	for a != nil || b != nil || c != nil || d != nil {
+		select {
+		case v, ok := <-a:
+			if !ok {
+				a = nil
+				continue
+			}
+			sum += v
+			count++
+		case v, ok := <-b:
+			if !ok {
+				b = nil
+				continue
+			}
+			sum += v
+			count++
+		case v, ok := <-c:
+			if !ok {
+				c = nil
+				continue
+			}
+			sum += v
+			count++
+		case v, ok := <-d:
+			if !ok {
+				d = nil
+				continue
+			}
+			sum += v
+			count++
+		}
+	}
+	elapsed := time.Since(start)
+	if want := 4 * per * (per - 1) / 2; sum != want || count != 4*per {
+		fail(fmt.Sprintf("select4: got sum %d count %d, want %d and %d", sum, count, want, 4*per))
+	}
+	report("select4", 4*per, "ns_per_msg", perOp(elapsed, 4*per))
 }
 
 // poolWorker is the article's worker, with a tiny job: results <- j*2.

@@ -41,7 +41,7 @@ pub trait SelectCase {
     /// # Safety
     ///
     /// The channel's lock is held by this select.
-    unsafe fn try_now(&mut self, wakes: &mut Vec<Wake>) -> bool;
+    unsafe fn try_now(&mut self, wake: &mut Option<Wake>) -> bool;
     /// Pass 2: links a waiter for case `index` of the select waiting on `token`.
     ///
     /// # Safety
@@ -122,13 +122,13 @@ impl<T> SelectCase for RecvCase<'_, T> {
         }
     }
 
-    unsafe fn try_now(&mut self, wakes: &mut Vec<Wake>) -> bool {
+    unsafe fn try_now(&mut self, wake_out: &mut Option<Wake>) -> bool {
         let Some(r) = self.rx else { return false };
         // SAFETY: the caller holds the lock, and no other reference into the state is alive.
         let st = unsafe { r.chan.state_mut() };
         match r.chan.recv_now(st) {
             RecvNow::Done(v, wake) => {
-                wakes.extend(wake);
+                *wake_out = wake;
                 self.result = Some(Ok(v));
                 true
             }
@@ -184,7 +184,7 @@ impl<T> SelectCase for SendCase<'_, T> {
         }
     }
 
-    unsafe fn try_now(&mut self, wakes: &mut Vec<Wake>) -> bool {
+    unsafe fn try_now(&mut self, wake_out: &mut Option<Wake>) -> bool {
         let Some(t) = self.tx else { return false };
         let v = self
             .value
@@ -194,7 +194,7 @@ impl<T> SelectCase for SendCase<'_, T> {
         let st = unsafe { t.chan.state_mut() };
         match t.chan.send_now(st, v) {
             SendNow::Done(wake) => {
-                wakes.extend(wake);
+                *wake_out = wake;
                 self.result = Some(Ok(()));
                 true
             }
@@ -256,20 +256,44 @@ pub enum Wait {
 /// could run in time (the `default` branch).
 #[doc(hidden)]
 pub fn select(cases: &mut [&mut dyn SelectCase], wait: Wait) -> Option<usize> {
+    // Small selects keep their bookkeeping on the stack.
+    const INLINE: usize = 8;
+    let n = cases.len();
+    let (mut locks_inline, mut order_inline) = ([(0usize, 0usize); INLINE], [0usize; INLINE]);
+    let (mut locks_heap, mut order_heap) = (Vec::new(), Vec::new());
+    let (locks, order): (&mut [(usize, usize)], &mut [usize]) = if n <= INLINE {
+        (&mut locks_inline[..n], &mut order_inline[..n])
+    } else {
+        locks_heap.resize(n, (0, 0));
+        order_heap.resize(n, 0);
+        (&mut locks_heap[..], &mut order_heap[..])
+    };
     // Lock order: by channel address, each channel once.
-    let mut locks: Vec<(usize, usize)> = cases
-        .iter()
-        .enumerate()
-        .filter_map(|(i, c)| c.channel().map(|a| (a, i)))
-        .collect();
+    let mut nlocks = 0;
+    for (i, c) in cases.iter().enumerate() {
+        if let Some(a) = c.channel() {
+            locks[nlocks] = (a, i);
+            nlocks += 1;
+        }
+    }
+    let locks = &mut locks[..nlocks];
     locks.sort_unstable();
-    locks.dedup_by_key(|l| l.0);
+    let mut distinct = 0;
+    for k in 0..locks.len() {
+        if k == 0 || locks[k].0 != locks[distinct - 1].0 {
+            locks[distinct] = locks[k];
+            distinct += 1;
+        }
+    }
+    let locks = &locks[..distinct];
     // Poll order: random, for Go's fairness among ready cases.
-    let mut order: Vec<usize> = (0..cases.len()).collect();
-    shuffle(&mut order);
+    for (k, o) in order.iter_mut().enumerate() {
+        *o = k;
+    }
+    shuffle(order);
 
     let lock_all = |cases: &mut [&mut dyn SelectCase]| {
-        for &(_, i) in &locks {
+        for &(_, i) in locks {
             cases[i].lock();
         }
     };
@@ -281,13 +305,13 @@ pub fn select(cases: &mut [&mut dyn SelectCase], wait: Wait) -> Option<usize> {
     };
 
     // Pass 1: a case that can proceed now.
-    let mut wakes = Vec::new();
+    let mut wake = None;
     lock_all(cases);
-    for &i in &order {
+    for &i in order.iter() {
         // SAFETY: every channel of the select is locked.
-        if unsafe { cases[i].try_now(&mut wakes) } {
+        if unsafe { cases[i].try_now(&mut wake) } {
             unlock_all(cases);
-            for w in wakes {
+            if let Some(w) = wake {
                 w.wake();
             }
             return Some(i);

@@ -38,12 +38,15 @@ pub(crate) const NONE: usize = usize::MAX;
 #[doc(hidden)]
 pub struct Token {
     selected: AtomicUsize,
+    /// Wakes the selecting goroutine or thread; shared by all its waiters.
+    unparker: Unparker,
 }
 
 impl Token {
     pub(crate) fn new() -> Token {
         Token {
             selected: AtomicUsize::new(NONE),
+            unparker: Unparker::current(),
         }
     }
 
@@ -65,7 +68,8 @@ impl Token {
 
 /// One blocked send or receive.
 pub(crate) struct Waiter<T> {
-    unparker: Unparker,
+    /// Who to wake; `None` for a select's waiter, which wakes through its token.
+    unparker: Option<Unparker>,
     /// The select this waiter belongs to (null for a plain operation), and its case.
     token: *const Token,
     case: usize,
@@ -79,7 +83,7 @@ pub(crate) struct Waiter<T> {
 impl<T> Waiter<T> {
     pub(crate) fn new(value: Option<T>) -> Waiter<T> {
         Waiter {
-            unparker: Unparker::current(),
+            unparker: Some(Unparker::current()),
             token: std::ptr::null(),
             case: 0,
             slot: UnsafeCell::new(value),
@@ -90,7 +94,7 @@ impl<T> Waiter<T> {
     /// A waiter for case `case` of a select waiting on `token`, which must outlive it.
     pub(crate) fn for_select(value: Option<T>, token: &Token, case: usize) -> Waiter<T> {
         Waiter {
-            unparker: Unparker::current(),
+            unparker: None,
             token,
             case,
             slot: UnsafeCell::new(value),
@@ -232,7 +236,12 @@ impl<T> Queue<T> {
 /// Sets the final state of an unlinked waiter; the returned `Wake` must be used after the
 /// lock is released.
 fn complete<T>(w: &Waiter<T>, state: u8) -> Wake {
-    let wake = Wake(w.unparker.clone());
+    let unparker = match &w.unparker {
+        Some(u) => u.clone(),
+        // SAFETY: a select's token outlives its linked waiters (see `Waiter::claim`).
+        None => unsafe { (*w.token).unparker.clone() },
+    };
+    let wake = Wake(unparker);
     // Release: pairs with the Acquire load in `Waiter::state`; after this store the waiter
     // may return, so `w` is not used again.
     w.state.store(state, Ordering::Release);

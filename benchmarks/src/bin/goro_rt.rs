@@ -38,6 +38,7 @@ fn main() {
         ["mpmc0"] => mpmc("mpmc0", MPMC_SMALL_N, 0),
         ["workerpool2"] => workerpool("workerpool2", 2),
         ["workerpool8"] => workerpool("workerpool8", 8),
+        ["select4"] => select4(),
         ["ring"] => ring(),
         _ => fail(USAGE),
     }
@@ -203,6 +204,43 @@ fn spsc() {
         ));
     }
     report("spsc", SPSC_N, "ns_per_msg", per_op(elapsed, SPSC_N));
+}
+
+/// 4 producers, each on its own unbuffered channel, 1,000,000 messages each; one consumer
+/// receives all of them with a 4-case `select!`, turning each channel off once it is closed
+/// (Go's nil-channel idiom). ns per message.
+fn select4() {
+    const PER: u64 = 1_000_000;
+    let mut rxs = Vec::new();
+    let start = Instant::now();
+    for _ in 0..4 {
+        let (tx, rx) = chan::bounded::<u64>(0);
+        rxs.push(rx);
+        goro::go(move || {
+            for i in 0..PER {
+                tx.send(i).expect("select4: channel closed");
+            }
+        });
+    }
+    let (mut a, mut b, mut c, mut d) = (Some(&rxs[0]), Some(&rxs[1]), Some(&rxs[2]), Some(&rxs[3]));
+    let (mut sum, mut count) = (0u64, 0u64);
+    while a.is_some() || b.is_some() || c.is_some() || d.is_some() {
+        goro::select! {
+            recv(a) -> v => match v { Ok(v) => { sum += v; count += 1 } Err(_) => a = None },
+            recv(b) -> v => match v { Ok(v) => { sum += v; count += 1 } Err(_) => b = None },
+            recv(c) -> v => match v { Ok(v) => { sum += v; count += 1 } Err(_) => c = None },
+            recv(d) -> v => match v { Ok(v) => { sum += v; count += 1 } Err(_) => d = None },
+        }
+    }
+    let elapsed = start.elapsed();
+    let want = 4 * PER * (PER - 1) / 2;
+    if sum != want || count != 4 * PER {
+        fail(&format!(
+            "select4: got sum {sum} count {count}, want {want} and {}",
+            4 * PER
+        ));
+    }
+    report("select4", 4 * PER, "ns_per_msg", per_op(elapsed, 4 * PER));
 }
 
 /// 4 producers send `n` messages in all (`0..n`, a quarter each) through one channel of
