@@ -20,6 +20,9 @@
 //! | Go | goro |
 //! |----|------|
 //! | `go f()` | [`go(f)`](go()) → [`JoinHandle`] |
+//! | `make(chan T, n)`, `<-ch`, `ch <- v`, `close(ch)` | [`chan::bounded`], [`chan::Receiver::recv`], [`chan::Sender::send`], [`chan::Sender::close`] |
+//! | `select { ... }` | [`select!`], [`chan::Select`] |
+//! | `time.After`, `time.NewTimer`, `time.NewTicker` | [`time::after`], [`time::Timer`], [`time::Ticker`] |
 //! | `runtime.Gosched()` | [`yield_now()`] |
 //! | `time.Sleep(d)` | [`sleep(d)`](sleep()), [`time::sleep`] |
 //! | `sync.WaitGroup` | [`sync::WaitGroup`] |
@@ -71,6 +74,11 @@ pub use go::{
 };
 pub use goroutine::local::{AccessError, LocalKey};
 pub use runtime::{InitError, RuntimeBuilder};
+
+/// The README's examples, run as doctests.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
 
 /// Runs `fn main` as a goroutine, as Go runs its `main`.
 ///
