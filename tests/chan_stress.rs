@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use goro::chan::{self, RecvTimeoutError, SendTimeoutError};
 
-struct Counted(Arc<AtomicUsize>, u64);
+struct Counted(Arc<AtomicUsize>);
 
 impl Drop for Counted {
     fn drop(&mut self) {
@@ -98,11 +98,11 @@ fn close_races_with_blocked_selects() {
             let send_side = {
                 let (ta, tb, td, drops) = (ta.clone(), tb.clone(), td.clone(), drops.clone());
                 goro::go(move || {
-                    for i in 0..20 {
+                    for _ in 0..20 {
                         goro::select! {
-                            send(ta, Counted(drops.clone(), i)) -> r => { let _ = r; }
-                            send(tb, Counted(drops.clone(), i)) -> r => { let _ = r; }
-                            send(td, Counted(drops.clone(), i)) -> r => { let _ = r; }
+                            send(ta, Counted(drops.clone())) -> r => { let _ = r; }
+                            send(tb, Counted(drops.clone())) -> r => { let _ = r; }
+                            send(td, Counted(drops.clone())) -> r => { let _ = r; }
                         }
                     }
                 })
