@@ -385,3 +385,9 @@ fn a_daisy_chain_of_10000_goroutines() {
         }
     });
 }
+
+#[test]
+fn the_largest_capacity_is_still_bounded() {
+    let (tx, _rx) = chan::bounded::<u8>(usize::MAX);
+    assert_eq!(tx.capacity(), Some(usize::MAX));
+}

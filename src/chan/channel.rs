@@ -34,8 +34,9 @@ use super::waiter::{Queue, Waiter, Wake, CLOSED, DONE};
 pub(crate) struct Channel<T> {
     lock: RawMutex,
     state: UnsafeCell<State<T>>,
-    /// Capacity; `usize::MAX` for an unbounded channel.
+    /// Capacity (`usize::MAX` for an unbounded channel, which never fills).
     cap: usize,
+    unbounded: bool,
     /// Mirror of `State::closed`, for `is_closed` without the lock.
     closed: AtomicBool,
     /// Mirror of the buffer's length, for `len` without the lock.
@@ -114,7 +115,8 @@ impl<T> Drop for Locked<'_, T> {
 }
 
 impl<T> Channel<T> {
-    pub(crate) fn new(cap: usize, senders: usize) -> Channel<T> {
+    /// A channel of capacity `cap`, or unbounded for `None`.
+    pub(crate) fn new(cap: Option<usize>, senders: usize) -> Channel<T> {
         Channel {
             lock: RawMutex::INIT,
             state: UnsafeCell::new(State {
@@ -124,7 +126,8 @@ impl<T> Channel<T> {
                 recvq: Queue::new(),
                 sendq: Queue::new(),
             }),
-            cap,
+            cap: cap.unwrap_or(usize::MAX),
+            unbounded: cap.is_none(),
             closed: AtomicBool::new(false),
             len: AtomicUsize::new(0),
             senders: AtomicUsize::new(senders),
@@ -162,7 +165,7 @@ impl<T> Channel<T> {
     }
 
     pub(crate) fn capacity(&self) -> Option<usize> {
-        (self.cap != usize::MAX).then_some(self.cap)
+        (!self.unbounded).then_some(self.cap)
     }
 
     pub(crate) fn len(&self) -> usize {

@@ -58,14 +58,14 @@ pub use waiter::{Token, Wake};
 /// Go: `make(chan T, cap)`. Nothing is allocated up front: a huge capacity costs only what is
 /// actually buffered.
 pub fn bounded<T>(cap: usize) -> (Sender<T>, Receiver<T>) {
-    pair(Channel::new(cap, 1))
+    pair(Channel::new(Some(cap), 1))
 }
 
 /// A channel whose sends never block.
 ///
 /// Go has none; the nearest is a goroutine that buffers without bound.
 pub fn unbounded<T>() -> (Sender<T>, Receiver<T>) {
-    pair(Channel::new(usize::MAX, 1))
+    pair(Channel::new(None, 1))
 }
 
 /// A receiver that never receives anything (Go's nil channel): `recv` blocks forever,
@@ -73,7 +73,7 @@ pub fn unbounded<T>() -> (Sender<T>, Receiver<T>) {
 pub fn never<T>() -> Receiver<T> {
     // A channel with one sender that does not exist: it can never be closed or fed.
     Receiver {
-        chan: Arc::new(Channel::new(0, 1)),
+        chan: Arc::new(Channel::new(Some(0), 1)),
     }
 }
 

@@ -1,0 +1,444 @@
+//! src/runtime/chan_test.go, the parts that need no `select`: TestChan (every capacity
+//! 0..=199), TestNonblockRecvRace, TestMultiConsumer, TestChanSendInterface, and channels of
+//! channels. Go's select-with-default is `try_send` / `try_recv`.
+//!
+//! Pending `select!`: TestNonblockSelectRace(2), TestSelfSelect, TestSelectStress,
+//! TestSelectFairness, TestPseudoRandomSend, TestSelectDuplicateChannel. Not applicable:
+//! the stack-shrinking tests (TestShrinkStackDuringBlockedSend, TestNoShrinkStackWhileParking,
+//! TestSelectStackAdjust), which test Go's garbage collector.
+
+use std::any::Any;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use goro::chan::{self, RecvError, Sender, TryRecvError, TrySendError};
+use goro::sync::WaitGroup;
+
+use crate::support::go_main;
+
+/// Go's TestChan runs with `N = 200` capacities (20 with -short).
+const CAPS: usize = 200;
+
+/// Receive from an empty channel blocks; a non-blocking receive does not.
+fn chan_recv_on_empty_blocks(cap: usize) {
+    let (tx, rx) = chan::bounded::<i32>(cap);
+    let recv1 = Arc::new(AtomicBool::new(false));
+    let recv2 = Arc::new(AtomicBool::new(false));
+    // Go: `_ = <-c` and `_, _ = <-c`.
+    let h1 = {
+        let (rx, recv1) = (rx.clone(), recv1.clone());
+        goro::go(move || {
+            let v = rx.recv();
+            recv1.store(true, Ordering::SeqCst);
+            v
+        })
+    };
+    let h2 = {
+        let (rx, recv2) = (rx.clone(), recv2.clone());
+        goro::go(move || {
+            let v = rx.recv();
+            recv2.store(true, Ordering::SeqCst);
+            v
+        })
+    };
+    goro::sleep(Duration::from_millis(1));
+    assert!(
+        !recv1.load(Ordering::SeqCst) && !recv2.load(Ordering::SeqCst),
+        "chan[{cap}]: receive from empty chan"
+    );
+    // Go: select { case _ = <-c: t.Fatal; default: } (twice, with `v` and `v, ok`).
+    assert_eq!(rx.try_recv(), Err(TryRecvError::Empty), "chan[{cap}]");
+    assert_eq!(rx.try_recv(), Err(TryRecvError::Empty), "chan[{cap}]");
+    // Go sends two zeros to release them; distinct values show each got exactly one.
+    tx.send(10).unwrap();
+    tx.send(20).unwrap();
+    let mut got = [h1.join().unwrap().unwrap(), h2.join().unwrap().unwrap()];
+    got.sort_unstable();
+    assert_eq!(got, [10, 20], "chan[{cap}]");
+    assert!(recv1.load(Ordering::SeqCst) && recv2.load(Ordering::SeqCst));
+}
+
+/// Send to a full channel blocks; a non-blocking send does not.
+fn chan_send_on_full_blocks(cap: usize) {
+    let (tx, rx) = chan::bounded::<i32>(cap);
+    for i in 0..cap as i32 {
+        tx.send(i).unwrap();
+    }
+    assert_eq!(tx.len(), cap);
+    let sent = Arc::new(AtomicBool::new(false));
+    let h = {
+        let (tx, sent) = (tx.clone(), sent.clone());
+        goro::go(move || {
+            tx.send(-1).unwrap();
+            sent.store(true, Ordering::SeqCst);
+        })
+    };
+    goro::sleep(Duration::from_millis(1));
+    assert!(
+        !sent.load(Ordering::SeqCst),
+        "chan[{cap}]: send to full chan"
+    );
+    // Go: select { case c <- 0: t.Fatal; default: }. The value comes back.
+    assert_eq!(tx.try_send(7), Err(TrySendError::Full(7)), "chan[{cap}]");
+    // Go: `<-c` releases the blocked sender.
+    let first = rx.recv().unwrap();
+    h.join().unwrap();
+    assert!(sent.load(Ordering::SeqCst));
+    if cap == 0 {
+        assert_eq!(first, -1, "chan[0]: the blocked sender's value");
+        assert_eq!(tx.len(), 0);
+    } else {
+        // The oldest buffered value first; the blocked sender's value moved in behind.
+        assert_eq!(first, 0, "chan[{cap}]");
+        let rest: Vec<i32> = rx.try_iter().collect();
+        let want: Vec<i32> = (1..cap as i32).chain([-1]).collect();
+        assert_eq!(rest, want, "chan[{cap}]: FIFO after a blocked send");
+    }
+}
+
+/// After filling and closing: the buffered values in order, then (0, false) forever.
+fn chan_close_then_drain(cap: usize) {
+    let (tx, rx) = chan::bounded::<i32>(cap);
+    for i in 0..cap as i32 {
+        tx.send(i).unwrap();
+    }
+    assert!(tx.close());
+    for i in 0..cap as i32 {
+        assert_eq!(rx.recv(), Ok(i), "chan[{cap}]");
+    }
+    // Go: `v := <-c` gives 0, then `v, ok := <-c` gives (0, false).
+    assert_eq!(rx.recv(), Err(RecvError), "chan[{cap}]");
+    assert_eq!(rx.recv(), Err(RecvError), "chan[{cap}]");
+    assert_eq!(rx.try_recv(), Err(TryRecvError::Closed), "chan[{cap}]");
+}
+
+/// Close unblocks a parked receiver, which sees (0, false).
+fn chan_close_unblocks_recv(cap: usize) {
+    let (tx, rx) = chan::bounded::<i32>(cap);
+    let (done_tx, done) = chan::bounded::<bool>(0);
+    let h = goro::go(move || {
+        let r = rx.recv();
+        done_tx.send(r == Err(RecvError)).unwrap();
+    });
+    goro::sleep(Duration::from_millis(1));
+    assert!(tx.close());
+    assert!(
+        done.recv().unwrap(),
+        "chan[{cap}]: received non zero from closed chan"
+    );
+    h.join().unwrap();
+}
+
+/// 100 integers arrive uncorrupted and in FIFO order, received with `v` and with `v, ok`.
+fn chan_fifo_100(cap: usize) {
+    let (tx, rx) = chan::bounded::<i32>(cap);
+    let sender = |tx: Sender<i32>| {
+        goro::go(move || {
+            for i in 0..100 {
+                tx.send(i).unwrap();
+            }
+        })
+    };
+    let h = sender(tx.clone());
+    for i in 0..100 {
+        let v = rx.recv().unwrap();
+        assert_eq!(v, i, "chan[{cap}]");
+    }
+    h.join().unwrap();
+    // Same, with `v, ok := <-c` (recv's Result carries `ok`).
+    let h = sender(tx);
+    for i in 0..100 {
+        match rx.recv() {
+            Ok(v) => assert_eq!(v, i, "chan[{cap}]"),
+            Err(RecvError) => panic!("chan[{cap}]: receive failed, expected {i}"),
+        }
+    }
+    h.join().unwrap();
+    // The last Sender is gone: closed.
+    assert_eq!(rx.recv(), Err(RecvError));
+}
+
+/// 4 goroutines send 0..1000 each, 4 goroutines receive 1000 each: every value arrives
+/// exactly 4 times.
+fn chan_multi_sender_receiver(cap: usize) {
+    const P: usize = 4;
+    const L: i32 = 1000;
+    let (tx, rx) = chan::bounded::<i32>(cap);
+    for _ in 0..P {
+        let tx = tx.clone();
+        goro::go(move || {
+            for i in 0..L {
+                tx.send(i).unwrap();
+            }
+        });
+    }
+    let (done_tx, done) = chan::bounded::<HashMap<i32, usize>>(0);
+    for _ in 0..P {
+        let (rx, done_tx) = (rx.clone(), done_tx.clone());
+        goro::go(move || {
+            let mut recv = HashMap::new();
+            for _ in 0..L {
+                let v = rx.recv().unwrap();
+                *recv.entry(v).or_insert(0) += 1;
+            }
+            done_tx.send(recv).unwrap();
+        });
+    }
+    let mut recv: HashMap<i32, usize> = HashMap::new();
+    for _ in 0..P {
+        for (k, v) in done.recv().unwrap() {
+            *recv.entry(k).or_insert(0) += v;
+        }
+    }
+    assert_eq!(recv.len(), L as usize, "chan[{cap}]: distinct values");
+    for (k, v) in recv {
+        assert_eq!(v, P, "chan[{cap}]: value {k} received {v} times");
+    }
+    assert_eq!(rx.len(), 0);
+}
+
+/// len/cap, empty and full.
+fn chan_len_cap(cap: usize) {
+    let (tx, rx) = chan::bounded::<i32>(cap);
+    assert_eq!((rx.len(), rx.capacity()), (0, Some(cap)), "chan[{cap}]");
+    for i in 0..cap as i32 {
+        tx.send(i).unwrap();
+    }
+    assert_eq!((tx.len(), tx.capacity()), (cap, Some(cap)), "chan[{cap}]");
+    assert_eq!((rx.len(), rx.capacity()), (cap, Some(cap)), "chan[{cap}]");
+}
+
+#[test]
+fn test_chan() {
+    go_main("TestChan", || {
+        for cap in 0..CAPS {
+            chan_recv_on_empty_blocks(cap);
+            chan_send_on_full_blocks(cap);
+            chan_close_then_drain(cap);
+            chan_close_unblocks_recv(cap);
+            chan_fifo_100(cap);
+            chan_multi_sender_receiver(cap);
+            chan_len_cap(cap);
+        }
+    });
+}
+
+/// TestNonblockRecvRace (10000 iterations): a cap-1 channel holds a value; a goroutine's
+/// non-blocking receive must not find it empty while main concurrently closes and receives.
+#[test]
+fn test_nonblock_recv_race() {
+    go_main("TestNonblockRecvRace", || {
+        for i in 0..10_000 {
+            let (tx, rx) = chan::bounded::<i32>(1);
+            tx.send(1).unwrap();
+            let h = {
+                let rx = rx.clone();
+                goro::go(move || rx.try_recv())
+            };
+            assert!(tx.close());
+            let main_got = rx.recv();
+            let g_got = h.join().unwrap();
+            assert_ne!(
+                g_got,
+                Err(TryRecvError::Empty),
+                "iteration {i}: chan is not ready"
+            );
+            // The one value went to exactly one of them; the other saw the channel closed.
+            match (main_got, g_got) {
+                (Ok(1), Err(TryRecvError::Closed)) | (Err(RecvError), Ok(1)) => {}
+                other => panic!("iteration {i}: {other:?}"),
+            }
+        }
+    });
+}
+
+/// TestMultiConsumer: 23 workers range over a work channel (cap 69) and forward into a result
+/// channel (cap 69); a feeder sends 271828 values cycling through `PN`, closes the work
+/// channel, waits for the workers, closes the results. Count and sum must match.
+#[test]
+fn test_multi_consumer() {
+    const NWORK: usize = 23;
+    const NITER: usize = 271_828;
+    const PN: [u64; 10] = [2, 3, 7, 11, 13, 17, 19, 23, 27, 31];
+    go_main("TestMultiConsumer", || {
+        let (q_tx, q) = chan::bounded::<u64>(NWORK * 3);
+        let (r_tx, r) = chan::bounded::<u64>(NWORK * 3);
+        let wg = WaitGroup::new();
+        for w in 0..NWORK {
+            wg.add(1);
+            let (q, r_tx, wg) = (q.clone(), r_tx.clone(), wg.clone());
+            goro::go(move || {
+                for v in &q {
+                    // Mess with the FIFO-ish nature of range.
+                    if PN[w % PN.len()] == v {
+                        goro::yield_now();
+                    }
+                    r_tx.send(v).unwrap();
+                }
+                wg.done();
+            });
+        }
+        drop(q);
+        // Feeder and closer. `r_tx` is cloned by the workers; close() closes for all.
+        let feeder = goro::go(move || {
+            let mut expect = 0;
+            for i in 0..NITER {
+                let v = PN[i % PN.len()];
+                expect += v;
+                q_tx.send(v).unwrap();
+            }
+            assert!(q_tx.close()); // no more work
+            wg.wait(); // workers done
+            assert!(r_tx.close()); // so there can be no more results
+            expect
+        });
+        let (mut n, mut s) = (0, 0);
+        for v in &r {
+            n += 1;
+            s += v;
+        }
+        let expect = feeder.join().unwrap();
+        assert_eq!(expect, 4_158_941);
+        assert_eq!((n, s), (NITER, expect));
+    });
+}
+
+trait Message: Any + Send {
+    fn id(&self) -> usize;
+    fn as_any(&self) -> &dyn Any;
+}
+
+#[derive(Debug, PartialEq)]
+struct Mt(usize);
+
+impl Message for Mt {
+    fn id(&self) -> usize {
+        self.0
+    }
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}
+
+struct Other(String);
+
+impl Message for Other {
+    fn id(&self) -> usize {
+        self.0.len()
+    }
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}
+
+/// TestChanSendInterface: interface values (here boxed trait objects) through a cap-1
+/// channel; non-blocking sends on the full channel take the default and hand the value back.
+#[test]
+fn test_chan_send_interface() {
+    go_main("TestChanSendInterface", || {
+        let (tx, rx) = chan::bounded::<Box<dyn Message>>(1);
+        tx.send(Box::new(Mt(1))).unwrap();
+        // Go: select { case c <- m: default: }
+        let back = match tx.try_send(Box::new(Mt(2))) {
+            Err(TrySendError::Full(b)) => b,
+            other => panic!("send on a full chan: {other:?}"),
+        };
+        assert_eq!(back.as_any().downcast_ref::<Mt>(), Some(&Mt(2)));
+        // Go: select { case c <- m: case c <- &mt{}: default: }
+        for m in [back, Box::new(Other("xyz".into())) as Box<dyn Message>] {
+            let id = m.id();
+            let e = tx.try_send(m).expect_err("the chan is full");
+            assert!(e.is_full());
+            assert_eq!(e.into_inner().id(), id);
+        }
+        // What is in the channel is the first value, intact.
+        let m = rx.recv().unwrap();
+        assert_eq!(m.as_any().downcast_ref::<Mt>(), Some(&Mt(1)));
+        // Across goroutines, each trait object arrives as sent.
+        let h = goro::go(move || {
+            for i in 0..1000 {
+                let m: Box<dyn Message> = if i % 2 == 0 {
+                    Box::new(Mt(i))
+                } else {
+                    Box::new(Other("x".repeat(i)))
+                };
+                tx.send(m).unwrap();
+            }
+        });
+        for (i, m) in rx.iter().enumerate() {
+            assert_eq!(m.id(), i);
+            assert_eq!(m.as_any().is::<Mt>(), i % 2 == 0);
+        }
+        h.join().unwrap();
+    });
+}
+
+/// Channels of channels: each request carries its own reply channel (Go's classic server
+/// pattern; chan_test.go's barrier tests send results through per-request channels). 100
+/// clients × 100 requests to one server goroutine over an unbuffered request channel.
+#[test]
+fn chan_of_chans_request_reply() {
+    go_main("chan of chans", || {
+        let (req_tx, req) = chan::bounded::<(u64, Sender<u64>)>(0);
+        let server = goro::go(move || {
+            let mut served = 0;
+            for (x, reply) in &req {
+                reply.send(x * x).unwrap();
+                served += 1;
+            }
+            served
+        });
+        let wg = WaitGroup::new();
+        for c in 0..100u64 {
+            let req_tx = req_tx.clone();
+            wg.go(move || {
+                // Each client has one reply channel, reused for all its requests.
+                let (reply_tx, reply) = chan::bounded(0);
+                for i in 0..100 {
+                    let x = c * 100 + i;
+                    req_tx.send((x, reply_tx.clone())).unwrap();
+                    assert_eq!(reply.recv(), Ok(x * x));
+                }
+            });
+        }
+        wg.wait();
+        drop(req_tx);
+        assert_eq!(server.join().unwrap(), 100 * 100);
+    });
+}
+
+/// The memory model's rule for buffered channels (go.dev/ref/mem): the k-th receive on a
+/// channel of capacity C happens before the (k+C)-th send completes, which makes a buffered
+/// channel a counting semaphore. 200 goroutines acquire (send) and release (receive) a cap-3
+/// channel around a critical section: never more than 3 inside at once.
+#[test]
+fn buffered_chan_as_semaphore() {
+    use std::sync::atomic::AtomicUsize;
+    const C: usize = 3;
+    go_main("semaphore", || {
+        let (acquire, release) = chan::bounded::<()>(C);
+        let inside = Arc::new(AtomicUsize::new(0));
+        let max_inside = Arc::new(AtomicUsize::new(0));
+        let wg = WaitGroup::new();
+        for _ in 0..200 {
+            let (acquire, release) = (acquire.clone(), release.clone());
+            let (inside, max_inside) = (inside.clone(), max_inside.clone());
+            wg.go(move || {
+                for _ in 0..50 {
+                    acquire.send(()).unwrap();
+                    let now = inside.fetch_add(1, Ordering::SeqCst) + 1;
+                    max_inside.fetch_max(now, Ordering::SeqCst);
+                    goro::yield_now();
+                    inside.fetch_sub(1, Ordering::SeqCst);
+                    release.recv().unwrap();
+                }
+            });
+        }
+        wg.wait();
+        let max = max_inside.load(Ordering::SeqCst);
+        assert!((1..=C).contains(&max), "{max} goroutines inside at once");
+        assert_eq!(acquire.len(), 0);
+    });
+}
