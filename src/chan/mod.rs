@@ -31,6 +31,9 @@
 //! # main();
 //! ```
 
+mod atomic {
+    pub(crate) use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
+}
 mod channel;
 mod error;
 mod select;

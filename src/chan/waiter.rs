@@ -16,12 +16,17 @@
 //! case): only the first claim wins, so exactly one case of a select takes effect. A waiter
 //! whose token another case has claimed is dropped from the queue and skipped; its select
 //! unlinks the rest itself.
+//!
+//! `tests/loom_waiter.rs` model-checks these queues (plain and select waiters, wakers,
+//! close) with loom.
 
 use std::cell::UnsafeCell;
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 use std::time::Instant;
 
+// Through the parent module so that the loom model test (`tests/loom_waiter.rs`), which
+// compiles this file on its own, can substitute loom's atomics and parking.
+use super::atomic::{AtomicU8, AtomicUsize, Ordering};
 use crate::park::{self, Unparker};
 
 /// Still linked in a queue.

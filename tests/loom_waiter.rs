@@ -1,0 +1,168 @@
+//! Model test (loom) of the channel waiter queues, `src/chan/waiter.rs`: blocked receivers
+//! and selects, wakers racing to complete them, and close.
+//!
+//! The file is compiled here against loom's atomics and thread parking (the `atomic` and
+//! `park` modules below stand in for goro's); the channel lock is a loom `Mutex` around each
+//! queue, as the channel holds its lock around every queue operation.
+
+mod atomic {
+    pub(crate) use loom::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
+}
+
+mod park {
+    /// goro's `Unparker`, for loom threads.
+    #[derive(Clone)]
+    pub(crate) struct Unparker(loom::thread::Thread);
+
+    impl Unparker {
+        pub(crate) fn current() -> Unparker {
+            Unparker(loom::thread::current())
+        }
+
+        pub(crate) fn unpark(&self) {
+            self.0.unpark();
+        }
+    }
+
+    pub(crate) fn park() {
+        loom::thread::park();
+    }
+
+    pub(crate) fn park_until(_deadline: std::time::Instant, _armed: &mut bool) {
+        loom::thread::park();
+    }
+}
+
+#[allow(dead_code)]
+#[path = "../src/chan/waiter.rs"]
+mod waiter;
+
+use loom::sync::{Arc, Mutex};
+use loom::thread;
+use waiter::{Queue, Token, Waiter, CLOSED, DONE, NONE};
+
+/// A queue under its channel lock.
+struct Chan(Mutex<Queue<u32>>);
+
+// SAFETY (test): the queue's raw pointers are only used under the mutex, while the waiters
+// they point to are linked, exactly as in the channel.
+unsafe impl Send for Chan {}
+// SAFETY (test): as above.
+unsafe impl Sync for Chan {}
+
+impl Chan {
+    fn new() -> Arc<Chan> {
+        Arc::new(Chan(Mutex::new(Queue::new())))
+    }
+
+    /// A sender meeting a blocked receiver; returns the value if none was there.
+    fn send(&self, v: u32) -> Result<(), u32> {
+        let wake = self.0.lock().unwrap().pop_receiver(v);
+        match wake {
+            Ok(w) => {
+                w.wake();
+                Ok(())
+            }
+            Err(v) => Err(v),
+        }
+    }
+
+    fn close(&self) {
+        let mut wakes = Vec::new();
+        self.0.lock().unwrap().close_all(&mut wakes);
+        for w in wakes {
+            w.wake();
+        }
+    }
+}
+
+#[test]
+fn a_blocked_receiver_gets_exactly_the_value_sent() {
+    loom::model(|| {
+        let ch = Chan::new();
+        let w = Waiter::<u32>::new(None);
+        // SAFETY: `w` is unlinked (by the sender) before this model ends: we wait for it.
+        unsafe { ch.0.lock().unwrap().push(&w) };
+        let sender = {
+            let ch = ch.clone();
+            thread::spawn(move || ch.send(7))
+        };
+        let state = w.wait(None).expect("no deadline");
+        assert_eq!(state, DONE);
+        assert_eq!(w.take(), Some(7));
+        assert_eq!(sender.join().unwrap(), Ok(()));
+    });
+}
+
+#[test]
+fn close_racing_a_sender_completes_the_receiver_once() {
+    loom::model(|| {
+        let ch = Chan::new();
+        let w = Waiter::<u32>::new(None);
+        // SAFETY: as above.
+        unsafe { ch.0.lock().unwrap().push(&w) };
+        let sender = {
+            let ch = ch.clone();
+            thread::spawn(move || ch.send(7))
+        };
+        let closer = {
+            let ch = ch.clone();
+            thread::spawn(move || ch.close())
+        };
+        let state = w.wait(None).expect("no deadline");
+        let sent = sender.join().unwrap();
+        closer.join().unwrap();
+        match state {
+            DONE => {
+                assert_eq!(w.take(), Some(7));
+                assert_eq!(sent, Ok(()));
+            }
+            CLOSED => {
+                assert_eq!(w.take(), None);
+                assert_eq!(sent, Err(7), "the value goes back to its sender");
+            }
+            s => panic!("state {s}"),
+        }
+    });
+}
+
+#[test]
+fn a_select_over_two_channels_takes_exactly_one_value() {
+    loom::model(|| {
+        let (c1, c2) = (Chan::new(), Chan::new());
+        let token = Token::new();
+        let w1 = Waiter::<u32>::for_select(None, &token, 0);
+        let w2 = Waiter::<u32>::for_select(None, &token, 1);
+        // SAFETY: both are unlinked before this model ends (pass 3 below, or a waker).
+        unsafe {
+            c1.0.lock().unwrap().push(&w1);
+            c2.0.lock().unwrap().push(&w2);
+        }
+        let s1 = {
+            let c1 = c1.clone();
+            thread::spawn(move || c1.send(1))
+        };
+        let s2 = {
+            let c2 = c2.clone();
+            thread::spawn(move || c2.send(2))
+        };
+        while token.selected() == NONE {
+            loom::thread::park();
+        }
+        // Pass 3: under both locks, unlink the loser and read the winner.
+        let (mut q1, mut q2) = (c1.0.lock().unwrap(), c2.0.lock().unwrap());
+        let winner = token.selected();
+        q1.remove(&w1);
+        q2.remove(&w2);
+        drop((q1, q2));
+        let got = if winner == 0 { w1.take() } else { w2.take() };
+        let (r1, r2) = (s1.join().unwrap(), s2.join().unwrap());
+        assert_eq!(got, Some(winner as u32 + 1));
+        // The losing sender found no claimable receiver and kept its value.
+        if winner == 0 {
+            assert_eq!((r1, r2), (Ok(()), Err(2)));
+        } else {
+            assert_eq!((r1, r2), (Err(1), Ok(())));
+        }
+    });
+}
