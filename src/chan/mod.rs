@@ -90,12 +90,9 @@ fn pair<T>(chan: Channel<T>) -> (Sender<T>, Receiver<T>) {
     )
 }
 
-fn deadline_after(d: Duration) -> Block {
-    match Instant::now().checked_add(d) {
-        Some(t) => Block::Until(t),
-        // Too far to represent: the same as no deadline.
-        None => Block::Forever,
-    }
+/// The instant `d` from now, or `None` if it is too far to represent (no deadline).
+fn deadline_after(d: Duration) -> Option<Instant> {
+    Instant::now().checked_add(d)
 }
 
 /// The sending half of a channel. Go: `chan<- T`.
@@ -123,10 +120,7 @@ impl<T> Receiver<T> {
 /// A deadline `d` from now, for `default(d)` in [`select!`](crate::select).
 #[doc(hidden)]
 pub fn __wait_for(d: Duration) -> Wait {
-    match Instant::now().checked_add(d) {
-        Some(t) => Wait::Until(t),
-        None => Wait::Forever,
-    }
+    deadline_after(d).map_or(Wait::Forever, Wait::Until)
 }
 
 impl<T: Send> Sender<T> {
@@ -154,7 +148,10 @@ impl<T: Send> Sender<T> {
 
     /// Sends `v`, waiting at most `timeout`.
     pub fn send_timeout(&self, v: T, timeout: Duration) -> Result<(), SendTimeoutError<T>> {
-        self.chan.send(v, deadline_after(timeout))
+        self.chan.send(
+            v,
+            deadline_after(timeout).map_or(Block::Forever, Block::Until),
+        )
     }
 
     /// Sends `v`, waiting until `deadline` at the latest.
@@ -215,7 +212,8 @@ impl<T: Send> Receiver<T> {
 
     /// Receives a value, waiting at most `timeout`.
     pub fn recv_timeout(&self, timeout: Duration) -> Result<T, RecvTimeoutError> {
-        self.chan.recv(deadline_after(timeout))
+        self.chan
+            .recv(deadline_after(timeout).map_or(Block::Forever, Block::Until))
     }
 
     /// Receives a value, waiting until `deadline` at the latest.
