@@ -1,7 +1,8 @@
 //! Go's own channel tests, rewritten in Rust against goro: test/chan/*.go, test/ken/chan*.go,
-//! test/closedchan.go, test/chancap.go and the non-select parts of src/runtime/chan_test.go,
-//! at Go's original scale. One module per Go source file; `tests/golang/README.md` lists every
-//! Go file with its status (ported / pending / not applicable) and the Rust test covering it.
+//! test/closedchan.go, test/chancap.go, src/runtime/chan_test.go (with `goro::select!`) and
+//! src/time/sleep_test.go / tick_test.go (`time_sleep`), at Go's original scale. One module per
+//! Go source file; `tests/golang/README.md` lists every Go file with its status (ported /
+//! pending / not applicable) and the Rust test covering it.
 //!
 //! goro's deliberate differences from Go, asserted here instead of Go's panics: a send on a
 //! closed channel returns `Err(SendError(v))`, a second `close` returns `false`, and dropping
@@ -28,13 +29,27 @@ mod ken_chan;
 mod ken_chan1;
 #[path = "golang/nonblock.rs"]
 mod nonblock;
+#[path = "golang/powser1.rs"]
+mod powser1;
+#[path = "golang/select.rs"]
+mod select;
+#[path = "golang/select2.rs"]
+mod select2;
 #[path = "golang/select3.rs"]
 mod select3;
+#[path = "golang/select4.rs"]
+mod select4;
+#[path = "golang/select6.rs"]
+mod select6;
+#[path = "golang/select7.rs"]
+mod select7;
 #[path = "golang/sendstmt.rs"]
 mod sendstmt;
 #[path = "golang/sieve1.rs"]
 mod sieve1;
 #[path = "golang/sieve2.rs"]
 mod sieve2;
+#[path = "golang/time_sleep.rs"]
+mod time_sleep;
 #[path = "golang/zerosize.rs"]
 mod zerosize;

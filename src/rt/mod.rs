@@ -77,6 +77,8 @@ impl Config {
     /// The configuration from the environment, or what is wrong with it.
     pub(crate) fn try_from_env() -> Result<Config, String> {
         let maxprocs = match std::env::var("GORO_MAXPROCS") {
+            // Set but empty counts as unset, as with most environment settings.
+            Ok(v) if v.trim().is_empty() => default_maxprocs(),
             Ok(v) => parse_maxprocs(&v)?,
             Err(std::env::VarError::NotPresent) => default_maxprocs(),
             Err(std::env::VarError::NotUnicode(v)) => {

@@ -9,7 +9,7 @@
 
 use std::any::Any;
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -440,5 +440,302 @@ fn buffered_chan_as_semaphore() {
         let max = max_inside.load(Ordering::SeqCst);
         assert!((1..=C).contains(&max), "{max} goroutines inside at once");
         assert_eq!(acquire.len(), 0);
+    });
+}
+
+// ---- The select tests of chan_test.go, with `goro::select!`. ----
+
+/// TestNonblockSelectRace (and Race2, where c2 is closed instead of sent to): a select acts on
+/// one snapshot. c1 holds a value; a goroutine's non-blocking select on c1 and c2 must not take
+/// the default while main makes c2 ready and then drains c1 non-blockingly. 100,000 times.
+fn nonblock_select_race(close_c2: bool) {
+    const N: usize = 100_000;
+    let (done_tx, done) = goro::chan::bounded::<bool>(1);
+    for _ in 0..N {
+        let (c1_tx, c1) = goro::chan::bounded::<i32>(1);
+        let (c2_tx, c2) = goro::chan::bounded::<i32>(1);
+        c1_tx.send(1).unwrap();
+        let done_tx = done_tx.clone();
+        let (c1g, c2g) = (c1.clone(), c2.clone());
+        goro::go(move || {
+            let ok = goro::select! {
+                recv(c1g) -> _v => true,
+                recv(c2g) -> _v => true,
+                default => false,
+            };
+            done_tx.send(ok).unwrap();
+        });
+        if close_c2 {
+            c2_tx.close();
+        } else {
+            c2_tx.send(1).unwrap();
+        }
+        goro::select! {
+            recv(c1) -> _v => {}
+            default => {}
+        }
+        assert!(done.recv().unwrap(), "no chan is ready");
+        drop(c2);
+    }
+}
+
+#[test]
+fn test_nonblock_select_race() {
+    go_main("TestNonblockSelectRace", || nonblock_select_race(false));
+}
+
+#[test]
+fn test_nonblock_select_race2() {
+    go_main("TestNonblockSelectRace2", || nonblock_select_race(true));
+}
+
+/// TestSelfSelect: for capacities 0 and 10, two goroutines each run 1,000 selects having both
+/// `c <- p` and `<-c` (in either order). No deadlock; unbuffered, a goroutine never receives
+/// its own value.
+#[test]
+fn test_self_select() {
+    go_main("TestSelfSelect", || {
+        for cap in [0usize, 10] {
+            let (tx, rx) = goro::chan::bounded::<usize>(cap);
+            let wg = goro::sync::WaitGroup::new();
+            for p in 0..2usize {
+                let (tx, rx) = (tx.clone(), rx.clone());
+                wg.go(move || {
+                    for i in 0..1000 {
+                        if p == 0 || i % 2 == 0 {
+                            goro::select! {
+                                send(tx, p) -> r => r.unwrap(),
+                                recv(rx) -> v => {
+                                    let v = v.unwrap();
+                                    assert!(!(cap == 0 && v == p), "self receive {v}, cap {cap}");
+                                }
+                            }
+                        } else {
+                            goro::select! {
+                                recv(rx) -> v => {
+                                    let v = v.unwrap();
+                                    assert!(!(cap == 0 && v == p), "self receive {v}, cap {cap}");
+                                }
+                                send(tx, p) -> r => r.unwrap(),
+                            }
+                        }
+                    }
+                });
+            }
+            wg.wait();
+        }
+    });
+}
+
+/// TestSelectStress: channels with capacities 0, 0, 2, 3; on each, a plain sender and a plain
+/// receiver of N values; one goroutine sends N on each through one 4-case select, another
+/// receives N from each through one 4-case select, finished cases set to nil. N = 100,000 as
+/// in Go. Must terminate; every channel carries exactly 2N values.
+#[test]
+fn test_select_stress() {
+    go_main("TestSelectStress", || {
+        const N: usize = 100_000;
+        let caps = [0usize, 0, 2, 3];
+        let chans: Vec<_> = caps
+            .iter()
+            .map(|&c| goro::chan::bounded::<usize>(c))
+            .collect();
+        let wg = goro::sync::WaitGroup::new();
+        let received = std::sync::Arc::new(AtomicUsize::new(0));
+        for (tx, rx) in &chans {
+            let tx = tx.clone();
+            wg.go(move || {
+                for i in 0..N {
+                    tx.send(i).unwrap();
+                }
+            });
+            let (rx, received) = (rx.clone(), received.clone());
+            wg.go(move || {
+                for _ in 0..N {
+                    rx.recv().unwrap();
+                    received.fetch_add(1, Ordering::Relaxed);
+                }
+            });
+        }
+        {
+            let txs: Vec<_> = chans.iter().map(|(tx, _)| tx.clone()).collect();
+            wg.go(move || {
+                let mut n = [0usize; 4];
+                let mut c: Vec<Option<&goro::chan::Sender<usize>>> = txs.iter().map(Some).collect();
+                while c.iter().any(Option::is_some) {
+                    let k = goro::select! {
+                        send(c[3], 0) -> r => { r.unwrap(); 3 }
+                        send(c[2], 0) -> r => { r.unwrap(); 2 }
+                        send(c[0], 0) -> r => { r.unwrap(); 0 }
+                        send(c[1], 0) -> r => { r.unwrap(); 1 }
+                    };
+                    n[k] += 1;
+                    if n[k] == N {
+                        c[k] = None;
+                    }
+                }
+            });
+        }
+        {
+            let rxs: Vec<_> = chans.iter().map(|(_, rx)| rx.clone()).collect();
+            let received = received.clone();
+            wg.go(move || {
+                let mut n = [0usize; 4];
+                let mut c: Vec<Option<&goro::chan::Receiver<usize>>> =
+                    rxs.iter().map(Some).collect();
+                while c.iter().any(Option::is_some) {
+                    let k = goro::select! {
+                        recv(c[0]) -> v => { v.unwrap(); 0 }
+                        recv(c[3]) -> v => { v.unwrap(); 3 }
+                        recv(c[1]) -> v => { v.unwrap(); 1 }
+                        recv(c[2]) -> v => { v.unwrap(); 2 }
+                    };
+                    received.fetch_add(1, Ordering::Relaxed);
+                    n[k] += 1;
+                    if n[k] == N {
+                        c[k] = None;
+                    }
+                }
+            });
+        }
+        wg.wait();
+        assert_eq!(received.load(Ordering::Relaxed), 8 * N);
+        assert!(chans.iter().all(|(_, rx)| rx.is_empty()));
+    });
+}
+
+/// TestSelectFairness: c1 and c2 each hold 10,001 values (1s and 2s), c3 and c4 are never
+/// ready; a goroutine loops a 4-case receive select and forwards what it got. Over 10,000
+/// trials the count of 1s must be within 10σ of 5,000 (σ = 50): a uniform choice.
+#[test]
+fn test_select_fairness() {
+    go_main("TestSelectFairness", || {
+        const TRIALS: usize = 10_000;
+        let (c1_tx, c1) = goro::chan::bounded::<u8>(TRIALS + 1);
+        let (c2_tx, c2) = goro::chan::bounded::<u8>(TRIALS + 1);
+        for _ in 0..=TRIALS {
+            c1_tx.send(1).unwrap();
+            c2_tx.send(2).unwrap();
+        }
+        let (_c3_tx, c3) = goro::chan::bounded::<u8>(0);
+        let (_c4_tx, c4) = goro::chan::bounded::<u8>(0);
+        let (out_tx, out) = goro::chan::bounded::<u8>(0);
+        let (done_tx, done) = goro::chan::bounded::<()>(0);
+        let h = goro::go(move || loop {
+            let b = goro::select! {
+                recv(c3) -> _v => panic!("c3"),
+                recv(c4) -> _v => panic!("c4"),
+                recv(c1) -> v => v.unwrap(),
+                recv(c2) -> v => v.unwrap(),
+            };
+            goro::select! {
+                send(out_tx, b) -> r => r.unwrap(),
+                recv(done) -> _v => return,
+            }
+        });
+        let mut cnt1 = 0usize;
+        for _ in 0..TRIALS {
+            match out.recv().unwrap() {
+                1 => cnt1 += 1,
+                2 => {}
+                b => panic!("unexpected value {b}"),
+            }
+        }
+        drop(done_tx);
+        h.join().unwrap();
+        let dev = (cnt1 as f64 - TRIALS as f64 / 2.0).abs();
+        let sigma = (TRIALS as f64 * 0.25).sqrt();
+        assert!(
+            dev <= 10.0 * sigma,
+            "unfair select: {cnt1} ones of {TRIALS}"
+        );
+    });
+}
+
+/// TestPseudoRandomSend: for capacities 0 and 100, 100 selects `{c <- 1; c <- 0}`; the
+/// receiver records the values; both 0s and 1s must be more than 10%.
+#[test]
+fn test_pseudo_random_send() {
+    go_main("TestPseudoRandomSend", || {
+        const N: usize = 100;
+        for cap in [0usize, N] {
+            let (tx, rx) = goro::chan::bounded::<usize>(cap);
+            let h = goro::go(move || (0..N).map(|_| rx.recv().unwrap()).collect::<Vec<_>>());
+            for _ in 0..N {
+                goro::select! {
+                    send(tx, 1) -> r => r.unwrap(),
+                    send(tx, 0) -> r => r.unwrap(),
+                }
+            }
+            let l = h.join().unwrap();
+            let n1 = l.iter().filter(|&&v| v == 1).count();
+            let n0 = N - n1;
+            assert!(
+                n0 > N / 10 && n1 > N / 10,
+                "want pseudorandom, got {n0} zeros and {n1} ones (chan cap {cap})"
+            );
+        }
+    });
+}
+
+/// TestSelectDuplicateChannel: goroutine A selects on `<-c`, `<-c`, `<-d` (c twice); B blocks
+/// on `<-c`; `d <- 7` wakes A; then `c <- 8` must wake B (c's queue not corrupted by A's two
+/// waiters). Go sleeps to let A and B park; so does this port (not a timing assertion).
+#[test]
+fn test_select_duplicate_channel() {
+    go_main("TestSelectDuplicateChannel", || {
+        let (c_tx, c) = goro::chan::bounded::<i32>(0);
+        let (d_tx, d) = goro::chan::bounded::<i32>(0);
+        let (e_tx, e) = goro::chan::bounded::<i32>(0);
+        let ca = c.clone();
+        let a = goro::go(move || {
+            goro::select! {
+                recv(ca) -> _v => panic!("A got c"),
+                recv(ca) -> _v => panic!("A got c"),
+                recv(d) -> v => assert_eq!(v, Ok(7)),
+            }
+            e_tx.send(9).unwrap();
+        });
+        goro::sleep(Duration::from_millis(1)); // A waits on c
+        let b = goro::go(move || c.recv().unwrap());
+        goro::sleep(Duration::from_millis(1)); // B waits on c
+        d_tx.send(7).unwrap(); // wake A
+        assert_eq!(e.recv(), Ok(9)); // A is gone
+        c_tx.send(8).unwrap(); // wake B
+        assert_eq!(b.join().unwrap(), 8);
+        a.join().unwrap();
+    });
+}
+
+/// BenchmarkChanPopular's shape, as a test: 1,000 goroutines each select on a shared `c`
+/// (never ready) and their own `d`; main sends on every `d`, 100 rounds. Every goroutine gets
+/// its 100 values; c's waiter queue is linked and unlinked 100,000 times.
+#[test]
+fn test_chan_popular() {
+    go_main("ChanPopular", || {
+        const N: usize = 1000;
+        const ROUNDS: usize = 100;
+        let (_c_tx, c) = goro::chan::bounded::<bool>(0);
+        let wg = goro::sync::WaitGroup::new();
+        let mut a = Vec::new();
+        for _ in 0..N {
+            let (d_tx, d) = goro::chan::bounded::<bool>(0);
+            a.push(d_tx);
+            let c = c.clone();
+            wg.go(move || {
+                for _ in 0..ROUNDS {
+                    goro::select! {
+                        recv(c) -> _v => panic!("c is never ready"),
+                        recv(d) -> v => assert_eq!(v, Ok(true)),
+                    }
+                }
+            });
+        }
+        for _ in 0..ROUNDS {
+            for d in &a {
+                d.send(true).unwrap();
+            }
+        }
+        wg.wait();
     });
 }
