@@ -16,7 +16,7 @@
 //! Every value is moved under the lock, so it is received exactly once or stays in the
 //! buffer (dropped with the channel), or comes back to its sender in an error.
 //!
-//! The lock is a raw mutex (`parking_lot`) rather than `std::sync::Mutex`, because `select`
+//! The lock is a raw futex lock (`lock.rs`) rather than `std::sync::Mutex`, because `select`
 //! holds the locks of all its channels at once, in address order, as Go's `selectgo` does
 //! (see `select`).
 
@@ -25,14 +25,13 @@ use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Instant;
 
-use parking_lot::lock_api::RawMutex as _;
-use parking_lot::RawMutex;
+use super::lock::RawLock;
 
 use super::error::{RecvTimeoutError, SendTimeoutError, TryRecvError, TrySendError};
 use super::waiter::{Queue, Waiter, Wake, CLOSED, DONE};
 
 pub(crate) struct Channel<T> {
-    lock: RawMutex,
+    lock: RawLock,
     state: UnsafeCell<State<T>>,
     /// Capacity (`usize::MAX` for an unbounded channel, which never fills).
     cap: usize,
@@ -118,7 +117,7 @@ impl<T> Channel<T> {
     /// A channel of capacity `cap`, or unbounded for `None`.
     pub(crate) fn new(cap: Option<usize>, senders: usize) -> Channel<T> {
         Channel {
-            lock: RawMutex::INIT,
+            lock: RawLock::new(),
             state: UnsafeCell::new(State {
                 // Never preallocate: a huge capacity costs only what is buffered.
                 buf: VecDeque::new(),

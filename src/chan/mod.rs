@@ -36,6 +36,7 @@ mod atomic {
 }
 mod channel;
 mod error;
+mod lock;
 mod select;
 mod waiter;
 
