@@ -25,8 +25,9 @@
 //! - `runnext` is meant to run as soon as the current goroutine parks, on the same worker.
 //!   Filling it still notifies an idle worker (as any new work does), but a thief takes it
 //!   only once it is *stale*: the owner has not scheduled anything for `RUNNEXT_GRACE` while
-//!   it sat there (Go's 3 µs rule). A goroutine woken by one that then computes for long, or
-//!   blocks its thread in a system call, thus moves to an idle worker instead of waiting.
+//!   it sat there (Go's 3 µs rule; 40 µs here, see `worker::RUNNEXT_GRACE`). A goroutine
+//!   woken by one that then computes for long, or blocks its thread in a system call, thus
+//!   moves to an idle worker instead of waiting.
 //!
 //! # Rejected designs
 //!
