@@ -480,3 +480,30 @@ fn yielding_while_unwinding_keeps_the_panic_state_straight() {
     }
     child::run_ok(TEST, &[("GORO_MAXPROCS", "2")]);
 }
+
+/// A result whose destructor panics, left unjoined: the worker that drops it survives.
+#[test]
+fn a_panicking_drop_of_an_unjoined_result_does_not_kill_a_worker() {
+    struct Bomb;
+    impl Drop for Bomb {
+        fn drop(&mut self) {
+            panic!("bomb");
+        }
+    }
+    let (tx, rx) = goro::chan::bounded::<()>(0);
+    for _ in 0..2 * goro::maxprocs() {
+        let rx = rx.clone();
+        // The handle is dropped before the goroutine returns (it waits for the close
+        // below), so its worker drops the result.
+        drop(goro::go(move || {
+            let _ = rx.recv();
+            Bomb
+        }));
+    }
+    tx.close();
+    std::thread::sleep(std::time::Duration::from_millis(50));
+    // Every worker still runs goroutines.
+    let handles: Vec<_> = (0..100).map(|i| goro::go(move || i)).collect();
+    let sum: i32 = handles.into_iter().map(|h| h.join().unwrap()).sum();
+    assert_eq!(sum, 4950);
+}

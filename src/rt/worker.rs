@@ -128,7 +128,16 @@ impl WorkerLocal {
             let outcome = unsafe { g.resume(&mut *self.stacks.get()) };
             goroutine::set_current(None);
             match outcome {
-                Outcome::Finished => return,
+                Outcome::Finished => {
+                    // If nobody holds the goroutine's handle any more, this frees its block
+                    // and drops its unclaimed result, running user code on the scheduling
+                    // loop, which must not unwind.
+                    let id = g.id();
+                    if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(g))).is_err() {
+                        eprintln!("goro: dropping the unjoined result of goroutine {id} panicked");
+                    }
+                    return;
+                }
                 Outcome::Suspended(Suspend::Yield) if self.detached.get() => {
                     // No longer this worker's owner: leave the goroutine to the others.
                     self.rt.injector.push(g);

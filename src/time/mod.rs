@@ -151,7 +151,11 @@ impl TimerCallback for Shared {
             },
             Action::Call(f) => {
                 let f = Arc::clone(f);
-                crate::go(move || f());
+                // This runs on a worker's scheduling loop, which must not unwind: report a
+                // failure to start the goroutine instead of panicking.
+                if let Err(e) = crate::Builder::new().spawn(move || f()) {
+                    eprintln!("goro: time::after_func cannot start its goroutine: {e}");
+                }
             }
         }
         let Some(period) = st.period else {
