@@ -487,9 +487,7 @@ pub(crate) fn sleep(d: Duration) {
     if d.is_zero() {
         return;
     }
-    if goroutine::current().is_none() || std::thread::panicking() {
-        // A plain thread, or a goroutine unwinding, which keeps its thread while it waits
-        // (see `park::park_blocking_thread`) and so needs no timer.
+    if goroutine::current().is_none() {
         std::thread::sleep(d);
         return;
     }
