@@ -182,3 +182,24 @@ fn many_timers_created_and_stopped() {
         assert_eq!(t.receiver().try_recv(), Err(TryRecvError::Empty));
     }
 }
+
+#[test]
+fn timer_channels_report_zero_length_and_capacity_and_never_close() {
+    let t = Timer::new(Duration::from_millis(1));
+    assert_eq!(t.receiver().capacity(), Some(0));
+    std::thread::sleep(Duration::from_millis(20));
+    assert_eq!(
+        t.receiver().len(),
+        0,
+        "a delivered value is not counted (Go 1.23)"
+    );
+    t.receiver().recv().unwrap();
+    // After its value, an `after` channel waits forever, as in Go: it never closes.
+    let rx = time::after(Duration::ZERO);
+    rx.recv().unwrap();
+    assert_eq!(
+        rx.recv_timeout(Duration::from_millis(30)),
+        Err(RecvTimeoutError::Timeout)
+    );
+    assert!(!rx.is_closed());
+}

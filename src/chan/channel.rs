@@ -36,6 +36,8 @@ pub(crate) struct Channel<T> {
     /// Capacity (`usize::MAX` for an unbounded channel, which never fills).
     cap: usize,
     unbounded: bool,
+    /// A timer's channel (see `new_timer`).
+    timer: bool,
     /// Mirror of `State::closed`, for `is_closed` without the lock.
     closed: AtomicBool,
     /// Mirror of the buffer's length, for `len` without the lock.
@@ -127,11 +129,22 @@ impl<T> Channel<T> {
             }),
             cap: cap.unwrap_or(usize::MAX),
             unbounded: cap.is_none(),
+            timer: false,
             closed: AtomicBool::new(false),
             len: AtomicUsize::new(0),
             senders: AtomicUsize::new(senders),
             receivers: AtomicUsize::new(1),
         }
+    }
+
+    /// The channel of a `time::Timer` or `Ticker`, as Go 1.23 has them: it holds the one
+    /// pending value internally but reports length and capacity 0, and dropping its sender
+    /// does not close it (a receiver left waiting after the value waits forever, as in Go;
+    /// dropping every receiver still closes it, which stops the timer).
+    pub(crate) fn new_timer() -> Channel<T> {
+        let mut c = Channel::new(Some(1), 2);
+        c.timer = true;
+        c
     }
 
     pub(crate) fn lock(&self) -> Locked<'_, T> {
@@ -164,10 +177,16 @@ impl<T> Channel<T> {
     }
 
     pub(crate) fn capacity(&self) -> Option<usize> {
+        if self.timer {
+            return Some(0);
+        }
         (!self.unbounded).then_some(self.cap)
     }
 
     pub(crate) fn len(&self) -> usize {
+        if self.timer {
+            return 0;
+        }
         self.len.load(Ordering::Relaxed)
     }
 

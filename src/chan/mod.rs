@@ -81,6 +81,11 @@ pub fn never<T>() -> Receiver<T> {
     }
 }
 
+/// The channel of a timer or ticker (see `Channel::new_timer`).
+pub(crate) fn timer_pair<T>() -> (Sender<T>, Receiver<T>) {
+    pair(Channel::new_timer())
+}
+
 fn pair<T>(chan: Channel<T>) -> (Sender<T>, Receiver<T>) {
     let chan = Arc::new(chan);
     (

@@ -1,8 +1,8 @@
 //! Time: sleeping, timers and tickers that do not block worker threads.
 //!
 //! Go: package `time`, with Go 1.23's semantics: after [`Timer::stop`] or [`Timer::reset`]
-//! returns, no value from before the call can be received; a [`Ticker`] drops ticks for a
-//! slow receiver instead of queueing them. Timers are kept by the scheduler (no timer
+//! returns, no value from before the call can be received; timer channels report length and
+//! capacity 0; a [`Ticker`] drops ticks for a slow receiver instead of queueing them. Timers are kept by the scheduler (no timer
 //! thread): an idle worker sleeps until the earliest deadline.
 
 use std::fmt;
@@ -30,9 +30,7 @@ pub fn sleep(d: Duration) {
 
 /// A channel that receives the current time once, after `d`.
 ///
-/// Go: `time.After(d)`. Once the value is delivered nothing refers to the timer any more, so
-/// the channel reports closed after that value (where Go's would block forever). Typically
-/// in a `select!`:
+/// Go: `time.After(d)`. Typically in a `select!`:
 ///
 /// ```
 /// use goro::{chan, time};
@@ -226,7 +224,7 @@ fn disarm(shared: &Shared, rx: &Receiver<Instant>) -> bool {
 }
 
 fn new_timer(d: Duration, period: Option<Duration>) -> (Arc<Shared>, Receiver<Instant>) {
-    let (tx, rx) = chan::bounded(1);
+    let (tx, rx) = chan::timer_pair();
     let shared = Arc::new(Shared {
         state: Mutex::new(State {
             generation: 0,
