@@ -302,9 +302,9 @@ pub fn num_goroutine() -> usize {
 
 /// The number of worker threads that run goroutines.
 ///
-/// Go: `runtime.GOMAXPROCS(0)`. Set by `GORO_MAXPROCS` or [`RuntimeBuilder::maxprocs`]
-/// (crate::RuntimeBuilder::maxprocs) before the runtime starts; defaults to the available
-/// parallelism.
+/// Go: `runtime.GOMAXPROCS(0)`. Set by `GORO_MAXPROCS` or
+/// [`RuntimeBuilder::maxprocs`](crate::RuntimeBuilder::maxprocs) before the runtime starts;
+/// defaults to the available parallelism.
 pub fn maxprocs() -> usize {
     rt::get().maxprocs()
 }
