@@ -19,6 +19,8 @@ mod chanbarrier_test;
 mod chancap;
 #[path = "golang/closedchan.rs"]
 mod closedchan;
+#[path = "golang/doubleselect.rs"]
+mod doubleselect;
 #[path = "golang/fifo.rs"]
 mod fifo;
 #[path = "golang/goroutines.rs"]
@@ -31,6 +33,8 @@ mod ken_chan1;
 mod nonblock;
 #[path = "golang/powser1.rs"]
 mod powser1;
+#[path = "golang/powser2.rs"]
+mod powser2;
 #[path = "golang/select.rs"]
 mod select;
 #[path = "golang/select2.rs"]
@@ -39,10 +43,14 @@ mod select2;
 mod select3;
 #[path = "golang/select4.rs"]
 mod select4;
+#[path = "golang/select5.rs"]
+mod select5;
 #[path = "golang/select6.rs"]
 mod select6;
 #[path = "golang/select7.rs"]
 mod select7;
+#[path = "golang/select8.rs"]
+mod select8;
 #[path = "golang/sendstmt.rs"]
 mod sendstmt;
 #[path = "golang/sieve1.rs"]

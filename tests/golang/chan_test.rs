@@ -1,9 +1,7 @@
-//! src/runtime/chan_test.go, the parts that need no `select`: TestChan (every capacity
-//! 0..=199), TestNonblockRecvRace, TestMultiConsumer, TestChanSendInterface, and channels of
-//! channels. Go's select-with-default is `try_send` / `try_recv`.
-//!
-//! Pending `select!`: TestNonblockSelectRace(2), TestSelfSelect, TestSelectStress,
-//! TestSelectFairness, TestPseudoRandomSend, TestSelectDuplicateChannel. Not applicable:
+//! src/runtime/chan_test.go: TestChan (every capacity 0..=199), TestNonblockRecvRace,
+//! TestMultiConsumer, TestChanSendInterface, the select tests (TestNonblockSelectRace(2),
+//! TestSelfSelect, TestSelectStress, TestSelectFairness, TestPseudoRandomSend,
+//! TestSelectDuplicateChannel), and channels of channels. Not applicable:
 //! the stack-shrinking tests (TestShrinkStackDuringBlockedSend, TestNoShrinkStackWhileParking,
 //! TestSelectStackAdjust), which test Go's garbage collector.
 
@@ -333,8 +331,28 @@ impl Message for Other {
     }
 }
 
+/// A message that counts its drops.
+struct Counted(Arc<AtomicUsize>);
+
+impl Message for Counted {
+    fn id(&self) -> usize {
+        usize::MAX
+    }
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
 /// TestChanSendInterface: interface values (here boxed trait objects) through a cap-1
-/// channel; non-blocking sends on the full channel take the default and hand the value back.
+/// channel; a non-blocking send on the full channel (`try_send`) takes the default and hands
+/// the value back; Go's real select of two send cases and a default, on the full channel,
+/// takes the default and drops both values unsent.
 #[test]
 fn test_chan_send_interface() {
     go_main("TestChanSendInterface", || {
@@ -346,13 +364,24 @@ fn test_chan_send_interface() {
             other => panic!("send on a full chan: {other:?}"),
         };
         assert_eq!(back.as_any().downcast_ref::<Mt>(), Some(&Mt(2)));
-        // Go: select { case c <- m: case c <- &mt{}: default: }
-        for m in [back, Box::new(Other("xyz".into())) as Box<dyn Message>] {
-            let id = m.id();
-            let e = tx.try_send(m).expect_err("the chan is full");
-            assert!(e.is_full());
-            assert_eq!(e.into_inner().id(), id);
+        // Go: select { case c <- m: case c <- &mt{}: default: }, a real 2-send-case select:
+        // the chan is full, so the default runs and neither value is sent (both dropped).
+        let dropped = Arc::new(AtomicUsize::new(0));
+        for _ in 0..100 {
+            let chosen = goro::select! {
+                send(tx, Box::new(Counted(dropped.clone())) as Box<dyn Message>) -> _r => "first",
+                send(tx, Box::new(Other("xyz".into())) as Box<dyn Message>) -> _r => "second",
+                default => "default",
+            };
+            assert_eq!(chosen, "default");
         }
+        assert_eq!(
+            dropped.load(Ordering::SeqCst),
+            100,
+            "unsent values are dropped"
+        );
+        assert_eq!(tx.len(), 1);
+        drop(back);
         // What is in the channel is the first value, intact.
         let m = rx.recv().unwrap();
         assert_eq!(m.as_any().downcast_ref::<Mt>(), Some(&Mt(1)));

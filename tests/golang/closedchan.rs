@@ -10,10 +10,10 @@
 //! - dropping every `Receiver` closes the channel too (Go has no such rule).
 //!
 //! Go runs each check through three implementations of the operations: direct, a 1-case
-//! select and a 2-case select with a never-ready channel. The select ones are pending
-//! `select!`; here the direct operations run, and also the timed ones (`*_timeout`,
-//! `*_deadline`, Go's select with a `time.After` case), which must not wait on a closed
-//! channel. `close(nil)` has no Rust equivalent: `chan::never()` has no `Sender`.
+//! select and a 2-case select with a never-ready (`dummy`) channel; all three run here, with
+//! `goro::select!` (Go's `default` first, as in Go's source), and also the timed operations
+//! (`*_timeout`, `*_deadline`, Go's select with a `time.After` case), which must not wait on
+//! a closed channel. `close(nil)` has no Rust equivalent: `chan::never()` has no `Sender`.
 
 use std::time::{Duration, Instant};
 
@@ -167,11 +167,111 @@ impl Chan for Deadline {
     }
 }
 
+/// Go's SChan: every operation a 1-case select (plus `default` for the non-blocking ones).
+struct Select1(Sender<i32>, Receiver<i32>);
+
+fn sent(r: Result<(), SendError<i32>>) -> Result<(), i32> {
+    r.map_err(|SendError(x)| x)
+}
+
+fn received(r: Result<i32, RecvError>) -> (i32, bool) {
+    match r {
+        Ok(x) => (x, true),
+        Err(RecvError) => (0, false),
+    }
+}
+
+impl Chan for Select1 {
+    fn send(&self, x: i32) -> Result<(), i32> {
+        goro::select! {
+            send(self.0, x) -> r => sent(r),
+        }
+    }
+    fn nbsend(&self, x: i32) -> Result<bool, i32> {
+        goro::select! {
+            default => Ok(false),
+            send(self.0, x) -> r => sent(r).map(|()| true),
+        }
+    }
+    fn recv2(&self) -> (i32, bool) {
+        goro::select! {
+            recv(self.1) -> r => received(r),
+        }
+    }
+    fn nbrecv2(&self) -> (i32, bool, bool) {
+        goro::select! {
+            default => (0, false, false),
+            recv(self.1) -> r => {
+                let (x, ok) = received(r);
+                (x, ok, true)
+            }
+        }
+    }
+    fn close(&self) -> bool {
+        self.0.close()
+    }
+    fn name(&self) -> &'static str {
+        "1-case select"
+    }
+}
+
+/// Go's SSChan: every operation a 2-case select whose second case is a receive on a fresh
+/// unbuffered `dummy` channel nobody sends on.
+struct Select2(Sender<i32>, Receiver<i32>);
+
+fn dummy() -> (Sender<i32>, Receiver<i32>) {
+    chan::bounded(0)
+}
+
+impl Chan for Select2 {
+    fn send(&self, x: i32) -> Result<(), i32> {
+        let (_keep, dummy) = dummy();
+        goro::select! {
+            send(self.0, x) -> r => sent(r),
+            recv(dummy) -> _r => panic!("dummy"),
+        }
+    }
+    fn nbsend(&self, x: i32) -> Result<bool, i32> {
+        let (_keep, dummy) = dummy();
+        goro::select! {
+            default => Ok(false),
+            send(self.0, x) -> r => sent(r).map(|()| true),
+            recv(dummy) -> _r => panic!("dummy"),
+        }
+    }
+    fn recv2(&self) -> (i32, bool) {
+        let (_keep, dummy) = dummy();
+        goro::select! {
+            recv(self.1) -> r => received(r),
+            recv(dummy) -> _r => panic!("dummy"),
+        }
+    }
+    fn nbrecv2(&self) -> (i32, bool, bool) {
+        let (_keep, dummy) = dummy();
+        goro::select! {
+            default => (0, false, false),
+            recv(self.1) -> r => {
+                let (x, ok) = received(r);
+                (x, ok, true)
+            }
+            recv(dummy) -> _r => panic!("dummy"),
+        }
+    }
+    fn close(&self) -> bool {
+        self.0.close()
+    }
+    fn name(&self) -> &'static str {
+        "2-case select"
+    }
+}
+
 type Mk = fn(Sender<i32>, Receiver<i32>) -> Box<dyn Chan>;
 
-/// Go's `mks` (XChan, SChan, SSChan; the two select ones pending).
-const MKS: [Mk; 3] = [
+/// Go's `mks` (XChan, SChan, SSChan), and goro's timed operations.
+const MKS: [Mk; 5] = [
     |s, r| Box::new(Direct(s, r)),
+    |s, r| Box::new(Select1(s, r)),
+    |s, r| Box::new(Select2(s, r)),
     |s, r| Box::new(Timeout(s, r)),
     |s, r| Box::new(Deadline(s, r)),
 ];

@@ -6,10 +6,11 @@
 //! which needs the primes to open new multiple streams. The output is pre-seeded with 2 and
 //! 3, the feedback with 3. Go checks the 25 primes below 100; at scale, the first 10,000.
 //!
-//! Adapted: Go's feedback goes through `sendproxy`, a goroutine that buffers without bound
-//! behind a select with a nil-disabled send case, because the merger reads primes much more
-//! slowly than the sieve finds them. goro's `unbounded` channel is exactly that buffer. (The
-//! select-based sendproxy is pending `select!`.) Go leaks the goroutines at exit; here the
+//! Go's feedback goes through `sendproxy`, a goroutine that buffers without bound behind a
+//! select with a nil-disabled send case, because the merger reads primes much more slowly
+//! than the sieve finds them. Both are run: Go's sendproxy (a `VecDeque` for Go's growable
+//! ring, in front of Go's cap-10 `primes` channel, the send case `None` while the queue is
+//! empty), and goro's `unbounded` channel, which is exactly that buffer. Go leaks the goroutines at exit; here the
 //! test drops the output and checks that every goroutine returns, each seeing its channel
 //! closed when its reader or writer is gone.
 
@@ -78,14 +79,61 @@ fn merge(wg: WaitGroup, primes: Receiver<u64>, composites: Sender<u64>) -> Optio
     }
 }
 
+/// Go's sendproxy: a goroutine that accepts every value sent on the returned channel
+/// (buffer 10) at once, queues it without bound, and forwards the queue in order to `out`. Its
+/// select has a receive case on the proxy channel and a send case on `out` that is disabled
+/// (Go: set to nil, here `None`) while the queue is empty. It returns when either side is
+/// gone.
+fn sendproxy(wg: &WaitGroup, out: Sender<u64>) -> Sender<u64> {
+    let (proxy_tx, proxy) = chan::bounded(10);
+    wg.go(move || {
+        let mut queue = std::collections::VecDeque::with_capacity(16);
+        loop {
+            let c = if queue.is_empty() { None } else { Some(&out) };
+            // Go sends its stale `e` on the nil channel; any value will do here.
+            let e = queue.front().copied().unwrap_or(0);
+            goro::select! {
+                recv(proxy) -> v => match v {
+                    Ok(v) => queue.push_back(v),
+                    Err(_) => return,
+                },
+                send(c, e) -> r => {
+                    if r.is_err() {
+                        return;
+                    }
+                    queue.pop_front();
+                }
+            }
+        }
+    });
+    proxy_tx
+}
+
+/// How the sieve feeds primes back to the merger.
+#[derive(Clone, Copy)]
+enum Feedback {
+    /// goro's `unbounded` channel.
+    Unbounded,
+    /// Go's `sendproxy` in front of a cap-10 channel.
+    SendProxy,
+}
+
 /// Go's Sieve(): the output channel of primes.
-fn sieve(wg: &WaitGroup) -> Receiver<u64> {
+fn sieve(wg: &WaitGroup, feedback: Feedback) -> Receiver<u64> {
     let (out_tx, out) = chan::bounded(10);
     out_tx.send(2).unwrap();
     out_tx.send(3).unwrap();
     let (composites_tx, composites) = chan::bounded(50);
-    let (primes_tx, primes) = chan::unbounded();
+    let (primes_tx, primes) = match feedback {
+        Feedback::Unbounded => chan::unbounded(),
+        Feedback::SendProxy => chan::bounded(10),
+    };
     primes_tx.send(3).unwrap();
+    let primes_tx = match feedback {
+        Feedback::Unbounded => primes_tx,
+        // Go: `primes := sendproxy(primes)`, in the sieve goroutine.
+        Feedback::SendProxy => sendproxy(wg, primes_tx),
+    };
     {
         let wg2 = wg.clone();
         wg.go(move || {
@@ -113,9 +161,9 @@ fn sieve(wg: &WaitGroup) -> Receiver<u64> {
     out
 }
 
-fn run_sieve2(expected: &[u64]) {
+fn run_sieve2(expected: &[u64], feedback: Feedback) {
     let wg = WaitGroup::new();
-    let primes = sieve(&wg);
+    let primes = sieve(&wg, feedback);
     for (i, &want) in expected.iter().enumerate() {
         assert_eq!(primes.recv(), Ok(want), "prime #{}", i + 1);
     }
@@ -126,13 +174,30 @@ fn run_sieve2(expected: &[u64]) {
 
 #[test]
 fn sieve2_primes_below_100() {
-    go_main("sieve2", || run_sieve2(&PRIMES_BELOW_100));
+    go_main("sieve2", || {
+        run_sieve2(&PRIMES_BELOW_100, Feedback::Unbounded)
+    });
+}
+
+#[test]
+fn sieve2_sendproxy_primes_below_100() {
+    go_main("sieve2 sendproxy", || {
+        run_sieve2(&PRIMES_BELOW_100, Feedback::SendProxy)
+    });
+}
+
+#[test]
+fn sieve2_sendproxy_first_10000_primes() {
+    go_main("sieve2 sendproxy 10000", || {
+        let expected = first_primes(10_000);
+        run_sieve2(&expected, Feedback::SendProxy);
+    });
 }
 
 #[test]
 fn sieve2_first_10000_primes() {
     go_main("sieve2 10000", || {
         let expected = first_primes(10_000);
-        run_sieve2(&expected);
+        run_sieve2(&expected, Feedback::Unbounded);
     });
 }

@@ -271,3 +271,167 @@ fn test_ticker_reset_zero_panics() {
     let t = Ticker::new(HOUR);
     t.reset(Duration::ZERO);
 }
+
+/// A small xorshift generator (Go's tests use math/rand seeded from the clock).
+struct XorShift(u64);
+
+impl XorShift {
+    fn seeded() -> XorShift {
+        let t = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(1, |d| d.as_nanos() as u64);
+        XorShift(t | 1)
+    }
+    fn next(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.0 = x;
+        x
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
+
+/// TestTimerStopStress: 100 goroutines each start a 2 s after_func and stop it after 1 s;
+/// none may run. Without Go's timing assumption: a `stop` that returns true means the
+/// function never runs; one that returns false (a machine stalled for over a second) means
+/// it has run or is running. Checked after 3 s, as in Go, and once every goroutine is done.
+#[test]
+fn test_timer_stop_stress() {
+    go_main("TestTimerStopStress", || {
+        let ran = Arc::new(AtomicUsize::new(0));
+        let (res_tx, res) = chan::bounded::<bool>(100);
+        for _ in 0..100 {
+            let (ran, res_tx) = (ran.clone(), res_tx.clone());
+            goro::go(move || {
+                let timer = time::after_func(Duration::from_secs(2), move || {
+                    ran.fetch_add(1, Ordering::SeqCst);
+                });
+                time::sleep(Duration::from_secs(1));
+                res_tx.send(timer.stop()).unwrap();
+            });
+        }
+        drop(res_tx);
+        time::sleep(Duration::from_secs(3));
+        let stopped = res.iter().filter(|&s| s).count();
+        // Every goroutine reported; the functions of the timers stop did not prevent (if
+        // any) have had time to start; wait for them without a timing assumption.
+        while ran.load(Ordering::SeqCst) < 100 - stopped {
+            time::sleep(Duration::from_millis(10));
+        }
+        time::sleep(Duration::from_millis(100));
+        assert_eq!(
+            ran.load(Ordering::SeqCst),
+            100 - stopped,
+            "a timer that stop() stopped ran anyway ({stopped} stopped)"
+        );
+    });
+}
+
+/// TestTimerModifiedEarlier: 1,000 timers of an hour, each stopped and reset to a time in the
+/// past (0 here: `Duration` is unsigned) 10 times; every stop returns true (the timer was
+/// pending, or had fired and nobody had received), and each timer then delivers, before a
+/// 10 s deadline timer (a generous liveness bound, as in Go).
+#[test]
+fn test_timer_modified_earlier() {
+    go_main("TestTimerModifiedEarlier", || {
+        for i in 0..1000 {
+            let timer = Timer::new(HOUR);
+            for j in 0..10 {
+                assert!(timer.stop(), "timer {i} loop {j}: stop returned false");
+                timer.reset(Duration::ZERO);
+            }
+            let deadline = Timer::new(Duration::from_secs(10));
+            goro::select! {
+                recv(timer.receiver()) -> v => { v.unwrap(); }
+                recv(deadline.receiver()) -> _v => panic!("timer {i}: deadline expired"),
+            }
+            deadline.stop();
+        }
+    });
+}
+
+/// TestAdjustTimers: 100 timers, each taken through the same 11 states in a random
+/// interleaving with the others: created with 0; received; reset to 1, 3 and 2 minutes (each
+/// reset returns false: the timer is idle) and stopped after each (true: pending); reset to 0
+/// (false); received; done. A long timer modified among many others never delays a short
+/// one: every receive arrives (Go asserts within 750 ms; here the liveness bound).
+#[test]
+fn test_adjust_timers() {
+    go_main("TestAdjustTimers", || {
+        const N: usize = 100;
+        let mut rnd = XorShift::seeded();
+        let mut timers: Vec<Option<Timer>> = (0..N).map(|_| None).collect();
+        let mut states = [0u32; N];
+        let mut indices: Vec<usize> = (0..N).collect();
+        for k in (1..N).rev() {
+            indices.swap(k, rnd.below(k + 1));
+        }
+        while !indices.is_empty() {
+            let ii = rnd.below(indices.len());
+            let i = indices[ii];
+            let state = states[i];
+            states[i] += 1;
+            let timer = &mut timers[i];
+            let minute = Duration::from_secs(60);
+            match state {
+                0 => *timer = Some(Timer::new(Duration::ZERO)),
+                1 => {
+                    // Now idle.
+                    timer.as_ref().unwrap().receiver().recv().unwrap();
+                }
+                2 => assert!(!timer.as_ref().unwrap().reset(minute), "active (1)"),
+                4 => assert!(!timer.as_ref().unwrap().reset(minute * 3), "active (3)"),
+                6 => assert!(!timer.as_ref().unwrap().reset(minute * 2), "active (2)"),
+                3 | 5 | 7 => {
+                    let t = timer.as_ref().unwrap();
+                    if !t.stop() {
+                        // Go logs this and drains; a long timer cannot have fired.
+                        panic!("timer {i} state {state}: stop returned false");
+                    }
+                }
+                8 => assert!(
+                    !timer.as_ref().unwrap().reset(Duration::ZERO),
+                    "timer {i}: reset of a stopped timer returned true"
+                ),
+                9 => {
+                    timer.as_ref().unwrap().receiver().recv().unwrap();
+                }
+                10 => {
+                    indices.swap_remove(ii);
+                }
+                _ => unreachable!(),
+            }
+        }
+        assert!(states.iter().all(|&s| s == 11));
+    });
+}
+
+/// TestAfterTimes: the value of `after(10 ms)` is the time it fired, not the time it was
+/// read: read 500 ms later, it is earlier than the end of that sleep. Checked without a
+/// timing bound: always `start + 10 ms <= value <= time of the read`; and, as Go does (10
+/// tries), at least once `value < end of the sleep` (only a timer delayed by half a second
+/// in each of 10 tries could fail that).
+#[test]
+fn test_after_times() {
+    go_main("TestAfterTimes", || {
+        let d = Duration::from_millis(10);
+        for _ in 0..10 {
+            let start = std::time::Instant::now();
+            let c = time::after(d);
+            time::sleep(Duration::from_millis(500));
+            let slept = std::time::Instant::now();
+            let v = c.recv().unwrap();
+            let read = std::time::Instant::now();
+            assert!(v >= start + d, "after(10 ms) fired early: {:?}", v - start);
+            assert!(v <= read, "the value is from the future");
+            if v < slept {
+                return;
+            }
+        }
+        panic!("after(10 ms) gave the time of the read, not of the firing, 10 times");
+    });
+}
