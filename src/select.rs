@@ -20,8 +20,8 @@
 ///
 /// Channels are borrowed, not moved: `recv(rx)` takes a `Receiver`, a `&Receiver` or an
 /// `Option<&Receiver>` (`None` is Go's nil channel: never ready), and the same for `send`.
-/// Bodies are ordinary `match` arms: `break`, `continue` and `return` work in them. Up to 32
-/// cases.
+/// Bodies are ordinary `match` arms: `break`, `continue` and `return` work in them. Up to 128
+/// cases; [`chan::Select`](crate::chan::Select) takes any number.
 ///
 /// ```
 /// use goro::chan;
@@ -66,7 +66,14 @@ macro_rules! select {
     ($($tokens:tt)*) => {
         $crate::__select_parse!(
             @cases()
-            @idx(0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31)
+            @idx(
+                0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23
+                24 25 26 27 28 29 30 31 32 33 34 35 36 37 38 39 40 41 42 43 44 45 46 47
+                48 49 50 51 52 53 54 55 56 57 58 59 60 61 62 63 64 65 66 67 68 69 70 71
+                72 73 74 75 76 77 78 79 80 81 82 83 84 85 86 87 88 89 90 91 92 93 94 95
+                96 97 98 99 100 101 102 103 104 105 106 107 108 109 110 111 112 113 114 115 116 117 118 119
+                120 121 122 123 124 125 126 127
+            )
             @default()
             $($tokens)*
         )
@@ -165,7 +172,7 @@ macro_rules! __select_parse {
         ::core::compile_error!("a select! has at most one `default` case")
     };
     (@cases($($c:tt)*) @idx() @default($($d:tt)*) $($rest:tt)+) => {
-        ::core::compile_error!("a select! has at most 32 cases")
+        ::core::compile_error!("a select! has at most 128 cases (use goro::chan::Select for more)")
     };
     // Done: expand.
     (@cases($($c:tt)*) @idx($($is:tt)*) @default($($d:tt)*)) => {

@@ -408,3 +408,27 @@ fn dynamic_select_checks_the_outcome_type() {
     sel.recv(&rx);
     let _ = sel.select().recv::<u16>();
 }
+
+#[test]
+fn forty_cases() {
+    let chans: Vec<_> = (0..40).map(|_| chan::bounded::<usize>(1)).collect();
+    chans[37].0.send(37).unwrap();
+    let r = |i: usize| &chans[i].1;
+    let got = goro::select! {
+        recv(r(0)) -> v => v.unwrap(), recv(r(1)) -> v => v.unwrap(), recv(r(2)) -> v => v.unwrap(),
+        recv(r(3)) -> v => v.unwrap(), recv(r(4)) -> v => v.unwrap(), recv(r(5)) -> v => v.unwrap(),
+        recv(r(6)) -> v => v.unwrap(), recv(r(7)) -> v => v.unwrap(), recv(r(8)) -> v => v.unwrap(),
+        recv(r(9)) -> v => v.unwrap(), recv(r(10)) -> v => v.unwrap(), recv(r(11)) -> v => v.unwrap(),
+        recv(r(12)) -> v => v.unwrap(), recv(r(13)) -> v => v.unwrap(), recv(r(14)) -> v => v.unwrap(),
+        recv(r(15)) -> v => v.unwrap(), recv(r(16)) -> v => v.unwrap(), recv(r(17)) -> v => v.unwrap(),
+        recv(r(18)) -> v => v.unwrap(), recv(r(19)) -> v => v.unwrap(), recv(r(20)) -> v => v.unwrap(),
+        recv(r(21)) -> v => v.unwrap(), recv(r(22)) -> v => v.unwrap(), recv(r(23)) -> v => v.unwrap(),
+        recv(r(24)) -> v => v.unwrap(), recv(r(25)) -> v => v.unwrap(), recv(r(26)) -> v => v.unwrap(),
+        recv(r(27)) -> v => v.unwrap(), recv(r(28)) -> v => v.unwrap(), recv(r(29)) -> v => v.unwrap(),
+        recv(r(30)) -> v => v.unwrap(), recv(r(31)) -> v => v.unwrap(), recv(r(32)) -> v => v.unwrap(),
+        recv(r(33)) -> v => v.unwrap(), recv(r(34)) -> v => v.unwrap(), recv(r(35)) -> v => v.unwrap(),
+        recv(r(36)) -> v => v.unwrap(), recv(r(37)) -> v => v.unwrap(), recv(r(38)) -> v => v.unwrap(),
+        recv(r(39)) -> v => v.unwrap(),
+    };
+    assert_eq!(got, 37);
+}

@@ -130,7 +130,7 @@ fn close_races_with_blocked_selects() {
 #[test]
 fn millions_of_messages_mpmc() {
     for cap in [0usize, 1024] {
-        let n: u64 = if cap == 0 { 400_000 } else { 2_000_000 };
+        let n: u64 = if cap == 0 { 1_000_000 } else { 2_000_000 };
         let (tx, rx) = chan::bounded::<u64>(cap);
         let total = Arc::new(AtomicU64::new(0));
         let mut threads = Vec::new();
