@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Turns the RESULT lines of the benchmark programs into the Go-vs-goro table.
+"""Turns the RESULT lines of the benchmark programs into the Go-vs-goro table, and, when the
+Rust peers ran too, a table of every system's medians and one of their ratios to Go.
 
 Usage: python3 benchmarks/report.py RAW_FILE [RAW_FILE ...]   (or RESULT lines on stdin)
 
@@ -9,13 +10,14 @@ A RESULT line is
 
 One row per (workload, n, metric): the median and [min-max] of each system's runs, and the
 ratio of the medians, goro/Go. Every metric is lower-is-better, so a ratio below 1 means goro
-did better. Standard library only.
+did better. The peer tables have a column per system (medians; system/Go), "-" where a
+system skipped the workload. Standard library only.
 """
 
 import statistics
 import sys
 
-SYSTEMS = ("go", "goro")
+SYSTEMS = ("go", "goro", "crossbeam", "tokio", "flume", "kanal", "may")
 WORKLOAD_ORDER = (
     "spawn",
     "skynet",
@@ -90,6 +92,63 @@ def sort_key(item):
     return (rank, workload, n)
 
 
+def systems_of(table):
+    """The systems in the table: the known ones in SYSTEMS order, then any others."""
+    seen = {s for by_system in table.values() for s in by_system}
+    return [s for s in SYSTEMS if s in seen] + sorted(seen - set(SYSTEMS))
+
+
+def grid(header, rows, right):
+    """A markdown table; the columns in `right` right-aligned."""
+    widths = [max(len(r[i]) for r in [header] + rows) for i in range(len(header))]
+
+    def fmt(r):
+        parts = [c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths))]
+        return "| " + " | ".join(parts) + " |"
+
+    out = [fmt(header)]
+    out.append("|" + "|".join(("-" * (w + 1) + ":") if i in right else ("-" * (w + 2))
+                              for i, w in enumerate(widths)) + "|")
+    out += [fmt(r) for r in rows]
+    return out
+
+
+def ratios(table):
+    """[(label, metric, {system: median/Go median})] per row, in table order."""
+    out = []
+    for (workload, n, metric), by_system in sorted(table.items(), key=sort_key):
+        go = by_system.get("go", [])
+        r = {}
+        if go and statistics.median(go) != 0:
+            for s, values in by_system.items():
+                if s != "go" and values:
+                    r[s] = statistics.median(values) / statistics.median(go)
+        out.append((label(workload, n), METRIC_UNITS.get(metric, metric), r))
+    return out
+
+
+def render_peers(table):
+    """Medians of every system, then every system's ratio to Go."""
+    systems = systems_of(table)
+    rows = []
+    for (workload, n, metric), by_system in sorted(table.items(), key=sort_key):
+        cells = [num(statistics.median(by_system[s])) if by_system.get(s) else "-" for s in systems]
+        rows.append([label(workload, n), METRIC_UNITS.get(metric, metric)] + cells)
+    right = set(range(2, 2 + len(systems)))
+    out = ["Medians, every system:", ""]
+    out += grid(["workload", "metric"] + systems, rows, right)
+    others = [s for s in systems if s != "go"]
+    rows = [[lab, unit] + [f"{r[s]:.2f}" if s in r else "-" for s in others]
+            for lab, unit, r in ratios(table)]
+    out += ["", "Ratio to Go (system median / Go median; < 1 is ahead of Go):", ""]
+    out += grid(["workload", "metric"] + [f"{s}/Go" for s in others], rows,
+                set(range(2, 2 + len(others))))
+    out.append("")
+    out.append('"-": not run; the system does not implement the workload, or --quick left it out '
+               "(see benchmarks/README.md).")
+    return "\n".join(out)
+
+
 def render(table):
     header = ["workload", "metric", "Go median [min–max]", "goro median [min–max]", "goro/Go"]
     rows = []
@@ -104,17 +163,7 @@ def render(table):
         rows.append(
             [label(workload, n), METRIC_UNITS.get(metric, metric), cell(go), cell(goro), ratio]
         )
-    widths = [max(len(r[i]) for r in [header] + rows) for i in range(len(header))]
-    right = {2, 3, 4}
-
-    def fmt(r):
-        parts = [c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths))]
-        return "| " + " | ".join(parts) + " |"
-
-    out = [fmt(header)]
-    out.append("|" + "|".join(("-" * (w + 1) + ":") if i in right else ("-" * (w + 2))
-                              for i, w in enumerate(widths)) + "|")
-    out += [fmt(r) for r in rows]
+    out = grid(header, rows, {2, 3, 4})
     n_runs = "/".join(str(r) for r in sorted(runs)) or "0"
     out.append("")
     out.append(f"{n_runs} runs per system; lower is better everywhere; goro/Go < 1 means goro is ahead.")
@@ -133,6 +182,9 @@ def main(argv):
     if not table:
         sys.exit("report.py: no RESULT lines")
     print(render(table))
+    if any(s not in ("go", "goro") for s in systems_of(table)):
+        print()
+        print(render_peers(table))
 
 
 if __name__ == "__main__":

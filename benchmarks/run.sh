@@ -1,21 +1,25 @@
 #!/usr/bin/env bash
-# Runs the runtime workloads of benchmarks/README.md, Go against goro, and prints the table.
+# Runs the runtime workloads of benchmarks/README.md: Go, goro and the Rust peers (crossbeam,
+# tokio, flume, kanal, may: every system with a binary), and prints the tables.
 #
 # Usage: bash benchmarks/run.sh [--quick] [--runs R] [--procs N]
 #
-#   --quick    3 runs per system and workload, and no 1M `parked` case
+#   --quick    3 runs per system and workload, no 1M `parked` case, and no hand-off
+#              workloads (pingpong0, pingpong1, mpmc0, select4) for the OS-thread peers
 #   --runs R   runs per system and workload (default 5; 3 with --quick)
 #   --procs N  sets GOMAXPROCS=N and GORO_MAXPROCS=N (default: both unset, all cores)
 #
-# Every run is a fresh process; the two systems alternate (go, goro, go, goro, ...).
-# Raw RESULT lines, the table and machine.txt go to benchmarks/results/<date>-<HHMM>/.
+# Every run is a fresh process; the systems alternate (go, goro, crossbeam, tokio, ...).
+# A system that does not implement a workload prints `SKIP <workload>: <reason>` on stderr
+# and exits 0; it is skipped for that workload. Raw RESULT lines, the tables, chart.svg and
+# machine.txt go to benchmarks/results/<date>-<HHMM>/.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/.." && pwd)
 
 usage() {
-    sed -n '4,8p' "$0" | sed 's/^# \{0,1\}//' >&2
+    sed -n '5,10p' "$0" | sed 's/^# \{0,1\}//' >&2
     exit 2
 }
 
@@ -59,17 +63,28 @@ fi
 # Never let the go command download another toolchain.
 export GOTOOLCHAIN=local
 
-# --- Build both programs.
+# --- Build the programs.
 bindir="$here/target"
 mkdir -p "$bindir"
 echo "== building the Go program ($("$go" version))" >&2
 (cd "$here/go" && "$go" build -o "$bindir/go-rt" .)
-echo "== building the goro program" >&2
-cargo build --quiet --release -p goro-benchmarks --bin goro_rt --manifest-path "$root/Cargo.toml"
+echo "== building the goro program and the Rust peers" >&2
+cargo build --quiet --release -p goro-benchmarks --bins --manifest-path "$root/Cargo.toml"
 target_dir=${CARGO_TARGET_DIR:-$root/target}
 case "$target_dir" in /*) ;; *) target_dir="$root/$target_dir" ;; esac
-go_bin="$bindir/go-rt"
-goro_bin="$target_dir/release/goro_rt"
+# The systems, in run order, and their programs: Go, goro, then every Rust peer with a binary.
+systems=(go goro)
+declare -A bins=([go]="$bindir/go-rt" [goro]="$target_dir/release/goro_rt")
+for peer in crossbeam tokio flume kanal may; do
+    if [ -f "$here/src/bin/${peer}_rt.rs" ] && [ -x "$target_dir/release/${peer}_rt" ]; then
+        systems+=("$peer")
+        bins[$peer]="$target_dir/release/${peer}_rt"
+    fi
+done
+# Peers on OS threads: a hand-off is a kernel wake-up there (3-30 s a run on a small VM), so
+# --quick leaves their hand-off workloads out.
+os_thread_peers=" crossbeam flume kanal "
+handoff_workloads=" pingpong0 pingpong1 mpmc0 select4 "
 
 # --- Results directory: never reuse an existing one.
 stamp=$(date +%Y-%m-%d-%H%M)
@@ -88,6 +103,7 @@ done
     echo "go: $("$go" version)"
     echo "rustc: $(rustc --version)"
     echo "commit: $(git -C "$root" rev-parse HEAD 2> /dev/null || echo unknown)"
+    echo "systems: ${systems[*]}"
     echo "runs: $runs"
     echo "quick: $quick"
     echo "GOMAXPROCS: ${GOMAXPROCS:-unset}"
@@ -106,13 +122,33 @@ raw="$out/raw.txt"
 log="$out/stderr.log"
 : > "$log"
 
-# run_one SYSTEM BINARY WORKLOAD...: one fresh process; its RESULT lines go to raw.txt.
+# skipped["SYSTEM WORKLOAD"] is set once SYSTEM has said SKIP for WORKLOAD (or --quick
+# leaves it out); it is not run again.
+declare -A skipped=()
+if [ "$quick" = 1 ]; then
+    for s in "${systems[@]}"; do
+        case "$os_thread_peers" in *" $s "*) ;; *) continue ;; esac
+        for w in $handoff_workloads; do
+            skipped["$s $w"]="--quick: hand-off workload on OS threads"
+            echo "SKIP $s $w: --quick leaves out the hand-off workloads on OS threads" >> "$log"
+        done
+    done
+fi
+
+# run_one SYSTEM WORKLOAD...: one fresh process; its RESULT lines go to raw.txt. A run that
+# exits 0 with no RESULT line and a `SKIP` line on stderr marks the workload skipped.
 run_one() {
-    local system=$1 bin=$2
-    shift 2
-    local stdout rc=0
+    local system=$1 bin=${bins[$1]}
+    shift
+    local stdout rc=0 err
+    [ -z "${skipped["$system $*"]:-}" ] || return 0
     echo "-- $system $*" >> "$log"
-    stdout=$(timeout 300 "$bin" "$@" 2>> "$log") || rc=$?
+    err=$(mktemp)
+    stdout=$(timeout 300 "$bin" "$@" 2> "$err") || rc=$?
+    cat "$err" >> "$log"
+    local skip_line
+    skip_line=$(grep -m1 '^SKIP ' "$err" || true)
+    rm -f "$err"
     if [ "$rc" != 0 ]; then
         echo "run.sh: '$system $*' failed with exit code $rc; see $log" >&2
         printf '%s\n' "$stdout" >&2
@@ -120,6 +156,11 @@ run_one() {
     fi
     local lines
     lines=$(printf '%s\n' "$stdout" | grep '^RESULT ' || true)
+    if [ -z "$lines" ] && [ -n "$skip_line" ]; then
+        skipped["$system $*"]=$skip_line
+        echo "   $system: $skip_line" >&2
+        return 0
+    fi
     if [ -z "$lines" ]; then
         echo "run.sh: '$system $*' printed no RESULT line" >&2
         exit 1
@@ -133,21 +174,23 @@ run_one() {
 # slow, which would otherwise land on whichever workload comes first.
 echo "== warm-up (not recorded)" >&2
 for w in "${workloads[@]}"; do
-    # shellcheck disable=SC2086
-    timeout 300 "$go_bin" $w > /dev/null 2>> "$log" || true
-    # shellcheck disable=SC2086
-    timeout 300 "$goro_bin" $w > /dev/null 2>> "$log" || true
+    for s in "${systems[@]}"; do
+        [ -z "${skipped["$s $w"]:-}" ] || continue
+        # shellcheck disable=SC2086
+        timeout 300 "${bins[$s]}" $w > /dev/null 2>> "$log" || true
+    done
 done
 
 for w in "${workloads[@]}"; do
     echo "== $w: $runs runs per system" >&2
     for _ in $(seq 1 "$runs"); do
-        # shellcheck disable=SC2086 # the workload's arguments are split on purpose
-        run_one go "$go_bin" $w
-        # shellcheck disable=SC2086
-        run_one goro "$goro_bin" $w
+        for s in "${systems[@]}"; do
+            # shellcheck disable=SC2086 # the workload's arguments are split on purpose
+            run_one "$s" $w
+        done
     done
 done
 
 python3 "$here/report.py" "$raw" | tee "$out/table.txt"
+python3 "$here/chart.py" "$raw" "$out/chart.svg"
 echo "results: $out" >&2

@@ -1,5 +1,6 @@
-//! Shared helpers for the goro benchmark programs: the workload sizes, the result line that
-//! `run.sh` parses, and the process measurements (CPU time, resident set size).
+//! Shared helpers for the goro benchmark programs and their Rust peers (`crossbeam_rt`,
+//! `tokio_rt`, `flume_rt`, `kanal_rt`, `may_rt`): the workload sizes, the result and skip
+//! lines that `run.sh` parses, and the process measurements (CPU time, resident set size).
 //!
 //! The Go programs in `benchmarks/go` use the same sizes and print the same line; see
 //! `benchmarks/README.md`.
@@ -53,8 +54,43 @@ pub const RING_HOPS: u64 = 1_000_000;
 ///
 /// `RESULT system=goro workload=spawn n=1000000 metric=ns_per_goroutine value=123.456`
 pub fn report(workload: &str, n: u64, metric: &str, value: f64) {
-    println!("RESULT system=goro workload={workload} n={n} metric={metric} value={value:.3}");
+    report_as("goro", workload, n, metric, value);
 }
+
+/// [`report`] for another system: the Rust peers (`crossbeam`, `tokio`, `flume`, `kanal`,
+/// `may`) print the same line with their own `system=`.
+pub fn report_as(system: &str, workload: &str, n: u64, metric: &str, value: f64) {
+    println!("RESULT system={system} workload={workload} n={n} metric={metric} value={value:.3}");
+}
+
+/// A workload this system does not implement: prints `SKIP <workload>: <reason>` on stderr
+/// and exits 0 without a `RESULT` line; `run.sh` records the skip and moves on.
+pub fn skip(workload: &str, reason: &str) -> ! {
+    eprintln!("SKIP {workload}: {reason}");
+    std::process::exit(0)
+}
+
+/// Prints `msg` on stderr and exits 2: a wrong result or bad usage.
+pub fn fail(msg: &str) -> ! {
+    eprintln!("{msg}");
+    std::process::exit(2)
+}
+
+/// The elapsed time in nanoseconds divided by `n`.
+pub fn per_op(d: Duration, n: u64) -> f64 {
+    d.as_nanos() as f64 / n as f64
+}
+
+/// Messages per `select4` producer (4 producers, 4,000,000 messages in all).
+pub const SELECT_PER: u64 = 1_000_000;
+
+/// Why the OS-thread peers (`crossbeam`, `flume`, `kanal`) skip the goroutine workloads.
+pub const OS_THREAD_SKIP: &str = "channels on OS threads: one std::thread per goroutine \
+                                  (1M threads for spawn/skynet/parked, 100k for sleeps) \
+                                  measures the kernel, not the channel library";
+/// Why the OS-thread peers skip `ring`.
+pub const OS_THREAD_RING_SKIP: &str = "channels on OS threads: the ring needs 10,000 threads \
+                                       and a kernel wake-up per hop";
 
 /// Milliseconds in `d`, as a float.
 pub fn ms(d: Duration) -> f64 {

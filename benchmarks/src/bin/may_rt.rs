@@ -1,0 +1,249 @@
+//! The may peer of `goro_rt`: stackful coroutines on may's work-stealing scheduler
+//! (`workers` = `GORO_MAXPROCS` if set, else the available parallelism). `may::go!` where Go
+//! starts a goroutine: spawning is `unsafe` in may (`may::coroutine::spawn` is an `unsafe
+//! fn`: a coroutine must not overflow its fixed stack or hold thread-local references
+//! across a yield), and the `go!` macro wraps that call in its own `unsafe` block.
+//!
+//! Usage: `may_rt <workload>`, the workload names of `goro_rt`. may's channels
+//! (`may::sync::mpsc`, `may::sync::mpmc`) are unbounded, so the channel workloads that need
+//! capacity 0, 1 or 1024 print `SKIP <workload>: <reason>` on stderr and exit 0; `ring`
+//! (one token in flight, so capacity does not matter) uses unbounded links.
+
+use std::time::Instant;
+
+use goro_benchmarks::{
+    cpu_time, fail, ms, per_op, report_as, rss_bytes, skip, PARK_SETTLE, RING_HOPS, RING_SIZE,
+    SKYNET_FANOUT, SKYNET_LEAVES, SKYNET_SUM, SLEEP, SLEEPS_N, SPAWN_N,
+};
+use may::coroutine::JoinHandle;
+use may::sync::{mpmc, mpsc};
+
+const SYSTEM: &str = "may";
+/// Coroutines in the skynet tree: 1 + 10 + ... + 1,000,000.
+const SKYNET_TREE: usize = 1_111_111;
+const USAGE: &str = "usage: may_rt spawn | skynet | sleeps | parked N | pingpong0 | pingpong1 \
+                     | spsc | mpmc1024 | mpmc0 | select4 | workerpool2 | workerpool8 | ring";
+const UNBOUNDED: &str = "may's channels (may::sync::mpsc, mpmc) are unbounded: no capacity 0, \
+                         1 or 1024, and no select over channels";
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let parked_n = match args[..] {
+        ["spawn" | "skynet" | "sleeps" | "ring"] => 0,
+        ["parked", n] => match n.parse::<usize>() {
+            Ok(n) if n > 0 => n,
+            _ => fail(USAGE),
+        },
+        [w @ ("pingpong0" | "pingpong1" | "spsc" | "mpmc1024" | "mpmc0" | "select4"
+        | "workerpool2" | "workerpool8")] => skip(w, UNBOUNDED),
+        _ => fail(USAGE),
+    };
+    let workers = std::env::var("GORO_MAXPROCS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|&n: &usize| n > 0)
+        .unwrap_or_else(|| {
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1)
+        });
+    // may gives every coroutine its own mmap'd stack with a guard page (two mappings): past
+    // vm.max_map_count / 2 live coroutines the stack allocation fails and may panics.
+    let live = match args[0] {
+        "spawn" => SPAWN_N,
+        "skynet" => SKYNET_TREE,
+        "sleeps" => SLEEPS_N,
+        "parked" => parked_n,
+        _ => RING_SIZE,
+    };
+    let limit = max_map_count() / 2;
+    if live > limit {
+        skip(
+            args[0],
+            &format!(
+                "may maps a stack plus guard page per coroutine: {live} live coroutines exceed \
+                 vm.max_map_count / 2 = {limit} (raise vm.max_map_count to run it)"
+            ),
+        );
+    }
+    may::config().set_workers(workers);
+    let workload = args[0].to_string();
+    // As `#[goro::main]` does, run the workload as a coroutine on the started runtime.
+    may::go!(move || match workload.as_str() {
+        "spawn" => spawn(),
+        "skynet" => skynet(),
+        "sleeps" => sleeps(),
+        "parked" => parked(parked_n),
+        "ring" => ring(),
+        _ => unreachable!(),
+    })
+    .join()
+    .expect("workload coroutine panicked");
+}
+
+/// `/proc/sys/vm/max_map_count`, or Linux's default 65,530 if it cannot be read.
+fn max_map_count() -> usize {
+    std::fs::read_to_string("/proc/sys/vm/max_map_count")
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(65_530)
+}
+
+/// 1M coroutines that return a number, spawned from the main coroutine, then joined in order.
+fn spawn() {
+    let mut handles = Vec::with_capacity(SPAWN_N);
+    let start = Instant::now();
+    for i in 0..SPAWN_N {
+        handles.push(may::go!(move || i));
+    }
+    let mut sum = 0;
+    for h in handles {
+        sum += h.join().unwrap();
+    }
+    let elapsed = start.elapsed();
+    if sum != SPAWN_N * (SPAWN_N - 1) / 2 {
+        fail(&format!("spawn: wrong sum {sum}"));
+    }
+    report_as(
+        SYSTEM,
+        "spawn",
+        SPAWN_N as u64,
+        "ns_per_goroutine",
+        elapsed.as_nanos() as f64 / SPAWN_N as f64,
+    );
+}
+
+/// One skynet node: a leaf returns its number, an inner node spawns its children and sums
+/// their results with `join`.
+fn skynet_node(num: u64, size: u64) -> u64 {
+    if size == 1 {
+        return num;
+    }
+    let child = size / SKYNET_FANOUT;
+    let handles: [JoinHandle<u64>; SKYNET_FANOUT as usize] =
+        std::array::from_fn(|i| may::go!(move || skynet_node(num + i as u64 * child, child)));
+    handles.into_iter().map(|h| h.join().unwrap()).sum()
+}
+
+/// Skynet: a 10-ary tree of coroutines with 1M leaves (1,111,111 coroutines).
+fn skynet() {
+    let start = Instant::now();
+    let sum = may::go!(|| skynet_node(0, SKYNET_LEAVES)).join().unwrap();
+    let elapsed = start.elapsed();
+    if sum != SKYNET_SUM {
+        fail(&format!("skynet: wrong sum {sum}, want {SKYNET_SUM}"));
+    }
+    report_as(SYSTEM, "skynet", SKYNET_LEAVES, "wall_ms", ms(elapsed));
+}
+
+/// 100k coroutines each sleeping 10 ms, all joined.
+fn sleeps() {
+    let cpu0 = cpu_time();
+    let start = Instant::now();
+    let handles: Vec<_> = (0..SLEEPS_N)
+        .map(|_| may::go!(|| may::coroutine::sleep(SLEEP)))
+        .collect();
+    for h in handles {
+        h.join().unwrap();
+    }
+    let elapsed = start.elapsed();
+    let cpu = cpu_time() - cpu0;
+    report_as(SYSTEM, "sleeps", SLEEPS_N as u64, "wall_ms", ms(elapsed));
+    report_as(SYSTEM, "sleeps", SLEEPS_N as u64, "cpu_ms", ms(cpu));
+}
+
+/// `n` coroutines all blocked at once on one shared gate (an mpmc channel, closed at the end
+/// by dropping its only sender): resident bytes per coroutine.
+fn parked(n: usize) {
+    let rss0 = rss_bytes();
+    let (gate_tx, gate) = mpmc::channel::<()>();
+    let (started_tx, started) = mpsc::channel::<()>();
+    let handles: Vec<_> = (0..n)
+        .map(|_| {
+            let (gate, started_tx) = (gate.clone(), started_tx.clone());
+            may::go!(move || {
+                started_tx.send(()).expect("parked: started closed");
+                drop(started_tx);
+                let _ = gate.recv();
+            })
+        })
+        .collect();
+    for _ in 0..n {
+        started.recv().expect("parked: started closed");
+    }
+    may::coroutine::sleep(PARK_SETTLE);
+    let rss1 = rss_bytes();
+    drop(gate_tx);
+    for h in handles {
+        h.join().unwrap();
+    }
+    report_as(
+        SYSTEM,
+        "parked",
+        n as u64,
+        "bytes_per_goroutine",
+        (rss1 as f64 - rss0 as f64) / n as f64,
+    );
+}
+
+/// `RING_SIZE` coroutines, coroutine `i` receiving on link `i` and sending on link `i + 1`
+/// (mod `RING_SIZE`), every link an unbounded may channel. The main coroutine starts the ring,
+/// waits until every coroutine has started, then sends a token 0 into link 0; every hop adds
+/// one, and the coroutine that makes it `RING_HOPS` hands it to main instead of passing it
+/// on; it then sends `u64::MAX` around once, which stops every coroutine. ns per hop.
+fn ring() {
+    let (links, ins): (Vec<mpsc::Sender<u64>>, Vec<mpsc::Receiver<u64>>) =
+        (0..RING_SIZE).map(|_| mpsc::channel()).unzip();
+    let (done_tx, done_rx) = mpsc::channel::<(u64, usize)>();
+    let (started_tx, started) = mpsc::channel::<()>();
+    let handles: Vec<_> = ins
+        .into_iter()
+        .enumerate()
+        .map(|(i, input)| {
+            let out = links[(i + 1) % RING_SIZE].clone();
+            let (done, started_tx) = (done_tx.clone(), started_tx.clone());
+            may::go!(move || {
+                started_tx.send(()).expect("ring: started closed");
+                drop(started_tx);
+                while let Ok(t) = input.recv() {
+                    if t == u64::MAX {
+                        // Stop: pass the stop token on (the next one may already be gone).
+                        let _ = out.send(t);
+                        return;
+                    }
+                    let t = t + 1;
+                    if t == RING_HOPS {
+                        done.send((t, i)).expect("ring: done closed");
+                    } else {
+                        out.send(t).expect("ring: link closed");
+                    }
+                }
+            })
+        })
+        .collect();
+    for _ in 0..RING_SIZE {
+        started.recv().expect("ring: started closed");
+    }
+    let start = Instant::now();
+    links[0].send(0).expect("ring: link closed");
+    let (token, who) = done_rx.recv().expect("ring: done closed");
+    let elapsed = start.elapsed();
+    links[0].send(u64::MAX).expect("ring: link closed");
+    for h in handles {
+        h.join().unwrap();
+    }
+    let want_who = ((RING_HOPS - 1) % RING_SIZE as u64) as usize;
+    if token != RING_HOPS || who != want_who {
+        fail(&format!(
+            "ring: token {token} ended at goroutine {who}, want {RING_HOPS} at {want_who}"
+        ));
+    }
+    report_as(
+        SYSTEM,
+        "ring",
+        RING_HOPS,
+        "ns_per_hop",
+        per_op(elapsed, RING_HOPS),
+    );
+}
