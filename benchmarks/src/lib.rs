@@ -7,6 +7,8 @@
 
 use std::time::Duration;
 
+pub mod threads;
+
 #[cfg(not(target_os = "linux"))]
 compile_error!("goro-benchmarks reads /proc/self/statm and needs Linux");
 

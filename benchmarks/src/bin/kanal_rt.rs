@@ -5,205 +5,50 @@
 //! `sleeps`, `parked` and `ring` need thousands to a million goroutines, one OS thread each
 //! here, and kanal has no `select` for `select4`: they print `SKIP <workload>: <reason>` on stderr and exit 0.
 
-use std::thread;
-use std::time::Instant;
-
+use goro_benchmarks::threads::{self, ThreadChannels};
 use goro_benchmarks::{
-    fail, per_op, report_as, skip, MPMC_BIG_CAP, MPMC_BIG_N, MPMC_CONSUMERS, MPMC_PRODUCERS,
-    MPMC_SMALL_N, OS_THREAD_RING_SKIP, OS_THREAD_SKIP, PINGPONG_N, POOL_CAP, POOL_JOBS, SPSC_CAP,
-    SPSC_N,
+    fail, skip, MPMC_BIG_CAP, MPMC_BIG_N, MPMC_SMALL_N, OS_THREAD_RING_SKIP, OS_THREAD_SKIP,
 };
-use kanal::{bounded, Receiver, Sender};
 
 const SYSTEM: &str = "kanal";
 const USAGE: &str = "usage: kanal_rt spawn | skynet | sleeps | parked N | pingpong0 \
                      | pingpong1 | spsc | mpmc1024 | mpmc0 | select4 | workerpool2 \
                      | workerpool8 | ring";
 
+/// kanal's channels, for the shared thread workloads.
+struct Kanal;
+
+impl ThreadChannels for Kanal {
+    const SYSTEM: &'static str = SYSTEM;
+    type Tx = kanal::Sender<u64>;
+    type Rx = kanal::Receiver<u64>;
+
+    fn bounded(cap: usize) -> (Self::Tx, Self::Rx) {
+        kanal::bounded(cap)
+    }
+
+    fn send(tx: &Self::Tx, v: u64) -> bool {
+        tx.send(v).is_ok()
+    }
+
+    fn recv(rx: &Self::Rx) -> Option<u64> {
+        rx.recv().ok()
+    }
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.iter().map(String::as_str).collect::<Vec<_>>()[..] {
         [w @ ("spawn" | "skynet" | "sleeps")] | [w @ "parked", _] => skip(w, OS_THREAD_SKIP),
         ["ring"] => skip("ring", OS_THREAD_RING_SKIP),
-        ["pingpong0"] => pingpong("pingpong0", 0),
-        ["pingpong1"] => pingpong("pingpong1", 1),
-        ["spsc"] => spsc(),
-        ["mpmc1024"] => mpmc("mpmc1024", MPMC_BIG_N, MPMC_BIG_CAP),
-        ["mpmc0"] => mpmc("mpmc0", MPMC_SMALL_N, 0),
+        ["pingpong0"] => threads::pingpong::<Kanal>("pingpong0", 0),
+        ["pingpong1"] => threads::pingpong::<Kanal>("pingpong1", 1),
+        ["spsc"] => threads::spsc::<Kanal>(),
+        ["mpmc1024"] => threads::mpmc::<Kanal>("mpmc1024", MPMC_BIG_N, MPMC_BIG_CAP),
+        ["mpmc0"] => threads::mpmc::<Kanal>("mpmc0", MPMC_SMALL_N, 0),
         ["select4"] => skip("select4", "kanal has no select over several channels"),
-        ["workerpool2"] => workerpool("workerpool2", 2),
-        ["workerpool8"] => workerpool("workerpool8", 8),
+        ["workerpool2"] => threads::workerpool::<Kanal>("workerpool2", 2),
+        ["workerpool8"] => threads::workerpool::<Kanal>("workerpool8", 8),
         _ => fail(USAGE),
     }
-}
-
-/// Main sends `0..PINGPONG_N` on `ping`, one echo thread sends each value back on `pong`;
-/// both channels of capacity `cap`. ns per round trip.
-fn pingpong(name: &str, cap: usize) {
-    let (ping_tx, ping_rx) = bounded::<u64>(cap);
-    let (pong_tx, pong_rx) = bounded::<u64>(cap);
-    let start = Instant::now();
-    let echo = thread::spawn(move || {
-        while let Ok(v) = ping_rx.recv() {
-            pong_tx.send(v).expect("pingpong: pong closed");
-        }
-    });
-    let mut sum = 0;
-    for i in 0..PINGPONG_N {
-        ping_tx.send(i).expect("pingpong: ping closed");
-        sum += pong_rx.recv().expect("pingpong: pong closed");
-    }
-    let elapsed = start.elapsed();
-    drop(ping_tx);
-    echo.join().unwrap();
-    let want = PINGPONG_N * (PINGPONG_N - 1) / 2;
-    if sum != want {
-        fail(&format!("{name}: wrong sum {sum}, want {want}"));
-    }
-    report_as(
-        SYSTEM,
-        name,
-        PINGPONG_N,
-        "ns_per_roundtrip",
-        per_op(elapsed, PINGPONG_N),
-    );
-}
-
-/// One producer thread sends `0..SPSC_N` through a cap-1024 channel and drops it (closing
-/// it); one consumer thread ranges over it, counting and summing. ns per message.
-fn spsc() {
-    let (tx, rx) = bounded::<u64>(SPSC_CAP);
-    let start = Instant::now();
-    let producer = thread::spawn(move || {
-        for i in 0..SPSC_N {
-            tx.send(i).expect("spsc: channel closed");
-        }
-    });
-    let consumer = thread::spawn(move || {
-        let (mut sum, mut count) = (0u64, 0u64);
-        while let Ok(v) = rx.recv() {
-            sum += v;
-            count += 1;
-        }
-        (sum, count)
-    });
-    let (sum, count) = consumer.join().unwrap();
-    let elapsed = start.elapsed();
-    producer.join().unwrap();
-    let want = SPSC_N * (SPSC_N - 1) / 2;
-    if sum != want || count != SPSC_N {
-        fail(&format!(
-            "spsc: got sum {sum} count {count}, want {want} and {SPSC_N}"
-        ));
-    }
-    report_as(
-        SYSTEM,
-        "spsc",
-        SPSC_N,
-        "ns_per_msg",
-        per_op(elapsed, SPSC_N),
-    );
-}
-
-/// 4 producer threads send `n` messages in all (`0..n`, a quarter each) through one channel
-/// of capacity `cap`; 4 consumer threads range over it. Main drops its sender once every
-/// producer is done, which closes the channel. ns per message.
-fn mpmc(name: &str, n: u64, cap: usize) {
-    let (tx, rx) = bounded::<u64>(cap);
-    let per = n / MPMC_PRODUCERS;
-    let start = Instant::now();
-    let consumers: Vec<_> = (0..MPMC_CONSUMERS)
-        .map(|_| {
-            let rx = rx.clone();
-            thread::spawn(move || {
-                let (mut sum, mut count) = (0u64, 0u64);
-                while let Ok(v) = rx.recv() {
-                    sum += v;
-                    count += 1;
-                }
-                (sum, count)
-            })
-        })
-        .collect();
-    let producers: Vec<_> = (0..MPMC_PRODUCERS)
-        .map(|p| {
-            let tx = tx.clone();
-            thread::spawn(move || {
-                for i in p * per..(p + 1) * per {
-                    tx.send(i).expect("mpmc: channel closed");
-                }
-            })
-        })
-        .collect();
-    for p in producers {
-        p.join().unwrap();
-    }
-    drop(tx);
-    let (mut sum, mut count) = (0, 0);
-    for c in consumers {
-        let (s, k) = c.join().unwrap();
-        sum += s;
-        count += k;
-    }
-    let elapsed = start.elapsed();
-    let want = n * (n - 1) / 2;
-    if sum != want || count != n {
-        fail(&format!(
-            "{name}: got sum {sum} count {count}, want {want} and {n}"
-        ));
-    }
-    report_as(SYSTEM, name, n, "ns_per_msg", per_op(elapsed, n));
-}
-
-/// The article's worker, with a tiny job: `results <- j*2`.
-fn pool_worker(jobs: &Receiver<u64>, results: &Sender<u64>) {
-    while let Ok(j) = jobs.recv() {
-        results.send(j * 2).expect("workerpool: results closed");
-    }
-}
-
-/// The basic worker pool on threads. A feeder thread sends jobs `1..=POOL_JOBS` and drops
-/// `jobs`; `workers` worker threads range over `jobs` and send `j*2` on `results`; a thread
-/// joins the workers and then drops the last `results` sender; main sums the results.
-/// ns per job.
-fn workerpool(name: &str, workers: usize) {
-    let (jobs_tx, jobs_rx) = bounded::<u64>(POOL_CAP);
-    let (results_tx, results_rx) = bounded::<u64>(POOL_CAP);
-    let start = Instant::now();
-    let handles: Vec<_> = (0..workers)
-        .map(|_| {
-            let (jobs, results) = (jobs_rx.clone(), results_tx.clone());
-            thread::spawn(move || pool_worker(&jobs, &results))
-        })
-        .collect();
-    drop((jobs_rx, results_tx));
-    thread::spawn(move || {
-        for j in 1..=POOL_JOBS {
-            jobs_tx.send(j).expect("workerpool: jobs closed");
-        }
-    });
-    thread::spawn(move || {
-        for h in handles {
-            h.join().unwrap();
-        }
-    });
-    let (mut sum, mut count) = (0u64, 0u64);
-    while let Ok(r) = results_rx.recv() {
-        sum += r;
-        count += 1;
-    }
-    let elapsed = start.elapsed();
-    let want = POOL_JOBS * (POOL_JOBS + 1);
-    if sum != want || count != POOL_JOBS {
-        fail(&format!(
-            "{name}: got sum {sum} count {count}, want {want} and {POOL_JOBS}"
-        ));
-    }
-    report_as(
-        SYSTEM,
-        name,
-        POOL_JOBS,
-        "ns_per_job",
-        per_op(elapsed, POOL_JOBS),
-    );
 }
