@@ -179,3 +179,113 @@ fn millions_of_messages_mpmc() {
         );
     }
 }
+
+/// Small buffered channels (the lock-free ring flavour, where waiters are only notified and
+/// look again): goroutines and OS threads, plain operations and selects over two channels.
+/// Each sender waits for an acknowledgement of every value before sending the next, so a
+/// single lost notification (to a receiver waiting for a value, a sender waiting for room,
+/// or a sender waiting for its acknowledgement) stops the exchange for good, which the
+/// watchdog reports. Every value must arrive exactly once.
+#[test]
+fn ring_channels_lose_no_wake_up() {
+    const SENDERS: u64 = 6;
+    const PER_SENDER: u64 = 4_000;
+    for cap in [1usize, 2, 3] {
+        let (done_tx, done_rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let (ta, ra) = chan::bounded::<(usize, u64)>(cap);
+            let (tb, rb) = chan::bounded::<(usize, u64)>(cap);
+            let acks: Vec<_> = (0..SENDERS).map(|_| chan::bounded::<()>(1)).collect();
+            let ack_tx: Arc<Vec<_>> = Arc::new(acks.iter().map(|(t, _)| t.clone()).collect());
+            let mut senders = Vec::new();
+            let mut threads = Vec::new();
+            for (p, (_, ack)) in acks.into_iter().enumerate() {
+                let (ta, tb) = (ta.clone(), tb.clone());
+                let work = move || {
+                    for i in 0..PER_SENDER {
+                        let v = (p, p as u64 * PER_SENDER + i + 1);
+                        if i % 3 == 0 {
+                            if p % 2 == 0 { ta.send(v) } else { tb.send(v) }.unwrap();
+                        } else {
+                            goro::select! {
+                                send(ta, v) -> r => r.unwrap(),
+                                send(tb, v) -> r => r.unwrap(),
+                            }
+                        }
+                        if i % 2 == 0 {
+                            ack.recv().unwrap();
+                        } else {
+                            goro::select! { recv(ack) -> r => r.unwrap() }
+                        }
+                    }
+                };
+                if p < 4 {
+                    senders.push(goro::go(work));
+                } else {
+                    threads.push(std::thread::spawn(work));
+                }
+            }
+            drop((ta, tb));
+            let receive = move |ra: chan::Receiver<(usize, u64)>,
+                                rb: chan::Receiver<(usize, u64)>,
+                                plain: bool,
+                                acks: Arc<Vec<chan::Sender<()>>>| {
+                let (mut sum, mut count) = (0u64, 0u64);
+                let mut got = |(p, v): (usize, u64)| {
+                    sum += v;
+                    count += 1;
+                    acks[p].send(()).unwrap();
+                };
+                let (mut a, mut b) = (Some(ra), Some(rb));
+                while a.is_some() || b.is_some() {
+                    if plain {
+                        // Plain receives on whichever channel is still open.
+                        match a.as_ref().or(b.as_ref()).unwrap().recv() {
+                            Ok(m) => got(m),
+                            Err(_) if a.is_some() => a = None,
+                            Err(_) => b = None,
+                        }
+                        continue;
+                    }
+                    goro::select! {
+                        recv(a.as_ref()) -> m => match m {
+                            Ok(m) => got(m),
+                            Err(_) => a = None,
+                        },
+                        recv(b.as_ref()) -> m => match m {
+                            Ok(m) => got(m),
+                            Err(_) => b = None,
+                        },
+                    }
+                }
+                (sum, count)
+            };
+            let receivers: Vec<_> = (0..3)
+                .map(|k| {
+                    let (ra, rb, acks) = (ra.clone(), rb.clone(), ack_tx.clone());
+                    goro::go(move || receive(ra, rb, k == 0, acks))
+                })
+                .collect();
+            let on_thread = std::thread::spawn(move || receive(ra, rb, false, ack_tx));
+            for s in senders {
+                s.join().unwrap();
+            }
+            for t in threads {
+                t.join().unwrap();
+            }
+            let (mut sum, mut count) = on_thread.join().unwrap();
+            for r in receivers {
+                let (s, c) = r.join().unwrap();
+                sum += s;
+                count += c;
+            }
+            done_tx.send((count, sum)).unwrap();
+        });
+        let n = SENDERS * PER_SENDER;
+        let (count, sum) = done_rx
+            .recv_timeout(Duration::from_secs(120))
+            .unwrap_or_else(|_| panic!("cap {cap}: a sender or receiver never woke up"));
+        assert_eq!(count, n, "cap {cap}");
+        assert_eq!(sum, n * (n + 1) / 2, "cap {cap}");
+    }
+}

@@ -1,7 +1,19 @@
 //! The channel: a buffer and two queues of blocked operations under one lock, as Go's
-//! `hchan` (`runtime/chan.go`).
+//! `hchan` (`runtime/chan.go`), with a lock-free buffer for bounded channels.
 //!
-//! # Invariants (under the lock)
+//! # Two flavours
+//!
+//! - **Locked** (capacity 0, unbounded, very large capacities, timer channels): the buffer
+//!   (`State::buf`) lives under the lock with the queues, and a blocked operation is
+//!   completed by its counterpart, which moves the value through the waiter (Go's direct
+//!   hand-off).
+//! - **Ring** (`1 <= cap`, buffer of at most `RING_MAX_BYTES`): the buffer is a lock-free
+//!   [`Ring`]; values only ever travel through it, and waiters carry none. A blocked
+//!   operation is *notified* (`NOTIFIED`) by an operation that changed the ring, and looks
+//!   again. The lock then guards only the queues, so a send or receive that need not wait
+//!   does not take it, unless the other side has waiters to notify.
+//!
+//! # Invariants of the locked flavour (under the lock)
 //!
 //! - Receivers wait only while the buffer is empty: a waiting receiver and a buffered value
 //!   never coexist.
@@ -16,6 +28,20 @@
 //! Every value is moved under the lock, so it is received exactly once or stays in the
 //! buffer (dropped with the channel), or comes back to its sender in an error.
 //!
+//! # No lost wake-up in the ring flavour
+//!
+//! A receiver about to wait takes the lock, sets `recv_waiting` (SeqCst), looks at the ring
+//! once more, and only then links its waiter and unlocks. A sender pushes with a SeqCst CAS
+//! on the ring's tail, then loads `recv_waiting` (SeqCst); if set, it takes the lock and
+//! notifies the oldest receiver. In the single total order of SeqCst operations, either the
+//! sender's load comes after the flag store (it sees the flag, and by the time it holds the
+//! lock the waiter is linked), or the receiver's last look (behind a SeqCst fence in
+//! `Ring::pop`) comes after the sender's CAS and finds the value. Senders waiting for room
+//! mirror this with `send_waiting`. The flags are rewritten under the lock whenever a queue
+//! changes (`sync_flags`), so they are false again once nobody waits, and a notified
+//! waiter that finds the ring raced away by someone else simply waits again: whoever took
+//! the value or the room consumed what the notification announced.
+//!
 //! The lock is a raw futex lock (`lock.rs`) rather than `std::sync::Mutex`, because `select`
 //! holds the locks of all its channels at once, in address order, as Go's `selectgo` does
 //! (see `select`).
@@ -26,9 +52,15 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Instant;
 
 use super::lock::RawLock;
+use super::ring::{PopError, PushError, Ring};
 
 use super::error::{RecvTimeoutError, SendTimeoutError, TryRecvError, TrySendError};
 use super::waiter::{Queue, Waiter, Wake, CLOSED, DONE};
+
+/// The largest buffer given the ring flavour, in bytes of slots: a ring allocates its whole
+/// capacity up front, so beyond this the locked flavour (which allocates only what is
+/// buffered) is used.
+const RING_MAX_BYTES: usize = 1 << 20;
 
 pub(crate) struct Channel<T> {
     lock: RawLock,
@@ -40,8 +72,14 @@ pub(crate) struct Channel<T> {
     timer: bool,
     /// Mirror of `State::closed`, for `is_closed` without the lock.
     closed: AtomicBool,
-    /// Mirror of the buffer's length, for `len` without the lock.
+    /// Mirror of the buffer's length, for `len` without the lock (locked flavour).
     len: AtomicUsize,
+    /// The lock-free buffer of the ring flavour (module docs).
+    ring: Option<Ring<T>>,
+    /// Ring flavour: whether receivers (senders) may be linked in `recvq` (`sendq`), so an
+    /// operation that changed the ring must take the lock and notify one (module docs).
+    recv_waiting: AtomicBool,
+    send_waiting: AtomicBool,
     pub(crate) senders: AtomicUsize,
     pub(crate) receivers: AtomicUsize,
 }
@@ -118,6 +156,13 @@ impl<T> Drop for Locked<'_, T> {
 impl<T> Channel<T> {
     /// A channel of capacity `cap`, or unbounded for `None`.
     pub(crate) fn new(cap: Option<usize>, senders: usize) -> Channel<T> {
+        let ring = cap
+            .filter(|&c| c >= 1 && c <= RING_MAX_BYTES / Ring::<T>::slot_bytes())
+            .map(Ring::new);
+        Channel::with_ring(cap, senders, ring)
+    }
+
+    fn with_ring(cap: Option<usize>, senders: usize, ring: Option<Ring<T>>) -> Channel<T> {
         Channel {
             lock: RawLock::new(),
             state: UnsafeCell::new(State {
@@ -132,6 +177,9 @@ impl<T> Channel<T> {
             timer: false,
             closed: AtomicBool::new(false),
             len: AtomicUsize::new(0),
+            ring,
+            recv_waiting: AtomicBool::new(false),
+            send_waiting: AtomicBool::new(false),
             senders: AtomicUsize::new(senders),
             receivers: AtomicUsize::new(1),
         }
@@ -142,7 +190,7 @@ impl<T> Channel<T> {
     /// does not close it (a receiver left waiting after the value waits forever, as in Go;
     /// dropping every receiver still closes it, which stops the timer).
     pub(crate) fn new_timer() -> Channel<T> {
-        let mut c = Channel::new(Some(1), 2);
+        let mut c = Channel::with_ring(Some(1), 2, None);
         c.timer = true;
         c
     }
@@ -187,15 +235,92 @@ impl<T> Channel<T> {
         if self.timer {
             return 0;
         }
-        self.len.load(Ordering::Relaxed)
+        match &self.ring {
+            Some(r) => r.len(),
+            None => self.len.load(Ordering::Relaxed),
+        }
     }
 
     pub(crate) fn is_closed(&self) -> bool {
-        self.closed.load(Ordering::Acquire)
+        match &self.ring {
+            Some(r) => r.is_closed(),
+            // Acquire: pairs with the Release store in `close`.
+            None => self.closed.load(Ordering::Acquire),
+        }
+    }
+
+    /// Whether this channel has the ring flavour (module docs).
+    pub(crate) fn is_ring(&self) -> bool {
+        self.ring.is_some()
+    }
+
+    /// Ring flavour, under the lock: announces a waiting receiver (or sender) before the
+    /// last look at the ring (the flag protocol in the module docs).
+    pub(crate) fn announce(&self, receiver: bool) {
+        let flag = if receiver {
+            &self.recv_waiting
+        } else {
+            &self.send_waiting
+        };
+        // SeqCst: pairs with the SeqCst loads in `notify_*` (module docs).
+        flag.store(true, Ordering::SeqCst);
+    }
+
+    /// Ring flavour, under the lock: makes the waiting flags say again whether the queues
+    /// hold waiters, after waiters were linked or unlinked (or an announcement withdrawn).
+    pub(crate) fn sync_flags(&self, st: &State<T>) {
+        if self.ring.is_some() {
+            // SeqCst: as in `announce`; rewritten under the lock, so a later announcement
+            // is always later in the flag's modification order.
+            self.recv_waiting
+                .store(!st.recvq.is_empty(), Ordering::SeqCst);
+            self.send_waiting
+                .store(!st.sendq.is_empty(), Ordering::SeqCst);
+        }
+    }
+
+    /// Ring flavour, under the lock: notifies the oldest waiting receiver (after a push) or
+    /// sender (after a pop), if any.
+    fn notify_locked(&self, st: &mut State<T>, receiver: bool) -> Option<Wake> {
+        let q = if receiver {
+            &mut st.recvq
+        } else {
+            &mut st.sendq
+        };
+        let wake = q.pop_notify();
+        self.sync_flags(st);
+        wake
+    }
+
+    /// Ring flavour, without the lock: after a push (pop), notifies a waiting receiver
+    /// (sender) if the flag says there may be one.
+    fn notify(&self, receiver: bool) {
+        let flag = if receiver {
+            &self.recv_waiting
+        } else {
+            &self.send_waiting
+        };
+        // SeqCst: ordered after the ring's SeqCst CAS that made the change; pairs with the
+        // SeqCst store in `announce` (module docs).
+        if flag.load(Ordering::SeqCst) {
+            let mut st = self.lock();
+            let wake = self.notify_locked(&mut st, receiver);
+            drop(st);
+            if let Some(w) = wake {
+                w.wake();
+            }
+        }
     }
 
     /// A send that must not wait, under the lock.
     pub(crate) fn send_now(&self, st: &mut State<T>, v: T) -> SendNow<T> {
+        if let Some(ring) = &self.ring {
+            return match ring.push(v) {
+                Ok(()) => SendNow::Done(self.notify_locked(st, true)),
+                Err(PushError::Full(v)) => SendNow::Wait(v),
+                Err(PushError::Closed(v)) => SendNow::Closed(v),
+            };
+        }
         if st.closed {
             return SendNow::Closed(v);
         }
@@ -213,6 +338,13 @@ impl<T> Channel<T> {
 
     /// A receive that must not wait, under the lock.
     pub(crate) fn recv_now(&self, st: &mut State<T>) -> RecvNow<T> {
+        if let Some(ring) = &self.ring {
+            return match ring.pop() {
+                Ok(v) => RecvNow::Done(v, self.notify_locked(st, false)),
+                Err(PopError::Empty) => RecvNow::Wait,
+                Err(PopError::Closed) => RecvNow::Closed,
+            };
+        }
         if let Some(v) = st.buf.pop_front() {
             // Room in the buffer: the oldest blocked sender moves its value in.
             let wake = st.sendq.pop_sender().map(|(sv, wake)| {
@@ -232,6 +364,143 @@ impl<T> Channel<T> {
     }
 
     pub(crate) fn send(&self, v: T, block: Block) -> Result<(), SendTimeoutError<T>> {
+        match &self.ring {
+            Some(ring) => self.ring_send(ring, v, block),
+            None => self.locked_send(v, block),
+        }
+    }
+
+    pub(crate) fn recv(&self, block: Block) -> Result<T, RecvTimeoutError> {
+        match &self.ring {
+            Some(ring) => self.ring_recv(ring, block),
+            None => self.locked_recv(block),
+        }
+    }
+
+    /// A send on a ring channel: push without the lock; to wait, announce, look again and
+    /// link a value-less waiter under the lock, and push again once notified.
+    fn ring_send(&self, ring: &Ring<T>, mut v: T, block: Block) -> Result<(), SendTimeoutError<T>> {
+        loop {
+            match ring.push(v) {
+                Ok(()) => {
+                    self.notify(true);
+                    return Ok(());
+                }
+                Err(PushError::Closed(v)) => return Err(SendTimeoutError::Closed(v)),
+                Err(PushError::Full(back)) => v = back,
+            }
+            let deadline = match block {
+                Block::No => return Err(SendTimeoutError::Timeout(v)),
+                Block::Forever => None,
+                Block::Until(d) => Some(d),
+            };
+            let mut st = self.lock();
+            self.announce(false);
+            v = match self.send_now(&mut st, v) {
+                SendNow::Done(wake) => {
+                    self.sync_flags(&st);
+                    drop(st);
+                    if let Some(w) = wake {
+                        w.wake();
+                    }
+                    return Ok(());
+                }
+                SendNow::Closed(v) => {
+                    self.sync_flags(&st);
+                    return Err(SendTimeoutError::Closed(v));
+                }
+                SendNow::Wait(v) => v,
+            };
+            let w = Waiter::new(None);
+            // SAFETY: `w` is unlinked before this iteration ends: by a waker, or below.
+            unsafe { st.sendq.push(&w) };
+            drop(st);
+            if w.wait(deadline).is_some() {
+                // Notified (room appeared) or closed: look again.
+                continue;
+            }
+            let mut st = self.lock();
+            let linked = st.sendq.remove(&w);
+            self.sync_flags(&st);
+            drop(st);
+            if linked {
+                return Err(SendTimeoutError::Timeout(v));
+            }
+            // Notified just as the deadline passed: use the room it announced, so that the
+            // notification is not lost.
+            return match ring.push(v) {
+                Ok(()) => {
+                    self.notify(true);
+                    Ok(())
+                }
+                Err(PushError::Full(v)) => Err(SendTimeoutError::Timeout(v)),
+                Err(PushError::Closed(v)) => Err(SendTimeoutError::Closed(v)),
+            };
+        }
+    }
+
+    /// A receive on a ring channel; mirrors `ring_send`.
+    fn ring_recv(&self, ring: &Ring<T>, block: Block) -> Result<T, RecvTimeoutError> {
+        loop {
+            match ring.pop() {
+                Ok(v) => {
+                    self.notify(false);
+                    return Ok(v);
+                }
+                Err(PopError::Closed) => return Err(RecvTimeoutError::Closed),
+                Err(PopError::Empty) => {}
+            }
+            let deadline = match block {
+                Block::No => return Err(RecvTimeoutError::Timeout),
+                Block::Forever => None,
+                Block::Until(d) => Some(d),
+            };
+            let mut st = self.lock();
+            self.announce(true);
+            match self.recv_now(&mut st) {
+                RecvNow::Done(v, wake) => {
+                    self.sync_flags(&st);
+                    drop(st);
+                    if let Some(w) = wake {
+                        w.wake();
+                    }
+                    return Ok(v);
+                }
+                RecvNow::Closed => {
+                    self.sync_flags(&st);
+                    return Err(RecvTimeoutError::Closed);
+                }
+                RecvNow::Wait => {}
+            }
+            let w = Waiter::new(None);
+            // SAFETY: `w` is unlinked before this iteration ends: by a waker, or below.
+            unsafe { st.recvq.push(&w) };
+            drop(st);
+            if w.wait(deadline).is_some() {
+                // Notified (a value arrived) or closed: look again.
+                continue;
+            }
+            let mut st = self.lock();
+            let linked = st.recvq.remove(&w);
+            self.sync_flags(&st);
+            drop(st);
+            if linked {
+                return Err(RecvTimeoutError::Timeout);
+            }
+            // Notified just as the deadline passed: take the value it announced, so that
+            // the notification is not lost.
+            return match ring.pop() {
+                Ok(v) => {
+                    self.notify(false);
+                    Ok(v)
+                }
+                Err(PopError::Empty) => Err(RecvTimeoutError::Timeout),
+                Err(PopError::Closed) => Err(RecvTimeoutError::Closed),
+            };
+        }
+    }
+
+    fn locked_send(&self, v: T, block: Block) -> Result<(), SendTimeoutError<T>> {
         let mut st = self.lock();
         let v = match self.send_now(&mut st, v) {
             SendNow::Done(wake) => {
@@ -275,7 +544,7 @@ impl<T> Channel<T> {
         }
     }
 
-    pub(crate) fn recv(&self, block: Block) -> Result<T, RecvTimeoutError> {
+    fn locked_recv(&self, block: Block) -> Result<T, RecvTimeoutError> {
         let mut st = self.lock();
         match self.recv_now(&mut st) {
             RecvNow::Done(v, wake) => {
@@ -338,11 +607,15 @@ impl<T> Channel<T> {
                 return false;
             }
             st.closed = true;
+            if let Some(ring) = &self.ring {
+                ring.close();
+            }
             // Release: pairs with the Acquire load in `is_closed`.
             self.closed.store(true, Ordering::Release);
             let State { recvq, sendq, .. } = &mut *st;
             recvq.close_all(&mut wakes);
             sendq.close_all(&mut wakes);
+            self.sync_flags(&st);
         }
         for w in wakes {
             w.wake();

@@ -37,6 +37,7 @@ mod atomic {
 mod channel;
 mod error;
 mod lock;
+mod ring;
 mod select;
 mod waiter;
 

@@ -12,6 +12,14 @@
 //! 3. Lock every channel again and unlink the losing waiters. Holding all the locks, no claim
 //!    can be in flight: an unclaimed token now means the deadline won.
 //!
+//! Ring channels (bounded, with the lock-free buffer of `ring.rs`) change without their
+//! locks, so two things differ for them. Before linking in pass 2, the select announces its
+//! waiters on them and looks at those cases once more (the flag protocol in `channel.rs`).
+//! And their waiters carry no value: a claim only notifies, so a ring case that wins in
+//! pass 3 performs its operation then, under the locks; if someone else took the value or
+//! the room in between, they consumed what the notification announced, and the select
+//! starts over from pass 1 (crossbeam-channel's selects retry the same way).
+//!
 //! Send values are evaluated once, before pass 1; a send case that does not win keeps its
 //! value, which is dropped with the case. A `None` case (Go's nil channel) is never ready.
 
@@ -42,18 +50,30 @@ pub trait SelectCase {
     ///
     /// The channel's lock is held by this select.
     unsafe fn try_now(&mut self, wake: &mut Option<Wake>) -> bool;
+    /// Whether the channel has the ring flavour, whose buffer changes without its lock (see
+    /// `channel.rs`): pass 2 must announce the waiter and look again before linking it.
+    fn is_ring(&self) -> bool;
+    /// Pass 2, for a ring channel: announces a waiter of this direction.
+    ///
+    /// # Safety
+    ///
+    /// The channel's lock is held by this select.
+    unsafe fn announce(&self);
     /// Pass 2: links a waiter for case `index` of the select waiting on `token`.
     ///
     /// # Safety
     ///
     /// The channel's lock is held; `self` and `token` stay in place until `unlink`.
     unsafe fn link(&mut self, token: &Token, index: usize);
-    /// Pass 3: unlinks the waiter, or, for the winning case, takes its outcome.
+    /// Pass 3: unlinks the waiter, or, for the winning case, takes its outcome. Returns
+    /// true if the winner was only notified (a ring channel changed, or closed) and must
+    /// try its operation again. Also makes the channel's waiting flags true again, for a
+    /// ring channel, so it is called after an announcement even when nothing was linked.
     ///
     /// # Safety
     ///
     /// The channel's lock is held by this select.
-    unsafe fn unlink(&mut self, won: bool);
+    unsafe fn unlink(&mut self, won: bool) -> bool;
 }
 
 /// A receive case (`recv(rx) -> v => ...`).
@@ -140,6 +160,16 @@ impl<T> SelectCase for RecvCase<'_, T> {
         }
     }
 
+    fn is_ring(&self) -> bool {
+        self.rx.is_some_and(|r| r.chan.is_ring())
+    }
+
+    unsafe fn announce(&self) {
+        if let Some(r) = self.rx {
+            r.chan.announce(true);
+        }
+    }
+
     unsafe fn link(&mut self, token: &Token, index: usize) {
         let Some(r) = self.rx else { return };
         let w = self.waiter.insert(Waiter::for_select(None, token, index));
@@ -148,21 +178,29 @@ impl<T> SelectCase for RecvCase<'_, T> {
         unsafe { r.chan.state_mut().recvq.push(w) };
     }
 
-    unsafe fn unlink(&mut self, won: bool) {
-        let (Some(r), Some(w)) = (self.rx, self.waiter.as_ref()) else {
-            return;
-        };
-        if won {
-            self.result = Some(match w.state() {
-                DONE => Ok(w.take().expect("a completed receiver holds its value")),
-                CLOSED => Err(RecvError),
-                s => unreachable!("winning waiter in state {s}"),
-            });
-        } else {
-            // SAFETY: the caller holds the lock.
-            unsafe { r.chan.state_mut().recvq.remove(w) };
+    unsafe fn unlink(&mut self, won: bool) -> bool {
+        let Some(r) = self.rx else { return false };
+        // SAFETY: the caller holds the lock.
+        let st = unsafe { r.chan.state_mut() };
+        let mut retry = false;
+        // The waiter is unlinked by its address: look at it in place, drop it after.
+        if let Some(w) = self.waiter.as_ref() {
+            if !won {
+                st.recvq.remove(w);
+            } else if r.chan.is_ring() {
+                // Notified, or closed: the value (or the close) is in the ring.
+                retry = true;
+            } else {
+                self.result = Some(match w.state() {
+                    DONE => Ok(w.take().expect("a completed receiver holds its value")),
+                    CLOSED => Err(RecvError),
+                    s => unreachable!("winning waiter in state {s}"),
+                });
+            }
         }
         self.waiter = None;
+        r.chan.sync_flags(st);
+        retry
     }
 }
 
@@ -209,34 +247,58 @@ impl<T> SelectCase for SendCase<'_, T> {
         }
     }
 
+    fn is_ring(&self) -> bool {
+        self.tx.is_some_and(|t| t.chan.is_ring())
+    }
+
+    unsafe fn announce(&self) {
+        if let Some(t) = self.tx {
+            t.chan.announce(false);
+        }
+    }
+
     unsafe fn link(&mut self, token: &Token, index: usize) {
         let Some(t) = self.tx else { return };
-        let w = self
-            .waiter
-            .insert(Waiter::for_select(self.value.take(), token, index));
+        // A ring channel's waiter carries no value: the case keeps it for its next try.
+        let value = if t.chan.is_ring() {
+            None
+        } else {
+            self.value.take()
+        };
+        let w = self.waiter.insert(Waiter::for_select(value, token, index));
         // SAFETY: as for `RecvCase::link`.
         unsafe { t.chan.state_mut().sendq.push(w) };
     }
 
-    unsafe fn unlink(&mut self, won: bool) {
-        let (Some(t), Some(w)) = (self.tx, self.waiter.as_ref()) else {
-            return;
-        };
-        if won {
-            self.result = Some(match w.state() {
-                DONE => Ok(()),
-                CLOSED => Err(SendError(
-                    w.take().expect("a sender woken by close keeps its value"),
-                )),
-                s => unreachable!("winning waiter in state {s}"),
-            });
-        } else {
-            // SAFETY: the caller holds the lock.
-            unsafe { t.chan.state_mut().sendq.remove(w) };
-            // The losing value stays with the case and is dropped with it, never sent.
-            self.value = w.take();
+    unsafe fn unlink(&mut self, won: bool) -> bool {
+        let Some(t) = self.tx else { return false };
+        // SAFETY: the caller holds the lock.
+        let st = unsafe { t.chan.state_mut() };
+        let mut retry = false;
+        // The waiter is unlinked by its address: look at it in place, drop it after.
+        if let Some(w) = self.waiter.as_ref() {
+            if !won {
+                st.sendq.remove(w);
+                // The losing value stays with the case and is dropped with it, never sent.
+                if let Some(v) = w.take() {
+                    self.value = Some(v);
+                }
+            } else if t.chan.is_ring() {
+                // Notified of room, or closed: the case still holds its value; try again.
+                retry = true;
+            } else {
+                self.result = Some(match w.state() {
+                    DONE => Ok(()),
+                    CLOSED => Err(SendError(
+                        w.take().expect("a sender woken by close keeps its value"),
+                    )),
+                    s => unreachable!("winning waiter in state {s}"),
+                });
+            }
         }
         self.waiter = None;
+        t.chan.sync_flags(st);
+        retry
     }
 }
 
@@ -304,58 +366,103 @@ pub fn select(cases: &mut [&mut dyn SelectCase], wait: Wait) -> Option<usize> {
         }
     };
 
-    // Pass 1: a case that can proceed now.
-    let mut wake = None;
-    lock_all(cases);
-    for &i in order.iter() {
-        // SAFETY: every channel of the select is locked.
-        if unsafe { cases[i].try_now(&mut wake) } {
+    loop {
+        // Pass 1: a case that can proceed now.
+        let mut wake = None;
+        lock_all(cases);
+        for &i in order.iter() {
+            // SAFETY: every channel of the select is locked.
+            if unsafe { cases[i].try_now(&mut wake) } {
+                unlock_all(cases);
+                if let Some(w) = wake {
+                    w.wake();
+                }
+                return Some(i);
+            }
+        }
+        let deadline = match wait {
+            Wait::Never => {
+                unlock_all(cases);
+                return None;
+            }
+            Wait::Forever => None,
+            Wait::Until(d) => Some(d),
+        };
+
+        // Pass 2: wait on every case. Ring channels change without their locks, so
+        // announce the waiters there first, then look at those cases once more (the flag
+        // protocol in `channel.rs`).
+        let mut rings = false;
+        for case in cases.iter() {
+            if case.is_ring() {
+                // SAFETY: every channel is locked.
+                unsafe { case.announce() };
+                rings = true;
+            }
+        }
+        if rings {
+            for &i in order.iter() {
+                // SAFETY: every channel is locked.
+                if cases[i].is_ring() && unsafe { cases[i].try_now(&mut wake) } {
+                    for case in cases.iter_mut() {
+                        // SAFETY: every channel is locked; nothing is linked, this only
+                        // withdraws the announcements.
+                        unsafe { case.unlink(false) };
+                    }
+                    unlock_all(cases);
+                    if let Some(w) = wake {
+                        w.wake();
+                    }
+                    return Some(i);
+                }
+            }
+        }
+        let token = Token::new();
+        for (i, case) in cases.iter_mut().enumerate() {
+            // SAFETY: every channel is locked; the cases and the token live in this frame
+            // and its caller's until pass 3 has unlinked every waiter.
+            unsafe { case.link(&token, i) };
+        }
+        unlock_all(cases);
+        let mut armed = false;
+        while token.selected() == NONE {
+            match deadline {
+                None => park::park(),
+                Some(d) => {
+                    if Instant::now() >= d {
+                        break;
+                    }
+                    park::park_until(d, &mut armed);
+                }
+            }
+        }
+
+        // Pass 3: unlink the losers; holding every lock, no claim is in flight any more.
+        lock_all(cases);
+        let winner = token.selected();
+        let mut retry = false;
+        for (i, case) in cases.iter_mut().enumerate() {
+            // SAFETY: every channel is locked.
+            retry |= unsafe { case.unlink(i == winner) };
+        }
+        if retry {
+            // A ring case was notified: try it first, as the notification is for it. If
+            // someone else took the value (or the room) meanwhile, they consumed what the
+            // notification announced, and the select starts over.
+            // SAFETY: every channel is locked.
+            let done = unsafe { cases[winner].try_now(&mut wake) };
             unlock_all(cases);
             if let Some(w) = wake {
                 w.wake();
             }
-            return Some(i);
-        }
-    }
-    let deadline = match wait {
-        Wait::Never => {
-            unlock_all(cases);
-            return None;
-        }
-        Wait::Forever => None,
-        Wait::Until(d) => Some(d),
-    };
-
-    // Pass 2: wait on every case.
-    let token = Token::new();
-    for (i, case) in cases.iter_mut().enumerate() {
-        // SAFETY: every channel is locked; the cases and the token live in this frame and
-        // its caller's until pass 3 has unlinked every waiter.
-        unsafe { case.link(&token, i) };
-    }
-    unlock_all(cases);
-    let mut armed = false;
-    while token.selected() == NONE {
-        match deadline {
-            None => park::park(),
-            Some(d) => {
-                if Instant::now() >= d {
-                    break;
-                }
-                park::park_until(d, &mut armed);
+            if done {
+                return Some(winner);
             }
+            continue;
         }
+        unlock_all(cases);
+        return (winner != NONE).then_some(winner);
     }
-
-    // Pass 3: unlink the losers; holding every lock, no claim is in flight any more.
-    lock_all(cases);
-    let winner = token.selected();
-    for (i, case) in cases.iter_mut().enumerate() {
-        // SAFETY: every channel is locked.
-        unsafe { case.unlink(i == winner) };
-    }
-    unlock_all(cases);
-    (winner != NONE).then_some(winner)
 }
 
 /// Shuffles `v` (Fisher-Yates) with a per-thread xorshift generator.

@@ -17,6 +17,9 @@
 //! whose token another case has claimed is dropped from the queue and skipped; its select
 //! unlinks the rest itself.
 //!
+//! On a ring channel (see `channel.rs`) values never travel through waiters: a waker only
+//! completes a waiter as `NOTIFIED`, and the waiter looks at the buffer again.
+//!
 //! `tests/loom_waiter.rs` model-checks these queues (plain and select waiters, wakers,
 //! close) with loom.
 
@@ -35,6 +38,9 @@ pub(crate) const WAITING: u8 = 0;
 pub(crate) const DONE: u8 = 1;
 /// The channel was closed under the waiter.
 pub(crate) const CLOSED: u8 = 2;
+/// The channel's buffer changed (a value arrived, or room appeared): a waiter of a ring
+/// channel, which carries no value, looks again.
+pub(crate) const NOTIFIED: u8 = 3;
 
 /// No case of the select has been chosen yet.
 pub(crate) const NONE: usize = usize::MAX;
@@ -227,6 +233,17 @@ impl<T> Queue<T> {
         // SAFETY: as in `pop_sender`.
         unsafe { *w.slot.get() = Some(v) };
         Ok(complete(w, DONE))
+    }
+
+    /// Completes the oldest waiter that can be as `NOTIFIED` (it looks at the buffer again).
+    pub(crate) fn pop_notify(&mut self) -> Option<Wake> {
+        let w = self.pop_claimed()?;
+        Some(complete(w, NOTIFIED))
+    }
+
+    /// Whether no waiter is linked (decided selects' waiters still count until dropped).
+    pub(crate) fn is_empty(&self) -> bool {
+        self.waiters.is_empty()
     }
 
     /// Completes every waiter that can be as `CLOSED` (senders keep their values, to hand
