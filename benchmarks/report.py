@@ -32,6 +32,9 @@ WORKLOAD_ORDER = (
     "workerpool2",
     "workerpool8",
     "ring",
+    "mutex1",
+    "mutex8",
+    "ctxcancel",
 )
 METRIC_UNITS = {
     "ns_per_goroutine": "ns/goroutine",
@@ -42,6 +45,8 @@ METRIC_UNITS = {
     "ns_per_msg": "ns/msg",
     "ns_per_job": "ns/job",
     "ns_per_hop": "ns/hop",
+    "ns_per_op": "ns/op",
+    "ns_per_waiter": "ns/waiter",
 }
 
 

@@ -116,6 +116,8 @@ if [ "$quick" = 0 ]; then
 fi
 # Channel workloads.
 workloads+=("pingpong0" "pingpong1" "spsc" "mpmc1024" "mpmc0" "select4" "workerpool2" "workerpool8" "ring")
+# sync and context workloads.
+workloads+=("mutex1" "mutex8" "ctxcancel")
 
 raw="$out/raw.txt"
 : > "$raw"

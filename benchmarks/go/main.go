@@ -9,6 +9,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"strconv"
@@ -40,10 +41,14 @@ const (
 	poolCap       = 1024 // capacity of both the jobs and the results channel
 	ringSize      = 10_000
 	ringHops      = 1_000_000
+
+	mutexN          = 10_000_000 // lock/unlock pairs of mutex1 and mutex8
+	mutexGoroutines = 8          // goroutines sharing the lock in mutex8
+	ctxWaiters      = 100_000    // goroutines waiting on a context in ctxcancel
 )
 
 const usage = "usage: go-rt select4 | spawn | skynet | sleeps | parked N | pingpong0 | pingpong1 | spsc" +
-	" | mpmc1024 | mpmc0 | workerpool2 | workerpool8 | ring"
+	" | mpmc1024 | mpmc0 | workerpool2 | workerpool8 | ring | mutex1 | mutex8 | ctxcancel"
 
 func main() {
 	args := os.Args[1:]
@@ -78,6 +83,12 @@ func main() {
 		select4()
 	case len(args) == 1 && args[0] == "ring":
 		ring()
+	case len(args) == 1 && args[0] == "mutex1":
+		mutexUncontended()
+	case len(args) == 1 && args[0] == "mutex8":
+		mutexContended()
+	case len(args) == 1 && args[0] == "ctxcancel":
+		ctxCancel()
 	default:
 		fail(usage)
 	}
@@ -470,4 +481,75 @@ func ring() {
 			got.token, got.who, ringHops, wantWho))
 	}
 	report("ring", ringHops, "ns_per_hop", perOp(elapsed, ringHops))
+}
+
+// mutex1: one goroutine locks and unlocks a mutex mutexN times around a counter increment.
+// ns per lock/unlock pair.
+func mutexUncontended() {
+	var mu sync.Mutex
+	counter := 0
+	start := time.Now()
+	for i := 0; i < mutexN; i++ {
+		mu.Lock()
+		counter++
+		mu.Unlock()
+	}
+	elapsed := time.Since(start)
+	if counter != mutexN {
+		fail(fmt.Sprintf("mutex1: counter %d, want %d", counter, mutexN))
+	}
+	report("mutex1", mutexN, "ns_per_op", perOp(elapsed, mutexN))
+}
+
+// mutex8: mutexGoroutines goroutines share one mutex, each doing its share of mutexN
+// lock/increment/unlock rounds. ns per lock/unlock pair.
+func mutexContended() {
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	counter := 0
+	per := mutexN / mutexGoroutines
+	start := time.Now()
+	for g := 0; g < mutexGoroutines; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < per; i++ {
+				mu.Lock()
+				counter++
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	if counter != per*mutexGoroutines {
+		fail(fmt.Sprintf("mutex8: counter %d, want %d", counter, per*mutexGoroutines))
+	}
+	report("mutex8", mutexN, "ns_per_op", perOp(elapsed, mutexN))
+}
+
+// ctxcancel: ctxWaiters goroutines each wait on their own child of one cancellable parent
+// context; once all of them are parked, the parent is cancelled. Timed from the cancel until
+// every goroutine has seen its child's Done channel closed and exited. ns per waiter.
+func ctxCancel() {
+	parent, cancel := context.WithCancel(context.Background())
+	var ready, done sync.WaitGroup
+	ready.Add(ctxWaiters)
+	done.Add(ctxWaiters)
+	for i := 0; i < ctxWaiters; i++ {
+		child, childCancel := context.WithCancel(parent)
+		go func() {
+			defer done.Done()
+			defer childCancel()
+			ready.Done()
+			<-child.Done()
+		}()
+	}
+	ready.Wait()
+	time.Sleep(parkSettle)
+	start := time.Now()
+	cancel()
+	done.Wait()
+	elapsed := time.Since(start)
+	report("ctxcancel", ctxWaiters, "ns_per_waiter", perOp(elapsed, ctxWaiters))
 }

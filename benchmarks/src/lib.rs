@@ -52,6 +52,13 @@ pub const RING_SIZE: usize = 10_000;
 /// Hops the token makes around the `ring`.
 pub const RING_HOPS: u64 = 1_000_000;
 
+/// Lock/unlock pairs of `mutex1` and `mutex8`.
+pub const MUTEX_N: u64 = 10_000_000;
+/// Goroutines (tasks) sharing the lock in `mutex8`.
+pub const MUTEX_GOROUTINES: u64 = 8;
+/// Goroutines waiting on a context (or cancellation token) in `ctxcancel`.
+pub const CTX_WAITERS: usize = 100_000;
+
 /// Prints one measurement in the format `run.sh` and `report.py` parse:
 ///
 /// `RESULT system=goro workload=spawn n=1000000 metric=ns_per_goroutine value=123.456`
@@ -90,6 +97,9 @@ pub const SELECT_PER: u64 = 1_000_000;
 pub const OS_THREAD_SKIP: &str = "channels on OS threads: one std::thread per goroutine \
                                   (1M threads for spawn/skynet/parked, 100k for sleeps) \
                                   measures the kernel, not the channel library";
+/// Why the channel crates skip the `sync` and `context` workloads.
+pub const NOT_CHANNEL_SKIP: &str = "a channel crate: it has no mutex and no context \
+                                    (a std::sync::Mutex on OS threads would measure std)";
 /// Why the OS-thread peers skip `ring`.
 pub const OS_THREAD_RING_SKIP: &str = "channels on OS threads: the ring needs 10,000 threads \
                                        and a kernel wake-up per hop";

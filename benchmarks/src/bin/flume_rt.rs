@@ -11,7 +11,7 @@ use std::time::Instant;
 use flume::{bounded, Selector};
 use goro_benchmarks::threads::{self, ThreadChannels};
 use goro_benchmarks::{
-    fail, per_op, report_as, skip, MPMC_BIG_CAP, MPMC_BIG_N, MPMC_SMALL_N, OS_THREAD_RING_SKIP,
+    fail, per_op, report_as, skip, MPMC_BIG_CAP, MPMC_BIG_N, MPMC_SMALL_N, NOT_CHANNEL_SKIP, OS_THREAD_RING_SKIP,
     OS_THREAD_SKIP, SELECT_PER,
 };
 
@@ -46,6 +46,7 @@ fn main() {
     match args.iter().map(String::as_str).collect::<Vec<_>>()[..] {
         [w @ ("spawn" | "skynet" | "sleeps")] | [w @ "parked", _] => skip(w, OS_THREAD_SKIP),
         ["ring"] => skip("ring", OS_THREAD_RING_SKIP),
+        [w @ ("mutex1" | "mutex8" | "ctxcancel")] => skip(w, NOT_CHANNEL_SKIP),
         ["pingpong0"] => threads::pingpong::<Flume>("pingpong0", 0),
         ["pingpong1"] => threads::pingpong::<Flume>("pingpong1", 1),
         ["spsc"] => threads::spsc::<Flume>(),

@@ -12,13 +12,14 @@ use std::time::{Duration, Instant};
 use goro::chan::{self, Receiver, Sender};
 use goro::sync::WaitGroup;
 use goro_benchmarks::{
-    cpu_time, ms, report, rss_bytes, MPMC_BIG_CAP, MPMC_BIG_N, MPMC_CONSUMERS, MPMC_PRODUCERS,
-    MPMC_SMALL_N, PARK_SETTLE, PINGPONG_N, POOL_CAP, POOL_JOBS, RING_HOPS, RING_SIZE,
+    cpu_time, ms, report, rss_bytes, CTX_WAITERS, MPMC_BIG_CAP, MPMC_BIG_N, MPMC_CONSUMERS, MPMC_PRODUCERS,
+    MPMC_SMALL_N, MUTEX_GOROUTINES, MUTEX_N, PARK_SETTLE, PINGPONG_N, POOL_CAP, POOL_JOBS, RING_HOPS, RING_SIZE,
     SKYNET_FANOUT, SKYNET_LEAVES, SKYNET_SUM, SLEEP, SLEEPS_N, SPAWN_N, SPSC_CAP, SPSC_N,
 };
 
 const USAGE: &str = "usage: goro_rt spawn | skynet | sleeps | parked N | pingpong0 | pingpong1 \
-                     | spsc | mpmc1024 | mpmc0 | workerpool2 | workerpool8 | ring";
+                     | spsc | mpmc1024 | mpmc0 | workerpool2 | workerpool8 | ring | mutex1 \
+                     | mutex8 | ctxcancel";
 
 #[goro::main]
 fn main() {
@@ -40,6 +41,9 @@ fn main() {
         ["workerpool8"] => workerpool("workerpool8", 8),
         ["select4"] => select4(),
         ["ring"] => ring(),
+        ["mutex1"] => mutex_uncontended(),
+        ["mutex8"] => mutex_contended(),
+        ["ctxcancel"] => ctx_cancel(),
         _ => fail(USAGE),
     }
 }
@@ -376,4 +380,77 @@ fn ring() {
         ));
     }
     report("ring", RING_HOPS, "ns_per_hop", per_op(elapsed, RING_HOPS));
+}
+
+/// One goroutine locks and unlocks a `goro::sync::Mutex` `MUTEX_N` times around a counter
+/// increment. ns per lock/unlock pair.
+fn mutex_uncontended() {
+    let mu = goro::sync::Mutex::new(0u64);
+    let start = Instant::now();
+    for _ in 0..MUTEX_N {
+        *mu.lock() += 1;
+    }
+    let elapsed = start.elapsed();
+    let counter = mu.into_inner();
+    if counter != MUTEX_N {
+        fail(&format!("mutex1: counter {counter}, want {MUTEX_N}"));
+    }
+    report("mutex1", MUTEX_N, "ns_per_op", per_op(elapsed, MUTEX_N));
+}
+
+/// `MUTEX_GOROUTINES` goroutines share one mutex, each doing its share of `MUTEX_N`
+/// lock/increment/unlock rounds. ns per lock/unlock pair.
+fn mutex_contended() {
+    let mu = std::sync::Arc::new(goro::sync::Mutex::new(0u64));
+    let per = MUTEX_N / MUTEX_GOROUTINES;
+    let wg = WaitGroup::new();
+    let start = Instant::now();
+    for _ in 0..MUTEX_GOROUTINES {
+        let mu = mu.clone();
+        wg.go(move || {
+            for _ in 0..per {
+                *mu.lock() += 1;
+            }
+        });
+    }
+    wg.wait();
+    let elapsed = start.elapsed();
+    let counter = *mu.lock();
+    if counter != per * MUTEX_GOROUTINES {
+        fail(&format!(
+            "mutex8: counter {counter}, want {}",
+            per * MUTEX_GOROUTINES
+        ));
+    }
+    report("mutex8", MUTEX_N, "ns_per_op", per_op(elapsed, MUTEX_N));
+}
+
+/// `CTX_WAITERS` goroutines each wait on their own child of one cancellable parent context;
+/// once all of them are parked, the parent is cancelled. Timed from the cancel until every
+/// goroutine has seen its child's `done()` channel closed and exited. ns per waiter.
+fn ctx_cancel() {
+    let (parent, cancel) = goro::context::background().with_cancel();
+    let (ready, done) = (WaitGroup::new(), WaitGroup::new());
+    for _ in 0..CTX_WAITERS {
+        let (child, child_cancel) = parent.with_cancel();
+        ready.add(1);
+        let ready = ready.clone();
+        done.go(move || {
+            ready.done();
+            let _ = child.done().recv();
+            child_cancel();
+        });
+    }
+    ready.wait();
+    goro::sleep(PARK_SETTLE);
+    let start = Instant::now();
+    cancel();
+    done.wait();
+    let elapsed = start.elapsed();
+    report(
+        "ctxcancel",
+        CTX_WAITERS as u64,
+        "ns_per_waiter",
+        per_op(elapsed, CTX_WAITERS as u64),
+    );
 }

@@ -7,7 +7,7 @@
 
 use goro_benchmarks::threads::{self, ThreadChannels};
 use goro_benchmarks::{
-    fail, skip, MPMC_BIG_CAP, MPMC_BIG_N, MPMC_SMALL_N, OS_THREAD_RING_SKIP, OS_THREAD_SKIP,
+    fail, skip, MPMC_BIG_CAP, MPMC_BIG_N, MPMC_SMALL_N, NOT_CHANNEL_SKIP, OS_THREAD_RING_SKIP, OS_THREAD_SKIP,
 };
 
 const SYSTEM: &str = "kanal";
@@ -41,6 +41,7 @@ fn main() {
     match args.iter().map(String::as_str).collect::<Vec<_>>()[..] {
         [w @ ("spawn" | "skynet" | "sleeps")] | [w @ "parked", _] => skip(w, OS_THREAD_SKIP),
         ["ring"] => skip("ring", OS_THREAD_RING_SKIP),
+        [w @ ("mutex1" | "mutex8" | "ctxcancel")] => skip(w, NOT_CHANNEL_SKIP),
         ["pingpong0"] => threads::pingpong::<Kanal>("pingpong0", 0),
         ["pingpong1"] => threads::pingpong::<Kanal>("pingpong1", 1),
         ["spsc"] => threads::spsc::<Kanal>(),

@@ -23,6 +23,9 @@ const SYSTEM: &str = "may";
 const SKYNET_TREE: usize = 1_111_111;
 const USAGE: &str = "usage: may_rt spawn | skynet | sleeps | parked N | pingpong0 | pingpong1 \
                      | spsc | mpmc1024 | mpmc0 | select4 | workerpool2 | workerpool8 | ring";
+const NO_SYNC: &str = "not ported: may's Mutex and cancellation (Coroutine::cancel) differ \
+                       from a mutex around a counter and a context tree; goro, Go and tokio \
+                       cover these";
 const UNBOUNDED: &str = "may's channels (may::sync::mpsc, mpmc) are unbounded: no capacity 0, \
                          1 or 1024, and no select over channels";
 
@@ -37,6 +40,7 @@ fn main() {
         },
         [w @ ("pingpong0" | "pingpong1" | "spsc" | "mpmc1024" | "mpmc0" | "select4"
         | "workerpool2" | "workerpool8")] => skip(w, UNBOUNDED),
+        [w @ ("mutex1" | "mutex8" | "ctxcancel")] => skip(w, NO_SYNC),
         _ => fail(USAGE),
     };
     let workers = std::env::var("GORO_MAXPROCS")

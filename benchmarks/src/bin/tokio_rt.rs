@@ -6,13 +6,16 @@
 //! receiver and a capacity of at least 1, so `pingpong0` and `mpmc0` (rendezvous channels),
 //! `mpmc1024` and the worker pools (several receivers on one channel) print
 //! `SKIP <workload>: <reason>` on stderr and exit 0. `select4` and `ring`, unbuffered in
-//! Go, use capacity 1 here.
+//! Go, use capacity 1 here. `mutex1` and `mutex8` use `tokio::sync::Mutex`; `ctxcancel` uses
+//! tokio-util's `CancellationToken` (a child token per waiter), tokio's counterpart of a
+//! context tree.
 
 use std::sync::Arc;
 use std::time::Instant;
 
 use goro_benchmarks::{
-    cpu_time, fail, ms, per_op, report_as, rss_bytes, skip, PARK_SETTLE, PINGPONG_N, RING_HOPS,
+    cpu_time, fail, ms, per_op, report_as, rss_bytes, skip, CTX_WAITERS, MUTEX_GOROUTINES,
+    MUTEX_N, PARK_SETTLE, PINGPONG_N, RING_HOPS,
     RING_SIZE, SELECT_PER, SKYNET_FANOUT, SKYNET_LEAVES, SKYNET_SUM, SLEEP, SLEEPS_N, SPAWN_N,
     SPSC_CAP, SPSC_N,
 };
@@ -21,7 +24,8 @@ use tokio::task::JoinHandle;
 
 const SYSTEM: &str = "tokio";
 const USAGE: &str = "usage: tokio_rt spawn | skynet | sleeps | parked N | pingpong0 | pingpong1 \
-                     | spsc | mpmc1024 | mpmc0 | select4 | workerpool2 | workerpool8 | ring";
+                     | spsc | mpmc1024 | mpmc0 | select4 | workerpool2 | workerpool8 | ring \
+                     | mutex1 | mutex8 | ctxcancel";
 const NO_RENDEZVOUS: &str = "tokio::sync::mpsc has no capacity-0 (rendezvous) channel";
 const NO_MPMC: &str = "tokio::sync::mpsc has a single receiver; several consumers on one \
                        channel would need a lock around it or another crate";
@@ -31,7 +35,8 @@ fn main() {
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     // Argument errors and skips before the runtime starts.
     let parked_n = match args[..] {
-        ["spawn" | "skynet" | "sleeps" | "pingpong1" | "spsc" | "select4" | "ring"] => 0,
+        ["spawn" | "skynet" | "sleeps" | "pingpong1" | "spsc" | "select4" | "ring" | "mutex1"
+        | "mutex8" | "ctxcancel"] => 0,
         ["parked", n] => match n.parse::<usize>() {
             Ok(n) if n > 0 => n,
             _ => fail(USAGE),
@@ -68,6 +73,9 @@ fn main() {
                 "spsc" => spsc().await,
                 "select4" => select4().await,
                 "ring" => ring().await,
+                "mutex1" => mutex_uncontended().await,
+                "mutex8" => mutex_contended().await,
+                "ctxcancel" => ctx_cancel().await,
                 _ => unreachable!(),
             }
         })
@@ -350,5 +358,88 @@ async fn ring() {
         RING_HOPS,
         "ns_per_hop",
         per_op(elapsed, RING_HOPS),
+    );
+}
+
+/// One task locks and unlocks a `tokio::sync::Mutex` `MUTEX_N` times around a counter
+/// increment. ns per lock/unlock pair.
+async fn mutex_uncontended() {
+    let mu = tokio::sync::Mutex::new(0u64);
+    let start = Instant::now();
+    for _ in 0..MUTEX_N {
+        *mu.lock().await += 1;
+    }
+    let elapsed = start.elapsed();
+    let counter = mu.into_inner();
+    if counter != MUTEX_N {
+        fail(&format!("mutex1: counter {counter}, want {MUTEX_N}"));
+    }
+    report_as(SYSTEM, "mutex1", MUTEX_N, "ns_per_op", per_op(elapsed, MUTEX_N));
+}
+
+/// `MUTEX_GOROUTINES` tasks share one `tokio::sync::Mutex`, each doing its share of
+/// `MUTEX_N` lock/increment/unlock rounds. ns per lock/unlock pair.
+async fn mutex_contended() {
+    let mu = Arc::new(tokio::sync::Mutex::new(0u64));
+    let per = MUTEX_N / MUTEX_GOROUTINES;
+    let start = Instant::now();
+    let tasks: Vec<_> = (0..MUTEX_GOROUTINES)
+        .map(|_| {
+            let mu = mu.clone();
+            tokio::spawn(async move {
+                for _ in 0..per {
+                    *mu.lock().await += 1;
+                }
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let elapsed = start.elapsed();
+    let counter = *mu.lock().await;
+    if counter != per * MUTEX_GOROUTINES {
+        fail(&format!(
+            "mutex8: counter {counter}, want {}",
+            per * MUTEX_GOROUTINES
+        ));
+    }
+    report_as(SYSTEM, "mutex8", MUTEX_N, "ns_per_op", per_op(elapsed, MUTEX_N));
+}
+
+/// `CTX_WAITERS` tasks each wait on their own child of one `CancellationToken`; once all
+/// have started (and had time to park), the parent is cancelled. Timed from the cancel until
+/// every task has finished. ns per waiter.
+async fn ctx_cancel() {
+    let parent = tokio_util::sync::CancellationToken::new();
+    let started = Arc::new(Semaphore::new(0));
+    let tasks: Vec<_> = (0..CTX_WAITERS)
+        .map(|_| {
+            let child = parent.child_token();
+            let started = started.clone();
+            tokio::spawn(async move {
+                started.add_permits(1);
+                child.cancelled().await;
+            })
+        })
+        .collect();
+    let all = started
+        .acquire_many(CTX_WAITERS as u32)
+        .await
+        .expect("semaphore closed");
+    all.forget();
+    tokio::time::sleep(PARK_SETTLE).await;
+    let start = Instant::now();
+    parent.cancel();
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let elapsed = start.elapsed();
+    report_as(
+        SYSTEM,
+        "ctxcancel",
+        CTX_WAITERS as u64,
+        "ns_per_waiter",
+        per_op(elapsed, CTX_WAITERS as u64),
     );
 }
