@@ -74,8 +74,10 @@ pub(crate) struct Channel<T> {
     closed: AtomicBool,
     /// Mirror of the buffer's length, for `len` without the lock (locked flavour).
     len: AtomicUsize,
-    /// The lock-free buffer of the ring flavour (module docs).
-    ring: Option<Ring<T>>,
+    /// The lock-free buffer of the ring flavour (module docs); boxed, as its two padded
+    /// indices would otherwise make every channel, unbuffered ones included, several cache
+    /// lines long.
+    ring: Option<Box<Ring<T>>>,
     /// Ring flavour: whether receivers (senders) may be linked in `recvq` (`sendq`), so an
     /// operation that changed the ring must take the lock and notify one (module docs).
     recv_waiting: AtomicBool,
@@ -158,11 +160,11 @@ impl<T> Channel<T> {
     pub(crate) fn new(cap: Option<usize>, senders: usize) -> Channel<T> {
         let ring = cap
             .filter(|&c| c >= 1 && c <= RING_MAX_BYTES / Ring::<T>::slot_bytes())
-            .map(Ring::new);
+            .map(|c| Box::new(Ring::new(c)));
         Channel::with_ring(cap, senders, ring)
     }
 
-    fn with_ring(cap: Option<usize>, senders: usize, ring: Option<Ring<T>>) -> Channel<T> {
+    fn with_ring(cap: Option<usize>, senders: usize, ring: Option<Box<Ring<T>>>) -> Channel<T> {
         Channel {
             lock: RawLock::new(),
             state: UnsafeCell::new(State {
