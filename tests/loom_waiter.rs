@@ -68,11 +68,9 @@ impl Chan {
     }
 
     fn close(&self) {
-        let mut wakes = Vec::new();
+        let mut wakes = waiter::Wakes::new();
         self.0.lock().unwrap().close_all(&mut wakes);
-        for w in wakes {
-            w.wake();
-        }
+        wakes.wake_all();
     }
 }
 

@@ -55,7 +55,7 @@ use super::lock::RawLock;
 use super::ring::{PopError, PushError, Ring};
 
 use super::error::{RecvTimeoutError, SendTimeoutError, TryRecvError, TrySendError};
-use super::waiter::{Queue, Waiter, Wake, CLOSED, DONE};
+use super::waiter::{Queue, Waiter, Wake, Wakes, CLOSED, DONE};
 
 /// The largest buffer given the ring flavour, in bytes of slots: a ring allocates its whole
 /// capacity up front, so beyond this the locked flavour (which allocates only what is
@@ -602,7 +602,7 @@ impl<T> Channel<T> {
 
     /// Closes the channel: wakes every waiter; returns false if it was already closed.
     pub(crate) fn close(&self) -> bool {
-        let mut wakes = Vec::new();
+        let mut wakes = Wakes::new();
         {
             let mut st = self.lock();
             if st.closed {
@@ -619,9 +619,7 @@ impl<T> Channel<T> {
             sendq.close_all(&mut wakes);
             self.sync_flags(&st);
         }
-        for w in wakes {
-            w.wake();
-        }
+        wakes.wake_all();
         true
     }
 }

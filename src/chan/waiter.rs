@@ -165,6 +165,39 @@ impl Wake {
     }
 }
 
+/// Wake-ups collected under a channel lock, to run after it is released. The first few are
+/// kept inline: a close usually finds one or two waiters, and should not allocate for them.
+pub(crate) struct Wakes {
+    inline: [Option<Wake>; 4],
+    len: usize,
+    more: Vec<Wake>,
+}
+
+impl Wakes {
+    pub(crate) fn new() -> Wakes {
+        Wakes {
+            inline: [None, None, None, None],
+            len: 0,
+            more: Vec::new(),
+        }
+    }
+
+    pub(crate) fn push(&mut self, w: Wake) {
+        match self.inline.get_mut(self.len) {
+            Some(slot) => *slot = Some(w),
+            None => self.more.push(w),
+        }
+        self.len += 1;
+    }
+
+    /// Runs every wake-up, in the order they were pushed.
+    pub(crate) fn wake_all(self) {
+        for w in self.inline.into_iter().flatten().chain(self.more) {
+            w.wake();
+        }
+    }
+}
+
 /// A FIFO of blocked waiters, guarded by the channel lock.
 pub(crate) struct Queue<T> {
     waiters: VecDeque<*const Waiter<T>>,
@@ -248,7 +281,7 @@ impl<T> Queue<T> {
 
     /// Completes every waiter that can be as `CLOSED` (senders keep their values, to hand
     /// back); waiters of decided selects are just dropped from the queue.
-    pub(crate) fn close_all(&mut self, wakes: &mut Vec<Wake>) {
+    pub(crate) fn close_all(&mut self, wakes: &mut Wakes) {
         while let Some(w) = self.pop_claimed() {
             wakes.push(complete(w, CLOSED));
         }
