@@ -8,6 +8,12 @@ mod buffered;
 mod channels;
 #[path = "closing.rs"]
 mod closing;
+#[path = "ctx_pool.rs"]
+mod ctx_pool;
+#[path = "ctx_timeout.rs"]
+mod ctx_timeout;
+#[path = "errgroup.rs"]
+mod errgroup;
 #[path = "fanout.rs"]
 mod fanout;
 #[path = "goroutines.rs"]
@@ -51,8 +57,17 @@ fn main() {
     section("Worker Pool");
     workerpool::main();
 
+    section("Error Handling: errgroup");
+    errgroup::main();
+
+    section("Context-Aware Pools");
+    ctx_pool::main();
+
     section("Timeout with select");
     timeout::main();
+
+    section("Timeout with context");
+    ctx_timeout::main();
 
     section("sync.WaitGroup");
     waitgroup::main();

@@ -26,6 +26,9 @@
 //! | `runtime.Gosched()` | [`yield_now()`] |
 //! | `time.Sleep(d)` | [`sleep(d)`](sleep()), [`time::sleep`] |
 //! | `sync.WaitGroup` | [`sync::WaitGroup`] |
+//! | `sync.Mutex`, `RWMutex`, `Once`, `Cond`; x/sync `semaphore` | [`sync::Mutex`], [`sync::RwLock`], [`sync::Once`], [`sync::Cond`], [`sync::Semaphore`] |
+//! | `context.WithCancel`, `WithTimeout`, `ctx.Done()` | [`context::Context`] ([`with_cancel`](context::Context::with_cancel), [`with_timeout`](context::Context::with_timeout), [`done`](context::Context::done)) |
+//! | `errgroup.Group` (x/sync) | [`group::Group`] |
 //! | `runtime.NumGoroutine()` | [`num_goroutine()`] |
 //! | `runtime.GOMAXPROCS(0)` | [`maxprocs()`], `GORO_MAXPROCS` |
 //! | `runtime.LockOSThread()` | [`lock_os_thread()`] |
@@ -65,6 +68,8 @@ mod runtime;
 mod select;
 
 pub mod chan;
+pub mod context;
+pub mod group;
 pub mod sync;
 pub mod time;
 

@@ -134,6 +134,88 @@ fn workerpool_starts_finishes_and_collects_every_job() {
 }
 
 #[test]
+fn errgroup_fetches_with_a_limit_and_returns_the_first_error() {
+    assert_eq!(
+        run("errgroup"),
+        [
+            "after Wait, the group's context is done: context canceled",
+            "http://www.golang.org/: 27 bytes",
+            "http://www.google.com/: 27 bytes",
+            "http://go.dev/: 19 bytes",
+            "http://pkg.go.dev/: 23 bytes",
+            "Successfully fetched all URLs.",
+            "after Wait, the group's context is done: context canceled",
+            "Error: Get \"http://www.somestupidname.com/\": dial tcp: lookup \
+             www.somestupidname.com: no such host",
+        ]
+    );
+}
+
+#[test]
+fn ctx_pool_stops_every_worker_on_failure_and_on_timeout() {
+    let lines = run("ctx_pool");
+    let split = lines
+        .iter()
+        .position(|l| l.starts_with("-- the pool's time is up"))
+        .unwrap_or_else(|| panic!("second pool missing: {lines:?}"));
+    let (failing, timed_out) = lines.split_at(split);
+    // The failing pool: jobs 1 to 3 start (one per worker), 3 fails, 1 and 2 are stopped by
+    // the cancellation, 4 to 6 never start.
+    let mut started: Vec<&str> = failing
+        .iter()
+        .filter_map(|l| {
+            l.strip_prefix("Worker ")?
+                .split_once(" started job ")
+                .map(|p| p.1)
+        })
+        .collect();
+    started.sort();
+    assert_eq!(started, ["1", "2", "3"], "{failing:?}");
+    for j in [1, 2] {
+        assert!(
+            failing
+                .iter()
+                .any(|l| l.ends_with(&format!("stopped job {j}: context canceled"))),
+            "job {j} not stopped: {failing:?}"
+        );
+    }
+    assert!(failing
+        .iter()
+        .any(|l| l.ends_with("failed job 3: invalid input")));
+    assert_eq!(
+        &failing[failing.len() - 2..],
+        [
+            "Error: job 3: invalid input",
+            "Pool stopped: context canceled"
+        ]
+    );
+    // The timed-out pool: whatever finished in time, the timeout stops the rest.
+    assert_eq!(
+        timed_out.last().map(String::as_str),
+        Some("Pool stopped: context deadline exceeded"),
+        "{timed_out:?}"
+    );
+    assert!(
+        timed_out
+            .iter()
+            .any(|l| l.ends_with(": context deadline exceeded") && l.contains(" stopped job ")),
+        "{timed_out:?}"
+    );
+    assert!(!timed_out.iter().any(|l| l.starts_with("Error: ")));
+}
+
+#[test]
+fn ctx_timeout_gives_up_and_stops_the_operation() {
+    assert_eq!(
+        run("ctx_timeout"),
+        [
+            "context deadline exceeded",
+            "slow operation stopped: context deadline exceeded"
+        ]
+    );
+}
+
+#[test]
 fn tour_runs_every_section_in_order() {
     let lines = run("tour");
     let pos = |needle: &str| {
@@ -153,7 +235,10 @@ fn tour_runs_every_section_in_order() {
         "== Select Statement ==",
         "== Fan-Out / Fan-In ==",
         "== Worker Pool ==",
+        "== Error Handling: errgroup ==",
+        "== Context-Aware Pools ==",
         "== Timeout with select ==",
+        "== Timeout with context ==",
         "== sync.WaitGroup ==",
     ];
     for w in sections.windows(2) {
@@ -162,6 +247,10 @@ fn tour_runs_every_section_in_order() {
     assert!(pos("== Channels ==") < pos("ping") && pos("ping") < pos("== Buffered Channels =="));
     assert!(pos("== Select Statement ==") < pos("Received one"));
     assert!(pos("== Timeout with select ==") < pos("timeout"));
+    assert!(pos("== Error Handling: errgroup ==") < pos("Successfully fetched all URLs."));
+    assert!(pos("== Context-Aware Pools ==") < pos("Pool stopped: context canceled"));
+    assert!(pos("Pool stopped: context deadline exceeded") < pos("== Timeout with select =="));
+    assert!(pos("== Timeout with context ==") < pos("context deadline exceeded"));
     assert!(pos("== sync.WaitGroup ==") < pos("All workers finished."));
     for w in 0..3 {
         let line = format!("Worker {w} done");

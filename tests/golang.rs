@@ -19,8 +19,18 @@ mod chanbarrier_test;
 mod chancap;
 #[path = "golang/closedchan.rs"]
 mod closedchan;
+#[path = "golang/context_afterfunc_test.rs"]
+mod context_afterfunc_test;
+#[path = "golang/context_example_test.rs"]
+mod context_example_test;
+#[path = "golang/context_test.rs"]
+mod context_test;
+#[path = "golang/context_x_test.rs"]
+mod context_x_test;
 #[path = "golang/doubleselect.rs"]
 mod doubleselect;
+#[path = "golang/errgroup_test.rs"]
+mod errgroup_test;
 #[path = "golang/fifo.rs"]
 mod fifo;
 #[path = "golang/goroutines.rs"]
@@ -57,6 +67,16 @@ mod sendstmt;
 mod sieve1;
 #[path = "golang/sieve2.rs"]
 mod sieve2;
+#[path = "golang/sync_cond_test.rs"]
+mod sync_cond_test;
+#[path = "golang/sync_mutex_test.rs"]
+mod sync_mutex_test;
+#[path = "golang/sync_once_test.rs"]
+mod sync_once_test;
+#[path = "golang/sync_rwmutex_test.rs"]
+mod sync_rwmutex_test;
+#[path = "golang/sync_semaphore_test.rs"]
+mod sync_semaphore_test;
 #[path = "golang/time_sleep.rs"]
 mod time_sleep;
 #[path = "golang/zerosize.rs"]

@@ -11,8 +11,8 @@ use std::time::Instant;
 use flume::{bounded, Selector};
 use goro_benchmarks::threads::{self, ThreadChannels};
 use goro_benchmarks::{
-    fail, per_op, report_as, skip, MPMC_BIG_CAP, MPMC_BIG_N, MPMC_SMALL_N, NOT_CHANNEL_SKIP, OS_THREAD_RING_SKIP,
-    OS_THREAD_SKIP, SELECT_PER,
+    fail, per_op, report_as, skip, MPMC_BIG_CAP, MPMC_BIG_N, MPMC_SMALL_N, NOT_CHANNEL_SKIP,
+    OS_THREAD_RING_SKIP, OS_THREAD_SKIP, SELECT_PER,
 };
 
 const SYSTEM: &str = "flume";

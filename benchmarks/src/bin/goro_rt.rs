@@ -12,9 +12,10 @@ use std::time::{Duration, Instant};
 use goro::chan::{self, Receiver, Sender};
 use goro::sync::WaitGroup;
 use goro_benchmarks::{
-    cpu_time, ms, report, rss_bytes, CTX_WAITERS, MPMC_BIG_CAP, MPMC_BIG_N, MPMC_CONSUMERS, MPMC_PRODUCERS,
-    MPMC_SMALL_N, MUTEX_GOROUTINES, MUTEX_N, PARK_SETTLE, PINGPONG_N, POOL_CAP, POOL_JOBS, RING_HOPS, RING_SIZE,
-    SKYNET_FANOUT, SKYNET_LEAVES, SKYNET_SUM, SLEEP, SLEEPS_N, SPAWN_N, SPSC_CAP, SPSC_N,
+    cpu_time, ms, report, rss_bytes, CTX_WAITERS, MPMC_BIG_CAP, MPMC_BIG_N, MPMC_CONSUMERS,
+    MPMC_PRODUCERS, MPMC_SMALL_N, MUTEX_GOROUTINES, MUTEX_N, PARK_SETTLE, PINGPONG_N, POOL_CAP,
+    POOL_JOBS, RING_HOPS, RING_SIZE, SKYNET_FANOUT, SKYNET_LEAVES, SKYNET_SUM, SLEEP, SLEEPS_N,
+    SPAWN_N, SPSC_CAP, SPSC_N,
 };
 
 const USAGE: &str = "usage: goro_rt spawn | skynet | sleeps | parked N | pingpong0 | pingpong1 \

@@ -7,7 +7,8 @@
 
 use goro_benchmarks::threads::{self, ThreadChannels};
 use goro_benchmarks::{
-    fail, skip, MPMC_BIG_CAP, MPMC_BIG_N, MPMC_SMALL_N, NOT_CHANNEL_SKIP, OS_THREAD_RING_SKIP, OS_THREAD_SKIP,
+    fail, skip, MPMC_BIG_CAP, MPMC_BIG_N, MPMC_SMALL_N, NOT_CHANNEL_SKIP, OS_THREAD_RING_SKIP,
+    OS_THREAD_SKIP,
 };
 
 const SYSTEM: &str = "kanal";

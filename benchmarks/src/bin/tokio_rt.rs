@@ -14,10 +14,9 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use goro_benchmarks::{
-    cpu_time, fail, ms, per_op, report_as, rss_bytes, skip, CTX_WAITERS, MUTEX_GOROUTINES,
-    MUTEX_N, PARK_SETTLE, PINGPONG_N, RING_HOPS,
-    RING_SIZE, SELECT_PER, SKYNET_FANOUT, SKYNET_LEAVES, SKYNET_SUM, SLEEP, SLEEPS_N, SPAWN_N,
-    SPSC_CAP, SPSC_N,
+    cpu_time, fail, ms, per_op, report_as, rss_bytes, skip, CTX_WAITERS, MUTEX_GOROUTINES, MUTEX_N,
+    PARK_SETTLE, PINGPONG_N, RING_HOPS, RING_SIZE, SELECT_PER, SKYNET_FANOUT, SKYNET_LEAVES,
+    SKYNET_SUM, SLEEP, SLEEPS_N, SPAWN_N, SPSC_CAP, SPSC_N,
 };
 use tokio::sync::{mpsc, Semaphore};
 use tokio::task::JoinHandle;
@@ -374,7 +373,13 @@ async fn mutex_uncontended() {
     if counter != MUTEX_N {
         fail(&format!("mutex1: counter {counter}, want {MUTEX_N}"));
     }
-    report_as(SYSTEM, "mutex1", MUTEX_N, "ns_per_op", per_op(elapsed, MUTEX_N));
+    report_as(
+        SYSTEM,
+        "mutex1",
+        MUTEX_N,
+        "ns_per_op",
+        per_op(elapsed, MUTEX_N),
+    );
 }
 
 /// `MUTEX_GOROUTINES` tasks share one `tokio::sync::Mutex`, each doing its share of
@@ -404,7 +409,13 @@ async fn mutex_contended() {
             per * MUTEX_GOROUTINES
         ));
     }
-    report_as(SYSTEM, "mutex8", MUTEX_N, "ns_per_op", per_op(elapsed, MUTEX_N));
+    report_as(
+        SYSTEM,
+        "mutex8",
+        MUTEX_N,
+        "ns_per_op",
+        per_op(elapsed, MUTEX_N),
+    );
 }
 
 /// `CTX_WAITERS` tasks each wait on their own child of one `CancellationToken`; once all

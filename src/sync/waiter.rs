@@ -1,0 +1,281 @@
+//! Parked lock waiters, linked through their own stacks.
+//!
+//! # Overview
+//!
+//! Every goro lock that has to wait ends up here. A waiter builds a [`Waiter`] on its own
+//! stack, pins it, links it into a [`WaitList`] under the lock that owns the list, releases
+//! that lock and parks until the waiter is marked woken. A waker, holding the same lock,
+//! unlinks the head waiter with [`WaitList::pop_front`], which hands back a [`Wake`] to
+//! unpark after the lock is released. No allocation happens on either side: the list is
+//! intrusive, and the waiter's frame is its node.
+//!
+//! # Invariants
+//!
+//! - A waiter is linked in at most one list, and only while its owner is parked in
+//!   [`Waiter::wait`] (or about to be): the owner's frame outlives the link.
+//! - `next` is read and written only by whoever has exclusive access to the list the
+//!   waiter is in (the list's lock, or a list detached from its owner by `mem::take`).
+//! - `unparker` is taken exactly once, by the waker that unlinks the waiter, before it
+//!   sets `woken`.
+//! - `woken` goes from false to true once, after the waiter has been unlinked and the waker
+//!   has finished with it. From then on the owner may return and its frame may disappear:
+//!   the waker touches nothing of the waiter after that store.
+//!
+//! # The wake-up, step by step
+//!
+//! ```text
+//! owner                                   waker
+//! -----                                   -----
+//! 1. lock the list; push(&waiter); unlock
+//!                                         2. lock the list; pop_front():
+//!                                            a. unlink the waiter, read `next`
+//!                                            b. take its `unparker`
+//!                                            c. store woken = true (Release)
+//!                                         3. unlock the list; unparker.unpark()
+//! 4. park() until woken (Acquire), return
+//! ```
+//!
+//! The owner cannot miss the wake-up: if step 3 runs before the owner parks, the unpark
+//! leaves a token and `park` returns at once; the loop then sees `woken`. If the owner sees
+//! `woken` early (between 2c and 3), it returns, and the late unpark only leaves a token
+//! that a later `park` of the same goroutine or thread absorbs as a spurious wake-up, which
+//! every park loop tolerates.
+//!
+//! # Rejected designs
+//!
+//! - A `VecDeque` of waiter pointers (as the channel queues use): it keeps its largest
+//!   buffer forever, so a lock that once had 100,000 waiters would hold 800 KB. Linking
+//!   through the waiters costs nothing when nobody waits.
+//! - Allocating each waiter (`Arc`): one allocation per contended lock, for no gain, since a
+//!   lock waiter never leaves its list on its own (no timeouts here; the semaphore, which
+//!   can be cancelled, keeps its own queue).
+
+use std::cell::{Cell, UnsafeCell};
+use std::marker::PhantomPinned;
+use std::pin::Pin;
+use std::ptr;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use crate::park::{self, Unparker};
+
+/// One parked goroutine or thread, living on its own stack while it waits.
+pub(crate) struct Waiter {
+    /// The next waiter in the list; guarded by the list's owner (module invariants).
+    next: Cell<*const Waiter>,
+    /// Who to wake; taken by the waker that unlinks this waiter.
+    unparker: UnsafeCell<Option<Unparker>>,
+    /// Set (Release) by the waker once it is done with this waiter.
+    woken: AtomicBool,
+    /// Whether this waiter was ever linked; touched only by its owner.
+    linked: Cell<bool>,
+    /// The list points at the waiter: it must not move.
+    _pinned: PhantomPinned,
+}
+
+impl Waiter {
+    /// A waiter for the calling goroutine or thread.
+    pub(crate) fn new() -> Waiter {
+        Waiter {
+            next: Cell::new(ptr::null()),
+            unparker: UnsafeCell::new(Some(Unparker::current())),
+            woken: AtomicBool::new(false),
+            linked: Cell::new(false),
+            _pinned: PhantomPinned,
+        }
+    }
+
+    /// Parks until a waker has unlinked this waiter.
+    pub(crate) fn wait(self: Pin<&Self>) {
+        // Acquire: pairs with the Release store in `WaitList::pop_front`, so everything the
+        // waker did before waking us (handing over a lock) is visible after this returns.
+        while !self.woken.load(Ordering::Acquire) {
+            park::park();
+        }
+    }
+}
+
+impl Drop for Waiter {
+    fn drop(&mut self) {
+        // A waiter leaving while still linked would leave a dangling pointer in the list.
+        // `wait` only returns once woken, so this can only happen if a park unwound; there
+        // is no safe way to continue then.
+        // Relaxed: only a sanity check; nothing is read after it.
+        if self.linked.get() && !self.woken.load(Ordering::Relaxed) {
+            eprintln!("goro: a lock waiter was dropped while still queued; aborting");
+            std::process::abort();
+        }
+    }
+}
+
+/// Wakes a waiter unlinked by [`WaitList::pop_front`]; call it after releasing the lock
+/// that guards the list, to keep that critical section short.
+#[must_use = "the waiter stays parked unless it is woken"]
+pub(crate) struct Wake(Unparker);
+
+impl Wake {
+    pub(crate) fn wake(self) {
+        self.0.unpark();
+    }
+}
+
+/// A FIFO of parked waiters (that may also be entered at the front).
+pub(crate) struct WaitList {
+    head: *const Waiter,
+    tail: *const Waiter,
+}
+
+// SAFETY: the list only holds pointers to waiters whose owners are parked until unlinked;
+// they are dereferenced only by whoever has exclusive access to the list (module
+// invariants), from whichever thread that is. The waiters' `Unparker`s are `Send`.
+unsafe impl Send for WaitList {}
+
+impl WaitList {
+    pub(crate) const fn new() -> WaitList {
+        WaitList {
+            head: ptr::null(),
+            tail: ptr::null(),
+        }
+    }
+
+    #[cfg(test)]
+    pub(crate) fn is_empty(&self) -> bool {
+        self.head.is_null()
+    }
+
+    /// How many waiters are linked (walks the list).
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
+        let mut n = 0;
+        let mut p = self.head;
+        while !p.is_null() {
+            n += 1;
+            // SAFETY: linked waiters are valid while we have the list (module invariants).
+            p = unsafe { (*p).next.get() };
+        }
+        n
+    }
+
+    /// Links `w` at the back.
+    ///
+    /// # Safety
+    ///
+    /// `w` is not in any list, and its owner calls [`Waiter::wait`] on it after releasing
+    /// the lock that guards this list (so `w` stays valid until a waker unlinks it).
+    pub(crate) unsafe fn push_back(&mut self, w: Pin<&Waiter>) {
+        w.linked.set(true);
+        w.next.set(ptr::null());
+        let w: *const Waiter = &*w;
+        if self.tail.is_null() {
+            self.head = w;
+        } else {
+            // SAFETY: `tail` is a linked waiter (valid by this function's contract), and we
+            // have exclusive access to the list.
+            unsafe { (*self.tail).next.set(w) };
+        }
+        self.tail = w;
+    }
+
+    /// Links `w` at the front, ahead of every other waiter.
+    ///
+    /// # Safety
+    ///
+    /// As for [`push_back`](Self::push_back).
+    pub(crate) unsafe fn push_front(&mut self, w: Pin<&Waiter>) {
+        w.linked.set(true);
+        w.next.set(self.head);
+        let w: *const Waiter = &*w;
+        if self.head.is_null() {
+            self.tail = w;
+        }
+        self.head = w;
+    }
+
+    /// Unlinks the oldest waiter and marks it woken; the returned [`Wake`] unparks it.
+    pub(crate) fn pop_front(&mut self) -> Option<Wake> {
+        let w = self.head;
+        if w.is_null() {
+            return None;
+        }
+        // SAFETY: `w` is linked, so its owner is parked in `wait` and its frame is valid
+        // until we set `woken` (module invariants). We have exclusive access to the list,
+        // and the unparker is taken only here, once.
+        let unparker = unsafe {
+            self.head = (*w).next.get();
+            if self.head.is_null() {
+                self.tail = ptr::null();
+            }
+            (*(*w).unparker.get())
+                .take()
+                .expect("a queued waiter has its unparker")
+        };
+        // Release: pairs with the Acquire load in `Waiter::wait`. After this store the
+        // owner may return: `w` must not be touched again.
+        // SAFETY: as above; this is the last access.
+        unsafe { (*w).woken.store(true, Ordering::Release) };
+        Some(Wake(unparker))
+    }
+}
+
+impl Default for WaitList {
+    fn default() -> WaitList {
+        WaitList::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::pin::pin;
+    use std::sync::Arc;
+
+    #[test]
+    fn fifo_with_front_entry() {
+        // Waiters of the calling thread; popping marks them woken without parking.
+        let a = pin!(Waiter::new());
+        let b = pin!(Waiter::new());
+        let c = pin!(Waiter::new());
+        let mut list = WaitList::new();
+        // SAFETY: the waiters outlive the list's use of them; each is popped (woken) below
+        // before it is dropped.
+        unsafe {
+            list.push_back(a.as_ref());
+            list.push_back(b.as_ref());
+            list.push_front(c.as_ref());
+        }
+        let order: Vec<bool> = [&a, &b, &c]
+            .iter()
+            .map(|w| w.woken.load(Ordering::Relaxed))
+            .collect();
+        assert_eq!(order, [false, false, false]);
+        let _ = list.pop_front().unwrap();
+        assert!(c.woken.load(Ordering::Relaxed) && !a.woken.load(Ordering::Relaxed));
+        let _ = list.pop_front().unwrap();
+        assert!(a.woken.load(Ordering::Relaxed) && !b.woken.load(Ordering::Relaxed));
+        let _ = list.pop_front().unwrap();
+        assert!(b.woken.load(Ordering::Relaxed));
+        assert!(list.pop_front().is_none());
+        assert!(list.is_empty());
+    }
+
+    #[test]
+    fn wakes_a_parked_thread() {
+        let list = Arc::new(std::sync::Mutex::new(WaitList::new()));
+        let (tx, rx) = std::sync::mpsc::channel();
+        let l2 = list.clone();
+        let t = std::thread::spawn(move || {
+            let w = pin!(Waiter::new());
+            // SAFETY: `wait` follows, and returns only once the main thread popped `w`.
+            unsafe { l2.lock().unwrap().push_back(w.as_ref()) };
+            tx.send(()).unwrap();
+            w.as_ref().wait();
+        });
+        rx.recv().unwrap();
+        let wake = list
+            .lock()
+            .unwrap()
+            .pop_front()
+            .expect("the thread is queued");
+        wake.wake();
+        t.join().unwrap();
+    }
+}
