@@ -483,20 +483,26 @@ func ring() {
 	report("ring", ringHops, "ns_per_hop", perOp(elapsed, ringHops))
 }
 
+// guardedCounter is a counter and the mutex that guards it, the Go tour's SafeCounter shape
+// (goro's Mutex<u64> holds its counter the same way, in memory next to the lock).
+type guardedCounter struct {
+	mu sync.Mutex
+	n  int
+}
+
 // mutex1: one goroutine locks and unlocks a mutex mutexN times around a counter increment.
 // ns per lock/unlock pair.
 func mutexUncontended() {
-	var mu sync.Mutex
-	counter := 0
+	c := &guardedCounter{}
 	start := time.Now()
 	for i := 0; i < mutexN; i++ {
-		mu.Lock()
-		counter++
-		mu.Unlock()
+		c.mu.Lock()
+		c.n++
+		c.mu.Unlock()
 	}
 	elapsed := time.Since(start)
-	if counter != mutexN {
-		fail(fmt.Sprintf("mutex1: counter %d, want %d", counter, mutexN))
+	if c.n != mutexN {
+		fail(fmt.Sprintf("mutex1: counter %d, want %d", c.n, mutexN))
 	}
 	report("mutex1", mutexN, "ns_per_op", perOp(elapsed, mutexN))
 }
