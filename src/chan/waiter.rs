@@ -23,8 +23,8 @@
 //! `tests/loom_waiter.rs` model-checks these queues (plain and select waiters, wakers,
 //! close) with loom.
 
-use std::cell::UnsafeCell;
-use std::collections::VecDeque;
+use std::cell::{Cell, UnsafeCell};
+use std::ptr;
 use std::time::Instant;
 
 // Through the parent module so that the loom model test (`tests/loom_waiter.rs`), which
@@ -89,6 +89,11 @@ pub(crate) struct Waiter<T> {
     /// the waiter once `state` says it is not.
     slot: UnsafeCell<Option<T>>,
     state: AtomicU8,
+    /// The queue links (an intrusive list: linking a waiter allocates nothing), and whether
+    /// it is linked. Touched only under the channel lock.
+    prev: Cell<*const Waiter<T>>,
+    next: Cell<*const Waiter<T>>,
+    linked: Cell<bool>,
 }
 
 impl<T> Waiter<T> {
@@ -99,6 +104,9 @@ impl<T> Waiter<T> {
             case: 0,
             slot: UnsafeCell::new(value),
             state: AtomicU8::new(WAITING),
+            prev: Cell::new(ptr::null()),
+            next: Cell::new(ptr::null()),
+            linked: Cell::new(false),
         }
     }
 
@@ -110,6 +118,9 @@ impl<T> Waiter<T> {
             case,
             slot: UnsafeCell::new(value),
             state: AtomicU8::new(WAITING),
+            prev: Cell::new(ptr::null()),
+            next: Cell::new(ptr::null()),
+            linked: Cell::new(false),
         }
     }
 
@@ -198,9 +209,12 @@ impl Wakes {
     }
 }
 
-/// A FIFO of blocked waiters, guarded by the channel lock.
+/// A FIFO of blocked waiters, guarded by the channel lock: an intrusive doubly linked list
+/// through the waiters themselves (Go's `waitq` of sudogs), so linking allocates nothing and
+/// unlinking a waiter that gives up is O(1).
 pub(crate) struct Queue<T> {
-    waiters: VecDeque<*const Waiter<T>>,
+    head: *const Waiter<T>,
+    tail: *const Waiter<T>,
 }
 
 // SAFETY: the pointers are only dereferenced under the channel lock, while the waiters they
@@ -210,36 +224,75 @@ unsafe impl<T: Send> Send for Queue<T> {}
 impl<T> Queue<T> {
     pub(crate) const fn new() -> Queue<T> {
         Queue {
-            waiters: VecDeque::new(),
+            head: ptr::null(),
+            tail: ptr::null(),
         }
     }
 
-    /// Links `w`.
+    /// Links `w` at the back.
     ///
     /// # Safety
     ///
-    /// `w` stays valid until it is unlinked: by a waker (`pop_*`, `close_all`) or by itself
-    /// (`remove`), both under the channel lock, before the waiter returns.
+    /// `w` is not linked, and stays valid until it is unlinked: by a waker (`pop_*`,
+    /// `close_all`) or by itself (`remove`), both under the channel lock, before the waiter
+    /// returns.
     pub(crate) unsafe fn push(&mut self, w: &Waiter<T>) {
-        self.waiters.push_back(w);
+        debug_assert!(!w.linked.get(), "a waiter is linked once at a time");
+        w.prev.set(self.tail);
+        w.next.set(ptr::null());
+        w.linked.set(true);
+        if self.tail.is_null() {
+            self.head = w;
+        } else {
+            // SAFETY: the tail is a linked waiter, valid (see above); we hold the lock.
+            unsafe { (*self.tail).next.set(w) };
+        }
+        self.tail = w;
     }
 
-    /// Unlinks `w` if it is still linked; returns whether it was.
+    /// Unlinks `w` if it is still linked (in this queue); returns whether it was.
     pub(crate) fn remove(&mut self, w: &Waiter<T>) -> bool {
-        match self.waiters.iter().position(|&p| std::ptr::eq(p, w)) {
-            Some(i) => {
-                self.waiters.remove(i);
-                true
-            }
-            None => false,
+        if !w.linked.get() {
+            return false;
         }
+        let (prev, next) = (w.prev.get(), w.next.get());
+        if prev.is_null() {
+            self.head = next;
+        } else {
+            // SAFETY: a linked waiter's neighbours are linked waiters, valid; we hold the
+            // lock.
+            unsafe { (*prev).next.set(next) };
+        }
+        if next.is_null() {
+            self.tail = prev;
+        } else {
+            // SAFETY: as above.
+            unsafe { (*next).prev.set(prev) };
+        }
+        w.linked.set(false);
+        true
+    }
+
+    /// Unlinks the oldest waiter.
+    fn pop_front(&mut self) -> Option<*const Waiter<T>> {
+        let w = self.head;
+        if w.is_null() {
+            return None;
+        }
+        // SAFETY: linked waiters are valid (see `push`); we hold the channel lock.
+        self.remove(unsafe { &*w });
+        Some(w)
     }
 
     /// Unlinks the oldest waiter that can still be completed: a plain one, or one whose
     /// select this claims. Waiters of selects already decided are dropped from the queue.
-    fn pop_claimed(&mut self) -> Option<&Waiter<T>> {
-        while let Some(w) = self.waiters.pop_front() {
-            // SAFETY: linked waiters are valid (see `push`); we hold the channel lock.
+    ///
+    /// The waiter returned was linked until now, so it is valid; the caller uses it only
+    /// until it completes it (`complete`), after which its owner may return.
+    fn pop_claimed<'w>(&mut self) -> Option<&'w Waiter<T>> {
+        while let Some(w) = self.pop_front() {
+            // SAFETY: just unlinked under the lock, so still valid: its owner returns only
+            // after `complete` (or after unlinking itself, which it can no longer do).
             let w = unsafe { &*w };
             if w.claim() {
                 return Some(w);
@@ -276,7 +329,7 @@ impl<T> Queue<T> {
 
     /// Whether no waiter is linked (decided selects' waiters still count until dropped).
     pub(crate) fn is_empty(&self) -> bool {
-        self.waiters.is_empty()
+        self.head.is_null()
     }
 
     /// Completes every waiter that can be as `CLOSED` (senders keep their values, to hand
