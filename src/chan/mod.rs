@@ -274,7 +274,8 @@ impl<T> Clone for Sender<T> {
 impl<T> Drop for Sender<T> {
     fn drop(&mut self) {
         // AcqRel: the last sender to leave sees every other sender's departure.
-        if self.chan.senders.fetch_sub(1, Ordering::AcqRel) == 1 {
+        // A channel closed already (by `close`, say) needs no second close and its lock.
+        if self.chan.senders.fetch_sub(1, Ordering::AcqRel) == 1 && !self.chan.is_closed() {
             self.chan.close();
         }
     }
@@ -293,7 +294,7 @@ impl<T> Drop for Receiver<T> {
     fn drop(&mut self) {
         // AcqRel: as for senders. With no receiver left, sends fail instead of blocking
         // forever: the channel closes.
-        if self.chan.receivers.fetch_sub(1, Ordering::AcqRel) == 1 {
+        if self.chan.receivers.fetch_sub(1, Ordering::AcqRel) == 1 && !self.chan.is_closed() {
             self.chan.close();
         }
     }

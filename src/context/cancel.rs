@@ -76,7 +76,7 @@
 //!   miss its parent's cancellation, which Go guarantees.
 //! * *Recursion over the tree*, as Go does: goroutine stacks here do not grow.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
@@ -100,7 +100,10 @@ struct State {
     /// channel stays open when every receiver handed out has been dropped.
     done: Option<(Sender<()>, Receiver<()>)>,
     /// What ends with this context: its cancellable children and its `after_func` callbacks.
-    registry: HashMap<u64, Entry>,
+    /// Keys grow with creation, so a cancellation walks the children in the order they were
+    /// made, which is mostly the order of their memory: far fewer cache and TLB misses than
+    /// a hash map's random order when a parent has many children.
+    registry: BTreeMap<u64, Entry>,
     /// The deadline's timer and the slot its callback reads the node from.
     timer: Option<(Timer, Arc<TimerSlot>)>,
 }
@@ -132,7 +135,7 @@ impl Canceller {
             state: Mutex::new(State {
                 cause: None,
                 done: None,
-                registry: HashMap::new(),
+                registry: BTreeMap::new(),
                 timer: None,
             }),
         }
@@ -182,13 +185,9 @@ impl Canceller {
     /// Removes the entry under `key`, if it is still registered.
     pub(super) fn detach(&self, key: u64) -> Option<Entry> {
         let mut st = self.lock();
-        let entry = st.registry.remove(&key);
-        // A parent that once had many children at a time gives the memory back when they
-        // are gone.
-        if st.registry.is_empty() && st.registry.capacity() > 64 {
-            st.registry = HashMap::new();
-        }
-        entry
+        // A B-tree gives its nodes back as it shrinks: a parent that once had many
+        // children at a time does not keep their memory.
+        st.registry.remove(&key)
     }
 
     /// How many entries are registered (children and `after_func` callbacks).
@@ -233,7 +232,7 @@ impl Canceller {
 /// What `finish` took out of a canceller, to be dealt with outside its lock.
 struct Ended {
     _done: Option<(Sender<()>, Receiver<()>)>,
-    registry: HashMap<u64, Entry>,
+    registry: BTreeMap<u64, Entry>,
     timer: Option<(Timer, Arc<TimerSlot>)>,
 }
 
@@ -290,6 +289,7 @@ pub(super) fn cancel(node: &Arc<Node>, err: ContextError, cause: Option<Cause>, 
     };
     let mut work: Vec<Arc<Node>> = Vec::new();
     settle(ended, &mut work);
+    // Newest first: the reverse of creation order, still the order of their memory.
     while let Some(child) = work.pop() {
         if let Some(ended) = child.canceller().and_then(|c| c.finish(err, &cause)) {
             settle(ended, &mut work);
