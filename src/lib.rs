@@ -70,6 +70,7 @@ mod select;
 pub mod chan;
 pub mod context;
 pub mod group;
+pub mod pool;
 pub mod sync;
 pub mod time;
 

@@ -1,0 +1,124 @@
+//! The errors of the pool: why a job was not taken, how a job failed, why a result is
+//! missing.
+
+use std::any::Any;
+use std::error::Error;
+use std::fmt;
+
+use crate::context::BoxError;
+
+/// Why [`Pool::submit`](super::Pool::submit) and its variants did not take a job. The job
+/// comes back in every case ([`into_job`](Self::into_job)), so nothing is silently lost.
+pub enum SubmitError<F> {
+    /// The queue is full ([`try_submit`](super::Pool::try_submit)).
+    Full(F),
+    /// The queue stayed full until the timeout
+    /// ([`submit_timeout`](super::Pool::submit_timeout)).
+    Timeout(F),
+    /// The caller's context ended while waiting for room
+    /// ([`submit_ctx`](super::Pool::submit_ctx)).
+    Canceled(F),
+    /// The pool takes no more jobs: it was closed, or its context ended.
+    Closed(F),
+}
+
+impl<F> SubmitError<F> {
+    /// The job that was not taken.
+    pub fn into_job(self) -> F {
+        match self {
+            SubmitError::Full(f)
+            | SubmitError::Timeout(f)
+            | SubmitError::Canceled(f)
+            | SubmitError::Closed(f) => f,
+        }
+    }
+
+    /// Whether the pool is closed for good (as opposed to full for now).
+    pub fn is_closed(&self) -> bool {
+        matches!(self, SubmitError::Closed(_))
+    }
+}
+
+impl<F> fmt::Debug for SubmitError<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let name = match self {
+            SubmitError::Full(_) => "Full",
+            SubmitError::Timeout(_) => "Timeout",
+            SubmitError::Canceled(_) => "Canceled",
+            SubmitError::Closed(_) => "Closed",
+        };
+        write!(f, "{name}(..)")
+    }
+}
+
+impl<F> fmt::Display for SubmitError<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            SubmitError::Full(_) => "submitting on a full pool queue",
+            SubmitError::Timeout(_) => "timed out submitting on a full pool queue",
+            SubmitError::Canceled(_) => "context ended while submitting to a pool",
+            SubmitError::Closed(_) => "submitting to a closed pool",
+        })
+    }
+}
+
+impl<F> Error for SubmitError<F> {}
+
+/// How a job failed: what [`Pool::errors`](super::Pool::errors) delivers.
+#[derive(Debug)]
+pub enum JobError {
+    /// The job returned an error.
+    Failed(BoxError),
+    /// The job panicked (with the panic policy [`PanicPolicy::Error`](super::PanicPolicy));
+    /// the panic's message.
+    Panicked(String),
+}
+
+impl fmt::Display for JobError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            JobError::Failed(e) => write!(f, "job failed: {e}"),
+            JobError::Panicked(msg) => write!(f, "job panicked: {msg}"),
+        }
+    }
+}
+
+impl Error for JobError {
+    fn source(&self) -> Option<&(dyn Error + 'static)> {
+        match self {
+            JobError::Failed(e) => Some(&**e),
+            JobError::Panicked(_) => None,
+        }
+    }
+}
+
+/// Why a [`TaskHandle`](super::TaskHandle) has no value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TaskError {
+    /// The job panicked; the panic's message.
+    Panicked(String),
+    /// The job was cancelled before it ran (the pool's context ended, or `stop`).
+    Canceled,
+}
+
+impl fmt::Display for TaskError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TaskError::Panicked(msg) => write!(f, "task panicked: {msg}"),
+            TaskError::Canceled => f.write_str("task canceled before it ran"),
+        }
+    }
+}
+
+impl Error for TaskError {}
+
+/// The message of a panic payload (`&str` or `String`), as std's hook prints it.
+pub(super) fn panic_message(payload: &(dyn Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "Box<dyn Any>".to_string()
+    }
+}

@@ -1,0 +1,171 @@
+//! Jobs in the queue, and the handle of a job's result.
+
+use std::any::Any;
+use std::fmt;
+use std::panic::{self, AssertUnwindSafe};
+use std::sync::{Arc, Mutex};
+
+use super::error::{panic_message, TaskError};
+use crate::chan::{self, Receiver, Sender};
+use crate::context::BoxError;
+
+/// What a job submitted with [`Pool::submit`](super::Pool::submit) may return: `()`, or
+/// `Result<(), E>` for any error convertible into a boxed error (`String`, `&str`,
+/// `std::io::Error`, any `std::error::Error`...). An `Err` counts as a failure, goes to
+/// [`Pool::errors`](super::Pool::errors), and under
+/// [`ErrorPolicy::FailFast`](super::ErrorPolicy) ends the pool.
+pub trait JobResult: Send + 'static {
+    /// The job's outcome as the pool records it.
+    fn into_result(self) -> Result<(), BoxError>;
+}
+
+impl JobResult for () {
+    fn into_result(self) -> Result<(), BoxError> {
+        Ok(())
+    }
+}
+
+impl<E: Into<BoxError> + Send + 'static> JobResult for Result<(), E> {
+    fn into_result(self) -> Result<(), BoxError> {
+        self.map_err(Into::into)
+    }
+}
+
+/// How a job that ran ended.
+pub(super) enum Outcome {
+    Completed,
+    Failed(BoxError),
+    Panicked(Box<dyn Any + Send + 'static>),
+}
+
+/// A job waiting in the queue, type-erased.
+pub(super) trait Queued: Send {
+    /// Runs the job, catching a panic.
+    fn run(self: Box<Self>) -> Outcome;
+    /// The job will not run: tells whoever waits for its result.
+    fn cancel(self: Box<Self>);
+    /// For handing the job back to its submitter (a failed send returns the box).
+    fn into_any(self: Box<Self>) -> Box<dyn Any + Send>;
+}
+
+/// A job of `submit`: its result is recorded by the pool only.
+pub(super) struct Plain<F>(pub(super) F);
+
+impl<F, R> Queued for Plain<F>
+where
+    F: FnOnce() -> R + Send + 'static,
+    R: JobResult,
+{
+    fn run(self: Box<Self>) -> Outcome {
+        match panic::catch_unwind(AssertUnwindSafe(self.0)) {
+            Ok(r) => match r.into_result() {
+                Ok(()) => Outcome::Completed,
+                Err(e) => Outcome::Failed(e),
+            },
+            Err(p) => Outcome::Panicked(p),
+        }
+    }
+
+    fn cancel(self: Box<Self>) {}
+
+    fn into_any(self: Box<Self>) -> Box<dyn Any + Send> {
+        self
+    }
+}
+
+/// A job sent by `submit_ctx`, in a cell shared with the submitter, who takes it back if
+/// its send loses to the context's end.
+pub(super) struct Handback(pub(super) Arc<Mutex<Option<Box<dyn Queued>>>>);
+
+impl Handback {
+    fn take(&self) -> Box<dyn Queued> {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+            .expect("a sent job stays in its cell until it runs")
+    }
+}
+
+impl Queued for Handback {
+    fn run(self: Box<Self>) -> Outcome {
+        self.take().run()
+    }
+
+    fn cancel(self: Box<Self>) {
+        self.take().cancel()
+    }
+
+    fn into_any(self: Box<Self>) -> Box<dyn Any + Send> {
+        self.take().into_any()
+    }
+}
+
+/// A job of `submit_with_result`: its value goes to its [`TaskHandle`].
+pub(super) struct WithResult<F, T> {
+    pub(super) f: F,
+    pub(super) tx: Sender<Result<T, TaskError>>,
+}
+
+impl<F, T> Queued for WithResult<F, T>
+where
+    F: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+{
+    fn run(self: Box<Self>) -> Outcome {
+        let WithResult { f, tx } = *self;
+        match panic::catch_unwind(AssertUnwindSafe(f)) {
+            Ok(v) => {
+                // The handle may have been dropped: nobody wants the value then.
+                let _ = tx.try_send(Ok(v));
+                Outcome::Completed
+            }
+            Err(p) => {
+                let _ = tx.try_send(Err(TaskError::Panicked(panic_message(&*p))));
+                Outcome::Panicked(p)
+            }
+        }
+    }
+
+    fn cancel(self: Box<Self>) {
+        let _ = self.tx.try_send(Err(TaskError::Canceled));
+    }
+
+    fn into_any(self: Box<Self>) -> Box<dyn Any + Send> {
+        self
+    }
+}
+
+/// The result of one job of [`Pool::submit_with_result`](super::Pool::submit_with_result).
+///
+/// Like a [`JoinHandle`](crate::JoinHandle) for a job that runs on a pool worker. Dropping
+/// it does not cancel the job; its value is then dropped.
+pub struct TaskHandle<T> {
+    rx: Receiver<Result<T, TaskError>>,
+}
+
+impl<T: Send> TaskHandle<T> {
+    pub(super) fn new() -> (TaskHandle<T>, Sender<Result<T, TaskError>>) {
+        let (tx, rx) = chan::bounded(1);
+        (TaskHandle { rx }, tx)
+    }
+
+    /// Waits for the job and returns its value, or why there is none: it panicked, or was
+    /// cancelled before it ran (the pool's context ended, or [`stop`](super::Pool::stop)).
+    pub fn wait(self) -> Result<T, TaskError> {
+        // A closed channel without a value: the job was dropped unrun (the pool was
+        // dropped with it queued), which for the caller is a cancellation.
+        self.rx.recv().unwrap_or(Err(TaskError::Canceled))
+    }
+
+    /// Whether the job has finished (or was cancelled), so `wait` would not block.
+    pub fn is_finished(&self) -> bool {
+        !self.rx.is_empty() || self.rx.is_closed()
+    }
+}
+
+impl<T> fmt::Debug for TaskHandle<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TaskHandle").finish_non_exhaustive()
+    }
+}
