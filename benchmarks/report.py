@@ -35,6 +35,9 @@ WORKLOAD_ORDER = (
     "mutex1",
     "mutex8",
     "ctxcancel",
+    "pool2",
+    "pooldyn2",
+    "poolmap2",
 )
 METRIC_UNITS = {
     "ns_per_goroutine": "ns/goroutine",

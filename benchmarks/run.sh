@@ -118,6 +118,8 @@ fi
 workloads+=("pingpong0" "pingpong1" "spsc" "mpmc1024" "mpmc0" "select4" "workerpool2" "workerpool8" "ring")
 # sync and context workloads.
 workloads+=("mutex1" "mutex8" "ctxcancel")
+# goro's Pool against Go's hand-written pool.
+workloads+=("pool2" "pooldyn2" "poolmap2")
 
 raw="$out/raw.txt"
 : > "$raw"

@@ -29,6 +29,7 @@
 //! | `sync.Mutex`, `RWMutex`, `Once`, `Cond`; x/sync `semaphore` | [`sync::Mutex`], [`sync::RwLock`], [`sync::Once`], [`sync::Cond`], [`sync::Semaphore`] |
 //! | `context.WithCancel`, `WithTimeout`, `ctx.Done()` | [`context::Context`] ([`with_cancel`](context::Context::with_cancel), [`with_timeout`](context::Context::with_timeout), [`done`](context::Context::done)) |
 //! | `errgroup.Group` (x/sync) | [`group::Group`] |
+//! | fan-in, fan-out, tee, or-done, pipelines (idioms) | [`pattern::merge`], [`pattern::fan_out`], [`pattern::map_ordered`], [`pattern::tee`], [`pattern::or_done`], [`pattern::Pipeline`] |
 //! | `runtime.NumGoroutine()` | [`num_goroutine()`] |
 //! | `runtime.GOMAXPROCS(0)` | [`maxprocs()`], `GORO_MAXPROCS` |
 //! | `runtime.LockOSThread()` | [`lock_os_thread()`] |
@@ -70,6 +71,7 @@ mod select;
 pub mod chan;
 pub mod context;
 pub mod group;
+pub mod pattern;
 pub mod pool;
 pub mod sync;
 pub mod time;

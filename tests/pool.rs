@@ -406,9 +406,13 @@ fn map_yields_100000_results_in_order_with_bounded_flight() {
     goro::run(|| {
         let pool = Pool::new(4);
         let (now, peak) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
-        let results: Vec<u64> = {
-            let (now, peak) = (now.clone(), peak.clone());
+        let started = Arc::new(AtomicU64::new(0));
+        let mut consumed = 0u64;
+        let mut most_ahead = 0u64;
+        let iter = {
+            let (now, peak, started) = (now.clone(), peak.clone(), started.clone());
             pool.map(0..100_000u64, move |x| {
+                started.fetch_add(1, Ordering::SeqCst);
                 let n = now.fetch_add(1, Ordering::SeqCst) + 1;
                 peak.fetch_max(n, Ordering::SeqCst);
                 if x % 1000 == 0 {
@@ -417,14 +421,56 @@ fn map_yields_100000_results_in_order_with_bounded_flight() {
                 now.fetch_sub(1, Ordering::SeqCst);
                 x * 3
             })
+        };
+        for (i, r) in iter.enumerate() {
+            assert_eq!(r, Ok(i as u64 * 3), "item {i}");
+            consumed += 1;
+            most_ahead = most_ahead.max(started.load(Ordering::SeqCst) - consumed);
+        }
+        assert_eq!(consumed, 100_000);
+        // At most 4 calls at a time (the workers), and a bounded number of items started
+        // ahead of the consumer (2 x workers batches of at most 256).
+        assert!(peak.load(Ordering::SeqCst) <= 4);
+        assert!(most_ahead <= 2 * 4 * 256, "{most_ahead} items ahead");
+        let r = pool.wait();
+        assert_eq!((r.failed, r.panicked, r.cancelled), (0, 0, 0));
+        assert!((1..=100_000).contains(&r.completed));
+    });
+}
+
+#[test]
+fn map_over_a_slow_function_uses_every_worker() {
+    goro::run(|| {
+        let pool = Pool::new(4);
+        let (now, peak) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+        let out: Vec<u32> = {
+            let (now, peak) = (now.clone(), peak.clone());
+            pool.map(0..16u32, move |x| {
+                let n = now.fetch_add(1, Ordering::SeqCst) + 1;
+                peak.fetch_max(n, Ordering::SeqCst);
+                goro::sleep(Duration::from_millis(5));
+                now.fetch_sub(1, Ordering::SeqCst);
+                x
+            })
             .map(Result::unwrap)
             .collect()
         };
-        assert_eq!(results.len(), 100_000);
-        assert!(results.iter().enumerate().all(|(i, &v)| v == i as u64 * 3));
-        assert!(peak.load(Ordering::SeqCst) <= 4);
-        let r = pool.wait();
-        assert_eq!(r.completed, 100_000);
+        assert_eq!(out, (0..16).collect::<Vec<_>>());
+        // Slow items are not batched together: the four workers ran at once.
+        assert_eq!(peak.load(Ordering::SeqCst), 4);
+        pool.wait();
+    });
+}
+
+#[test]
+fn map_after_the_pool_ended_yields_cancellations() {
+    goro::run(|| {
+        let pool = Pool::new(2);
+        pool.stop();
+        let out: Vec<_> = pool.map(0..5u32, |x| x).collect();
+        assert_eq!(out, vec![Err(TaskError::Canceled); 5]);
+        let out: Vec<_> = pool.map_unordered(0..3u32, |x| x).collect();
+        assert_eq!(out, vec![Err(TaskError::Canceled); 3]);
     });
 }
 

@@ -48,7 +48,8 @@ const (
 )
 
 const usage = "usage: go-rt select4 | spawn | skynet | sleeps | parked N | pingpong0 | pingpong1 | spsc" +
-	" | mpmc1024 | mpmc0 | workerpool2 | workerpool8 | ring | mutex1 | mutex8 | ctxcancel"
+	" | mpmc1024 | mpmc0 | workerpool2 | workerpool8 | ring | mutex1 | mutex8 | ctxcancel" +
+	" | pool2 | pooldyn2 | poolmap2"
 
 func main() {
 	args := os.Args[1:]
@@ -89,6 +90,10 @@ func main() {
 		mutexContended()
 	case len(args) == 1 && args[0] == "ctxcancel":
 		ctxCancel()
+	case len(args) == 1 && (args[0] == "pool2" || args[0] == "pooldyn2"):
+		poolTiny(args[0])
+	case len(args) == 1 && args[0] == "poolmap2":
+		poolMap()
 	default:
 		fail(usage)
 	}
@@ -558,4 +563,71 @@ func ctxCancel() {
 	done.Wait()
 	elapsed := time.Since(start)
 	report("ctxcancel", ctxWaiters, "ns_per_waiter", perOp(elapsed, ctxWaiters))
+}
+
+// pool2, pooldyn2: poolJobs tiny jobs through the hand-written pool a Go programmer writes
+// (Go has no pool type, so both names run this): a jobs channel of capacity poolCap, two
+// workers ranging over it, a WaitGroup. Each job's work is one multiplication, summed per
+// worker. Timed from the first submit until every job has run. ns per job.
+func poolTiny(name string) {
+	const workers = 2
+	jobs := make(chan int, poolCap)
+	sums := make([]int, workers)
+	var wg sync.WaitGroup
+	start := time.Now()
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			s := 0
+			for j := range jobs {
+				s += j * 2
+			}
+			sums[w] = s
+		}(w)
+	}
+	for j := 1; j <= poolJobs; j++ {
+		jobs <- j
+	}
+	close(jobs)
+	wg.Wait()
+	elapsed := time.Since(start)
+	if got, want := sums[0]+sums[1], poolJobs*(poolJobs+1); got != want {
+		fail(fmt.Sprintf("%s: sum %d, want %d", name, got, want))
+	}
+	report(name, poolJobs, "ns_per_job", perOp(elapsed, poolJobs))
+}
+
+// poolmap2: the ordered map a Go programmer writes by hand: two workers take indices from a
+// jobs channel and store f(j) = 2j into a preallocated slice at that index; main then reads
+// the results in order. ns per item.
+func poolMap() {
+	const workers = 2
+	jobs := make(chan int, poolCap)
+	results := make([]int, poolJobs+1)
+	var wg sync.WaitGroup
+	start := time.Now()
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range jobs {
+				results[j] = j * 2
+			}
+		}()
+	}
+	for j := 1; j <= poolJobs; j++ {
+		jobs <- j
+	}
+	close(jobs)
+	wg.Wait()
+	sum := 0
+	for j := 1; j <= poolJobs; j++ {
+		sum += results[j]
+	}
+	elapsed := time.Since(start)
+	if want := poolJobs * (poolJobs + 1); sum != want {
+		fail(fmt.Sprintf("poolmap2: sum %d, want %d", sum, want))
+	}
+	report("poolmap2", poolJobs, "ns_per_job", perOp(elapsed, poolJobs))
 }

@@ -45,8 +45,11 @@ pub const MPMC_BIG_CAP: usize = 1024;
 pub const MPMC_SMALL_N: u64 = 1_000_000;
 /// Jobs of `workerpool2` and `workerpool8`.
 pub const POOL_JOBS: u64 = 1_000_000;
-/// Capacity of both the jobs and the results channel of the worker pool.
+/// Capacity of both the jobs and the results channel of the worker pool (and of the job
+/// queue of the `pool*` workloads).
 pub const POOL_CAP: usize = 1024;
+/// Workers of the `pool2`, `pooldyn2` and `poolmap2` workloads.
+pub const POOL_WORKERS: usize = 2;
 /// Goroutines (and unbuffered channels) in the `ring`.
 pub const RING_SIZE: usize = 10_000;
 /// Hops the token makes around the `ring`.
@@ -97,6 +100,9 @@ pub const SELECT_PER: u64 = 1_000_000;
 pub const OS_THREAD_SKIP: &str = "channels on OS threads: one std::thread per goroutine \
                                   (1M threads for spawn/skynet/parked, 100k for sleeps) \
                                   measures the kernel, not the channel library";
+/// Why the channel crates skip the `sync` and `context` workloads.
+pub const NOT_POOL_SKIP: &str = "measures goro::pool::Pool against Go's hand-written pool; \
+                                 the channel-based pool of every system is workerpool2";
 /// Why the channel crates skip the `sync` and `context` workloads.
 pub const NOT_CHANNEL_SKIP: &str = "a channel crate: it has no mutex and no context \
                                     (a std::sync::Mutex on OS threads would measure std)";

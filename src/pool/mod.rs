@@ -84,14 +84,14 @@ pub use map::{Map, MapUnordered};
 use std::any::Any;
 use std::cell::Cell;
 use std::fmt;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::chan::{self, Receiver, SendTimeoutError, Sender, TrySendError};
 use crate::context::{self, CancelFn, Context, StopFn};
 use crate::sync::WaitGroup;
-use job::{Outcome, Plain, Queued, WithResult};
+use job::{Job, Outcome, Plain, Queued, WithResult};
 
 /// What the pool does with a job's error.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -169,8 +169,8 @@ struct Shared {
     queue_capacity: Option<usize>,
     error_policy: ErrorPolicy,
     panic_policy: PanicPolicy,
-    jobs_tx: Sender<Box<dyn Queued>>,
-    jobs_rx: Receiver<Box<dyn Queued>>,
+    jobs_tx: Sender<Job>,
+    jobs_rx: Receiver<Job>,
     errors_tx: Mutex<Option<Sender<JobError>>>,
     errors_rx: Receiver<JobError>,
     ctx: Context,
@@ -179,17 +179,118 @@ struct Shared {
     on_done: Mutex<Option<StopFn>>,
     /// Counts the live workers (for `wait`).
     live: WaitGroup,
+    /// Live workers; read on every submit, written only when workers come and go.
     workers: AtomicUsize,
-    idle: AtomicUsize,
-    running: AtomicUsize,
-    submitted: AtomicU64,
+    /// The live workers' slots (for the metrics), and the counts of those that exited.
+    slots: Mutex<Slots>,
+    dropped: AtomicU64,
+    /// The first panic, for `PanicPolicy::Resume`.
+    panic: Mutex<Option<Box<dyn Any + Send + 'static>>>,
+}
+
+/// A worker's state and counters, on cache lines of their own. Only its worker writes them
+/// (plain loads and stores, no read-modify-write: counting a job costs no more than a
+/// store); metrics read them.
+#[repr(align(128))]
+#[derive(Default)]
+struct WorkerSlot {
+    /// `IDLE`, `RUNNING` or `BUSY` (between the two: taking, recording).
+    state: AtomicU8,
+    /// Jobs this worker took from the queue (or ran in place); with the queued ones, that
+    /// is what was submitted, so submitting a job increments no shared counter.
+    taken: AtomicU64,
     completed: AtomicU64,
     failed: AtomicU64,
     panicked: AtomicU64,
     cancelled: AtomicU64,
-    dropped: AtomicU64,
-    /// The first panic, for `PanicPolicy::Resume`.
-    panic: Mutex<Option<Box<dyn Any + Send + 'static>>>,
+}
+
+const BUSY: u8 = 0;
+const IDLE: u8 = 1;
+const RUNNING: u8 = 2;
+
+impl WorkerSlot {
+    /// Adds one to a counter of this slot (its worker is the only writer).
+    fn bump(counter: &AtomicU64) {
+        counter.store(counter.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
+    }
+
+    fn counts(&self) -> Counts {
+        Counts {
+            taken: self.taken.load(Ordering::Relaxed),
+            completed: self.completed.load(Ordering::Relaxed),
+            failed: self.failed.load(Ordering::Relaxed),
+            panicked: self.panicked.load(Ordering::Relaxed),
+            cancelled: self.cancelled.load(Ordering::Relaxed),
+            idle: (self.state.load(Ordering::Relaxed) == IDLE) as usize,
+            running: (self.state.load(Ordering::Relaxed) == RUNNING) as usize,
+        }
+    }
+}
+
+#[derive(Default, Clone, Copy)]
+struct Counts {
+    taken: u64,
+    completed: u64,
+    failed: u64,
+    panicked: u64,
+    cancelled: u64,
+    idle: usize,
+    running: usize,
+}
+
+impl Counts {
+    fn add(&mut self, o: Counts) {
+        self.taken += o.taken;
+        self.completed += o.completed;
+        self.failed += o.failed;
+        self.panicked += o.panicked;
+        self.cancelled += o.cancelled;
+        self.idle += o.idle;
+        self.running += o.running;
+    }
+}
+
+#[derive(Default)]
+struct Slots {
+    live: Vec<Arc<WorkerSlot>>,
+    /// What the workers that exited counted.
+    retired: Counts,
+}
+
+impl Shared {
+    /// Jobs taken so far: by the workers, plus those waiting in the queue.
+    fn submitted(&self) -> u64 {
+        // A snapshot: a job moving from the queue to a worker between the two reads may be
+        // counted twice or not at all; the count is exact whenever the pool is idle.
+        let queued = self.jobs_rx.len() as u64;
+        self.counts().taken + queued
+    }
+
+    /// The workers' counts now: the live ones' plus the retired ones'.
+    fn counts(&self) -> Counts {
+        let slots = lock(&self.slots);
+        let mut c = slots.retired;
+        for w in &slots.live {
+            c.add(w.counts());
+        }
+        c
+    }
+
+    fn register(&self) -> Arc<WorkerSlot> {
+        let slot = Arc::new(WorkerSlot::default());
+        lock(&self.slots).live.push(Arc::clone(&slot));
+        slot
+    }
+
+    /// A worker exits: its counts move to the retired total.
+    fn unregister(&self, slot: &Arc<WorkerSlot>) {
+        let mut slots = lock(&self.slots);
+        slots.live.retain(|w| !Arc::ptr_eq(w, slot));
+        let mut c = slot.counts();
+        (c.idle, c.running) = (0, 0);
+        slots.retired.add(c);
+    }
 }
 
 /// Closes the pool when the last `Pool` handle is dropped.
@@ -202,8 +303,9 @@ impl Drop for CloseOnDrop {
 }
 
 crate::goroutine_local! {
-    /// The id of the pool whose job the current goroutine is running (0: none).
-    static CURRENT_POOL: Cell<u64> = Cell::new(0);
+    /// The id of the pool whose worker the current goroutine is (0: none), and its slot
+    /// (valid while that worker runs, which is when this is read).
+    static CURRENT_POOL: Cell<(u64, *const WorkerSlot)> = Cell::new((0, std::ptr::null()));
 }
 
 fn next_pool_id() -> u64 {
@@ -329,13 +431,7 @@ impl Builder {
             on_done: Mutex::new(None),
             live: WaitGroup::new(),
             workers: AtomicUsize::new(0),
-            idle: AtomicUsize::new(0),
-            running: AtomicUsize::new(0),
-            submitted: AtomicU64::new(0),
-            completed: AtomicU64::new(0),
-            failed: AtomicU64::new(0),
-            panicked: AtomicU64::new(0),
-            cancelled: AtomicU64::new(0),
+            slots: Mutex::new(Slots::default()),
             dropped: AtomicU64::new(0),
             panic: Mutex::new(None),
         });
@@ -408,21 +504,8 @@ impl Pool {
         F: FnOnce() -> R + Send + 'static,
         R: JobResult,
     {
-        if self.shared.in_own_worker() {
-            return match self.enqueue(Box::new(Plain(job)), Wait::No) {
-                Err(SubmitError::Full(job)) => {
-                    self.shared.run_here(job);
-                    Ok(())
-                }
-                Err(SubmitError::Closed(job)) if self.shared.ctx.err().is_none() => {
-                    self.shared.run_here(job);
-                    Ok(())
-                }
-                r => r.map_err(map_job::<Plain<F>, F>(|p| p.0)),
-            };
-        }
-        self.enqueue(Box::new(Plain(job)), Wait::Forever)
-            .map_err(map_job::<Plain<F>, F>(|p| p.0))
+        let r = self.submit_job(Job::new(Plain(job)));
+        self.shared.handed_back(r, |p: Plain<F>| p.0)
     }
 
     /// Queues `job` if that needs no waiting: fails with [`SubmitError::Full`] on a full
@@ -432,8 +515,8 @@ impl Pool {
         F: FnOnce() -> R + Send + 'static,
         R: JobResult,
     {
-        self.enqueue(Box::new(Plain(job)), Wait::No)
-            .map_err(map_job::<Plain<F>, F>(|p| p.0))
+        let r = self.enqueue(Job::new(Plain(job)), Wait::No);
+        self.shared.handed_back(r, |p: Plain<F>| p.0)
     }
 
     /// Queues `job`, waiting at most `timeout` for room ([`SubmitError::Timeout`]).
@@ -446,8 +529,8 @@ impl Pool {
             Some(d) => Wait::Until(d),
             None => Wait::Forever,
         };
-        self.enqueue(Box::new(Plain(job)), wait)
-            .map_err(map_job::<Plain<F>, F>(|p| p.0))
+        let r = self.enqueue(Job::new(Plain(job)), wait);
+        self.shared.handed_back(r, |p: Plain<F>| p.0)
     }
 
     /// Queues `job`, waiting for room until `ctx` ends ([`SubmitError::Canceled`]).
@@ -456,8 +539,8 @@ impl Pool {
         F: FnOnce() -> R + Send + 'static,
         R: JobResult,
     {
-        self.enqueue(Box::new(Plain(job)), Wait::Ctx(ctx))
-            .map_err(map_job::<Plain<F>, F>(|p| p.0))
+        let r = self.enqueue(Job::new(Plain(job)), Wait::Ctx(ctx));
+        self.shared.handed_back(r, |p: Plain<F>| p.0)
     }
 
     /// Queues `job` and returns a handle to its value (waiting while a bounded queue is
@@ -476,29 +559,42 @@ impl Pool {
         T: Send + 'static,
     {
         let (handle, tx) = TaskHandle::new();
-        let boxed: Box<dyn Queued> = Box::new(WithResult { f: job, tx });
-        if self.shared.in_own_worker() {
-            return match self.enqueue(boxed, Wait::No) {
-                Ok(()) => Ok(handle),
-                Err(SubmitError::Full(job)) => {
-                    self.shared.run_here(job);
-                    Ok(handle)
-                }
-                Err(SubmitError::Closed(job)) if self.shared.ctx.err().is_none() => {
-                    self.shared.run_here(job);
-                    Ok(handle)
-                }
-                Err(e) => Err(map_job::<WithResult<F, T>, F>(|w| w.f)(e)),
-            };
-        }
-        self.enqueue(boxed, Wait::Forever)
+        let r = self.submit_job(Job::new(WithResult { f: job, tx }));
+        self.shared
+            .handed_back(r, |w: WithResult<F, T>| w.f)
             .map(|()| handle)
-            .map_err(map_job::<WithResult<F, T>, F>(|w| w.f))
     }
 
-    /// Runs `f` over `items` on the pool, yielding the results in input order, with at most
-    /// `2 × max_workers` items submitted and not yet yielded (so a huge or endless input
-    /// is fine). Each item is `Ok(value)`, or `Err` if that call panicked or was cancelled.
+    /// `submit`'s queueing: without waiting if possible; then, from one of the pool's own
+    /// workers, running the job in place (module docs, "Nested submits"); else waiting.
+    fn submit_job(&self, job: Job) -> Result<(), SubmitError<Job>> {
+        let s = &self.shared;
+        let job = match self.enqueue(job, Wait::No) {
+            Ok(()) => return Ok(()),
+            Err(SubmitError::Full(job)) => job,
+            Err(SubmitError::Closed(job)) => {
+                if s.in_own_worker().is_some() && s.ctx.err().is_none() {
+                    s.run_here(job);
+                    return Ok(());
+                }
+                return Err(SubmitError::Closed(job));
+            }
+            Err(e) => return Err(e),
+        };
+        if s.in_own_worker().is_some() {
+            s.run_here(job);
+            return Ok(());
+        }
+        self.enqueue(job, Wait::Forever)
+    }
+
+    /// Runs `f` over `items` on the pool, yielding the results in input order, with a
+    /// bounded number of items submitted and not yet yielded (so a huge or endless input is
+    /// fine). Each item is `Ok(value)`, or `Err` if that call panicked or was cancelled.
+    ///
+    /// Items go to the workers in batches that grow while `f` is cheap (up to 256 items)
+    /// and stay single items while it is slow, and at most `2 × max_workers` batches are
+    /// in flight. The pool counts a batch as one job (a panic in it as one panicked job).
     ///
     /// ```
     /// let pool = goro::pool::Pool::new(4);
@@ -508,14 +604,14 @@ impl Pool {
     ///     .collect();
     /// assert_eq!(squares, [1, 4, 9, 16, 25]);
     /// ```
-    pub fn map<I, F, T>(&self, items: I, f: F) -> Map<I::IntoIter, F, T>
+    pub fn map<I, F, T>(&self, items: I, f: F) -> Map<I::IntoIter, T>
     where
         I: IntoIterator,
         I::Item: Send + 'static,
         F: Fn(I::Item) -> T + Send + Sync + 'static,
         T: Send + 'static,
     {
-        Map::new(self.clone(), items.into_iter(), f, self.window())
+        Map::new(self.clone(), items.into_iter(), f)
     }
 
     /// Like [`map`](Self::map), but yields each result as soon as it is ready, in any order.
@@ -526,31 +622,14 @@ impl Pool {
         F: Fn(I::Item) -> T + Send + Sync + 'static,
         T: Send + 'static,
     {
-        MapUnordered::new(self.clone(), items.into_iter(), f, self.window())
+        MapUnordered::new(self.clone(), items.into_iter(), f)
     }
 
-    /// How many results `map` keeps in flight.
-    fn window(&self) -> usize {
-        self.shared
-            .max
-            .load(Ordering::Relaxed)
-            .saturating_mul(2)
-            .max(2)
-    }
-
-    fn enqueue(
-        &self,
-        job: Box<dyn Queued>,
-        wait: Wait<'_>,
-    ) -> Result<(), SubmitError<Box<dyn Queued>>> {
+    fn enqueue(&self, job: Job, wait: Wait<'_>) -> Result<(), SubmitError<Job>> {
         let s = &self.shared;
         if s.ctx.err().is_some() {
-            s.dropped.fetch_add(1, Ordering::Relaxed);
             return Err(SubmitError::Closed(job));
         }
-        // Counted before the send: a worker may finish the job before `send` returns, and
-        // `submitted` must never trail the outcomes.
-        s.submitted.fetch_add(1, Ordering::Relaxed);
         // A worker for it, if none is idle (before the send: with capacity 0 the send waits
         // for a worker to take it).
         s.grow_if_needed();
@@ -568,23 +647,24 @@ impl Pool {
                 // A losing send case drops its value, so the job travels in a cell whose
                 // other half stays here, to hand the job back on cancellation.
                 let cell = Arc::new(Mutex::new(Some(job)));
-                let wrapped: Box<dyn Queued> = Box::new(job::Handback(Arc::clone(&cell)));
-                crate::select! {
-                    send(s.jobs_tx, wrapped) -> r => r.map_err(|e| SubmitError::Closed(e.0)),
-                    recv(ctx.done()) -> _ => Err(SubmitError::Canceled(
-                        lock(&cell).take().expect("a job that was not sent is in its cell"),
-                    )),
-                }
+                let wrapped = Job::new(job::Handback(Arc::clone(&cell)));
+                let sent = crate::select! {
+                    send(s.jobs_tx, wrapped) -> r => r.map_err(|_| false),
+                    recv(ctx.done()) -> _ => Err(true),
+                };
+                sent.map_err(|canceled| {
+                    let job = lock(&cell)
+                        .take()
+                        .expect("a job that was not sent is in its cell");
+                    if canceled {
+                        SubmitError::Canceled(job)
+                    } else {
+                        SubmitError::Closed(job)
+                    }
+                })
             }
         };
-        match sent {
-            Ok(()) => Ok(()),
-            Err(e) => {
-                s.submitted.fetch_sub(1, Ordering::Relaxed);
-                s.dropped.fetch_add(1, Ordering::Relaxed);
-                Err(e)
-            }
-        }
+        sent
     }
 
     /// Stops taking jobs; the queued ones still run. Submitters blocked on a full queue
@@ -604,7 +684,7 @@ impl Pool {
     pub fn wait(&self) -> Report {
         let s = &self.shared;
         assert!(
-            !s.in_own_worker(),
+            s.in_own_worker().is_none(),
             "goro::pool: wait (or stop) called from one of the pool's own jobs, which would \
              wait for itself"
         );
@@ -667,12 +747,12 @@ impl Pool {
 
     /// Jobs running now.
     pub fn running(&self) -> usize {
-        self.shared.running.load(Ordering::Relaxed)
+        self.shared.counts().running
     }
 
     /// Workers waiting for a job now.
     pub fn idle(&self) -> usize {
-        self.shared.idle.load(Ordering::Relaxed)
+        self.shared.counts().idle
     }
 
     /// Live workers.
@@ -687,22 +767,23 @@ impl Pool {
 
     /// Jobs taken so far.
     pub fn submitted(&self) -> u64 {
-        self.shared.submitted.load(Ordering::Relaxed)
+        self.shared.submitted()
     }
 
     /// Jobs that ran and returned `()` or `Ok`.
     pub fn completed(&self) -> u64 {
-        self.shared.completed.load(Ordering::Relaxed)
+        self.shared.counts().completed
     }
 
     /// Jobs that ran and returned `Err`, or panicked.
     pub fn failed(&self) -> u64 {
-        self.shared.failed.load(Ordering::Relaxed) + self.shared.panicked.load(Ordering::Relaxed)
+        let c = self.shared.counts();
+        c.failed + c.panicked
     }
 
     /// Jobs cancelled before they ran.
     pub fn cancelled(&self) -> u64 {
-        self.shared.cancelled.load(Ordering::Relaxed)
+        self.shared.counts().cancelled
     }
 
     /// Jobs not taken (full queue, timeout, closed pool), handed back to their submitters.
@@ -713,12 +794,13 @@ impl Pool {
     /// The counters now, as a [`Report`].
     pub fn report(&self) -> Report {
         let s = &self.shared;
+        let c = s.counts();
         Report {
-            submitted: s.submitted.load(Ordering::Relaxed),
-            completed: s.completed.load(Ordering::Relaxed),
-            failed: s.failed.load(Ordering::Relaxed),
-            panicked: s.panicked.load(Ordering::Relaxed),
-            cancelled: s.cancelled.load(Ordering::Relaxed),
+            submitted: c.taken + s.jobs_rx.len() as u64,
+            completed: c.completed,
+            failed: c.failed,
+            panicked: c.panicked,
+            cancelled: c.cancelled,
             dropped: s.dropped.load(Ordering::Relaxed),
         }
     }
@@ -744,39 +826,40 @@ enum Wait<'a> {
     Ctx(&'a Context),
 }
 
-/// Turns a `SubmitError` over the boxed job back into one over the caller's job.
-fn map_job<Q: 'static, F>(
-    take: impl Fn(Q) -> F,
-) -> impl Fn(SubmitError<Box<dyn Queued>>) -> SubmitError<F> {
-    move |e| {
-        let unbox = |b: Box<dyn Queued>| -> F {
-            match b.into_any().downcast::<Q>() {
-                Ok(q) => take(*q),
-                Err(_) => unreachable!("a job comes back with the type it was sent with"),
-            }
-        };
-        match e {
-            SubmitError::Full(b) => SubmitError::Full(unbox(b)),
-            SubmitError::Timeout(b) => SubmitError::Timeout(unbox(b)),
-            SubmitError::Canceled(b) => SubmitError::Canceled(unbox(b)),
-            SubmitError::Closed(b) => SubmitError::Closed(unbox(b)),
-        }
-    }
-}
-
 impl Shared {
-    fn in_own_worker(&self) -> bool {
-        CURRENT_POOL.with(|c| c.get()) == self.id
+    /// The slot of the calling goroutine, if it is one of this pool's workers.
+    fn in_own_worker(&self) -> Option<*const WorkerSlot> {
+        let (pool, slot) = CURRENT_POOL.with(|c| c.get());
+        (pool == self.id).then_some(slot)
+    }
+
+    /// A submit's result for its caller: a job not taken is counted as dropped and handed
+    /// back as the caller's type.
+    fn handed_back<Q: Queued, F>(
+        &self,
+        r: Result<(), SubmitError<Job>>,
+        take: impl Fn(Q) -> F,
+    ) -> Result<(), SubmitError<F>> {
+        let Err(e) = r else { return Ok(()) };
+        self.dropped.fetch_add(1, Ordering::Relaxed);
+        let back = |j: Job| take(j.take::<Q>());
+        Err(match e {
+            SubmitError::Full(j) => SubmitError::Full(back(j)),
+            SubmitError::Timeout(j) => SubmitError::Timeout(back(j)),
+            SubmitError::Canceled(j) => SubmitError::Canceled(back(j)),
+            SubmitError::Closed(j) => SubmitError::Closed(back(j)),
+        })
     }
 
     /// Starts a worker if a job may be waiting with no idle worker to take it, below the
     /// limit; returns whether it started one.
     fn grow_if_needed(self: &Arc<Self>) -> bool {
-        if self.idle.load(Ordering::Relaxed) > 0 {
-            return false;
-        }
         let max = self.max.load(Ordering::Relaxed);
         let mut n = self.workers.load(Ordering::Relaxed);
+        // At the limit (a fixed pool, always): nothing to do, and no shard is read.
+        if n >= max || self.counts().idle > 0 {
+            return false;
+        }
         loop {
             if n >= max {
                 return false;
@@ -811,28 +894,32 @@ impl Shared {
         }
     }
 
-    /// Runs a job in the calling worker (a nested submit on a full queue): taken after
-    /// all, so it moves from `dropped` (where the failed send counted it) to `submitted`.
-    fn run_here(&self, job: Box<dyn Queued>) {
-        self.dropped.fetch_sub(1, Ordering::Relaxed);
-        self.submitted.fetch_add(1, Ordering::Relaxed);
+    /// Runs a job in the calling worker (a nested submit on a full or closed queue).
+    fn run_here(&self, job: Job) {
+        let slot = self
+            .in_own_worker()
+            .expect("jobs run in place only in the pool's own workers");
+        // SAFETY: as below.
+        WorkerSlot::bump(unsafe { &(*slot).taken });
         let outcome = job.run();
-        self.record(outcome);
+        // SAFETY: the slot belongs to the calling worker, which is running (this is one of
+        // its jobs), so its `Arc` in the worker's frame keeps the slot alive.
+        self.record(unsafe { &*slot }, outcome);
     }
 
     /// Counts a finished job and applies the error and panic policies.
-    fn record(&self, outcome: Outcome) {
+    fn record(&self, slot: &WorkerSlot, outcome: Outcome) {
         let err = match outcome {
             Outcome::Completed => {
-                self.completed.fetch_add(1, Ordering::Relaxed);
+                WorkerSlot::bump(&slot.completed);
                 return;
             }
             Outcome::Failed(e) => {
-                self.failed.fetch_add(1, Ordering::Relaxed);
+                WorkerSlot::bump(&slot.failed);
                 JobError::Failed(e)
             }
             Outcome::Panicked(p) => {
-                self.panicked.fetch_add(1, Ordering::Relaxed);
+                WorkerSlot::bump(&slot.panicked);
                 match self.panic_policy {
                     PanicPolicy::Abort => {
                         eprintln!(
@@ -884,7 +971,14 @@ fn spawn_worker(shared: &Arc<Shared>) {
 
 /// A worker: takes jobs until the queue is closed and drained, or it is surplus.
 fn worker(s: &Arc<Shared>) {
-    CURRENT_POOL.with(|c| c.set(s.id));
+    let slot = s.register();
+    CURRENT_POOL.with(|c| c.set((s.id, Arc::as_ptr(&slot))));
+    work(s, &slot);
+    CURRENT_POOL.with(|c| c.set((0, std::ptr::null())));
+    s.unregister(&slot);
+}
+
+fn work(s: &Arc<Shared>, slot: &WorkerSlot) {
     loop {
         if s.workers.load(Ordering::Relaxed) > s.max.load(Ordering::Relaxed)
             && s.retire_above(s.max.load(Ordering::Relaxed))
@@ -892,18 +986,29 @@ fn worker(s: &Arc<Shared>) {
             // Shrunk by `resize`.
             return;
         }
-        s.idle.fetch_add(1, Ordering::Relaxed);
-        // Workers above the floor time out when idle; the floor waits as long as it takes.
-        let next = if s.workers.load(Ordering::Relaxed) > s.min {
-            s.jobs_rx
-                .recv_timeout(s.idle_timeout)
-                .map_err(|e| e.is_timeout())
-        } else {
-            s.jobs_rx.recv().map_err(|_| false)
+        // A queued job is taken without reading the clock; waiting is for an empty queue.
+        let next = match s.jobs_rx.try_recv() {
+            Ok(job) => Ok(job),
+            Err(_) => {
+                slot.state.store(IDLE, Ordering::Relaxed);
+                // Workers above the floor time out when idle; the floor waits as long as
+                // it takes.
+                let next = if s.workers.load(Ordering::Relaxed) > s.min {
+                    s.jobs_rx
+                        .recv_timeout(s.idle_timeout)
+                        .map_err(|e| e.is_timeout())
+                } else {
+                    s.jobs_rx.recv().map_err(|_| false)
+                };
+                slot.state.store(BUSY, Ordering::Relaxed);
+                next
+            }
         };
-        s.idle.fetch_sub(1, Ordering::Relaxed);
         let job = match next {
-            Ok(job) => job,
+            Ok(job) => {
+                WorkerSlot::bump(&slot.taken);
+                job
+            }
             // Idle too long: exit if above the floor, else keep waiting.
             Err(true) => {
                 if s.retire_above(s.min) {
@@ -925,13 +1030,13 @@ fn worker(s: &Arc<Shared>) {
         if s.ctx.err().is_some() {
             // The pool's context ended: queued jobs are cancelled, not run.
             job.cancel();
-            s.cancelled.fetch_add(1, Ordering::Relaxed);
+            WorkerSlot::bump(&slot.cancelled);
             continue;
         }
-        s.running.fetch_add(1, Ordering::Relaxed);
+        slot.state.store(RUNNING, Ordering::Relaxed);
         let outcome = job.run();
-        s.running.fetch_sub(1, Ordering::Relaxed);
-        s.record(outcome);
+        slot.state.store(BUSY, Ordering::Relaxed);
+        s.record(slot, outcome);
     }
 }
 

@@ -12,7 +12,7 @@ use crossbeam_channel::{bounded, select};
 use goro_benchmarks::threads::{self, ThreadChannels};
 use goro_benchmarks::{
     fail, per_op, report_as, skip, MPMC_BIG_CAP, MPMC_BIG_N, MPMC_SMALL_N, NOT_CHANNEL_SKIP,
-    OS_THREAD_RING_SKIP, OS_THREAD_SKIP, SELECT_PER,
+    NOT_POOL_SKIP, OS_THREAD_RING_SKIP, OS_THREAD_SKIP, SELECT_PER,
 };
 
 const SYSTEM: &str = "crossbeam";
@@ -47,6 +47,7 @@ fn main() {
         [w @ ("spawn" | "skynet" | "sleeps")] | [w @ "parked", _] => skip(w, OS_THREAD_SKIP),
         ["ring"] => skip("ring", OS_THREAD_RING_SKIP),
         [w @ ("mutex1" | "mutex8" | "ctxcancel")] => skip(w, NOT_CHANNEL_SKIP),
+        [w @ ("pool2" | "pooldyn2" | "poolmap2")] => skip(w, NOT_POOL_SKIP),
         ["pingpong0"] => threads::pingpong::<Crossbeam>("pingpong0", 0),
         ["pingpong1"] => threads::pingpong::<Crossbeam>("pingpong1", 1),
         ["spsc"] => threads::spsc::<Crossbeam>(),

@@ -14,13 +14,13 @@ use goro::sync::WaitGroup;
 use goro_benchmarks::{
     cpu_time, ms, report, rss_bytes, CTX_WAITERS, MPMC_BIG_CAP, MPMC_BIG_N, MPMC_CONSUMERS,
     MPMC_PRODUCERS, MPMC_SMALL_N, MUTEX_GOROUTINES, MUTEX_N, PARK_SETTLE, PINGPONG_N, POOL_CAP,
-    POOL_JOBS, RING_HOPS, RING_SIZE, SKYNET_FANOUT, SKYNET_LEAVES, SKYNET_SUM, SLEEP, SLEEPS_N,
-    SPAWN_N, SPSC_CAP, SPSC_N,
+    POOL_JOBS, POOL_WORKERS, RING_HOPS, RING_SIZE, SKYNET_FANOUT, SKYNET_LEAVES, SKYNET_SUM, SLEEP,
+    SLEEPS_N, SPAWN_N, SPSC_CAP, SPSC_N,
 };
 
 const USAGE: &str = "usage: goro_rt spawn | skynet | sleeps | parked N | pingpong0 | pingpong1 \
                      | spsc | mpmc1024 | mpmc0 | workerpool2 | workerpool8 | ring | mutex1 \
-                     | mutex8 | ctxcancel";
+                     | mutex8 | ctxcancel | pool2 | pooldyn2 | poolmap2";
 
 #[goro::main]
 fn main() {
@@ -45,6 +45,9 @@ fn main() {
         ["mutex1"] => mutex_uncontended(),
         ["mutex8"] => mutex_contended(),
         ["ctxcancel"] => ctx_cancel(),
+        ["pool2"] => pool_tiny("pool2", false),
+        ["pooldyn2"] => pool_tiny("pooldyn2", true),
+        ["poolmap2"] => pool_map(),
         _ => fail(USAGE),
     }
 }
@@ -454,5 +457,60 @@ fn ctx_cancel() {
         CTX_WAITERS as u64,
         "ns_per_waiter",
         per_op(elapsed, CTX_WAITERS as u64),
+    );
+}
+
+/// `POOL_JOBS` tiny jobs (one multiplication each) through a `goro::pool::Pool` of
+/// `POOL_WORKERS` workers and a queue of `POOL_CAP`: fixed (`pool2`: min = max = 2) or
+/// dynamic (`pooldyn2`: min 0, max 2, workers started on demand). Timed from the first
+/// submit until `wait` returns. ns per job.
+fn pool_tiny(name: &str, dynamic: bool) {
+    let min = if dynamic { 0 } else { POOL_WORKERS };
+    let pool = goro::pool::Pool::builder()
+        .min_workers(min)
+        .max_workers(POOL_WORKERS)
+        .queue_capacity(POOL_CAP)
+        .build();
+    let start = Instant::now();
+    for j in 1..=POOL_JOBS {
+        pool.submit(move || {
+            std::hint::black_box(j * 2);
+        })
+        .unwrap_or_else(|_| fail(&format!("{name}: the pool refused a job")));
+    }
+    let r = pool.wait();
+    let elapsed = start.elapsed();
+    if r.completed != POOL_JOBS {
+        fail(&format!(
+            "{name}: {} jobs completed, want {POOL_JOBS}",
+            r.completed
+        ));
+    }
+    report(name, POOL_JOBS, "ns_per_job", per_op(elapsed, POOL_JOBS));
+}
+
+/// `Pool::map` over `1..=POOL_JOBS` computing `2j`, results summed in input order, on a
+/// pool of `POOL_WORKERS` workers. ns per item.
+fn pool_map() {
+    let pool = goro::pool::Pool::builder()
+        .min_workers(POOL_WORKERS)
+        .max_workers(POOL_WORKERS)
+        .queue_capacity(POOL_CAP)
+        .build();
+    let start = Instant::now();
+    let mut sum = 0u64;
+    for r in pool.map(1..=POOL_JOBS, |j| j * 2) {
+        sum += r.unwrap_or_else(|e| fail(&format!("poolmap2: {e}")));
+    }
+    pool.wait();
+    let elapsed = start.elapsed();
+    if sum != POOL_JOBS * (POOL_JOBS + 1) {
+        fail(&format!("poolmap2: wrong sum {sum}"));
+    }
+    report(
+        "poolmap2",
+        POOL_JOBS,
+        "ns_per_job",
+        per_op(elapsed, POOL_JOBS),
     );
 }

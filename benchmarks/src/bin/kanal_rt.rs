@@ -7,8 +7,8 @@
 
 use goro_benchmarks::threads::{self, ThreadChannels};
 use goro_benchmarks::{
-    fail, skip, MPMC_BIG_CAP, MPMC_BIG_N, MPMC_SMALL_N, NOT_CHANNEL_SKIP, OS_THREAD_RING_SKIP,
-    OS_THREAD_SKIP,
+    fail, skip, MPMC_BIG_CAP, MPMC_BIG_N, MPMC_SMALL_N, NOT_CHANNEL_SKIP, NOT_POOL_SKIP,
+    OS_THREAD_RING_SKIP, OS_THREAD_SKIP,
 };
 
 const SYSTEM: &str = "kanal";
@@ -43,6 +43,7 @@ fn main() {
         [w @ ("spawn" | "skynet" | "sleeps")] | [w @ "parked", _] => skip(w, OS_THREAD_SKIP),
         ["ring"] => skip("ring", OS_THREAD_RING_SKIP),
         [w @ ("mutex1" | "mutex8" | "ctxcancel")] => skip(w, NOT_CHANNEL_SKIP),
+        [w @ ("pool2" | "pooldyn2" | "poolmap2")] => skip(w, NOT_POOL_SKIP),
         ["pingpong0"] => threads::pingpong::<Kanal>("pingpong0", 0),
         ["pingpong1"] => threads::pingpong::<Kanal>("pingpong1", 1),
         ["spsc"] => threads::spsc::<Kanal>(),

@@ -12,8 +12,8 @@
 use std::time::Instant;
 
 use goro_benchmarks::{
-    cpu_time, fail, ms, per_op, report_as, rss_bytes, skip, PARK_SETTLE, RING_HOPS, RING_SIZE,
-    SKYNET_FANOUT, SKYNET_LEAVES, SKYNET_SUM, SLEEP, SLEEPS_N, SPAWN_N,
+    cpu_time, fail, ms, per_op, report_as, rss_bytes, skip, NOT_POOL_SKIP, PARK_SETTLE, RING_HOPS,
+    RING_SIZE, SKYNET_FANOUT, SKYNET_LEAVES, SKYNET_SUM, SLEEP, SLEEPS_N, SPAWN_N,
 };
 use may::coroutine::JoinHandle;
 use may::sync::{mpmc, mpsc};
@@ -41,6 +41,7 @@ fn main() {
         [w @ ("pingpong0" | "pingpong1" | "spsc" | "mpmc1024" | "mpmc0" | "select4"
         | "workerpool2" | "workerpool8")] => skip(w, UNBOUNDED),
         [w @ ("mutex1" | "mutex8" | "ctxcancel")] => skip(w, NO_SYNC),
+        [w @ ("pool2" | "pooldyn2" | "poolmap2")] => skip(w, NOT_POOL_SKIP),
         _ => fail(USAGE),
     };
     let workers = std::env::var("GORO_MAXPROCS")

@@ -15,8 +15,8 @@ use std::time::Instant;
 
 use goro_benchmarks::{
     cpu_time, fail, ms, per_op, report_as, rss_bytes, skip, CTX_WAITERS, MUTEX_GOROUTINES, MUTEX_N,
-    PARK_SETTLE, PINGPONG_N, RING_HOPS, RING_SIZE, SELECT_PER, SKYNET_FANOUT, SKYNET_LEAVES,
-    SKYNET_SUM, SLEEP, SLEEPS_N, SPAWN_N, SPSC_CAP, SPSC_N,
+    NOT_POOL_SKIP, PARK_SETTLE, PINGPONG_N, RING_HOPS, RING_SIZE, SELECT_PER, SKYNET_FANOUT,
+    SKYNET_LEAVES, SKYNET_SUM, SLEEP, SLEEPS_N, SPAWN_N, SPSC_CAP, SPSC_N,
 };
 use tokio::sync::{mpsc, Semaphore};
 use tokio::task::JoinHandle;
@@ -43,6 +43,7 @@ fn main() {
         ["pingpong0"] => skip("pingpong0", NO_RENDEZVOUS),
         ["mpmc0"] => skip("mpmc0", NO_RENDEZVOUS),
         [w @ ("mpmc1024" | "workerpool2" | "workerpool8")] => skip(w, NO_MPMC),
+        [w @ ("pool2" | "pooldyn2" | "poolmap2")] => skip(w, NOT_POOL_SKIP),
         _ => fail(USAGE),
     };
     let workers = std::env::var("GORO_MAXPROCS")
