@@ -986,47 +986,17 @@ fn work(s: &Arc<Shared>, slot: &WorkerSlot) {
             // Shrunk by `resize`.
             return;
         }
-        // A queued job is taken without reading the clock; waiting is for an empty queue.
-        let next = match s.jobs_rx.try_recv() {
-            Ok(job) => Ok(job),
-            Err(_) => {
-                slot.state.store(IDLE, Ordering::Relaxed);
-                // Workers above the floor time out when idle; the floor waits as long as
-                // it takes.
-                let next = if s.workers.load(Ordering::Relaxed) > s.min {
-                    s.jobs_rx
-                        .recv_timeout(s.idle_timeout)
-                        .map_err(|e| e.is_timeout())
-                } else {
-                    s.jobs_rx.recv().map_err(|_| false)
-                };
-                slot.state.store(BUSY, Ordering::Relaxed);
-                next
-            }
+        // A queued job is taken without reading the clock; waiting (and its bookkeeping)
+        // is for an empty queue only, out of line.
+        let job = match s.jobs_rx.try_recv() {
+            Ok(job) => job,
+            Err(_) => match wait_for_job(s, slot) {
+                Waited::Job(job) => job,
+                Waited::Again => continue,
+                Waited::Exit => return,
+            },
         };
-        let job = match next {
-            Ok(job) => {
-                WorkerSlot::bump(&slot.taken);
-                job
-            }
-            // Idle too long: exit if above the floor, else keep waiting.
-            Err(true) => {
-                if s.retire_above(s.min) {
-                    // A job may have arrived as we gave up the slot, with nobody to take
-                    // it: take it back if a slot is still free.
-                    if !s.jobs_rx.is_empty() && s.grow_back() {
-                        continue;
-                    }
-                    return;
-                }
-                continue;
-            }
-            // Closed and drained.
-            Err(false) => {
-                s.workers.fetch_sub(1, Ordering::Relaxed);
-                return;
-            }
-        };
+        WorkerSlot::bump(&slot.taken);
         if s.ctx.err().is_some() {
             // The pool's context ended: queued jobs are cancelled, not run.
             job.cancel();
@@ -1036,7 +1006,55 @@ fn work(s: &Arc<Shared>, slot: &WorkerSlot) {
         slot.state.store(RUNNING, Ordering::Relaxed);
         let outcome = job.run();
         slot.state.store(BUSY, Ordering::Relaxed);
-        s.record(slot, outcome);
+        if !matches!(outcome, Outcome::Completed) {
+            s.record(slot, outcome);
+        } else {
+            WorkerSlot::bump(&slot.completed);
+        }
+    }
+}
+
+/// What an idle worker's wait gave.
+enum Waited {
+    Job(Job),
+    /// Look again (a timeout below the floor, or a slot taken back).
+    Again,
+    /// Exit: idle too long above the floor, or the queue is closed and drained.
+    Exit,
+}
+
+#[cold]
+#[inline(never)]
+fn wait_for_job(s: &Arc<Shared>, slot: &WorkerSlot) -> Waited {
+    slot.state.store(IDLE, Ordering::Relaxed);
+    // Workers above the floor time out when idle; the floor waits as long as it takes.
+    let next = if s.workers.load(Ordering::Relaxed) > s.min {
+        s.jobs_rx
+            .recv_timeout(s.idle_timeout)
+            .map_err(|e| e.is_timeout())
+    } else {
+        s.jobs_rx.recv().map_err(|_| false)
+    };
+    slot.state.store(BUSY, Ordering::Relaxed);
+    match next {
+        Ok(job) => Waited::Job(job),
+        // Idle too long: exit if above the floor, else keep waiting.
+        Err(true) => {
+            if s.retire_above(s.min) {
+                // A job may have arrived as we gave up the slot, with nobody to take it:
+                // take the slot back if it is still free.
+                if !s.jobs_rx.is_empty() && s.grow_back() {
+                    return Waited::Again;
+                }
+                return Waited::Exit;
+            }
+            Waited::Again
+        }
+        // Closed and drained.
+        Err(false) => {
+            s.workers.fetch_sub(1, Ordering::Relaxed);
+            Waited::Exit
+        }
     }
 }
 
