@@ -527,38 +527,6 @@ fn nested_submit_on_a_full_pool_does_not_deadlock() {
 }
 
 #[test]
-fn no_goroutine_is_left_after_wait() {
-    goro::run(|| {
-        let base = goro::num_goroutine();
-        for fail_fast in [false, true] {
-            let mut b = Pool::builder()
-                .min_workers(2)
-                .max_workers(8)
-                .idle_timeout(Duration::from_millis(5));
-            if fail_fast {
-                b = b.fail_fast();
-            }
-            let pool = b.build();
-            for i in 0..500 {
-                let _ = pool.submit(move || {
-                    goro::yield_now();
-                    if i == 250 {
-                        Err("stop")
-                    } else {
-                        Ok(())
-                    }
-                });
-            }
-            let r = pool.wait();
-            assert_eq!(accounted(&r), r.submitted);
-            eventually("every pool goroutine gone", || {
-                goro::num_goroutine() == base
-            });
-        }
-    });
-}
-
-#[test]
 fn stop_cancels_queued_jobs_and_waits_for_running_ones() {
     goro::run(|| {
         let pool = Pool::new(1);

@@ -856,8 +856,15 @@ impl Shared {
     fn grow_if_needed(self: &Arc<Self>) -> bool {
         let max = self.max.load(Ordering::Relaxed);
         let mut n = self.workers.load(Ordering::Relaxed);
-        // At the limit (a fixed pool, always): nothing to do, and no shard is read.
-        if n >= max || self.counts().idle > 0 {
+        // At the limit (a fixed pool, always): nothing to do, and no slot is read. Below
+        // it, enough idle workers for the queued jobs (and this one) mean no new one; an
+        // idle worker already woken for a job still counts as idle until it runs, hence
+        // the comparison with the queue rather than "no idle worker".
+        if n >= max {
+            return false;
+        }
+        let idle = self.counts().idle;
+        if idle > self.jobs_rx.len() {
             return false;
         }
         loop {
@@ -1037,7 +1044,14 @@ fn wait_for_job(s: &Arc<Shared>, slot: &WorkerSlot) -> Waited {
     };
     slot.state.store(BUSY, Ordering::Relaxed);
     match next {
-        Ok(job) => Waited::Job(job),
+        Ok(job) => {
+            // Woken with more jobs behind this one: the submitters may have seen this
+            // worker idle and started no other; start one if the limit allows.
+            if !s.jobs_rx.is_empty() {
+                s.grow_if_needed();
+            }
+            Waited::Job(job)
+        }
         // Idle too long: exit if above the floor, else keep waiting.
         Err(true) => {
             if s.retire_above(s.min) {

@@ -1,0 +1,51 @@
+//! No goroutine is left running after `Pool::wait`. Alone in its test binary: it counts the
+//! runtime's goroutines, which tests running alongside it in one process would change.
+
+use std::time::{Duration, Instant};
+
+use goro::pool::{Pool, Report};
+
+/// Polls `cond` for up to 10 s (a liveness bound, not a timing assertion).
+fn eventually(what: &str, mut cond: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !cond() {
+        assert!(Instant::now() < deadline, "timed out waiting for: {what}");
+        goro::sleep(Duration::from_millis(1));
+    }
+}
+
+fn accounted(r: &Report) -> u64 {
+    r.completed + r.failed + r.panicked + r.cancelled
+}
+
+#[test]
+fn no_goroutine_is_left_after_wait() {
+    goro::run(|| {
+        let base = goro::num_goroutine();
+        for fail_fast in [false, true] {
+            let mut b = Pool::builder()
+                .min_workers(2)
+                .max_workers(8)
+                .idle_timeout(Duration::from_millis(5));
+            if fail_fast {
+                b = b.fail_fast();
+            }
+            let pool = b.build();
+            for i in 0..500 {
+                let _ = pool.submit(move || {
+                    goro::yield_now();
+                    if i == 250 {
+                        Err("stop")
+                    } else {
+                        Ok(())
+                    }
+                });
+            }
+            let r = pool.wait();
+            assert_eq!(accounted(&r), r.submitted);
+            eventually("every pool goroutine gone", || {
+                goro::num_goroutine() == base
+            });
+        }
+    });
+}
