@@ -664,6 +664,13 @@ impl Pool {
                 })
             }
         };
+        if sent.is_ok() {
+            // Again after the send: a worker started (or seen idle) before it may have
+            // timed out meanwhile. Either it is still idle and takes the job, or it stored
+            // its leaving before our look (then we start one), or it looks at the queue
+            // after our send and stays (`wait_for_job`).
+            s.grow_if_needed();
+        }
         sent
     }
 
@@ -853,16 +860,29 @@ impl Shared {
 
     /// Starts a worker if a job may be waiting with no idle worker to take it, below the
     /// limit; returns whether it started one.
+    #[inline]
     fn grow_if_needed(self: &Arc<Self>) -> bool {
+        // At the limit (a fixed pool, always): nothing to do, and no slot is read.
+        if self.workers.load(Ordering::Relaxed) >= self.max.load(Ordering::Relaxed) {
+            return false;
+        }
+        self.grow_below_limit()
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn grow_below_limit(self: &Arc<Self>) -> bool {
         let max = self.max.load(Ordering::Relaxed);
         let mut n = self.workers.load(Ordering::Relaxed);
-        // At the limit (a fixed pool, always): nothing to do, and no slot is read. Below
-        // it, enough idle workers for the queued jobs (and this one) mean no new one; an
-        // idle worker already woken for a job still counts as idle until it runs, hence
-        // the comparison with the queue rather than "no idle worker".
+        // Enough idle workers for the queued jobs (and this one) mean no new one; an idle
+        // worker already woken for a job still counts as idle until it runs, hence the
+        // comparison with the queue rather than "no idle worker".
         if n >= max {
             return false;
         }
+        // SeqCst fence: pairs with the one in `wait_for_job` (a worker stores its state,
+        // then looks at the queue; we pushed, then look at the states).
+        std::sync::atomic::fence(Ordering::SeqCst);
         let idle = self.counts().idle;
         if idle > self.jobs_rx.len() {
             return false;
@@ -1043,6 +1063,8 @@ fn wait_for_job(s: &Arc<Shared>, slot: &WorkerSlot) -> Waited {
         s.jobs_rx.recv().map_err(|_| false)
     };
     slot.state.store(BUSY, Ordering::Relaxed);
+    // SeqCst fence: pairs with the one in `grow_if_needed` (see there).
+    std::sync::atomic::fence(Ordering::SeqCst);
     match next {
         Ok(job) => {
             // Woken with more jobs behind this one: the submitters may have seen this
