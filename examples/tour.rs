@@ -12,6 +12,10 @@ mod closing;
 mod ctx_pool;
 #[path = "ctx_timeout.rs"]
 mod ctx_timeout;
+#[path = "dynamic_pool.rs"]
+mod dynamic_pool;
+#[path = "errchan_pool.rs"]
+mod errchan_pool;
 #[path = "errgroup.rs"]
 mod errgroup;
 #[path = "fanout.rs"]
@@ -56,6 +60,12 @@ fn main() {
 
     section("Worker Pool");
     workerpool::main();
+
+    section("Dynamic Pools");
+    dynamic_pool::main();
+
+    section("Error Handling: errChan");
+    errchan_pool::main();
 
     section("Error Handling: errgroup");
     errgroup::main();

@@ -29,6 +29,7 @@
 //! | `sync.Mutex`, `RWMutex`, `Once`, `Cond`; x/sync `semaphore` | [`sync::Mutex`], [`sync::RwLock`], [`sync::Once`], [`sync::Cond`], [`sync::Semaphore`] |
 //! | `context.WithCancel`, `WithTimeout`, `ctx.Done()` | [`context::Context`] ([`with_cancel`](context::Context::with_cancel), [`with_timeout`](context::Context::with_timeout), [`done`](context::Context::done)) |
 //! | `errgroup.Group` (x/sync) | [`group::Group`] |
+//! | hand-written worker pools (ants, pond) | [`pool::Pool`] |
 //! | fan-in, fan-out, tee, or-done, pipelines (idioms) | [`pattern::merge`], [`pattern::fan_out`], [`pattern::map_ordered`], [`pattern::tee`], [`pattern::or_done`], [`pattern::Pipeline`] |
 //! | `runtime.NumGoroutine()` | [`num_goroutine()`] |
 //! | `runtime.GOMAXPROCS(0)` | [`maxprocs()`], `GORO_MAXPROCS` |

@@ -1,7 +1,8 @@
 //! Runs the examples (built by `cargo test` alongside the tests) and checks what they print.
 
-use std::path::PathBuf;
-use std::process::Command;
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
 
 /// `target/<profile>/examples/<name>`, next to this test's `target/<profile>/deps/`.
 fn example(name: &str) -> PathBuf {
@@ -215,6 +216,219 @@ fn ctx_timeout_gives_up_and_stops_the_operation() {
     );
 }
 
+/// What `dynamic_pool` prints, on every run.
+const DYNAMIC_POOL: &[&str] = &[
+    "quiet: 1 worker",
+    "job 1 submitted: workers 1, queued 0",
+    "job 2 submitted: workers 2, queued 0",
+    "job 3 submitted: workers 3, queued 0",
+    "job 4 submitted: workers 4, queued 0",
+    "job 5 submitted: workers 4, queued 1",
+    "job 6 submitted: workers 4, queued 2",
+    "burst over: the workers finish the 6 jobs",
+    "results: [2, 4, 6, 8, 10, 12]",
+    "idle for 200ms: back to 1 worker",
+    "report: 6 submitted, 6 completed",
+];
+
+/// What `errchan_pool` prints, on every run.
+const ERRCHAN_POOL: &[&str] = &[
+    "Result: 2",
+    "Result: 6",
+    "Result: 8",
+    "Result: 12",
+    "Error: job 2: invalid input",
+    "Error: job 5: invalid input",
+    "6 jobs: 4 completed, 2 failed",
+];
+
+#[test]
+fn dynamic_pool_grows_under_load_and_shrinks_when_idle() {
+    assert_eq!(run("dynamic_pool"), DYNAMIC_POOL);
+}
+
+#[test]
+fn errchan_pool_collects_every_error() {
+    assert_eq!(run("errchan_pool"), ERRCHAN_POOL);
+}
+
+/// The lines of the tour's section `title`: from its header to the blank line before the
+/// next one.
+fn section<'a>(lines: &'a [String], title: &str) -> &'a [String] {
+    let header = format!("== {title} ==");
+    let start = lines
+        .iter()
+        .position(|l| *l == header)
+        .unwrap_or_else(|| panic!("{header:?} missing from the tour: {lines:?}"))
+        + 1;
+    let len = lines[start..]
+        .windows(2)
+        .position(|w| w[0].is_empty() && w[1].starts_with("== "))
+        .unwrap_or(lines.len() - start);
+    &lines[start..start + len]
+}
+
+/// A directory under the system's temp dir, removed when dropped.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(name: &str) -> TempDir {
+        let dir = std::env::temp_dir().join(format!("goro-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        TempDir(dir)
+    }
+
+    fn file(&self, rel: &str, content: &str) -> PathBuf {
+        let path = self.0.join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, content).unwrap();
+        path
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// The `files:` line of hashdir's summary, as (hashed, failed, cancelled).
+fn hashdir_counts(stderr: &str) -> (u64, u64, u64) {
+    let line = stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("files:"))
+        .unwrap_or_else(|| panic!("no summary: {stderr}"));
+    let count = |what: &str| -> u64 {
+        line.split(',')
+            .find_map(|part| part.trim().strip_suffix(what))
+            .unwrap_or_else(|| panic!("no {what:?} count in {line:?}"))
+            .trim()
+            .parse()
+            .unwrap()
+    };
+    (count(" hashed"), count(" failed"), count(" cancelled"))
+}
+
+#[test]
+fn hashdir_prints_sha256_lines_and_a_summary() {
+    let dir = TempDir::new("hashdir-known");
+    let hello = dir.file("hello.txt", "hello\n");
+    let empty = dir.file("empty", "");
+    let abc = dir.file("a/b/c/abc.txt", "abc");
+    // A broken link fails (reported through the pool's errors), as in sha256sum.
+    let broken = dir.0.join("a/broken");
+    std::os::unix::fs::symlink("nowhere", &broken).unwrap();
+
+    let out = Command::new(example("hashdir"))
+        .arg(&dir.0)
+        .args(["--workers", "2", "--print"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(1), "a file failed: {stderr}");
+
+    let line = |digest: &str, path: &Path| format!("{digest}  {}", path.display());
+    let mut expected = vec![
+        line(
+            "5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03",
+            &hello,
+        ),
+        line(
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+            &empty,
+        ),
+        line(
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+            &abc,
+        ),
+    ];
+    expected.sort();
+    assert_eq!(
+        sorted(stdout.lines().map(str::to_owned).collect()),
+        expected
+    );
+
+    assert_eq!(hashdir_counts(&stderr), (3, 1, 0), "{stderr}");
+    assert!(stderr.contains("bytes:      9 B\n"), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "hashdir: {}: No such file or directory",
+            broken.display()
+        )),
+        "{stderr}"
+    );
+    for label in ["elapsed:", "throughput:"] {
+        assert!(stderr.lines().any(|l| l.starts_with(label)), "{stderr}");
+    }
+    // No progress bar in captured output: stderr is not a terminal.
+    assert!(!stderr.contains('['), "{stderr}");
+
+    // Without --print, only the summary; without failures, exit code 0.
+    std::fs::remove_file(&broken).unwrap();
+    let out = Command::new(example("hashdir"))
+        .arg(&dir.0)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(out.status.success(), "{stderr}");
+    assert!(out.stdout.is_empty());
+    assert_eq!(hashdir_counts(&stderr), (3, 0, 0), "{stderr}");
+}
+
+#[test]
+fn hashdir_stops_cleanly_on_ctrl_c() {
+    const FILES: usize = 3000;
+    let dir = TempDir::new("hashdir-sigint");
+    for i in 0..FILES {
+        dir.file(&format!("d{}/f{i:04}", i % 10), "");
+    }
+    let mut child = Command::new(example("hashdir"))
+        .arg(&dir.0)
+        .args(["--workers", "1", "--print"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Its first line says the Ctrl-C handler is in place. The test does not read stdout
+    // yet, so the hashes fill the pipe (64 KiB, a few hundred lines) and the job printing
+    // blocks: the run cannot be over before the signal comes.
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut first = String::new();
+    stderr.read_line(&mut first).unwrap();
+    assert!(first.starts_with("hashdir: hashing "), "{first}");
+    // SAFETY: `kill` has no memory-safety preconditions; the pid is our own child's.
+    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGINT) }, 0);
+
+    let rest = std::thread::spawn(move || {
+        let mut s = String::new();
+        stderr.read_to_string(&mut s).unwrap();
+        s
+    });
+    let mut stdout = String::new();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut stdout)
+        .unwrap();
+    let status = child.wait().unwrap();
+    let stderr = rest.join().unwrap();
+    assert_eq!(status.code(), Some(130), "{stderr}");
+    assert!(stderr.contains("hashdir: interrupted"), "{stderr}");
+    assert!(stderr.contains("\ninterrupted: "), "{stderr}");
+
+    let printed = stdout.lines().count() as u64;
+    let (hashed, failed, cancelled) = hashdir_counts(&stderr);
+    assert_eq!(hashed, printed, "{stderr}");
+    assert_eq!(failed, 0, "{stderr}");
+    assert!(
+        hashed + cancelled < FILES as u64,
+        "the walk should have stopped early: {stderr}"
+    );
+}
+
 #[test]
 fn tour_runs_every_section_in_order() {
     let lines = run("tour");
@@ -235,6 +449,8 @@ fn tour_runs_every_section_in_order() {
         "== Select Statement ==",
         "== Fan-Out / Fan-In ==",
         "== Worker Pool ==",
+        "== Dynamic Pools ==",
+        "== Error Handling: errChan ==",
         "== Error Handling: errgroup ==",
         "== Context-Aware Pools ==",
         "== Timeout with select ==",
@@ -247,6 +463,8 @@ fn tour_runs_every_section_in_order() {
     assert!(pos("== Channels ==") < pos("ping") && pos("ping") < pos("== Buffered Channels =="));
     assert!(pos("== Select Statement ==") < pos("Received one"));
     assert!(pos("== Timeout with select ==") < pos("timeout"));
+    assert_eq!(section(&lines, "Dynamic Pools"), DYNAMIC_POOL);
+    assert_eq!(section(&lines, "Error Handling: errChan"), ERRCHAN_POOL);
     assert!(pos("== Error Handling: errgroup ==") < pos("Successfully fetched all URLs."));
     assert!(pos("== Context-Aware Pools ==") < pos("Pool stopped: context canceled"));
     assert!(pos("Pool stopped: context deadline exceeded") < pos("== Timeout with select =="));
