@@ -277,8 +277,11 @@ impl Shared {
         c
     }
 
+    /// The slot of a worker about to start. It counts as idle from now on: a worker
+    /// started for a job will take one, so a submit that follows must not start another.
     fn register(&self) -> Arc<WorkerSlot> {
         let slot = Arc::new(WorkerSlot::default());
+        slot.state.store(IDLE, Ordering::Relaxed);
         lock(&self.slots).live.push(Arc::clone(&slot));
         slot
     }
@@ -632,7 +635,7 @@ impl Pool {
         }
         // A worker for it, if none is idle (before the send: with capacity 0 the send waits
         // for a worker to take it).
-        s.grow_if_needed();
+        s.grow_if_needed(1);
         let sent = match wait {
             Wait::No => s.jobs_tx.try_send(job).map_err(|e| match e {
                 TrySendError::Full(j) => SubmitError::Full(j),
@@ -669,7 +672,7 @@ impl Pool {
             // timed out meanwhile. Either it is still idle and takes the job, or it stored
             // its leaving before our look (then we start one), or it looks at the queue
             // after our send and stays (`wait_for_job`).
-            s.grow_if_needed();
+            s.grow_if_needed(0);
         }
         sent
     }
@@ -732,7 +735,7 @@ impl Pool {
         );
         s.max.store(max_workers, Ordering::Relaxed);
         for _ in 0..s.jobs_rx.len() {
-            if !s.grow_if_needed() {
+            if !s.grow_if_needed(0) {
                 break;
             }
         }
@@ -858,25 +861,25 @@ impl Shared {
         })
     }
 
-    /// Starts a worker if a job may be waiting with no idle worker to take it, below the
-    /// limit; returns whether it started one.
+    /// Starts a worker if fewer workers are idle than there are jobs to take (the queued
+    /// ones plus `extra` about to be sent), below the limit; returns whether it started
+    /// one. A worker counts as idle from its start (see `register`) until it takes a job.
     #[inline]
-    fn grow_if_needed(self: &Arc<Self>) -> bool {
+    fn grow_if_needed(self: &Arc<Self>, extra: usize) -> bool {
         // At the limit (a fixed pool, always): nothing to do, and no slot is read.
         if self.workers.load(Ordering::Relaxed) >= self.max.load(Ordering::Relaxed) {
             return false;
         }
-        self.grow_below_limit()
+        self.grow_below_limit(extra)
     }
 
     #[cold]
     #[inline(never)]
-    fn grow_below_limit(self: &Arc<Self>) -> bool {
+    fn grow_below_limit(self: &Arc<Self>, extra: usize) -> bool {
         let max = self.max.load(Ordering::Relaxed);
         let mut n = self.workers.load(Ordering::Relaxed);
-        // Enough idle workers for the queued jobs (and this one) mean no new one; an idle
-        // worker already woken for a job still counts as idle until it runs, hence the
-        // comparison with the queue rather than "no idle worker".
+        // An idle worker already woken for a queued job still counts as idle until it runs,
+        // hence the comparison with the queue rather than "no idle worker".
         if n >= max {
             return false;
         }
@@ -884,7 +887,7 @@ impl Shared {
         // then looks at the queue; we pushed, then look at the states).
         std::sync::atomic::fence(Ordering::SeqCst);
         let idle = self.counts().idle;
-        if idle > self.jobs_rx.len() {
+        if idle >= self.jobs_rx.len() + extra {
             return false;
         }
         loop {
@@ -979,17 +982,20 @@ impl Shared {
 
 fn spawn_worker(shared: &Arc<Shared>) {
     shared.live.add(1);
+    let slot = shared.register();
     let s = Arc::clone(shared);
     let mut b = crate::Builder::new();
     if let Some(name) = &shared.name {
         b = b.name(name.clone());
     }
+    let worker_slot = Arc::clone(&slot);
     let spawned = b.spawn(move || {
-        worker(&s);
+        worker(&s, worker_slot);
         s.live.done();
     });
     if let Err(e) = spawned {
         // The closure (and its `done`) was dropped unrun.
+        shared.unregister(&slot);
         shared.workers.fetch_sub(1, Ordering::Relaxed);
         shared.live.done();
         panic!("goro::pool: cannot start a worker: {e}");
@@ -997,8 +1003,7 @@ fn spawn_worker(shared: &Arc<Shared>) {
 }
 
 /// A worker: takes jobs until the queue is closed and drained, or it is surplus.
-fn worker(s: &Arc<Shared>) {
-    let slot = s.register();
+fn worker(s: &Arc<Shared>, slot: Arc<WorkerSlot>) {
     CURRENT_POOL.with(|c| c.set((s.id, Arc::as_ptr(&slot))));
     work(s, &slot);
     CURRENT_POOL.with(|c| c.set((0, std::ptr::null())));
@@ -1070,7 +1075,7 @@ fn wait_for_job(s: &Arc<Shared>, slot: &WorkerSlot) -> Waited {
             // Woken with more jobs behind this one: the submitters may have seen this
             // worker idle and started no other; start one if the limit allows.
             if !s.jobs_rx.is_empty() {
-                s.grow_if_needed();
+                s.grow_if_needed(0);
             }
             Waited::Job(job)
         }
