@@ -1,6 +1,5 @@
 //! src/context/example_test.go: the package examples, with their `// Output:` checked.
-//! ExampleAfterFunc_cond needs a `sync.Cond` and ExampleAfterFunc_connection a network
-//! connection: not ported here.
+//! ExampleAfterFunc_connection needs a network connection: not ported here.
 
 use std::time::{Duration, Instant};
 
@@ -106,5 +105,65 @@ fn example_after_func_merge() {
         assert_eq!(merged.cause().unwrap().to_string(), "ctx2 canceled");
         merged_cancel();
         cancel1(Some("ctx1 canceled".into()));
+    });
+}
+
+/// ExampleAfterFunc_cond: waiting on a `Cond` until a context ends. The `after_func`
+/// callback takes the lock before broadcasting, so the broadcast cannot slip in between a
+/// waiter's check and its `wait`; four goroutines with 1 ms timeouts each print
+/// `context deadline exceeded`.
+#[test]
+fn example_after_func_cond() {
+    use goro::context::ContextError;
+    use goro::sync::{Cond, Mutex, WaitGroup};
+    use std::sync::Arc;
+
+    go_main("ExampleAfterFunc_cond", || {
+        fn wait_on_cond(
+            ctx: &Context,
+            lock: &Arc<(Mutex<()>, Cond)>,
+            mut guard: goro::sync::MutexGuard<'_, ()>,
+            condition_met: impl Fn() -> bool,
+        ) -> Result<(), ContextError> {
+            let l = Arc::clone(lock);
+            let stop = ctx.after_func(move || {
+                // Take the lock, so this broadcast cannot come before the waiter's wait.
+                let _held = l.0.lock();
+                l.1.broadcast();
+            });
+            let result = loop {
+                if condition_met() {
+                    break Ok(());
+                }
+                guard = lock.1.wait(guard);
+                // Broadcasts also wake us for other goroutines' contexts: check ours.
+                if let Some(err) = ctx.err() {
+                    break Err(err);
+                }
+            };
+            drop(guard);
+            stop();
+            result
+        }
+
+        let lock = Arc::new((Mutex::new(()), Cond::new()));
+        let out = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let wg = WaitGroup::new();
+        for _ in 0..4 {
+            let (lock, out) = (lock.clone(), out.clone());
+            wg.go(move || {
+                let (ctx, cancel) = context::background().with_timeout(Duration::from_millis(1));
+                let guard = lock.0.lock();
+                let err = wait_on_cond(&ctx, &lock, guard, || false).unwrap_err();
+                out.lock().unwrap().push(err.to_string());
+                cancel();
+            });
+        }
+        wg.wait();
+        assert_eq!(
+            *out.lock().unwrap(),
+            vec!["context deadline exceeded"; 4],
+            "Output:"
+        );
     });
 }
