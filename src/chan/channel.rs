@@ -272,12 +272,19 @@ impl<T> Channel<T> {
     /// hold waiters, after waiters were linked or unlinked (or an announcement withdrawn).
     pub(crate) fn sync_flags(&self, st: &State<T>) {
         if self.ring.is_some() {
-            // SeqCst: as in `announce`; rewritten under the lock, so a later announcement
-            // is always later in the flag's modification order.
-            self.recv_waiting
-                .store(!st.recvq.is_empty(), Ordering::SeqCst);
-            self.send_waiting
-                .store(!st.sendq.is_empty(), Ordering::SeqCst);
+            // Relaxed, and only when the value changes: the protocol rests on the SeqCst
+            // store of `announce` (which precedes linking a waiter, under the lock) and the
+            // SeqCst loads in `notify`. A `true` written here means a waiter is linked, whose
+            // announcement came earlier; a `false` means none is, and any later
+            // announcement happens under the lock after this store, so it comes later in
+            // the flag's modification order and is the one a SeqCst load must see.
+            let set = |flag: &AtomicBool, v: bool| {
+                if flag.load(Ordering::Relaxed) != v {
+                    flag.store(v, Ordering::Relaxed);
+                }
+            };
+            set(&self.recv_waiting, !st.recvq.is_empty());
+            set(&self.send_waiting, !st.sendq.is_empty());
         }
     }
 
