@@ -24,6 +24,19 @@ mod park {
         }
     }
 
+    /// goro's `WaiterRef`: here simply an owned handle.
+    pub(crate) struct WaiterRef(Unparker);
+
+    impl WaiterRef {
+        pub(crate) fn current() -> WaiterRef {
+            WaiterRef(Unparker::current())
+        }
+
+        pub(crate) unsafe fn to_unparker(&self) -> Unparker {
+            self.0.clone()
+        }
+    }
+
     pub(crate) fn park() {
         loom::thread::park();
     }

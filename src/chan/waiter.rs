@@ -30,7 +30,7 @@ use std::time::Instant;
 // Through the parent module so that the loom model test (`tests/loom_waiter.rs`), which
 // compiles this file on its own, can substitute loom's atomics and parking.
 use super::atomic::{AtomicU8, AtomicUsize, Ordering};
-use crate::park::{self, Unparker};
+use crate::park::{self, Unparker, WaiterRef};
 
 /// Still linked in a queue.
 pub(crate) const WAITING: u8 = 0;
@@ -49,15 +49,15 @@ pub(crate) const NONE: usize = usize::MAX;
 #[doc(hidden)]
 pub struct Token {
     selected: AtomicUsize,
-    /// Wakes the selecting goroutine or thread; shared by all its waiters.
-    unparker: Unparker,
+    /// The selecting goroutine or thread; shared by all its waiters.
+    unparker: WaiterRef,
 }
 
 impl Token {
     pub(crate) fn new() -> Token {
         Token {
             selected: AtomicUsize::new(NONE),
-            unparker: Unparker::current(),
+            unparker: WaiterRef::current(),
         }
     }
 
@@ -80,7 +80,7 @@ impl Token {
 /// One blocked send or receive.
 pub(crate) struct Waiter<T> {
     /// Who to wake; `None` for a select's waiter, which wakes through its token.
-    unparker: Option<Unparker>,
+    unparker: Option<WaiterRef>,
     /// The select this waiter belongs to (null for a plain operation), and its case.
     token: *const Token,
     case: usize,
@@ -99,7 +99,7 @@ pub(crate) struct Waiter<T> {
 impl<T> Waiter<T> {
     pub(crate) fn new(value: Option<T>) -> Waiter<T> {
         Waiter {
-            unparker: Some(Unparker::current()),
+            unparker: Some(WaiterRef::current()),
             token: std::ptr::null(),
             case: 0,
             slot: UnsafeCell::new(value),
@@ -344,11 +344,14 @@ impl<T> Queue<T> {
 /// Sets the final state of an unlinked waiter; the returned `Wake` must be used after the
 /// lock is released.
 fn complete<T>(w: &Waiter<T>, state: u8) -> Wake {
-    let unparker = match &w.unparker {
-        Some(u) => u.clone(),
+    let waiting = match &w.unparker {
+        Some(u) => u,
         // SAFETY: a select's token outlives its linked waiters (see `Waiter::claim`).
-        None => unsafe { (*w.token).unparker.clone() },
+        None => unsafe { &(*w.token).unparker },
     };
+    // SAFETY: the waiter was linked until the caller (holding the lock) unlinked it, and its
+    // state is still WAITING, so its goroutine is still inside the wait.
+    let unparker = unsafe { waiting.to_unparker() };
     let wake = Wake(unparker);
     // Release: pairs with the Acquire load in `Waiter::state`; after this store the waiter
     // may return, so `w` is not used again.

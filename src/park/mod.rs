@@ -69,6 +69,46 @@ impl Unparker {
     }
 }
 
+/// The calling goroutine or thread, held by a blocked operation's waiter without taking a
+/// reference: a goroutine is alive while it waits on the waiter that holds this, so its
+/// waker makes an [`Unparker`] from it (`to_unparker`) before releasing the waiter, and the
+/// waiting path costs no reference-count traffic of its own.
+pub(crate) enum WaiterRef {
+    Goroutine(*const goroutine::Goroutine),
+    Thread(Thread),
+}
+
+// SAFETY: the goroutine pointer is only turned into an `Unparker` while the goroutine is
+// blocked on the waiter holding this (see the type's docs); a `Thread` is `Send`.
+unsafe impl Send for WaiterRef {}
+// SAFETY: as above; `to_unparker` only reads.
+unsafe impl Sync for WaiterRef {}
+
+impl WaiterRef {
+    /// The calling context.
+    pub(crate) fn current() -> WaiterRef {
+        match goroutine::current() {
+            Some(g) => WaiterRef::Goroutine(g),
+            None => WaiterRef::Thread(std::thread::current()),
+        }
+    }
+
+    /// An owned handle for waking the waiter.
+    ///
+    /// # Safety
+    ///
+    /// The waiting goroutine has not returned from the wait this belongs to: the caller
+    /// holds the lock its waiter is linked under, and has not released the waiter yet.
+    pub(crate) unsafe fn to_unparker(&self) -> Unparker {
+        match self {
+            // SAFETY: the goroutine is alive (the caller's contract), so its block is live
+            // and a new reference to it may be made.
+            WaiterRef::Goroutine(g) => Unparker::Goroutine(unsafe { GRef::clone_raw(*g) }),
+            WaiterRef::Thread(t) => Unparker::Thread(t.clone()),
+        }
+    }
+}
+
 impl fmt::Debug for Unparker {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
