@@ -22,6 +22,38 @@ fn accounted(r: &Report) -> u64 {
     r.completed + r.failed + r.panicked + r.cancelled
 }
 
+/// Jobs that hold their workers until the gate lets them go.
+struct Gate {
+    tx: chan::Sender<()>,
+    rx: chan::Receiver<()>,
+}
+
+impl Gate {
+    /// Submits `n` jobs that each wait at the gate.
+    fn hold(pool: &Pool, n: usize) -> Gate {
+        let (tx, rx) = chan::bounded::<()>(0);
+        for _ in 0..n {
+            let rx = rx.clone();
+            pool.submit(move || {
+                let _ = rx.recv();
+            })
+            .unwrap();
+        }
+        Gate { tx, rx }
+    }
+
+    /// Lets one waiting job go.
+    fn release_one(&self) {
+        self.tx.send(()).unwrap();
+    }
+
+    /// Lets every waiting job go, now and later.
+    fn open(self) {
+        drop(self.rx);
+        self.tx.close();
+    }
+}
+
 #[test]
 fn fixed_pool_runs_every_job_once() {
     goro::run(|| {
@@ -74,21 +106,13 @@ fn a_dynamic_pool_grows_under_load_and_shrinks_when_idle() {
             .idle_timeout(Duration::from_millis(20))
             .build();
         assert_eq!(pool.workers(), 1);
-        let (gate_tx, gate_rx) = chan::bounded::<()>(0);
-        for _ in 0..6 {
-            let gate = gate_rx.clone();
-            pool.submit(move || {
-                let _ = gate.recv();
-            })
-            .unwrap();
-        }
+        let gate = Gate::hold(&pool, 6);
         eventually("six busy workers", || pool.running() == 6);
         assert_eq!(pool.workers(), 6);
         // A seventh job waits: the pool is at its maximum.
         pool.submit(|| {}).unwrap();
         assert_eq!(pool.workers(), 6);
-        drop(gate_rx);
-        gate_tx.close();
+        gate.open();
         eventually("shrunk back to min_workers", || pool.workers() == 1);
         let r = pool.wait();
         assert_eq!(r.completed, 7);
@@ -142,12 +166,7 @@ fn a_bounded_queue_pushes_back() {
             .max_workers(1)
             .queue_capacity(2)
             .build();
-        let (gate_tx, gate_rx) = chan::bounded::<()>(0);
-        let gate = gate_rx.clone();
-        pool.submit(move || {
-            let _ = gate.recv();
-        })
-        .unwrap();
+        let gate = Gate::hold(&pool, 1);
         eventually("the worker is busy", || pool.running() == 1);
         pool.submit(|| {}).unwrap();
         pool.submit(|| {}).unwrap();
@@ -192,9 +211,9 @@ fn a_bounded_queue_pushes_back() {
             let pool = pool.clone();
             goro::go(move || pool.submit(|| {}).is_ok())
         };
-        gate_tx.send(()).unwrap();
+        gate.release_one();
         assert!(blocked.join().unwrap());
-        drop(gate_rx);
+        gate.open();
         let r = pool.wait();
         assert_eq!(r.submitted, 4);
         assert_eq!(r.completed, 4);
@@ -210,12 +229,7 @@ fn closing_while_100_submitters_block_hands_their_jobs_back() {
             .max_workers(1)
             .queue_capacity(1)
             .build();
-        let (gate_tx, gate_rx) = chan::bounded::<()>(0);
-        let gate = gate_rx.clone();
-        pool.submit(move || {
-            let _ = gate.recv();
-        })
-        .unwrap();
+        let gate = Gate::hold(&pool, 1);
         eventually("the worker is busy", || pool.running() == 1);
         pool.submit(|| {}).unwrap();
         let back_ids = Arc::new(std::sync::Mutex::new(Vec::new()));
@@ -241,8 +255,7 @@ fn closing_while_100_submitters_block_hands_their_jobs_back() {
         }
         let mut back = back_ids.lock().unwrap().clone();
         back.sort();
-        drop(gate_rx);
-        gate_tx.close();
+        gate.open();
         let r = pool.wait();
         // Every job either ran or came back to its submitter.
         assert_eq!(r.submitted + back.len() as u64, 102);
@@ -263,14 +276,7 @@ fn cancelling_the_context_with_10000_queued_jobs_accounts_for_all() {
             .context(&ctx)
             .build();
         let ran = Arc::new(AtomicU64::new(0));
-        let (gate_tx, gate_rx) = chan::bounded::<()>(0);
-        for _ in 0..2 {
-            let gate = gate_rx.clone();
-            pool.submit(move || {
-                let _ = gate.recv();
-            })
-            .unwrap();
-        }
+        let gate = Gate::hold(&pool, 2);
         let handles: Vec<_> = (0..10_000)
             .map(|_| {
                 let ran = ran.clone();
@@ -283,8 +289,7 @@ fn cancelling_the_context_with_10000_queued_jobs_accounts_for_all() {
         eventually("both workers busy", || pool.running() == 2);
         cancel();
         assert!(pool.context().err().is_some());
-        drop(gate_rx);
-        gate_tx.close();
+        gate.open();
         let r = pool.wait();
         let ran = ran.load(Ordering::Relaxed);
         assert_eq!(r.submitted, 10_002);
@@ -336,16 +341,12 @@ fn fail_fast_cancels_the_queued_jobs() {
             .build();
         let ctx = pool.context();
         // The first job holds the worker until every job is queued.
-        let (gate_tx, gate_rx) = chan::bounded::<()>(0);
-        pool.submit(move || {
-            let _ = gate_rx.recv();
-        })
-        .unwrap();
+        let gate = Gate::hold(&pool, 1);
         for i in 1..1000 {
             pool.submit(move || if i == 10 { Err("boom") } else { Ok(()) })
                 .unwrap_or_else(|_| panic!("the pool refused job {i}"));
         }
-        gate_tx.close();
+        gate.open();
         let r = pool.wait();
         assert_eq!(r.failed, 1);
         assert_eq!(r.completed, 10);
@@ -561,21 +562,13 @@ fn metrics_follow_the_pool() {
     goro::run(|| {
         let pool = Pool::builder().min_workers(2).max_workers(2).build();
         eventually("two idle workers", || pool.idle() == 2);
-        let (gate_tx, gate_rx) = chan::bounded::<()>(0);
-        for _ in 0..5 {
-            let gate = gate_rx.clone();
-            pool.submit(move || {
-                let _ = gate.recv();
-            })
-            .unwrap();
-        }
+        let gate = Gate::hold(&pool, 5);
         eventually("two running, three queued", || {
             pool.running() == 2 && pool.queued() == 3 && pool.idle() == 0
         });
         assert_eq!(pool.submitted(), 5);
         assert_eq!(pool.workers(), 2);
-        drop(gate_rx);
-        gate_tx.close();
+        gate.open();
         let r = pool.wait();
         assert_eq!(r.completed, 5);
         assert_eq!(pool.completed(), 5);
