@@ -876,31 +876,14 @@ impl Shared {
     #[cold]
     #[inline(never)]
     fn grow_below_limit(self: &Arc<Self>, extra: usize) -> bool {
-        let max = self.max.load(Ordering::Relaxed);
-        let mut n = self.workers.load(Ordering::Relaxed);
         // An idle worker already woken for a queued job still counts as idle until it runs,
         // hence the comparison with the queue rather than "no idle worker".
-        if n >= max {
-            return false;
-        }
         // SeqCst fence: pairs with the one in `wait_for_job` (a worker stores its state,
         // then looks at the queue; we pushed, then look at the states).
         std::sync::atomic::fence(Ordering::SeqCst);
         let idle = self.counts().idle;
-        if idle >= self.jobs_rx.len() + extra {
+        if idle >= self.jobs_rx.len() + extra || !self.claim_slot() {
             return false;
-        }
-        loop {
-            if n >= max {
-                return false;
-            }
-            match self
-                .workers
-                .compare_exchange_weak(n, n + 1, Ordering::Relaxed, Ordering::Relaxed)
-            {
-                Ok(_) => break,
-                Err(cur) => n = cur,
-            }
         }
         spawn_worker(self);
         true
@@ -1084,7 +1067,7 @@ fn wait_for_job(s: &Arc<Shared>, slot: &WorkerSlot) -> Waited {
             if s.retire_above(s.min) {
                 // A job may have arrived as we gave up the slot, with nobody to take it:
                 // take the slot back if it is still free.
-                if !s.jobs_rx.is_empty() && s.grow_back() {
+                if !s.jobs_rx.is_empty() && s.claim_slot() {
                     return Waited::Again;
                 }
                 return Waited::Exit;
@@ -1100,8 +1083,9 @@ fn wait_for_job(s: &Arc<Shared>, slot: &WorkerSlot) -> Waited {
 }
 
 impl Shared {
-    /// A retired worker takes its slot back (below the limit).
-    fn grow_back(&self) -> bool {
+    /// Takes a worker slot below the limit (for a new worker, or a retiring one that
+    /// stays); false at the limit.
+    fn claim_slot(&self) -> bool {
         let max = self.max.load(Ordering::Relaxed);
         let mut n = self.workers.load(Ordering::Relaxed);
         loop {
