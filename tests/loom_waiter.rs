@@ -32,8 +32,10 @@ mod park {
             WaiterRef(Unparker::current())
         }
 
-        pub(crate) unsafe fn to_unparker(&self) -> Unparker {
-            self.0.clone()
+        pub(crate) unsafe fn wake_with(&self, publish: impl FnOnce()) {
+            let u = self.0.clone();
+            publish();
+            u.unpark();
         }
     }
 
@@ -160,9 +162,16 @@ fn a_select_over_two_channels_takes_exactly_one_value() {
         while token.selected() == NONE {
             loom::thread::park();
         }
+        // The winner's waker publishes its state after unlocking: wait for it.
+        let winner = token.selected();
+        let state = if winner == 0 {
+            w1.completed()
+        } else {
+            w2.completed()
+        };
+        assert_eq!(state, DONE);
         // Pass 3: under both locks, unlink the loser and read the winner.
         let (mut q1, mut q2) = (c1.0.lock().unwrap(), c2.0.lock().unwrap());
-        let winner = token.selected();
         q1.remove(&w1);
         q2.remove(&w2);
         drop((q1, q2));
@@ -174,6 +183,62 @@ fn a_select_over_two_channels_takes_exactly_one_value() {
             assert_eq!((r1, r2), (Ok(()), Err(2)));
         } else {
             assert_eq!((r1, r2), (Err(1), Ok(())));
+        }
+    });
+}
+
+#[test]
+fn a_receiver_giving_up_as_it_is_completed_still_gets_the_value() {
+    loom::model(|| {
+        let ch = Chan::new();
+        let w = Waiter::<u32>::new(None);
+        // SAFETY: `w` is unlinked before this model ends: by itself below, or by the sender.
+        unsafe { ch.0.lock().unwrap().push(&w) };
+        let sender = {
+            let ch = ch.clone();
+            thread::spawn(move || ch.send(7))
+        };
+        // The deadline passes: unlink ourselves, unless the sender already has, in which
+        // case its completion is ours once it publishes it.
+        let linked = ch.0.lock().unwrap().remove(&w);
+        let got = if linked {
+            None
+        } else {
+            assert_eq!(w.completed(), DONE);
+            w.take()
+        };
+        match (got, sender.join().unwrap()) {
+            (Some(7), Ok(())) | (None, Err(7)) => {}
+            other => panic!("received and sent disagree: {other:?}"),
+        }
+    });
+}
+
+#[test]
+fn a_select_timing_out_as_a_sender_arrives_decides_once() {
+    loom::model(|| {
+        let ch = Chan::new();
+        let token = Token::new();
+        let w = Waiter::<u32>::for_select(None, &token, 0);
+        // SAFETY: `w` is unlinked before this model ends (below, or by the sender).
+        unsafe { ch.0.lock().unwrap().push(&w) };
+        let sender = {
+            let ch = ch.clone();
+            thread::spawn(move || ch.send(1))
+        };
+        // The deadline passes: the select claims its token for no case, unless the sender
+        // claimed it first.
+        let got = if token.time_out() {
+            None
+        } else {
+            assert_eq!(token.selected(), 0);
+            assert_eq!(w.completed(), DONE);
+            w.take()
+        };
+        ch.0.lock().unwrap().remove(&w);
+        match (got, sender.join().unwrap()) {
+            (Some(1), Ok(())) | (None, Err(1)) => {}
+            other => panic!("selected and sent disagree: {other:?}"),
         }
     });
 }

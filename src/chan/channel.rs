@@ -435,8 +435,9 @@ impl<T> Channel<T> {
             if linked {
                 return Err(SendTimeoutError::Timeout(v));
             }
-            // Notified just as the deadline passed: use the room it announced, so that the
-            // notification is not lost.
+            // Notified (or closed) just as the deadline passed: once the waker is done with
+            // the waiter, use the room it announced, so that the notification is not lost.
+            w.completed();
             return match ring.push(v) {
                 Ok(()) => {
                     self.notify(true);
@@ -496,8 +497,9 @@ impl<T> Channel<T> {
             if linked {
                 return Err(RecvTimeoutError::Timeout);
             }
-            // Notified just as the deadline passed: take the value it announced, so that
-            // the notification is not lost.
+            // Notified (or closed) just as the deadline passed: once the waker is done with
+            // the waiter, take the value it announced, so that the notification is not lost.
+            w.completed();
             return match ring.pop() {
                 Ok(v) => {
                     self.notify(false);
@@ -541,7 +543,7 @@ impl<T> Channel<T> {
                     return Err(SendTimeoutError::Timeout(v));
                 }
                 drop(st);
-                w.state()
+                w.completed()
             }
         };
         match state {
@@ -583,7 +585,7 @@ impl<T> Channel<T> {
                     return Err(RecvTimeoutError::Timeout);
                 }
                 drop(st);
-                w.state()
+                w.completed()
             }
         };
         match state {

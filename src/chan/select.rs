@@ -65,6 +65,9 @@ pub trait SelectCase {
     ///
     /// The channel's lock is held; `self` and `token` stay in place until `unlink`.
     unsafe fn link(&mut self, token: &Token, index: usize);
+    /// Before pass 3, for the winning case: waits until its waker has published the
+    /// waiter's final state (it does so after releasing the channel lock, see `waiter.rs`).
+    fn wait_completed(&self);
     /// Pass 3: unlinks the waiter, or, for the winning case, takes its outcome. Returns
     /// true if the winner was only notified (a ring channel changed, or closed) and must
     /// try its operation again. Also makes the channel's waiting flags true again, for a
@@ -178,6 +181,12 @@ impl<T> SelectCase for RecvCase<'_, T> {
         unsafe { r.chan.state_mut().recvq.push(w) };
     }
 
+    fn wait_completed(&self) {
+        if let Some(w) = self.waiter.as_ref() {
+            w.completed();
+        }
+    }
+
     unsafe fn unlink(&mut self, won: bool) -> bool {
         let Some(r) = self.rx else { return false };
         // SAFETY: the caller holds the lock.
@@ -268,6 +277,12 @@ impl<T> SelectCase for SendCase<'_, T> {
         let w = self.waiter.insert(Waiter::for_select(value, token, index));
         // SAFETY: as for `RecvCase::link`.
         unsafe { t.chan.state_mut().sendq.push(w) };
+    }
+
+    fn wait_completed(&self) {
+        if let Some(w) = self.waiter.as_ref() {
+            w.completed();
+        }
     }
 
     unsafe fn unlink(&mut self, won: bool) -> bool {
@@ -437,9 +452,18 @@ pub fn select(cases: &mut [&mut dyn SelectCase], wait: Wait) -> Option<usize> {
             }
         }
 
+        // A timed-out select claims its own token, so no case can win from now on; if a
+        // case won first, its waker publishes the outcome after unlocking: wait for it.
+        let winner = if token.selected() == NONE && token.time_out() {
+            NONE
+        } else {
+            let winner = token.selected();
+            cases[winner].wait_completed();
+            winner
+        };
+
         // Pass 3: unlink the losers; holding every lock, no claim is in flight any more.
         lock_all(cases);
-        let winner = token.selected();
         let mut retry = false;
         for (i, case) in cases.iter_mut().enumerate() {
             // SAFETY: every channel is locked.

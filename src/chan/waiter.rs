@@ -2,14 +2,17 @@
 //!
 //! A goroutine (or thread) that must block on a channel builds a `Waiter` on its own stack,
 //! links it into the channel's queue under the channel lock, unlocks, and parks until the
-//! waiter's `state` leaves `WAITING`. The waker, holding the channel lock, unlinks it, moves
-//! the value through `slot`, sets `state` (Release), and unparks it after unlocking, through
-//! a clone of its `Unparker`: once `state` is set the waiter may return and its stack frame
-//! is gone, so the waker touches nothing of it after that store.
+//! waiter's `state` leaves `WAITING`. The waker, holding the channel lock, unlinks it and
+//! moves the value through `slot`; after unlocking, it publishes the final `state` (Release)
+//! and unparks the waiter ([`Wake`]). Publishing outside the lock keeps the wake-up's
+//! atomic work on the goroutine off the channel's critical section. Once `state` is set the
+//! waiter may return and its stack frame is gone, so the waker touches nothing of it after
+//! that store (`WaiterRef::wake_with` makes sure the goroutine itself stays reachable).
 //!
-//! A waiter that gives up (a deadline) takes the channel lock and unlinks itself; if it is
-//! no longer linked, a waker completed it under that same lock, so its `state` is already
-//! set. Either way no pointer to the waiter survives its return.
+//! So a waiter that is no longer linked is not done until its `state` says so: one that
+//! gives up (a deadline) takes the channel lock and unlinks itself; if it finds itself
+//! already unlinked, a waker has it, and it waits for the state the waker is about to
+//! publish ([`Waiter::completed`]). Either way no pointer to the waiter survives its return.
 //!
 //! A `select` links one waiter per case, all sharing one [`Token`]. A waker that unlinks
 //! such a waiter must first *claim* the token (CAS `selected` from `NONE` to the waiter's
@@ -30,7 +33,7 @@ use std::time::Instant;
 // Through the parent module so that the loom model test (`tests/loom_waiter.rs`), which
 // compiles this file on its own, can substitute loom's atomics and parking.
 use super::atomic::{AtomicU8, AtomicUsize, Ordering};
-use crate::park::{self, Unparker, WaiterRef};
+use crate::park::{self, WaiterRef};
 
 /// Still linked in a queue.
 pub(crate) const WAITING: u8 = 0;
@@ -44,6 +47,8 @@ pub(crate) const NOTIFIED: u8 = 3;
 
 /// No case of the select has been chosen yet.
 pub(crate) const NONE: usize = usize::MAX;
+/// The select's deadline passed first: no case can be chosen any more.
+const TIMED_OUT: usize = usize::MAX - 1;
 
 /// The shared state of one blocked `select`: which case won.
 #[doc(hidden)]
@@ -70,7 +75,13 @@ impl Token {
             .is_ok()
     }
 
-    /// The winning case, or `NONE`.
+    /// Ends a select whose deadline passed: claims it for no case, so that no waker can
+    /// choose one from now on. False if a case won first.
+    pub(crate) fn time_out(&self) -> bool {
+        self.claim(TIMED_OUT)
+    }
+
+    /// The winning case, `NONE`, or an internal value once timed out (`time_out`).
     pub(crate) fn selected(&self) -> usize {
         // Acquire: pairs with the AcqRel CAS in `claim`.
         self.selected.load(Ordering::Acquire)
@@ -164,15 +175,43 @@ impl<T> Waiter<T> {
             }
         }
     }
+
+    /// The final state of a waiter that a waker has unlinked (the waiter found itself no
+    /// longer linked, under the lock): waits for the waker to publish it, which it does
+    /// right after releasing the lock, then unparks us.
+    pub(crate) fn completed(&self) -> u8 {
+        self.wait(None)
+            .expect("waiting without a deadline ends only when completed")
+    }
 }
 
-/// Unparks a completed waiter after the channel lock is released.
+/// The completion of a waiter that was unlinked under the channel lock: run after the lock
+/// is released, it publishes the waiter's final state and unparks it (module docs). Every
+/// `Wake` must be run: until then its waiter cannot return.
 #[doc(hidden)]
-pub struct Wake(Unparker);
+#[must_use = "a waiter stays blocked until its Wake runs"]
+pub struct Wake {
+    /// The waiting goroutine or thread (in the waiter, or in its select's token).
+    who: *const WaiterRef,
+    /// The waiter's `state`, and what to store there.
+    state: *const AtomicU8,
+    value: u8,
+}
 
 impl Wake {
     pub(crate) fn wake(self) {
-        self.0.unpark();
+        let (state, value) = (self.state, self.value);
+        // SAFETY: the waiter (and its select's token) stay valid until `state` leaves
+        // WAITING, which only the closure below does: its owner is still waiting (a waiter
+        // that finds itself unlinked waits for this store, see `Waiter::completed`).
+        // `wake_with` reads `who` before running the closure and never after.
+        unsafe {
+            (*self.who).wake_with(|| {
+                // Release: pairs with the Acquire load in `Waiter::state`, making `slot`
+                // visible; after this store the waiter may return.
+                (*state).store(value, Ordering::Release)
+            })
+        };
     }
 }
 
@@ -341,20 +380,17 @@ impl<T> Queue<T> {
     }
 }
 
-/// Sets the final state of an unlinked waiter; the returned `Wake` must be used after the
-/// lock is released.
+/// The completion of an unlinked waiter, to run once the lock is released (`Wake`).
 fn complete<T>(w: &Waiter<T>, state: u8) -> Wake {
-    let waiting = match &w.unparker {
+    let who: *const WaiterRef = match &w.unparker {
         Some(u) => u,
-        // SAFETY: a select's token outlives its linked waiters (see `Waiter::claim`).
+        // SAFETY: a select's token outlives its linked waiters (see `Waiter::claim`), and
+        // its select waits for the winning waiter's state before returning.
         None => unsafe { &(*w.token).unparker },
     };
-    // SAFETY: the waiter was linked until the caller (holding the lock) unlinked it, and its
-    // state is still WAITING, so its goroutine is still inside the wait.
-    let unparker = unsafe { waiting.to_unparker() };
-    let wake = Wake(unparker);
-    // Release: pairs with the Acquire load in `Waiter::state`; after this store the waiter
-    // may return, so `w` is not used again.
-    w.state.store(state, Ordering::Release);
-    wake
+    Wake {
+        who,
+        state: &w.state,
+        value: state,
+    }
 }

@@ -70,18 +70,18 @@ impl Unparker {
 }
 
 /// The calling goroutine or thread, held by a blocked operation's waiter without taking a
-/// reference: a goroutine is alive while it waits on the waiter that holds this, so its
-/// waker makes an [`Unparker`] from it (`to_unparker`) before releasing the waiter, and the
-/// waiting path costs no reference-count traffic of its own.
+/// reference: a goroutine is alive while it waits on the waiter that holds this, and its
+/// waker ends the wait through [`WaiterRef::wake_with`], so the waiting path costs no
+/// reference-count traffic of its own.
 pub(crate) enum WaiterRef {
     Goroutine(*const goroutine::Goroutine),
     Thread(Thread),
 }
 
-// SAFETY: the goroutine pointer is only turned into an `Unparker` while the goroutine is
-// blocked on the waiter holding this (see the type's docs); a `Thread` is `Send`.
+// SAFETY: the goroutine pointer is only used while the goroutine is blocked on the waiter
+// holding this (see the type's docs); a `Thread` is `Send`.
 unsafe impl Send for WaiterRef {}
-// SAFETY: as above; `to_unparker` only reads.
+// SAFETY: as above; `wake_with` only reads.
 unsafe impl Sync for WaiterRef {}
 
 impl WaiterRef {
@@ -93,18 +93,50 @@ impl WaiterRef {
         }
     }
 
-    /// An owned handle for waking the waiter.
+    /// Ends the wait: runs `publish`, which makes the waiter's condition true (after which
+    /// the waiter may return and free what this `WaiterRef` lives in), and wakes the waiter.
+    ///
+    /// A goroutine that is already parked is claimed first (its park token is left, which
+    /// hands the waker its scheduler reference), so it cannot run before `publish` and is
+    /// then scheduled with no reference-count traffic; one that is still running gets a
+    /// counted reference before `publish`, so that waking it stays safe if it returns at
+    /// once.
     ///
     /// # Safety
     ///
-    /// The waiting goroutine has not returned from the wait this belongs to: the caller
-    /// holds the lock its waiter is linked under, and has not released the waiter yet.
-    pub(crate) unsafe fn to_unparker(&self) -> Unparker {
+    /// The waiter is still inside the wait this belongs to, and leaves it only once
+    /// `publish` has run; nothing else ends the wait.
+    pub(crate) unsafe fn wake_with(&self, publish: impl FnOnce()) {
         match self {
-            // SAFETY: the goroutine is alive (the caller's contract), so its block is live
-            // and a new reference to it may be made.
-            WaiterRef::Goroutine(g) => Unparker::Goroutine(unsafe { GRef::clone_raw(*g) }),
-            WaiterRef::Thread(t) => Unparker::Thread(t.clone()),
+            WaiterRef::Goroutine(g) => {
+                let g: *const goroutine::Goroutine = *g;
+                // SAFETY: the goroutine is alive: it waits until `publish` runs.
+                let park = unsafe { &(*g).park };
+                match park.unpark() {
+                    Unpark::Schedule => {
+                        // SAFETY: winning the PARKED -> NOTIFIED swap hands us the scheduler
+                        // reference its worker forgot when it committed the park.
+                        let owned = unsafe { GRef::from_raw(g) };
+                        // It cannot run until scheduled, so it sees `publish` when it does.
+                        publish();
+                        crate::rt::schedule(owned);
+                    }
+                    Unpark::Noop => {
+                        // Running (or about to park): it may consume the token we left, see
+                        // its condition still false and park again, or see `publish` and
+                        // return. Hold a reference across `publish`, then wake it for real.
+                        // SAFETY: alive until `publish`, as above.
+                        let u = Unparker::Goroutine(unsafe { GRef::clone_raw(g) });
+                        publish();
+                        u.unpark();
+                    }
+                }
+            }
+            WaiterRef::Thread(t) => {
+                let t = t.clone();
+                publish();
+                t.unpark();
+            }
         }
     }
 }
