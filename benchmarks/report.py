@@ -10,7 +10,7 @@ A RESULT line is
 
 One row per (workload, n, metric): the median and [min-max] of each system's runs, and the
 ratio of the medians, goro/Go. Every metric is lower-is-better, so a ratio below 1 means goro
-did better. The peer tables have a column per system (medians; system/Go), "-" where a
+did better. goro's `Pool` rows are also set against Go's article pool (`workerpool2`). The peer tables have a column per system (medians; system/Go), "-" where a
 system skipped the workload. Standard library only.
 """
 
@@ -178,6 +178,34 @@ def render(table):
     return "\n".join(out)
 
 
+# goro's `Pool` rows, and the Go workload they are also held against: the article's worker
+# pool (a jobs and a results channel), the baseline its issue names.
+POOL_VS_ARTICLE = ("pool2", "pooldyn2", "poolmap2")
+ARTICLE_POOL = "workerpool2"
+
+
+def render_pool_vs_article(table):
+    """goro's Pool rows against Go's article pool (workerpool2), or None if either is missing."""
+    article = [v for (w, _, m), by in table.items() if w == ARTICLE_POOL and m == "ns_per_job"
+               for v in by.get("go", [])]
+    if not article:
+        return None
+    base = statistics.median(article)
+    rows = []
+    for (workload, n, metric), by_system in sorted(table.items(), key=sort_key):
+        goro = by_system.get("goro", [])
+        if workload in POOL_VS_ARTICLE and metric == "ns_per_job" and goro:
+            med = statistics.median(goro)
+            rows.append([label(workload, n), num(med), num(base), f"{med / base:.2f}"])
+    if not rows:
+        return None
+    out = ["goro's Pool against the article's pool in Go (workerpool2: jobs and results "
+           "channels, 2 workers):", ""]
+    out += grid(["workload", "goro median ns/job", "Go workerpool2 ns/job", "goro/Go"], rows,
+                {1, 2, 3})
+    return "\n".join(out)
+
+
 def main(argv):
     if len(argv) > 1:
         lines = []
@@ -190,6 +218,10 @@ def main(argv):
     if not table:
         sys.exit("report.py: no RESULT lines")
     print(render(table))
+    pools = render_pool_vs_article(table)
+    if pools:
+        print()
+        print(pools)
     if any(s not in ("go", "goro") for s in systems_of(table)):
         print()
         print(render_peers(table))
