@@ -4,7 +4,9 @@
 //!
 //! The lock is one word, `state`, plus a [`Sema`] to sleep on; it follows the design of
 //! Go's `sync.Mutex`. Taking a free lock is one compare-and-swap; releasing an uncontended
-//! lock is one atomic subtraction. Only contention touches the semaphore.
+//! lock is one atomic subtraction whose result is never read back: on x86-64 the unlock
+//! only needs the flags of `lock sub` (zero, and the sign bit, which is `STARVING`), and
+//! that is cheaper than `lock xadd`. Only contention touches the semaphore.
 //!
 //! `state` packs four fields:
 //!
@@ -12,8 +14,8 @@
 //! |------|------|---------|
 //! | 0 | `LOCKED` | somebody holds the lock |
 //! | 1 | `WOKEN` | a waiter is awake and competing (woken by an unlock, or spinning), so an unlock need not wake another |
-//! | 2 | `STARVING` | handoff mode: an unlock hands the lock to the oldest waiter |
-//! | 3.. | waiters | lockers that are parked on the semaphore or on their way to it |
+//! | 2..62 | waiters | lockers that are parked on the semaphore or on their way to it |
+//! | 63 | `STARVING` | handoff mode: an unlock hands the lock to the oldest waiter |
 //!
 //! # Two modes
 //!
@@ -48,13 +50,15 @@
 //!    from the waiter count, and perhaps leave starvation mode, in one atomic addition.
 //!    Otherwise we were woken in normal mode: we are the `WOKEN` one, back to pass 1.
 //!
-//! `unlock`: subtract `LOCKED` (Release). If the result is zero, done. Otherwise:
+//! `unlock`: subtract `LOCKED` (Release). If the result is zero, done. Otherwise, from the
+//! result's `STARVING` bit:
 //!
 //! - in starvation mode, release one semaphore token: it goes to the oldest waiter, which
 //!   now owns the lock (step 3);
 //! - in normal mode, if there are waiters and nobody has already taken the lock, woken
 //!   someone or started starving, CAS one waiter off the count and set `WOKEN`, then release
-//!   a token. If any of that changed under us, re-read and decide again.
+//!   a token. If any of that changed under us, re-read and decide again. (This loop starts
+//!   from a fresh read of the state: each of its steps is checked by its CAS.)
 //!
 //! # The races, both sides
 //!
@@ -70,6 +74,10 @@
 //!   queued at the front after waiting even longer. Arriving lockers queue behind.
 //! - *Two lockers see the lock free at once.* Only one CAS of pass 2 succeeds; the other
 //!   re-reads and counts itself as a waiter.
+//! - *An unlock U goes to its slow path in normal mode; before it reads the state again, L
+//!   takes the lock and W sets `STARVING`.* U decided "normal" from its own subtraction, so
+//!   it does not hand off; its fresh read shows `LOCKED` or `STARVING` and it returns. The
+//!   hand-off is L's, whose subtraction sees `STARVING`: one token, one new owner.
 //!
 //! Ownership moves with memory ordering: the Release subtraction in `unlock` pairs with the
 //! Acquire CAS of the next owner in normal mode; in starvation mode the Release subtraction
@@ -101,10 +109,16 @@ use super::sema::Sema;
 
 const LOCKED: usize = 1;
 const WOKEN: usize = 1 << 1;
-const STARVING: usize = 1 << 2;
-const WAITER_SHIFT: u32 = 3;
+/// The top bit, so that the unlock's subtraction reports it in the sign flag (see `unlock`).
+const STARVING: usize = 1 << (usize::BITS - 1);
+const WAITER_SHIFT: u32 = 2;
 /// One waiter in the waiter count.
 const WAITER: usize = 1 << WAITER_SHIFT;
+
+/// The waiter count of a state.
+fn waiters(state: usize) -> usize {
+    (state & !STARVING) >> WAITER_SHIFT
+}
 
 /// A waiter that has waited this long switches the lock to starvation mode (Go's value).
 const STARVATION: Duration = Duration::from_millis(1);
@@ -185,7 +199,7 @@ impl RawMutex {
             if old & (LOCKED | STARVING) == LOCKED && may_spin(round) {
                 if !awoke
                     && old & WOKEN == 0
-                    && old >> WAITER_SHIFT != 0
+                    && waiters(old) != 0
                     && self
                         .state
                         .compare_exchange(old, old | WOKEN, Ordering::Relaxed, Ordering::Relaxed)
@@ -239,11 +253,11 @@ impl RawMutex {
                 // Handed off: we own the lock, though LOCKED is clear and we are still
                 // counted as a waiter. Nobody else can take it while STARVING is set.
                 debug_assert!(
-                    old & (LOCKED | WOKEN) == 0 && old >> WAITER_SHIFT != 0,
+                    old & (LOCKED | WOKEN) == 0 && waiters(old) != 0,
                     "goro: inconsistent mutex state"
                 );
                 let mut delta = LOCKED.wrapping_sub(WAITER);
-                if !starving || old >> WAITER_SHIFT == 1 {
+                if !starving || waiters(old) == 1 {
                     // Leave starvation mode: we did not wait long, or nobody is left behind
                     // us, and handing off costs a context switch per unlock.
                     delta = delta.wrapping_sub(STARVING);
@@ -265,31 +279,29 @@ impl RawMutex {
     pub(crate) unsafe fn unlock(&self) {
         // Release: pairs with the Acquire CAS of the next owner (in `lock`, `lock_slow` or
         // `try_lock`), or reaches a handed-off owner through the semaphore.
-        let new = self
-            .state
-            .fetch_sub(LOCKED, Ordering::Release)
-            .wrapping_sub(LOCKED);
-        if new != 0 {
-            self.unlock_slow(new);
+        let (zero, starving) = sub_locked(&self.state);
+        if !zero {
+            self.unlock_slow(starving);
         }
     }
 
+    /// `starving`: whether `STARVING` was set in the state our subtraction left.
     #[cold]
-    fn unlock_slow(&self, new: usize) {
-        debug_assert!(
-            new.wrapping_add(LOCKED) & LOCKED != 0,
-            "goro: unlock of unlocked mutex"
-        );
-        if new & STARVING != 0 {
+    fn unlock_slow(&self, starving: bool) {
+        if starving {
             // Hand the lock to the oldest waiter; LOCKED stays clear until it sets it.
             self.sema.release();
             return;
         }
-        let mut old = new;
+        // Normal mode. Every step below is checked by the CAS that takes it, so starting
+        // from a fresh look rather than the exact state our subtraction left is the same
+        // loop, one failed CAS shorter. (The starvation decision above could not be taken
+        // from a fresh look: by then another owner may have come and set it.)
+        let mut old = self.state.load(Ordering::Relaxed);
         loop {
             // Nobody to wake, or somebody already took the lock, is awake, or a starving
             // waiter is about to be handed the lock by its holder.
-            if old >> WAITER_SHIFT == 0 || old & (LOCKED | WOKEN | STARVING) != 0 {
+            if waiters(old) == 0 || old & (LOCKED | WOKEN | STARVING) != 0 {
                 return;
             }
             let next = (old - WAITER) | WOKEN;
@@ -304,6 +316,44 @@ impl RawMutex {
                 Err(cur) => old = cur,
             }
         }
+    }
+}
+
+/// Subtracts `LOCKED` from `state` (Release, at least) and reports whether the result is
+/// zero and whether its `STARVING` bit (the sign bit) is set.
+///
+/// That is all an unlock needs to know, and on x86-64 it is what the flags of `lock sub`
+/// say, while reading the result back (`lock xadd`, what `fetch_sub` compiles to when its
+/// value is used) measured 9% slower per uncontended lock and unlock.
+#[inline(always)]
+fn sub_locked(state: &AtomicUsize) -> (bool, bool) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        let (zero, sign): (u8, u8);
+        // SAFETY: a locked read-modify-write of the `AtomicUsize` behind `state`, which is
+        // valid and aligned; `lock sub` is a full barrier on x86-64, so it orders the
+        // critical section before the release as `Release` would, and the asm block is a
+        // compiler barrier too (it is not marked `nomem`).
+        unsafe {
+            std::arch::asm!(
+                "lock sub qword ptr [{state}], {locked}",
+                "setz {zero}",
+                "sets {sign}",
+                state = in(reg) state.as_ptr(),
+                locked = const LOCKED,
+                zero = out(reg_byte) zero,
+                sign = out(reg_byte) sign,
+                options(nostack),
+            );
+        }
+        (zero != 0, sign != 0)
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        let new = state
+            .fetch_sub(LOCKED, Ordering::Release)
+            .wrapping_sub(LOCKED);
+        (new == 0, new & STARVING != 0)
     }
 }
 
@@ -536,6 +586,20 @@ mod tests {
     }
 
     #[test]
+    fn unlock_subtraction_reports_zero_and_starving() {
+        let s = AtomicUsize::new(LOCKED);
+        assert_eq!(sub_locked(&s), (true, false));
+        assert_eq!(s.load(Ordering::Relaxed), 0);
+        s.store(LOCKED | WAITER, Ordering::Relaxed);
+        assert_eq!(sub_locked(&s), (false, false));
+        assert_eq!(s.load(Ordering::Relaxed), WAITER);
+        s.store(LOCKED | WOKEN | STARVING | (3 * WAITER), Ordering::Relaxed);
+        assert_eq!(sub_locked(&s), (false, true));
+        assert_eq!(waiters(s.load(Ordering::Relaxed)), 3);
+        assert_eq!(s.load(Ordering::Relaxed) & (LOCKED | WOKEN), WOKEN);
+    }
+
+    #[test]
     fn starving_lock_refuses_try_lock() {
         let m = RawMutex::new();
         m.state.store(STARVING | WAITER, Ordering::Relaxed);
@@ -582,9 +646,7 @@ mod tests {
             unsafe { m2.unlock() };
         });
         // Wait until the thread is counted and parked on the semaphore.
-        while m.state.load(Ordering::Relaxed) >> WAITER_SHIFT != 1
-            || m.sema_waiters_for_tests() != 1
-        {
+        while waiters(m.state.load(Ordering::Relaxed)) != 1 || m.sema_waiters_for_tests() != 1 {
             std::thread::yield_now();
         }
         // Mark the lock starving, as a waiter that waited too long does, and unlock.
