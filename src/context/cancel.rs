@@ -283,6 +283,12 @@ impl Canceller {
 /// removes `node` from its parent scope's registry (step 4); a parent cancelling its
 /// children passes `false`, it has taken them already.
 pub(super) fn cancel(node: &Arc<Node>, err: ContextError, cause: Option<Cause>, detach: bool) {
+    // Already ended (the common case for a child's own cancel function, called after its
+    // parent ended it): nothing to do, and no cause to allocate. `finish` decides under the
+    // lock; this only skips the work when the answer is already known.
+    if node.canceller().is_none_or(|c| c.err().is_some()) {
+        return;
+    }
     let cause = cause.unwrap_or_else(|| Arc::new(err));
     let Some(ended) = node.canceller().and_then(|c| c.finish(err, &cause)) else {
         return;
