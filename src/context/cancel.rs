@@ -95,9 +95,14 @@ pub(super) struct Canceller {
 }
 
 struct State {
+    /// The cause given with the cancellation, if any; `None` once ended means the error
+    /// itself is the cause (made on demand by `cause`, so that ending a large tree of
+    /// contexts does not count references on one shared cause from every thread).
     cause: Option<Cause>,
     /// The done channel, once somebody asked for it. The receiver is kept so that the
-    /// channel stays open when every receiver handed out has been dropped.
+    /// channel stays open when every receiver handed out has been dropped. Closed, and kept,
+    /// once the context ends: the handles go with the context rather than being dropped
+    /// by the canceller, right while the woken waiter is using the channel.
     done: Option<(Sender<()>, Receiver<()>)>,
     /// What ends with this context: its cancellable children and its `after_func` callbacks.
     /// Keys grow with creation, so a cancellation walks the children in the order they were
@@ -124,7 +129,7 @@ pub(super) enum Entry {
 pub(super) struct AlreadyDone {
     pub(super) entry: Entry,
     pub(super) err: ContextError,
-    pub(super) cause: Cause,
+    pub(super) cause: Option<Cause>,
 }
 
 impl Canceller {
@@ -152,8 +157,10 @@ impl Canceller {
         ContextError::from_code(self.err.load(Ordering::Acquire))
     }
 
+    /// The cause, once ended.
     pub(super) fn cause(&self) -> Option<Cause> {
-        self.lock().cause.clone()
+        let err = self.err()?;
+        Some(self.lock().cause.clone().unwrap_or_else(|| Arc::new(err)))
     }
 
     /// The done channel: made on first use, closed when the context ends.
@@ -173,7 +180,7 @@ impl Canceller {
             Some(err) => Err(AlreadyDone {
                 entry,
                 err,
-                cause: st.cause.clone().unwrap_or_else(|| Arc::new(err)),
+                cause: st.cause.clone(),
             }),
             None => {
                 st.registry.insert(key, entry);
@@ -206,32 +213,26 @@ impl Canceller {
 
     /// Steps 1 and 2 of the protocol: ends this canceller, or returns `None` if it had ended
     /// already.
-    fn finish(&self, err: ContextError, cause: &Cause) -> Option<Ended> {
+    fn finish(&self, err: ContextError, cause: &Option<Cause>) -> Option<Ended> {
         let mut st = self.lock();
         if self.err.load(Ordering::Relaxed) != 0 {
             return None;
         }
         // Release: pairs with the Acquire load in `err`.
         self.err.store(err.code(), Ordering::Release);
-        st.cause = Some(Arc::clone(cause));
+        st.cause = cause.clone();
         if let Some((tx, _)) = &st.done {
             tx.close();
         }
-        let done = st.done.take();
         let registry = std::mem::take(&mut st.registry);
         let timer = st.timer.take();
         drop(st);
-        Some(Ended {
-            _done: done,
-            registry,
-            timer,
-        })
+        Some(Ended { registry, timer })
     }
 }
 
 /// What `finish` took out of a canceller, to be dealt with outside its lock.
 struct Ended {
-    _done: Option<(Sender<()>, Receiver<()>)>,
     registry: BTreeMap<u64, Entry>,
     timer: Option<(Timer, Arc<TimerSlot>)>,
 }
@@ -289,7 +290,6 @@ pub(super) fn cancel(node: &Arc<Node>, err: ContextError, cause: Option<Cause>, 
     if node.canceller().is_none_or(|c| c.err().is_some()) {
         return;
     }
-    let cause = cause.unwrap_or_else(|| Arc::new(err));
     let Some(ended) = node.canceller().and_then(|c| c.finish(err, &cause)) else {
         return;
     };

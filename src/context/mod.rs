@@ -543,7 +543,7 @@ impl Context {
         ) {
             if let Err(done) = parent.attach(me.key(), Entry::Child(Arc::clone(&node))) {
                 drop(done.entry);
-                cancel(&node, done.err, Some(done.cause), false);
+                cancel(&node, done.err, done.cause, false);
             }
         }
         node
