@@ -439,9 +439,7 @@ impl Context {
     /// assert_eq!(cause.downcast_ref::<ContextError>(), Some(&ContextError::Canceled));
     /// ```
     pub fn cause(&self) -> Option<Cause> {
-        let c = self.scope().and_then(|n| n.canceller())?;
-        c.err()?;
-        c.cause()
+        self.scope().and_then(|n| n.canceller())?.cause()
     }
 
     /// When the context ends at the latest, if it has a deadline.
