@@ -1,15 +1,13 @@
-//! Goroutines: `go`, `Builder`, `JoinHandle`, and the calls about the current goroutine.
+//! Go's `go` statement: [`go`], [`Builder`], [`JoinHandle`], [`JoinError`] and goroutine ids.
 
 use std::any::Any;
 use std::fmt;
 use std::io;
 use std::marker::PhantomData;
-use std::panic;
-use std::time::Duration;
 
-use crate::goroutine::{self, GRef};
-use crate::park;
-use crate::rt;
+use crate::rt::config::check_stack_size;
+use crate::rt::goroutine::{self, GRef};
+use crate::rt::{self, panic};
 
 /// Starts `f` in a new goroutine and returns a handle to join it.
 ///
@@ -36,36 +34,6 @@ where
     Builder::new()
         .spawn(f)
         .unwrap_or_else(|e| panic!("goro::go: cannot spawn a goroutine: {e}"))
-}
-
-/// Runs `f` as a goroutine and blocks the calling thread until it returns, as Go runs `main`.
-///
-/// A panic in `f` is resumed on the calling thread. Called from a goroutine, it runs `f` in a
-/// new goroutine and parks the caller until it finishes.
-///
-/// `#[goro::main]` on `fn main` is a shorthand for this call.
-///
-/// # Examples
-///
-/// ```
-/// let sum = goro::run(|| {
-///     let hs: Vec<_> = (1..=10).map(|i| goro::go(move || i)).collect();
-///     hs.into_iter().map(|h| h.join().unwrap()).sum::<i32>()
-/// });
-/// assert_eq!(sum, 55);
-/// ```
-pub fn run<F, T>(f: F) -> T
-where
-    F: FnOnce() -> T + Send + 'static,
-    T: Send + 'static,
-{
-    match Builder::new().name("main").spawn(f) {
-        Ok(h) => match h.join() {
-            Ok(v) => v,
-            Err(e) => panic::resume_unwind(e.into_panic()),
-        },
-        Err(e) => panic!("goro::run: cannot spawn the main goroutine: {e}"),
-    }
 }
 
 /// Configures a goroutine before spawning it: its name and stack size.
@@ -121,7 +89,11 @@ impl Builder {
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
     {
-        let stack_size = self.stack_size.map(rt::check_stack_size).transpose()?;
+        let stack_size = self
+            .stack_size
+            .map(check_stack_size)
+            .transpose()
+            .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
         let g = rt::spawn(self.name.map(String::into_boxed_str), stack_size, f)?;
         Ok(JoinHandle {
             g,
@@ -229,7 +201,7 @@ impl JoinError {
 
     /// The panic message, if the payload is a string (as with `panic!("...")`).
     pub fn panic_message(&self) -> Option<&str> {
-        payload_str(&*self.payload)
+        panic::payload_str(&*self.payload)
     }
 
     /// The id of the goroutine that panicked.
@@ -268,108 +240,3 @@ impl std::error::Error for JoinError {}
 // takes `self`. So sharing a `JoinError` between threads shares nothing that is not `Sync`
 // (as `std::sync::Exclusive` reasons), and it can go into `Box<dyn Error + Send + Sync>`.
 unsafe impl Sync for JoinError {}
-
-fn payload_str(p: &(dyn Any + Send)) -> Option<&str> {
-    p.downcast_ref::<&'static str>()
-        .copied()
-        .or_else(|| p.downcast_ref::<String>().map(String::as_str))
-}
-
-/// Yields the processor, letting other goroutines run; the caller stays runnable.
-///
-/// Go: `runtime.Gosched()`. On a plain thread it is `std::thread::yield_now`.
-pub fn yield_now() {
-    match goroutine::current() {
-        Some(g) => park::yield_goroutine(g),
-        None => std::thread::yield_now(),
-    }
-}
-
-/// Pauses the current goroutine for at least `d`, without blocking its worker thread.
-///
-/// Go: `time.Sleep(d)`. On a plain thread it is `std::thread::sleep`. A zero duration returns
-/// at once. Same as [`time::sleep`](crate::time::sleep).
-pub fn sleep(d: Duration) {
-    rt::sleep(d)
-}
-
-/// The number of goroutines that exist now (spawned and not yet finished).
-///
-/// Go: `runtime.NumGoroutine()`. A goroutine stops counting before its `join` returns.
-pub fn num_goroutine() -> usize {
-    rt::get().live()
-}
-
-/// The number of worker threads that run goroutines.
-///
-/// Go: `runtime.GOMAXPROCS(0)`. Set by `GORO_MAXPROCS` or
-/// [`RuntimeBuilder::maxprocs`](crate::RuntimeBuilder::maxprocs) before the runtime starts;
-/// defaults to the available parallelism.
-pub fn maxprocs() -> usize {
-    rt::get().maxprocs()
-}
-
-/// Whether the caller is running as a goroutine (rather than on a plain thread).
-pub fn in_goroutine() -> bool {
-    goroutine::current().is_some()
-}
-
-/// Wires the calling goroutine to the worker thread it runs on, until a matching
-/// [`unlock_os_thread`].
-///
-/// Go: `runtime.LockOSThread()`. While locked, the goroutine resumes on the same thread after
-/// every park, so `thread_local!` values and thread-bound state (`!Send` handles of C
-/// libraries, thread identity) stay valid across parks. Calls nest. Other goroutines keep
-/// running on the thread whenever the locked one is parked. On a plain thread this does
-/// nothing.
-///
-/// ```
-/// goro::run(|| {
-///     goro::lock_os_thread();
-///     let before = std::thread::current().id();
-///     goro::sleep(std::time::Duration::from_millis(1));
-///     assert_eq!(std::thread::current().id(), before);
-///     goro::unlock_os_thread();
-/// });
-/// ```
-pub fn lock_os_thread() {
-    rt::lock_current()
-}
-
-/// Undoes one [`lock_os_thread`]; after the last one, the goroutine may move again.
-///
-/// Go: `runtime.UnlockOSThread()`. Does nothing if the goroutine is not locked.
-pub fn unlock_os_thread() {
-    rt::unlock_current()
-}
-
-/// Reports panics of goroutines on stderr with the goroutine's id and name; panics of plain
-/// threads go to the hook that was installed before.
-pub(crate) fn install_panic_hook() {
-    let prev = panic::take_hook();
-    panic::set_hook(Box::new(move |info| {
-        let Some(g) = goroutine::current() else {
-            return prev(info);
-        };
-        let msg = payload_str(info.payload()).unwrap_or("Box<dyn Any>");
-        let location = info
-            .location()
-            .map(|l| format!("{}:{}:{}", l.file(), l.line(), l.column()))
-            .unwrap_or_default();
-        let name = g.name().unwrap_or("<unnamed>");
-        let bt = std::backtrace::Backtrace::capture();
-        let mut out = format!(
-            "\ngoroutine {} ({name}) panicked at {location}:\n{msg}\n",
-            g.id()
-        );
-        if bt.status() == std::backtrace::BacktraceStatus::Captured {
-            out.push_str(&format!("stack backtrace:\n{bt}\n"));
-        } else {
-            out.push_str(
-                "note: run with `RUST_BACKTRACE=1` environment variable to display a backtrace\n",
-            );
-        }
-        use std::io::Write;
-        let _ = std::io::stderr().lock().write_all(out.as_bytes());
-    }));
-}

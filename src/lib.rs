@@ -63,8 +63,6 @@
 #![warn(missing_docs, unreachable_pub, clippy::undocumented_unsafe_blocks)]
 
 mod go;
-mod goroutine;
-mod park;
 mod rt;
 mod runtime;
 mod select;
@@ -77,12 +75,13 @@ pub mod pool;
 pub mod sync;
 pub mod time;
 
-pub use go::{
-    current_id, go, in_goroutine, lock_os_thread, maxprocs, num_goroutine, run, sleep,
-    unlock_os_thread, yield_now, Builder, GoroutineId, JoinError, JoinHandle,
+pub use go::{current_id, go, Builder, GoroutineId, JoinError, JoinHandle};
+pub use rt::goroutine::local::{AccessError, LocalKey};
+pub use runtime::{
+    in_goroutine, lock_os_thread, maxprocs, num_goroutine, run, unlock_os_thread, yield_now,
+    InitError, RuntimeBuilder,
 };
-pub use goroutine::local::{AccessError, LocalKey};
-pub use runtime::{InitError, RuntimeBuilder};
+pub use time::sleep;
 
 /// The README's examples, run as doctests.
 #[doc = include_str!("../README.md")]

@@ -1,9 +1,104 @@
-//! Runtime settings: the number of worker threads and the default stack size.
+//! Go's `runtime` package: running `main` as a goroutine ([`run`]), yielding, counting
+//! goroutines and workers, locking a goroutine to its thread, and the runtime's settings
+//! ([`RuntimeBuilder`]).
 
 use std::fmt;
+use std::panic;
 
-use crate::goroutine::stack::DEFAULT_STACK_SIZE;
-use crate::rt;
+use crate::go::Builder;
+use crate::rt::config::{self, Config, Source};
+use crate::rt::goroutine::{self, stack::DEFAULT_STACK_SIZE};
+use crate::rt::{self, park};
+
+/// Runs `f` as a goroutine and blocks the calling thread until it returns, as Go runs `main`.
+///
+/// A panic in `f` is resumed on the calling thread. Called from a goroutine, it runs `f` in a
+/// new goroutine and parks the caller until it finishes.
+///
+/// `#[goro::main]` on `fn main` is a shorthand for this call.
+///
+/// # Examples
+///
+/// ```
+/// let sum = goro::run(|| {
+///     let hs: Vec<_> = (1..=10).map(|i| goro::go(move || i)).collect();
+///     hs.into_iter().map(|h| h.join().unwrap()).sum::<i32>()
+/// });
+/// assert_eq!(sum, 55);
+/// ```
+pub fn run<F, T>(f: F) -> T
+where
+    F: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+{
+    match Builder::new().name("main").spawn(f) {
+        Ok(h) => match h.join() {
+            Ok(v) => v,
+            Err(e) => panic::resume_unwind(e.into_panic()),
+        },
+        Err(e) => panic!("goro::run: cannot spawn the main goroutine: {e}"),
+    }
+}
+
+/// Yields the processor, letting other goroutines run; the caller stays runnable.
+///
+/// Go: `runtime.Gosched()`. On a plain thread it is `std::thread::yield_now`.
+pub fn yield_now() {
+    match goroutine::current() {
+        Some(g) => park::yield_goroutine(g),
+        None => std::thread::yield_now(),
+    }
+}
+
+/// The number of goroutines that exist now (spawned and not yet finished).
+///
+/// Go: `runtime.NumGoroutine()`. A goroutine stops counting before its `join` returns.
+pub fn num_goroutine() -> usize {
+    goroutine::live()
+}
+
+/// The number of worker threads that run goroutines.
+///
+/// Go: `runtime.GOMAXPROCS(0)`. Set by `GORO_MAXPROCS` or
+/// [`RuntimeBuilder::maxprocs`](crate::RuntimeBuilder::maxprocs) before the runtime starts;
+/// defaults to the available parallelism.
+pub fn maxprocs() -> usize {
+    rt::get().maxprocs()
+}
+
+/// Whether the caller is running as a goroutine (rather than on a plain thread).
+pub fn in_goroutine() -> bool {
+    goroutine::current().is_some()
+}
+
+/// Wires the calling goroutine to the worker thread it runs on, until a matching
+/// [`unlock_os_thread`].
+///
+/// Go: `runtime.LockOSThread()`. While locked, the goroutine resumes on the same thread after
+/// every park, so `thread_local!` values and thread-bound state (`!Send` handles of C
+/// libraries, thread identity) stay valid across parks. Calls nest. Other goroutines keep
+/// running on the thread whenever the locked one is parked. On a plain thread this does
+/// nothing.
+///
+/// ```
+/// goro::run(|| {
+///     goro::lock_os_thread();
+///     let before = std::thread::current().id();
+///     goro::sleep(std::time::Duration::from_millis(1));
+///     assert_eq!(std::thread::current().id(), before);
+///     goro::unlock_os_thread();
+/// });
+/// ```
+pub fn lock_os_thread() {
+    rt::lock_current()
+}
+
+/// Undoes one [`lock_os_thread`]; after the last one, the goroutine may move again.
+///
+/// Go: `runtime.UnlockOSThread()`. Does nothing if the goroutine is not locked.
+pub fn unlock_os_thread() {
+    rt::unlock_current()
+}
 
 /// Configures the runtime before its first use.
 ///
@@ -51,17 +146,16 @@ impl RuntimeBuilder {
     /// [`InitError::Invalid`] for a zero or absurd worker count (given here or in
     /// `GORO_MAXPROCS`) or a bad stack size.
     pub fn init(self) -> Result<(), InitError> {
+        let invalid = |e: config::ConfigError| InitError::Invalid(e.to_string());
         let mut config = match self.maxprocs {
-            Some(n) => rt::Config {
-                maxprocs: rt::parse_maxprocs(&n.to_string())
-                    .map_err(|e| InitError::Invalid(e.replace("GORO_MAXPROCS", "maxprocs")))?,
+            Some(n) => Config {
+                maxprocs: config::check_maxprocs(n, Source::Builder).map_err(invalid)?,
                 stack_size: DEFAULT_STACK_SIZE,
             },
-            None => rt::Config::try_from_env().map_err(InitError::Invalid)?,
+            None => Config::try_from_env().map_err(invalid)?,
         };
         if let Some(size) = self.stack_size {
-            config.stack_size =
-                rt::check_stack_size(size).map_err(|e| InitError::Invalid(e.to_string()))?;
+            config.stack_size = config::check_stack_size(size).map_err(invalid)?;
         }
         match rt::init(config) {
             (_, true) => Ok(()),

@@ -1,4 +1,4 @@
-//! Model test (loom) of the goroutine park protocol, `src/park/state.rs`.
+//! Model test (loom) of the goroutine park protocol, `src/rt/park/state.rs`.
 //!
 //! The state machine is compiled here against loom's atomics and driven by threads: one
 //! thread plays the goroutine and its worker (token check, switch out, commit, resume), the
@@ -11,7 +11,7 @@ mod atomic {
 }
 
 #[allow(dead_code)]
-#[path = "../src/park/state.rs"]
+#[path = "../src/rt/park/state.rs"]
 mod state;
 
 use loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};

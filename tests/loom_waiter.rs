@@ -9,42 +9,44 @@ mod atomic {
     pub(crate) use loom::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 }
 
-mod park {
-    /// goro's `Unparker`, for loom threads.
-    #[derive(Clone)]
-    pub(crate) struct Unparker(loom::thread::Thread);
+mod rt {
+    pub(crate) mod park {
+        /// goro's `Unparker`, for loom threads.
+        #[derive(Clone)]
+        pub(crate) struct Unparker(loom::thread::Thread);
 
-    impl Unparker {
-        pub(crate) fn current() -> Unparker {
-            Unparker(loom::thread::current())
+        impl Unparker {
+            pub(crate) fn current() -> Unparker {
+                Unparker(loom::thread::current())
+            }
+
+            pub(crate) fn unpark(&self) {
+                self.0.unpark();
+            }
         }
 
-        pub(crate) fn unpark(&self) {
-            self.0.unpark();
+        /// goro's `WaiterRef`: here simply an owned handle.
+        pub(crate) struct WaiterRef(Unparker);
+
+        impl WaiterRef {
+            pub(crate) fn current() -> WaiterRef {
+                WaiterRef(Unparker::current())
+            }
+
+            pub(crate) unsafe fn wake_with(&self, publish: impl FnOnce()) {
+                let u = self.0.clone();
+                publish();
+                u.unpark();
+            }
         }
-    }
 
-    /// goro's `WaiterRef`: here simply an owned handle.
-    pub(crate) struct WaiterRef(Unparker);
-
-    impl WaiterRef {
-        pub(crate) fn current() -> WaiterRef {
-            WaiterRef(Unparker::current())
+        pub(crate) fn park() {
+            loom::thread::park();
         }
 
-        pub(crate) unsafe fn wake_with(&self, publish: impl FnOnce()) {
-            let u = self.0.clone();
-            publish();
-            u.unpark();
+        pub(crate) fn park_until(_deadline: std::time::Instant, _armed: &mut bool) {
+            loom::thread::park();
         }
-    }
-
-    pub(crate) fn park() {
-        loom::thread::park();
-    }
-
-    pub(crate) fn park_until(_deadline: std::time::Instant, _armed: &mut bool) {
-        loom::thread::park();
     }
 }
 

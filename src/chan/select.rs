@@ -29,7 +29,7 @@ use super::channel::{RecvNow, SendNow};
 use super::error::{RecvError, SendError};
 use super::waiter::{Token, Waiter, Wake, CLOSED, DONE, NONE};
 use super::{Receiver, Sender};
-use crate::park;
+use crate::rt::park;
 
 /// One case of a select, type-erased. Implemented by [`RecvCase`] and [`SendCase`].
 #[doc(hidden)]

@@ -33,7 +33,7 @@ use std::time::Instant;
 // Through the parent module so that the loom model test (`tests/loom_waiter.rs`), which
 // compiles this file on its own, can substitute loom's atomics and parking.
 use super::atomic::{AtomicU8, AtomicUsize, Ordering};
-use crate::park::{self, WaiterRef};
+use crate::rt::park::{self, WaiterRef};
 
 /// Still linked in a queue.
 pub(crate) const WAITING: u8 = 0;

@@ -19,7 +19,7 @@ use std::collections::VecDeque;
 use std::sync::atomic::{AtomicPtr, AtomicU32, AtomicUsize, Ordering};
 use std::sync::Mutex;
 
-use crate::goroutine::{GRef, Goroutine};
+use crate::rt::goroutine::{GRef, Goroutine};
 
 pub(crate) const CAPACITY: usize = 256;
 const MASK: u32 = (CAPACITY as u32) - 1;

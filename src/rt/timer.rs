@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use crate::park::Unparker;
+use crate::rt::park::Unparker;
 
 /// No pending timer.
 pub(crate) const NEVER: u64 = u64::MAX;

@@ -1,13 +1,19 @@
-//! The worker loop: find a runnable goroutine, run it, repeat.
+//! A worker: its shared half ([`Worker`], reachable from every thread through the runtime),
+//! its private half (`WorkerLocal`, its own thread's), and the loop that finds a runnable
+//! goroutine, runs it, and repeats.
 
 use std::cell::{Cell, UnsafeCell};
-use std::sync::atomic::Ordering;
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, Ordering};
+use std::sync::Mutex;
+use std::thread::Thread;
 
-use super::timer::Fire;
-use super::{Runtime, Worker};
-use crate::goroutine::stack::StackCache;
-use crate::goroutine::{self, GRef, Outcome, Suspend};
-use crate::park::state::Commit;
+use super::goroutine::stack::StackCache;
+use super::goroutine::{self, GRef, Goroutine, Outcome, Suspend};
+use super::park::state::Commit;
+use super::queue::{self, LocalQueue};
+use super::timer::{self, Fire};
+use super::{idle, Runtime};
 
 /// Every this many scheduling rounds the injector is looked at first (Go uses the same
 /// prime), so goroutines there are not starved by a busy local queue.
@@ -30,6 +36,80 @@ const SPIN: std::time::Duration = std::time::Duration::from_micros(50);
 /// producer/consumer pairs across workers often enough to make a contended channel 2-3x
 /// slower, while 40 µs still moves a goroutine stuck behind a blocked worker promptly.
 const RUNNEXT_GRACE: std::time::Duration = std::time::Duration::from_micros(40);
+
+/// The shared half of a worker, visible to every thread.
+pub(crate) struct Worker {
+    pub(crate) queue: LocalQueue,
+    /// The goroutine to run next on this worker; owns a scheduler reference when non-null.
+    pub(crate) runnext: AtomicPtr<Goroutine>,
+    /// The owner's scheduling count, published for thieves deciding whether `runnext` is
+    /// stale (see the module docs). Relaxed: a heuristic, not a synchronisation.
+    pub(crate) sched_tick: AtomicU32,
+    /// Goroutines pinned to this worker's thread; never stolen.
+    pinned: Mutex<VecDeque<GRef>>,
+    /// Mirrors `!pinned.is_empty()`. SeqCst for the idle protocol (see `idle`).
+    has_pinned: AtomicBool,
+    /// The thread running this worker (replaced when a worker is handed off, see
+    /// `worker::hand_off`).
+    thread: Mutex<Option<Thread>>,
+}
+
+impl Worker {
+    pub(crate) fn new() -> Worker {
+        Worker {
+            queue: LocalQueue::new(),
+            runnext: AtomicPtr::new(std::ptr::null_mut()),
+            sched_tick: AtomicU32::new(0),
+            pinned: Mutex::new(VecDeque::new()),
+            has_pinned: AtomicBool::new(false),
+            thread: Mutex::new(None),
+        }
+    }
+
+    pub(crate) fn unpark_thread(&self) {
+        let t = self.thread.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(t) = &*t {
+            t.unpark();
+        }
+    }
+
+    fn set_thread(&self, t: Thread) {
+        *self.thread.lock().unwrap_or_else(|e| e.into_inner()) = Some(t);
+    }
+
+    /// Takes the `runnext` goroutine, if any.
+    pub(crate) fn take_runnext(&self) -> Option<GRef> {
+        // Acquire: pairs with the Release half of the swap in `schedule` that filled it, so
+        // the taker sees the goroutine's state.
+        let p = self.runnext.swap(std::ptr::null_mut(), Ordering::Acquire);
+        // SAFETY: a non-null runnext owns a scheduler reference (module invariants), which
+        // the swap transferred to us.
+        (!p.is_null()).then(|| unsafe { GRef::from_raw(p) })
+    }
+
+    pub(crate) fn pop_pinned(&self) -> Option<GRef> {
+        if !self.has_pinned.load(Ordering::SeqCst) {
+            return None;
+        }
+        let mut q = self.pinned.lock().unwrap_or_else(|e| e.into_inner());
+        let g = q.pop_front();
+        self.has_pinned.store(!q.is_empty(), Ordering::SeqCst);
+        g
+    }
+
+    pub(crate) fn has_pinned(&self) -> bool {
+        self.has_pinned.load(Ordering::SeqCst)
+    }
+
+    pub(crate) fn push_pinned(&self, g: GRef) {
+        let mut q = self.pinned.lock().unwrap_or_else(|e| e.into_inner());
+        q.push_back(g);
+        self.has_pinned.store(true, Ordering::SeqCst);
+        drop(q);
+        // The worker may be asleep; thread parking keeps the token if it is not yet.
+        self.unpark_thread();
+    }
+}
 
 /// The private half of a worker, reachable only from its own thread.
 struct WorkerLocal {
@@ -59,7 +139,7 @@ pub(crate) fn current_index() -> Option<usize> {
 
 /// Body of worker thread `index`.
 pub(crate) fn run(rt: &'static Runtime, index: usize) {
-    crate::goroutine::overflow::ensure_altstack();
+    crate::rt::goroutine::overflow::ensure_altstack();
     let local: &'static WorkerLocal = Box::leak(Box::new(WorkerLocal {
         rt,
         index,
@@ -203,7 +283,7 @@ impl WorkerLocal {
             if let Some(g) = me.pop_pinned() {
                 return self.found(g);
             }
-            let batch = (rt.injector.len() / rt.maxprocs()).min(super::queue::CAPACITY / 2);
+            let batch = (rt.injector.len() / rt.maxprocs()).min(queue::CAPACITY / 2);
             if let Some(g) = rt.injector.pop_batch(&me.queue, batch) {
                 return self.found(g);
             }
@@ -299,7 +379,7 @@ impl WorkerLocal {
     fn fire_timers(&self) {
         let rt = self.rt;
         let next = rt.timers.next_deadline();
-        if next == super::timer::NEVER {
+        if next == timer::NEVER {
             return;
         }
         let now = rt.now();
@@ -322,7 +402,7 @@ impl WorkerLocal {
             return true;
         }
         let next = rt.timers.next_deadline();
-        next != super::timer::NEVER && next <= rt.now()
+        next != timer::NEVER && next <= rt.now()
     }
 
     /// Whether a goroutine waits in a queue this worker may take from.
@@ -338,7 +418,7 @@ impl WorkerLocal {
         rt.idle.register(self.index, self.searching.replace(false));
         if self.work_anywhere() {
             // Step 2 of the idle protocol found something: look again, as a searcher.
-            if rt.idle.unregister(self.index) == super::idle::Woken::Idle {
+            if rt.idle.unregister(self.index) == idle::Woken::Idle {
                 rt.idle.start_searching();
             }
             self.searching.set(true);
@@ -353,7 +433,7 @@ impl WorkerLocal {
                 rt.timers.leave_waiter(self.index);
                 // We are about to run goroutines (fired timers, or work we were woken for),
                 // maybe for long: if timers remain, a sleeping worker takes over the waiting.
-                if rt.timers.next_deadline() != super::timer::NEVER {
+                if rt.timers.next_deadline() != timer::NEVER {
                     if let Some(w) = rt.idle.wake_any() {
                         rt.workers[w].unpark_thread();
                     }
@@ -361,7 +441,7 @@ impl WorkerLocal {
             }
             None => std::thread::park(),
         }
-        if rt.idle.unregister(self.index) == super::idle::Woken::Searching {
+        if rt.idle.unregister(self.index) == idle::Woken::Searching {
             self.searching.set(true);
         }
     }

@@ -56,7 +56,7 @@ use std::pin::Pin;
 use std::ptr;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use crate::park::{self, Unparker};
+use crate::rt::park::{self, Unparker};
 
 /// One parked goroutine or thread, living on its own stack while it waits.
 pub(crate) struct Waiter {

@@ -6,7 +6,7 @@ use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-use crate::park::{self, Unparker};
+use crate::rt::park::{self, Unparker};
 
 /// Waits for a collection of goroutines to finish.
 ///

@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::chan::{self, Receiver, Sender, TrySendError};
-use crate::rt::{self, TimerCallback};
+use crate::rt::{self, park, TimerCallback};
 
 /// Pauses the current goroutine for at least `d`; its worker runs other goroutines meanwhile.
 ///
@@ -25,7 +25,7 @@ use crate::rt::{self, TimerCallback};
 /// assert!(start.elapsed() >= Duration::from_millis(5));
 /// ```
 pub fn sleep(d: Duration) {
-    rt::sleep(d)
+    park::sleep(d)
 }
 
 /// A channel that receives the current time once, after `d`.

@@ -34,8 +34,8 @@ use std::sync::atomic::{AtomicU32, AtomicU8, AtomicUsize, Ordering};
 
 use corosensei::{Coroutine, CoroutineResult, Yielder};
 
-use crate::park::state::ParkState;
-use crate::park::{self, Unparker};
+use super::park::state::ParkState;
+use super::park::{self, Unparker};
 use stack::GoroutineStack;
 pub(crate) use task::GRef;
 use task::Vtable;
@@ -58,6 +58,16 @@ pub(crate) enum Outcome {
 }
 
 type Coro = Coroutine<(), Suspend, (), GoroutineStack>;
+
+/// Goroutines spawned and not yet finished (`runtime.NumGoroutine`): counted when the block
+/// is made, uncounted by the goroutine itself just before it publishes its completion, so
+/// a joined goroutine no longer counts. Relaxed: a statistic, no memory is published by it.
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+
+/// The number of goroutines that exist now.
+pub(crate) fn live() -> usize {
+    LIVE.load(Ordering::Relaxed)
+}
 
 /// Worker-index value of `pinned` meaning "free to move".
 pub(crate) const NOT_PINNED: u32 = u32::MAX;
@@ -288,16 +298,41 @@ impl Goroutine {
         self.pinned.store(worker, Ordering::Relaxed);
     }
 
-    /// The `lock_os_thread` nesting depth. Only the goroutine itself may call this.
-    pub(crate) fn lock_count(&self) -> *mut u32 {
-        // SAFETY: the goroutine itself is running, so its exec state is attached; the field
-        // is never touched by the worker while it runs (see `resume`).
-        unsafe { std::ptr::addr_of_mut!((*self.exec.get()).lock_count) }
+    /// Counts one more `lock_os_thread`; returns whether it is the outermost one.
+    ///
+    /// # Safety
+    ///
+    /// Called by the goroutine itself (`self` is the current goroutine).
+    pub(crate) unsafe fn lock_thread(&self) -> bool {
+        // SAFETY: the goroutine itself is running, so its exec state is attached, and the
+        // worker never touches `lock_count` (see `resume`).
+        let count = unsafe { &mut (*self.exec.get()).lock_count };
+        *count = count
+            .checked_add(1)
+            .expect("goro: lock_os_thread nested too deeply");
+        *count == 1
+    }
+
+    /// Undoes one `lock_os_thread` (none if there is none); returns whether it was the last.
+    ///
+    /// # Safety
+    ///
+    /// As [`Goroutine::lock_thread`].
+    pub(crate) unsafe fn unlock_thread(&self) -> bool {
+        // SAFETY: as in `lock_thread`.
+        let count = unsafe { &mut (*self.exec.get()).lock_count };
+        match *count {
+            0 => false,
+            n => {
+                *count = n - 1;
+                n == 1
+            }
+        }
     }
 
     /// The goroutine's local storage. Only the goroutine itself may call this.
     pub(crate) fn locals(&self) -> *mut local::LocalMap {
-        // SAFETY: as `lock_count`.
+        // SAFETY: as in `lock_thread`.
         unsafe { std::ptr::addr_of_mut!((*self.exec.get()).locals) }
     }
 }

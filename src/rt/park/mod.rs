@@ -18,13 +18,13 @@ pub(crate) mod atomic {
 pub(crate) mod state;
 
 use std::fmt;
-use std::thread::Thread;
-
 use std::sync::atomic::{fence, Ordering};
-use std::time::Instant;
+use std::sync::Mutex;
+use std::thread::Thread;
+use std::time::{Duration, Instant};
 
-use crate::goroutine::{self, GRef, Suspend, NOT_PINNED};
-use crate::park::state::Unpark;
+use super::goroutine::{self, GRef, Suspend, NOT_PINNED};
+use state::Unpark;
 
 /// A handle that wakes one parked goroutine or thread.
 #[derive(Clone)]
@@ -60,7 +60,7 @@ impl Unparker {
                     fence(Ordering::SeqCst);
                     let slot = g.blocking.load(Ordering::Relaxed);
                     if slot != NOT_PINNED {
-                        crate::rt::blocked_threads().unpark(slot);
+                        blocked_threads().unpark(slot);
                     }
                 }
             },
@@ -202,9 +202,9 @@ fn park_goroutine(g: &goroutine::Goroutine) {
 /// the same way around a blocking system call), so the program keeps its parallelism and
 /// the goroutine it waits for can run.
 fn park_blocking_thread(g: &goroutine::Goroutine) {
-    crate::rt::hand_off_worker();
+    super::worker::hand_off();
     // The waker finds this thread through the goroutine's `blocking` slot.
-    let slot = crate::rt::blocked_threads().insert(std::thread::current());
+    let slot = blocked_threads().insert(std::thread::current());
     g.blocking.store(slot, Ordering::Relaxed);
     // SeqCst fence: pairs with the one in `Unparker::unpark` (see there).
     fence(Ordering::SeqCst);
@@ -212,7 +212,28 @@ fn park_blocking_thread(g: &goroutine::Goroutine) {
         std::thread::park();
     }
     g.blocking.store(NOT_PINNED, Ordering::Relaxed);
-    crate::rt::blocked_threads().remove(slot);
+    blocked_threads().remove(slot);
+}
+
+/// Parks the calling goroutine or thread for at least `d` (`time::sleep`).
+pub(crate) fn sleep(d: Duration) {
+    if d.is_zero() {
+        return;
+    }
+    if goroutine::current().is_none() {
+        std::thread::sleep(d);
+        return;
+    }
+    let Some(deadline) = Instant::now().checked_add(d) else {
+        // Beyond what the clock can represent: no timer would ever fire.
+        loop {
+            park();
+        }
+    };
+    let mut armed = false;
+    while Instant::now() < deadline {
+        park_until(deadline, &mut armed);
+    }
 }
 
 /// Switches out the current goroutine and queues it behind the runnable ones.
@@ -223,4 +244,47 @@ pub(crate) fn yield_goroutine(g: &goroutine::Goroutine) {
         return;
     }
     g.suspend(Suspend::Yield);
+}
+
+/// Threads blocked by a goroutine waiting while it unwinds, so that its waker can unpark
+/// the right thread (see `park_blocking_thread`).
+struct BlockedThreads {
+    slots: Mutex<Vec<Option<Thread>>>,
+}
+
+impl BlockedThreads {
+    /// Records `t`; returns its slot.
+    fn insert(&self, t: Thread) -> u32 {
+        let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
+        let i = match slots.iter().position(Option::is_none) {
+            Some(i) => i,
+            None => {
+                slots.push(None);
+                slots.len() - 1
+            }
+        };
+        slots[i] = Some(t);
+        i as u32
+    }
+
+    fn remove(&self, slot: u32) {
+        let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
+        slots[slot as usize] = None;
+    }
+
+    /// Unparks the thread in `slot`, if any. A slot reused by another thread since only
+    /// causes that thread a spurious wake-up, which its park loop tolerates.
+    fn unpark(&self, slot: u32) {
+        let slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(Some(t)) = slots.get(slot as usize) {
+            t.unpark();
+        }
+    }
+}
+
+fn blocked_threads() -> &'static BlockedThreads {
+    static BLOCKED: BlockedThreads = BlockedThreads {
+        slots: Mutex::new(Vec::new()),
+    };
+    &BLOCKED
 }

@@ -14,7 +14,7 @@ use std::ptr::NonNull;
 use std::sync::atomic::{fence, Ordering};
 
 use super::stack::GoroutineStack;
-use super::Goroutine;
+use super::{local, Goroutine, LIVE};
 
 /// The operations on a goroutine's block that depend on its function and result types.
 pub(crate) struct Vtable {
@@ -70,6 +70,7 @@ impl GRef {
             header: Goroutine::new(id, name, dedicated, vtable),
             stage: UnsafeCell::new(Stage::<F, T>::Start(f)),
         });
+        LIVE.fetch_add(1, Ordering::Relaxed);
         // The header is the first field of a `repr(C)` struct: same address.
         GRef(NonNull::from(Box::leak(task)).cast())
     }
@@ -164,11 +165,31 @@ where
         _ => unreachable!("goroutine started twice"),
     };
     let result = panic::catch_unwind(AssertUnwindSafe(f));
-    crate::rt::goroutine_exiting();
+    // SAFETY: the block is live (see above), and we are the goroutine itself.
+    unsafe { exiting(&(*task).header) };
     // SAFETY: as above; the joiner reads the stage only after `complete`.
     unsafe { *(*task).stage.get() = Stage::Done(result) };
     // SAFETY: the block is live (see above).
     unsafe { (*task).header.complete() };
+}
+
+/// The goroutine's last steps before it publishes its result: its locals are dropped (on its
+/// own stack, so their destructors may still block) and it stops counting as live.
+///
+/// # Safety
+///
+/// Called by the goroutine `g` itself (its locals are reached through `g.locals()`).
+unsafe fn exiting(g: &Goroutine) {
+    let locals = g.locals();
+    let destroyed = panic::catch_unwind(AssertUnwindSafe(|| local::destroy(locals)));
+    if destroyed.is_err() {
+        eprintln!(
+            "goro: a goroutine-local destructor of goroutine {} panicked; aborting",
+            g.id()
+        );
+        std::process::abort();
+    }
+    LIVE.fetch_sub(1, Ordering::Relaxed);
 }
 
 /// # Safety
