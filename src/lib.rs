@@ -65,7 +65,6 @@
 mod go;
 mod rt;
 mod runtime;
-mod select;
 
 pub mod chan;
 pub mod context;
@@ -82,6 +81,16 @@ pub use runtime::{
     InitError, RuntimeBuilder,
 };
 pub use time::sleep;
+
+/// What goro's macros expand to; not part of the API (no stability promise).
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::chan::select::{
+        select, wait_for, RecvCase, SelectCase, SelectRecv, SelectSend, SendCase, Wait,
+    };
+    pub use crate::chan::waiter::{Token, Wake};
+    pub use crate::rt::goroutine::local::local_key;
+}
 
 /// The README's examples, run as doctests.
 #[doc = include_str!("../README.md")]

@@ -35,28 +35,25 @@ mod atomic {
     pub(crate) use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 }
 mod channel;
+mod core;
 mod error;
+mod flavor;
 mod lock;
 mod ring;
-mod select;
-mod waiter;
+pub(crate) mod select;
+pub(crate) mod waiter;
 
 use std::fmt;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use channel::{Block, Channel};
+use channel::Channel;
 pub use error::{
     RecvError, RecvTimeoutError, SendError, SendTimeoutError, TryRecvError, TrySendError,
 };
-#[doc(hidden)]
-pub use select::{
-    select as __select, RecvCase, SelectCase, SelectRecv, SelectSend, SendCase, Wait,
-};
+use flavor::Block;
 pub use select::{Select, Selected};
-#[doc(hidden)]
-pub use waiter::{Token, Wake};
 
 /// A channel holding up to `cap` values; `cap == 0` is Go's unbuffered (rendezvous) channel.
 ///
@@ -82,9 +79,14 @@ pub fn never<T>() -> Receiver<T> {
     }
 }
 
-/// The channel of a timer or ticker (see `Channel::new_timer`).
-pub(crate) fn timer_pair<T>() -> (Sender<T>, Receiver<T>) {
-    pair(Channel::new_timer())
+/// A channel fed by goro itself rather than by user code, such as a timer's (`time` has
+/// the rules): it buffers up to `cap` values out of sight (its length and capacity read 0,
+/// as Go 1.23 shows a timer's channel), and dropping its senders does not close it; only
+/// dropping every receiver does. A receiver left waiting after the last value waits
+/// forever, as in Go.
+pub(crate) fn internal<T>(cap: usize) -> (Sender<T>, Receiver<T>) {
+    // One sender more than exist: the count never reaches zero.
+    pair(Channel::hidden(cap, 2))
 }
 
 fn pair<T>(chan: Channel<T>) -> (Sender<T>, Receiver<T>) {
@@ -122,12 +124,6 @@ impl<T> Receiver<T> {
     fn chan_addr(&self) -> usize {
         Arc::as_ptr(&self.chan) as *const () as usize
     }
-}
-
-/// A deadline `d` from now, for `default(d)` in [`select!`](crate::select).
-#[doc(hidden)]
-pub fn __wait_for(d: Duration) -> Wait {
-    deadline_after(d).map_or(Wait::Forever, Wait::Until)
 }
 
 impl<T: Send> Sender<T> {

@@ -8,7 +8,7 @@
 //! of a lock word moving on every operation, which is what makes the ring scale when both
 //! ends run on different cores. (This is the bounded MPMC queue of Dmitry Vyukov, in the
 //! shape crossbeam-channel's `array` flavour gives it; the blocking layer around it is
-//! goro's, see `channel.rs`.)
+//! goro's, see `flavor/lockfree.rs`.)
 //!
 //! # Positions and stamps
 //!
@@ -117,7 +117,7 @@ impl<T> Ring<T> {
     /// Sends `v` if there is room and the ring is not closed.
     ///
     /// The successful reservation is a SeqCst CAS on `tail`: the channel orders it before
-    /// its SeqCst look at the receivers' waiting flag (see `channel.rs`).
+    /// its SeqCst look at the receivers' waiting flag (see `flavor/lockfree.rs`).
     pub(crate) fn push(&self, v: T) -> Result<(), PushError<T>> {
         let mut backoff = Backoff::new();
         let mut tail = self.tail.0.load(Ordering::Relaxed);
@@ -174,7 +174,7 @@ impl<T> Ring<T> {
     /// Receives the oldest value, if any.
     ///
     /// The successful reservation is a SeqCst CAS on `head`, ordered before the channel's
-    /// look at the senders' waiting flag (see `channel.rs`).
+    /// look at the senders' waiting flag (see `flavor/lockfree.rs`).
     pub(crate) fn pop(&self) -> Result<T, PopError> {
         let mut backoff = Backoff::new();
         let mut head = self.head.0.load(Ordering::Relaxed);
@@ -237,6 +237,11 @@ impl<T> Ring<T> {
     pub(crate) fn is_closed(&self) -> bool {
         // SeqCst: ordered with the `close` fetch_or.
         self.tail.0.load(Ordering::SeqCst) & self.mark_bit != 0
+    }
+
+    /// The number of slots.
+    pub(crate) fn capacity(&self) -> usize {
+        self.slots.len()
     }
 
     /// The number of values in the ring (a snapshot).

@@ -20,7 +20,7 @@
 //! whose token another case has claimed is dropped from the queue and skipped; its select
 //! unlinks the rest itself.
 //!
-//! On a ring channel (see `channel.rs`) values never travel through waiters: a waker only
+//! On a lock-free channel (see `flavor/lockfree.rs`) values never travel through waiters: a waker only
 //! completes a waiter as `NOTIFIED`, and the waiter looks at the buffer again.
 //!
 //! `tests/loom_waiter.rs` model-checks these queues (plain and select waiters, wakers,

@@ -67,6 +67,7 @@ mod idle;
 pub(crate) mod panic;
 pub(crate) mod park;
 mod queue;
+pub(crate) mod rand;
 mod timer;
 mod worker;
 

@@ -12,6 +12,7 @@ use super::goroutine::stack::StackCache;
 use super::goroutine::{self, GRef, Goroutine, Outcome, Suspend};
 use super::park::state::Commit;
 use super::queue::{self, LocalQueue};
+use super::rand::Rng;
 use super::timer::{self, Fire};
 use super::{idle, Runtime};
 
@@ -117,7 +118,7 @@ struct WorkerLocal {
     index: usize,
     stacks: UnsafeCell<StackCache>,
     tick: Cell<u32>,
-    rng: Cell<u32>,
+    rng: Rng,
     searching: Cell<bool>,
     due: UnsafeCell<Vec<Fire>>,
     /// Set when this thread handed its worker over to a new thread (see `hand_off`): it only
@@ -145,7 +146,7 @@ pub(crate) fn run(rt: &'static Runtime, index: usize) {
         index,
         stacks: UnsafeCell::new(StackCache::new(&rt.stacks)),
         tick: Cell::new(0),
-        rng: Cell::new(0x9E37_79B9 ^ (index as u32).wrapping_mul(0x85EB_CA6B) | 1),
+        rng: Rng::new(0x9E37_79B9 ^ (index as u64).wrapping_mul(0x85EB_CA6B)),
         searching: Cell::new(false),
         due: UnsafeCell::new(Vec::new()),
         detached: Cell::new(false),
@@ -185,16 +186,6 @@ pub(crate) fn hand_off() {
 impl WorkerLocal {
     fn me(&self) -> &'static Worker {
         &self.rt.workers[self.index]
-    }
-
-    fn next_rand(&self) -> u32 {
-        // xorshift32: only spreads the victims of stealing.
-        let mut x = self.rng.get();
-        x ^= x << 13;
-        x ^= x >> 17;
-        x ^= x << 5;
-        self.rng.set(x);
-        x
     }
 
     /// Runs `g` until it parks, yields or finishes.
@@ -317,7 +308,7 @@ impl WorkerLocal {
         let n = rt.maxprocs();
         let me = self.me();
         for _ in 0..STEAL_ROUNDS {
-            let start = self.next_rand() as usize % n;
+            let start = self.rng.below(n);
             for i in 0..n {
                 let victim = (start + i) % n;
                 if victim == self.index {

@@ -224,7 +224,9 @@ fn disarm(shared: &Shared, rx: &Receiver<Instant>) -> bool {
 }
 
 fn new_timer(d: Duration, period: Option<Duration>) -> (Arc<Shared>, Receiver<Instant>) {
-    let (tx, rx) = chan::timer_pair();
+    // Go 1.23's timer channel: it holds the one pending value out of sight (length and
+    // capacity 0), and stopping or dropping the timer never closes it.
+    let (tx, rx) = chan::internal(1);
     let shared = Arc::new(Shared {
         state: Mutex::new(State {
             generation: 0,

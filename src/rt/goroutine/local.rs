@@ -77,12 +77,13 @@ impl fmt::Display for AccessError {
 
 impl std::error::Error for AccessError {}
 
-impl<T: 'static> LocalKey<T> {
-    #[doc(hidden)]
-    pub const fn new(init: fn() -> T) -> LocalKey<T> {
-        LocalKey { init }
-    }
+/// The key `goroutine_local!` declares, with its initialiser (in `__private`: the macro's
+/// expansion is the only caller).
+pub const fn local_key<T: 'static>(init: fn() -> T) -> LocalKey<T> {
+    LocalKey { init }
+}
 
+impl<T: 'static> LocalKey<T> {
     /// Calls `f` with this goroutine's value, creating it first if needed.
     ///
     /// # Panics
@@ -195,7 +196,7 @@ macro_rules! goroutine_local {
             fn __goro_local_init() -> $t {
                 $init
             }
-            $crate::LocalKey::new(__goro_local_init)
+            $crate::__private::local_key(__goro_local_init)
         };
     };
 }

@@ -195,10 +195,10 @@ macro_rules! __select_expand {
         match ($($crate::__select_arg!($kind $($args)*),)*) {
             __goro_args => {
                 let mut __goro_cases = ($($crate::__select_case!($kind __goro_args.$i),)*);
-                let __goro_list: &mut [&mut dyn $crate::chan::SelectCase] =
+                let __goro_list: &mut [&mut dyn $crate::__private::SelectCase] =
                     &mut [$(&mut __goro_cases.$i),*];
                 let __goro_chosen =
-                    $crate::chan::__select(__goro_list, $crate::__select_wait!($($d)*));
+                    $crate::__private::select(__goro_list, $crate::__select_wait!($($d)*));
                 match __goro_chosen {
                     $(
                         ::core::option::Option::Some($i) => {
@@ -218,10 +218,10 @@ macro_rules! __select_expand {
 #[macro_export]
 macro_rules! __select_arg {
     (recv $r:expr) => {
-        $crate::chan::SelectRecv::select_receiver(&$r)
+        $crate::__private::SelectRecv::select_receiver(&$r)
     };
     (send $s:expr, $v:expr) => {
-        ($crate::chan::SelectSend::select_sender(&$s), $v)
+        ($crate::__private::SelectSend::select_sender(&$s), $v)
     };
 }
 
@@ -229,11 +229,11 @@ macro_rules! __select_arg {
 #[macro_export]
 macro_rules! __select_case {
     (recv $($a:tt)*) => {
-        $crate::chan::RecvCase::new($($a)*)
+        $crate::__private::RecvCase::new($($a)*)
     };
     (send $($a:tt)*) => {{
         let (__goro_tx, __goro_value) = $($a)*;
-        $crate::chan::SendCase::new(__goro_tx, __goro_value)
+        $crate::__private::SendCase::new(__goro_tx, __goro_value)
     }};
 }
 
@@ -241,13 +241,13 @@ macro_rules! __select_case {
 #[macro_export]
 macro_rules! __select_wait {
     () => {
-        $crate::chan::Wait::Forever
+        $crate::__private::Wait::Forever
     };
     ((never) ($body:expr)) => {
-        $crate::chan::Wait::Never
+        $crate::__private::Wait::Never
     };
     ((until $t:expr) ($body:expr)) => {
-        $crate::chan::__wait_for($t)
+        $crate::__private::wait_for($t)
     };
 }
 

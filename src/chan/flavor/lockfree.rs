@@ -1,0 +1,247 @@
+//! The lock-free flavour: bounded channels whose buffer fits in `RING_MAX_BYTES` keep it in
+//! a lock-free [`Ring`], so a send or receive that need not wait does not take the channel
+//! lock, unless the other side has waiters to notify.
+//!
+//! Values only ever travel through the ring, and waiters carry none: a blocked operation is
+//! *notified* (`NOTIFIED`) by an operation that changed the ring, and looks again. The lock
+//! guards only the queues.
+//!
+//! # No lost wake-up
+//!
+//! A receiver about to wait takes the lock, sets `recv_waiting` (SeqCst), looks at the ring
+//! once more, and only then links its waiter and unlocks. A sender pushes with a SeqCst CAS
+//! on the ring's tail, then loads `recv_waiting` (SeqCst); if set, it takes the lock and
+//! notifies the oldest receiver. In the single total order of SeqCst operations, either the
+//! sender's load comes after the flag store (it sees the flag, and by the time it holds the
+//! lock the waiter is linked), or the receiver's last look (behind a SeqCst fence in
+//! `Ring::pop`) comes after the sender's CAS and finds the value. Senders waiting for room
+//! mirror this with `send_waiting`. The flags are rewritten under the lock whenever a queue
+//! changes (`sync_flags`), so they are false again once nobody waits, and a notified
+//! waiter that finds the ring raced away by someone else simply waits again: whoever took
+//! the value or the room consumed what the notification announced.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use super::super::core::{Core, Dir, State};
+use super::super::error::{RecvTimeoutError, SendTimeoutError};
+use super::super::ring::{PopError, PushError, Ring};
+use super::super::waiter::{Waiter, Wake};
+use super::{Block, RecvNow, SendNow};
+
+/// The largest buffer given this flavour, in bytes of slots: a ring allocates its whole
+/// capacity up front, so beyond this the locked flavour (which allocates only what is
+/// buffered) is used.
+const RING_MAX_BYTES: usize = 1 << 20;
+
+pub(crate) struct Channel<T> {
+    /// The queues; the lock-free flavour keeps nothing else under the lock.
+    core: Core<T, ()>,
+    /// Boxed: its two padded indices would otherwise make every channel, unbuffered ones
+    /// included, several cache lines long.
+    ring: Box<Ring<T>>,
+    /// Whether receivers (senders) may be linked in `recvq` (`sendq`), so an operation
+    /// that changed the ring must take the lock and notify one (module docs).
+    recv_waiting: AtomicBool,
+    send_waiting: AtomicBool,
+}
+
+impl<T> Channel<T> {
+    /// A channel of capacity `cap`, if this flavour suits it.
+    pub(crate) fn new(cap: usize) -> Option<Channel<T>> {
+        (cap >= 1 && cap <= RING_MAX_BYTES / Ring::<T>::slot_bytes()).then(|| Channel {
+            core: Core::new(()),
+            ring: Box::new(Ring::new(cap)),
+            recv_waiting: AtomicBool::new(false),
+            send_waiting: AtomicBool::new(false),
+        })
+    }
+
+    pub(crate) fn core(&self) -> &Core<T, ()> {
+        &self.core
+    }
+
+    pub(crate) fn capacity(&self) -> usize {
+        self.ring.capacity()
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.ring.len()
+    }
+
+    pub(crate) fn is_closed(&self) -> bool {
+        self.ring.is_closed()
+    }
+
+    fn flag(&self, dir: Dir) -> &AtomicBool {
+        match dir {
+            Dir::Recv => &self.recv_waiting,
+            Dir::Send => &self.send_waiting,
+        }
+    }
+
+    /// Under the lock: announces a waiter of direction `dir` before the last look at the
+    /// ring (the flag protocol in the module docs).
+    pub(crate) fn announce(&self, dir: Dir) {
+        // SeqCst: pairs with the SeqCst load in `notify` (module docs).
+        self.flag(dir).store(true, Ordering::SeqCst);
+    }
+
+    /// Under the lock: makes the waiting flags say again whether the queues hold waiters,
+    /// after waiters were linked or unlinked (or an announcement withdrawn).
+    pub(crate) fn sync_flags(&self, st: &State<T, ()>) {
+        // Relaxed, and only when the value changes: the protocol rests on the SeqCst store
+        // of `announce` (which precedes linking a waiter, under the lock) and the SeqCst
+        // loads in `notify`. A `true` written here means a waiter is linked, whose
+        // announcement came earlier; a `false` means none is, and any later announcement
+        // happens under the lock after this store, so it comes later in the flag's
+        // modification order and is the one a SeqCst load must see.
+        let set = |flag: &AtomicBool, v: bool| {
+            if flag.load(Ordering::Relaxed) != v {
+                flag.store(v, Ordering::Relaxed);
+            }
+        };
+        set(&self.recv_waiting, !st.recvq.is_empty());
+        set(&self.send_waiting, !st.sendq.is_empty());
+    }
+
+    /// Under the lock: notifies the oldest waiter of direction `dir`, if any.
+    fn notify_locked(&self, st: &mut State<T, ()>, dir: Dir) -> Option<Wake> {
+        let wake = st.queue(dir).pop_notify();
+        self.sync_flags(st);
+        wake
+    }
+
+    /// Without the lock, after a push (pop): notifies a waiting receiver (sender) if the
+    /// flag says there may be one.
+    fn notify(&self, dir: Dir) {
+        // SeqCst: ordered after the ring's SeqCst CAS that made the change; pairs with the
+        // SeqCst store in `announce` (module docs).
+        if self.flag(dir).load(Ordering::SeqCst) {
+            let mut st = self.core.lock();
+            let wake = self.notify_locked(&mut st, dir);
+            drop(st);
+            if let Some(w) = wake {
+                w.wake();
+            }
+        }
+    }
+
+    /// A send that must not wait, under the lock.
+    pub(crate) fn send_now(&self, st: &mut State<T, ()>, v: T) -> SendNow<T> {
+        match self.ring.push(v) {
+            Ok(()) => SendNow::Done(self.notify_locked(st, Dir::Recv)),
+            Err(PushError::Full(v)) => SendNow::Wait(v),
+            Err(PushError::Closed(v)) => SendNow::Closed(v),
+        }
+    }
+
+    /// A receive that must not wait, under the lock.
+    pub(crate) fn recv_now(&self, st: &mut State<T, ()>) -> RecvNow<T> {
+        match self.ring.pop() {
+            Ok(v) => RecvNow::Done(v, self.notify_locked(st, Dir::Send)),
+            Err(PopError::Empty) => RecvNow::Wait,
+            Err(PopError::Closed) => RecvNow::Closed,
+        }
+    }
+
+    /// A send: push without the lock; to wait, announce, look again and link a value-less
+    /// waiter under the lock, and push again once notified (or once the deadline passed
+    /// just as a notification came, so that it is not lost).
+    pub(crate) fn send(&self, mut v: T, block: Block) -> Result<(), SendTimeoutError<T>> {
+        loop {
+            match self.ring.push(v) {
+                Ok(()) => {
+                    self.notify(Dir::Recv);
+                    return Ok(());
+                }
+                Err(PushError::Closed(v)) => return Err(SendTimeoutError::Closed(v)),
+                Err(PushError::Full(back)) => v = back,
+            }
+            let Some(deadline) = block.deadline() else {
+                return Err(SendTimeoutError::Timeout(v));
+            };
+            let mut st = self.core.lock();
+            self.announce(Dir::Send);
+            v = match self.send_now(&mut st, v) {
+                SendNow::Done(wake) => {
+                    self.sync_flags(&st);
+                    drop(st);
+                    if let Some(w) = wake {
+                        w.wake();
+                    }
+                    return Ok(());
+                }
+                SendNow::Closed(v) => {
+                    self.sync_flags(&st);
+                    return Err(SendTimeoutError::Closed(v));
+                }
+                SendNow::Wait(v) => v,
+            };
+            let w = Waiter::new(None);
+            // SAFETY: `w` is unlinked before this iteration ends: by a waker, or by
+            // `Core::wait` when it times out.
+            unsafe { st.sendq.push(&w) };
+            drop(st);
+            let end = self
+                .core
+                .wait(&w, Dir::Send, deadline, |st| self.sync_flags(st));
+            if end == super::super::core::WaitEnd::TimedOut {
+                return Err(SendTimeoutError::Timeout(v));
+            }
+            // Notified (room appeared) or closed: look again.
+        }
+    }
+
+    /// A receive; mirrors `send`.
+    pub(crate) fn recv(&self, block: Block) -> Result<T, RecvTimeoutError> {
+        loop {
+            match self.ring.pop() {
+                Ok(v) => {
+                    self.notify(Dir::Send);
+                    return Ok(v);
+                }
+                Err(PopError::Closed) => return Err(RecvTimeoutError::Closed),
+                Err(PopError::Empty) => {}
+            }
+            let Some(deadline) = block.deadline() else {
+                return Err(RecvTimeoutError::Timeout);
+            };
+            let mut st = self.core.lock();
+            self.announce(Dir::Recv);
+            match self.recv_now(&mut st) {
+                RecvNow::Done(v, wake) => {
+                    self.sync_flags(&st);
+                    drop(st);
+                    if let Some(w) = wake {
+                        w.wake();
+                    }
+                    return Ok(v);
+                }
+                RecvNow::Closed => {
+                    self.sync_flags(&st);
+                    return Err(RecvTimeoutError::Closed);
+                }
+                RecvNow::Wait => {}
+            }
+            let w = Waiter::new(None);
+            // SAFETY: as in `send`.
+            unsafe { st.recvq.push(&w) };
+            drop(st);
+            let end = self
+                .core
+                .wait(&w, Dir::Recv, deadline, |st| self.sync_flags(st));
+            if end == super::super::core::WaitEnd::TimedOut {
+                return Err(RecvTimeoutError::Timeout);
+            }
+            // Notified (a value arrived) or closed: look again.
+        }
+    }
+
+    /// Closes the channel: wakes every waiter; returns false if it was already closed.
+    pub(crate) fn close(&self) -> bool {
+        self.core.close(|st| {
+            self.ring.close();
+            self.sync_flags(st);
+        })
+    }
+}

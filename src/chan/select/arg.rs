@@ -1,0 +1,74 @@
+//! What `select!` accepts as a channel: the traits that turn `recv(rx)` and `send(tx, v)`
+//! arguments into cases, and the deadline of `default(timeout)`.
+
+use std::time::Duration;
+
+use super::super::{Receiver, Sender};
+use super::Wait;
+
+/// A deadline `d` from now, for `default(d)` in [`select!`](crate::select).
+#[doc(hidden)]
+pub fn wait_for(d: Duration) -> Wait {
+    super::super::deadline_after(d).map_or(Wait::Forever, Wait::Until)
+}
+
+/// What `recv(...)` in `select!` accepts: a receiver, a reference to one, or an `Option` of
+/// either (`None` is Go's nil channel, never ready).
+#[doc(hidden)]
+pub trait SelectRecv<'a, T> {
+    fn select_receiver(self) -> Option<&'a Receiver<T>>;
+}
+
+impl<'a, T> SelectRecv<'a, T> for &'a Receiver<T> {
+    fn select_receiver(self) -> Option<&'a Receiver<T>> {
+        Some(self)
+    }
+}
+
+impl<'a, T> SelectRecv<'a, T> for &&'a Receiver<T> {
+    fn select_receiver(self) -> Option<&'a Receiver<T>> {
+        Some(*self)
+    }
+}
+
+impl<'a, T> SelectRecv<'a, T> for &Option<&'a Receiver<T>> {
+    fn select_receiver(self) -> Option<&'a Receiver<T>> {
+        *self
+    }
+}
+
+impl<'a, T> SelectRecv<'a, T> for &'a Option<Receiver<T>> {
+    fn select_receiver(self) -> Option<&'a Receiver<T>> {
+        self.as_ref()
+    }
+}
+
+/// What `send(...)` in `select!` accepts; see [`SelectRecv`].
+#[doc(hidden)]
+pub trait SelectSend<'a, T> {
+    fn select_sender(self) -> Option<&'a Sender<T>>;
+}
+
+impl<'a, T> SelectSend<'a, T> for &'a Sender<T> {
+    fn select_sender(self) -> Option<&'a Sender<T>> {
+        Some(self)
+    }
+}
+
+impl<'a, T> SelectSend<'a, T> for &&'a Sender<T> {
+    fn select_sender(self) -> Option<&'a Sender<T>> {
+        Some(*self)
+    }
+}
+
+impl<'a, T> SelectSend<'a, T> for &Option<&'a Sender<T>> {
+    fn select_sender(self) -> Option<&'a Sender<T>> {
+        *self
+    }
+}
+
+impl<'a, T> SelectSend<'a, T> for &'a Option<Sender<T>> {
+    fn select_sender(self) -> Option<&'a Sender<T>> {
+        self.as_ref()
+    }
+}

@@ -1,0 +1,291 @@
+//! `select`: wait on several channel operations and run exactly one.
+//!
+//! The algorithm is Go's `selectgo` (`runtime/select.go`), in named passes over the cases,
+//! each a function below:
+//!
+//! - [`lock_order`]: the channels sorted by address, each once, so that every select takes
+//!   the locks of shared channels in the same order; and a random poll order, for Go's
+//!   fairness among ready cases.
+//! - Pass 1, [`poll`]: with every channel locked, look for a case that can proceed, in poll
+//!   order: the first found is performed and wins. Without one, a non-blocking select
+//!   returns here (`default`).
+//! - Pass 2, [`enqueue`]: link one waiter per case into its channel's queue, all sharing one
+//!   [`Token`], and unlock.
+//! - [`park_until_claimed`]: park until a waker claims the token for one case (or the
+//!   deadline passes). A waker claims under its channel's lock and completes only the
+//!   claimed waiter; waiters of a claimed token are skipped by everyone else.
+//! - Pass 3, [`dequeue`]: lock every channel again and unlink the losing waiters. Holding
+//!   all the locks, no claim can be in flight: an unclaimed token now means the deadline
+//!   won.
+//!
+//! Lock-free channels (bounded, with the ring buffer of `ring.rs`) change without their
+//! locks, so two things differ for them. Before linking in pass 2, the select announces its
+//! waiters on them and polls once more (the flag protocol in `flavor/lockfree.rs`). And
+//! their waiters carry no value: a claim only notifies, so a lock-free case that wins
+//! performs its operation in pass 3, under the locks; if someone else took the value or the
+//! room in between, they consumed what the notification announced, and the select starts
+//! over from pass 1 (crossbeam-channel's selects retry the same way).
+//!
+//! Send values are evaluated once, before pass 1; a send case that does not win keeps its
+//! value, which is dropped with the case. A `None` case (Go's nil channel) is never ready.
+//!
+//! The other files: `case.rs` (the cases and their sealed protocol), `dynamic.rs`
+//! ([`Select`], a select built at run time), `arg.rs` and `macros.rs` (`select!`).
+
+mod arg;
+mod case;
+mod dynamic;
+mod macros;
+
+use std::time::Instant;
+
+use super::waiter::{Token, Wake, NONE};
+use crate::rt::{park, rand};
+pub use arg::{wait_for, SelectRecv, SelectSend};
+pub use case::{RecvCase, SelectCase, SendCase};
+pub use dynamic::{Select, Selected};
+
+/// How long a select may wait.
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy)]
+pub enum Wait {
+    /// Until a case is ready.
+    Forever,
+    /// Not at all (`default`).
+    Never,
+    /// Until the deadline (`default(timeout)`).
+    Until(Instant),
+}
+
+/// Small selects keep their bookkeeping on the stack.
+const INLINE: usize = 8;
+
+/// Runs a select over `cases`; returns the index of the case that ran, or `None` if none
+/// could run in time (the `default` branch).
+#[doc(hidden)]
+pub fn select(cases: &mut [&mut dyn SelectCase], wait: Wait) -> Option<usize> {
+    let n = cases.len();
+    let (mut locks_inline, mut order_inline) = ([(0usize, 0usize); INLINE], [0usize; INLINE]);
+    let (mut locks_heap, mut order_heap) = (Vec::new(), Vec::new());
+    let (locks, order): (&mut [(usize, usize)], &mut [usize]) = if n <= INLINE {
+        (&mut locks_inline[..n], &mut order_inline[..n])
+    } else {
+        locks_heap.resize(n, (0, 0));
+        order_heap.resize(n, 0);
+        (&mut locks_heap[..], &mut order_heap[..])
+    };
+    let locks = lock_order(cases, locks, order);
+    let sel = Locks { locks };
+    loop {
+        sel.lock_all(cases);
+        if let Some(i) = poll(cases, order, &sel) {
+            return Some(i);
+        }
+        let deadline = match wait {
+            Wait::Never => {
+                sel.unlock_all(cases);
+                return None;
+            }
+            Wait::Forever => None,
+            Wait::Until(d) => Some(d),
+        };
+        let token = Token::new();
+        if let Some(i) = enqueue(cases, order, &sel, &token) {
+            return Some(i);
+        }
+        let winner = park_until_claimed(cases, &token, deadline);
+        match dequeue(cases, &sel, winner) {
+            Dequeued::Won(i) => return Some(i),
+            Dequeued::TimedOut => return None,
+            Dequeued::Again => continue,
+        }
+    }
+}
+
+/// The locks of a select's channels: `(address, case index)` in address order, each
+/// channel once.
+struct Locks<'a> {
+    locks: &'a [(usize, usize)],
+}
+
+impl Locks<'_> {
+    fn lock_all(&self, cases: &mut [&mut dyn SelectCase]) {
+        for &(_, i) in self.locks {
+            cases[i].lock();
+        }
+    }
+
+    /// Releases what `lock_all` took.
+    fn unlock_all(&self, cases: &mut [&mut dyn SelectCase]) {
+        for &(_, i) in self.locks.iter().rev() {
+            // SAFETY: locked by `lock_all`, as every caller does first.
+            unsafe { cases[i].unlock() };
+        }
+    }
+}
+
+/// Fills `locks` with the channels in lock order (by address, each once) and returns the
+/// used part; fills `order` with a random poll order.
+fn lock_order<'a>(
+    cases: &[&mut dyn SelectCase],
+    locks: &'a mut [(usize, usize)],
+    order: &mut [usize],
+) -> &'a [(usize, usize)] {
+    let mut nlocks = 0;
+    for (i, c) in cases.iter().enumerate() {
+        if let Some(a) = c.channel() {
+            locks[nlocks] = (a, i);
+            nlocks += 1;
+        }
+    }
+    let locks = &mut locks[..nlocks];
+    locks.sort_unstable();
+    let mut distinct = 0;
+    for k in 0..locks.len() {
+        if k == 0 || locks[k].0 != locks[distinct - 1].0 {
+            locks[distinct] = locks[k];
+            distinct += 1;
+        }
+    }
+    // Fisher-Yates over the identity.
+    for (k, o) in order.iter_mut().enumerate() {
+        *o = k;
+    }
+    for i in (1..order.len()).rev() {
+        order.swap(i, rand::below(i + 1));
+    }
+    &locks[..distinct]
+}
+
+/// Performs the first case in `order` that can proceed; if one did, unlocks and wakes its
+/// counterpart, and returns it.
+fn try_order(cases: &mut [&mut dyn SelectCase], order: &[usize], sel: &Locks) -> Option<usize> {
+    let mut wake: Option<Wake> = None;
+    for &i in order {
+        // SAFETY: every channel of the select is locked (callers' precondition).
+        if unsafe { cases[i].try_now(&mut wake) } {
+            sel.unlock_all(cases);
+            if let Some(w) = wake {
+                w.wake();
+            }
+            return Some(i);
+        }
+    }
+    None
+}
+
+/// Pass 1, with every channel locked: runs a case that can proceed now, if any (then the
+/// locks are released). Otherwise the locks stay held.
+fn poll(cases: &mut [&mut dyn SelectCase], order: &[usize], sel: &Locks) -> Option<usize> {
+    try_order(cases, order, sel)
+}
+
+/// Pass 2, with every channel locked: announces the waiters to lock-free channels and polls
+/// once more if there are any (a case that proceeds then wins, with every announcement
+/// withdrawn), then links a waiter per case on `token` and unlocks.
+fn enqueue(
+    cases: &mut [&mut dyn SelectCase],
+    order: &[usize],
+    sel: &Locks,
+    token: &Token,
+) -> Option<usize> {
+    let mut again = false;
+    for case in cases.iter() {
+        // SAFETY: every channel is locked.
+        again |= unsafe { case.announce() };
+    }
+    if again {
+        // Only lock-free channels can have changed since pass 1, but polling every case is
+        // as correct (the others answer as they did) and keeps no list of which.
+        let mut wake: Option<Wake> = None;
+        for &i in order {
+            // SAFETY: every channel is locked.
+            if unsafe { cases[i].try_now(&mut wake) } {
+                for case in cases.iter_mut() {
+                    // SAFETY: every channel is locked; nothing is linked, this only
+                    // withdraws the announcements.
+                    unsafe { case.unlink(false) };
+                }
+                sel.unlock_all(cases);
+                if let Some(w) = wake {
+                    w.wake();
+                }
+                return Some(i);
+            }
+        }
+    }
+    for (i, case) in cases.iter_mut().enumerate() {
+        // SAFETY: every channel is locked; the cases and the token live in `select`'s
+        // frame and its caller's until pass 3 has unlinked every waiter.
+        unsafe { case.link(token, i) };
+    }
+    sel.unlock_all(cases);
+    None
+}
+
+/// Parks until a case claims `token` or `deadline` passes. Returns the winning case, or
+/// `NONE` if the deadline won: a timed-out select claims its own token, so no case can win
+/// from then on. A winner's waker publishes the outcome after unlocking; this waits for it.
+fn park_until_claimed(
+    cases: &mut [&mut dyn SelectCase],
+    token: &Token,
+    deadline: Option<Instant>,
+) -> usize {
+    let mut armed = false;
+    while token.selected() == NONE {
+        match deadline {
+            None => park::park(),
+            Some(d) => {
+                if Instant::now() >= d {
+                    break;
+                }
+                park::park_until(d, &mut armed);
+            }
+        }
+    }
+    if token.selected() == NONE && token.time_out() {
+        return NONE;
+    }
+    let winner = token.selected();
+    cases[winner].wait_completed();
+    winner
+}
+
+/// What pass 3 decided.
+enum Dequeued {
+    /// The case ran.
+    Won(usize),
+    /// The deadline passed first.
+    TimedOut,
+    /// A lock-free case was notified, but someone else consumed the change: start over.
+    Again,
+}
+
+/// Pass 3: locks every channel, unlinks the losers (holding every lock, no claim is in
+/// flight any more), and finishes the winner; unlocks.
+fn dequeue(cases: &mut [&mut dyn SelectCase], sel: &Locks, winner: usize) -> Dequeued {
+    sel.lock_all(cases);
+    let mut retry = false;
+    for (i, case) in cases.iter_mut().enumerate() {
+        // SAFETY: every channel is locked.
+        retry |= unsafe { case.unlink(i == winner) };
+    }
+    if retry {
+        // A lock-free case was notified: try it first, as the notification is for it. If
+        // someone else took the value (or the room) meanwhile, they consumed what the
+        // notification announced, and the select starts over.
+        return match try_order(cases, &[winner], sel) {
+            Some(i) => Dequeued::Won(i),
+            None => {
+                sel.unlock_all(cases);
+                Dequeued::Again
+            }
+        };
+    }
+    sel.unlock_all(cases);
+    if winner == NONE {
+        Dequeued::TimedOut
+    } else {
+        Dequeued::Won(winner)
+    }
+}
