@@ -60,7 +60,12 @@
 //!   [`Builder::stack_size`] or [`RuntimeBuilder::stack_size`].
 
 #![deny(unsafe_op_in_unsafe_fn)]
-#![warn(missing_docs, unreachable_pub, clippy::undocumented_unsafe_blocks)]
+#![warn(
+    missing_docs,
+    missing_debug_implementations,
+    unreachable_pub,
+    clippy::undocumented_unsafe_blocks
+)]
 
 mod go;
 mod rt;

@@ -20,13 +20,14 @@
 //! whose token another case has claimed is dropped from the queue and skipped; its select
 //! unlinks the rest itself.
 //!
-//! On a lock-free channel (see `flavor/lockfree.rs`) values never travel through waiters: a waker only
-//! completes a waiter as `NOTIFIED`, and the waiter looks at the buffer again.
+//! On a lock-free channel (see `flavor/lockfree.rs`) values never travel through waiters: a
+//! waker only completes a waiter as `NOTIFIED`, and the waiter looks at the buffer again.
 //!
 //! `tests/loom_waiter.rs` model-checks these queues (plain and select waiters, wakers,
 //! close) with loom.
 
 use std::cell::{Cell, UnsafeCell};
+use std::fmt;
 use std::ptr;
 use std::time::Instant;
 
@@ -85,6 +86,14 @@ impl Token {
     pub(crate) fn selected(&self) -> usize {
         // Acquire: pairs with the AcqRel CAS in `claim`.
         self.selected.load(Ordering::Acquire)
+    }
+}
+
+impl fmt::Debug for Token {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Token")
+            .field("selected", &self.selected())
+            .finish()
     }
 }
 
@@ -212,6 +221,12 @@ impl Wake {
                 (*state).store(value, Ordering::Release)
             })
         };
+    }
+}
+
+impl fmt::Debug for Wake {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Wake").field("state", &self.value).finish()
     }
 }
 

@@ -1,6 +1,8 @@
 //! The cases of a select: [`RecvCase`] and [`SendCase`], and the protocol the algorithm
 //! drives them through ([`SelectCase`], sealed: only these two implement it).
 
+use std::fmt;
+
 use super::super::core::Dir;
 use super::super::error::{RecvError, SendError};
 use super::super::flavor::{RecvNow, SendNow};
@@ -103,6 +105,26 @@ impl<'a, T> SendCase<'a, T> {
     /// The outcome of the winning case.
     pub fn take_result(&mut self) -> Result<(), SendError<T>> {
         self.result.take().expect("the select chose this case")
+    }
+}
+
+impl<T> fmt::Debug for RecvCase<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RecvCase")
+            .field("nil", &self.rx.is_none())
+            .field("waiting", &self.waiter.is_some())
+            .field("done", &self.result.is_some())
+            .finish()
+    }
+}
+
+impl<T> fmt::Debug for SendCase<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SendCase")
+            .field("nil", &self.tx.is_none())
+            .field("waiting", &self.waiter.is_some())
+            .field("done", &self.result.is_some())
+            .finish()
     }
 }
 
