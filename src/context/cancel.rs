@@ -80,7 +80,8 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
-use super::{Cause, ContextError, Node};
+use super::node::Node;
+use super::{Cause, ContextError};
 use crate::chan::{self, Receiver, Sender};
 use crate::time::Timer;
 

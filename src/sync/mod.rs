@@ -37,6 +37,7 @@
 mod cond;
 mod mutex;
 mod once;
+mod raw_mutex;
 mod rwlock;
 mod sema;
 mod semaphore;

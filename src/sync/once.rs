@@ -18,7 +18,7 @@ use std::fmt;
 use std::mem::MaybeUninit;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use super::mutex::RawMutex;
+use super::raw_mutex::RawMutex;
 
 /// Unlocks a `RawMutex` when dropped, on return or unwind.
 struct Unlock<'a>(&'a RawMutex);

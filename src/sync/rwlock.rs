@@ -73,7 +73,7 @@ use std::marker::PhantomData;
 use std::ops::{Deref, DerefMut};
 use std::sync::atomic::{AtomicI64, Ordering};
 
-use super::mutex::RawMutex;
+use super::raw_mutex::RawMutex;
 use super::sema::Sema;
 
 /// The offset a writer subtracts from `readers`; also the bound on readers.
