@@ -17,7 +17,7 @@ system skipped the workload. Standard library only.
 import statistics
 import sys
 
-SYSTEMS = ("go", "goro", "crossbeam", "tokio", "flume", "kanal", "may")
+SYSTEMS = ("go", "goro", "goro-base", "crossbeam", "tokio", "flume", "kanal", "may")
 WORKLOAD_ORDER = (
     "spawn",
     "skynet",
@@ -206,6 +206,25 @@ def render_pool_vs_article(table):
     return "\n".join(out)
 
 
+def render_baseline(table):
+    """goro against goro-base (an older build run in the same session), or None."""
+    rows = []
+    for (workload, n, metric), by_system in sorted(table.items(), key=sort_key):
+        new, base = by_system.get("goro", []), by_system.get("goro-base", [])
+        if not (new and base):
+            continue
+        b = statistics.median(base)
+        ratio = f"{statistics.median(new) / b:.2f}" if b != 0 else "-"
+        rows.append([label(workload, n), METRIC_UNITS.get(metric, metric), cell(base), cell(new),
+                     ratio])
+    if not rows:
+        return None
+    out = ["goro against the baseline build (--baseline), same runs:", ""]
+    out += grid(["workload", "metric", "baseline median [min–max]", "goro median [min–max]",
+                 "goro/baseline"], rows, {2, 3, 4})
+    return "\n".join(out)
+
+
 def main(argv):
     if len(argv) > 1:
         lines = []
@@ -222,7 +241,11 @@ def main(argv):
     if pools:
         print()
         print(pools)
-    if any(s not in ("go", "goro") for s in systems_of(table)):
+    base = render_baseline(table)
+    if base:
+        print()
+        print(base)
+    if any(s not in ("go", "goro", "goro-base") for s in systems_of(table)):
         print()
         print(render_peers(table))
 

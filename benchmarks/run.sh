@@ -2,12 +2,15 @@
 # Runs the runtime workloads of benchmarks/README.md: Go, goro and the Rust peers (crossbeam,
 # tokio, flume, kanal, may: every system with a binary), and prints the tables.
 #
-# Usage: bash benchmarks/run.sh [--quick] [--runs R] [--procs N]
+# Usage: bash benchmarks/run.sh [--quick] [--runs R] [--procs N] [--baseline DIR] [--only LIST]
 #
-#   --quick    3 runs per system and workload, no 1M `parked` case, and no hand-off
-#              workloads (pingpong0, pingpong1, mpmc0, select4) for the OS-thread peers
-#   --runs R   runs per system and workload (default 5; 3 with --quick)
-#   --procs N  sets GOMAXPROCS=N and GORO_MAXPROCS=N (default: both unset, all cores)
+#   --quick         3 runs per system and workload, no 1M `parked` case, and no hand-off
+#                   workloads (pingpong0, pingpong1, mpmc0, select4) for the OS-thread peers
+#   --runs R        runs per system and workload (default 5; 3 with --quick)
+#   --procs N       sets GOMAXPROCS=N and GORO_MAXPROCS=N (default: both unset, all cores)
+#   --baseline DIR  also runs goro as built from the checkout DIR (an older commit, say a
+#                   `git worktree`), as the system `goro-base`, interleaved with the others
+#   --only LIST     only these systems, comma-separated (e.g. go,goro,goro-base)
 #
 # Every run is a fresh process; the systems alternate (go, goro, crossbeam, tokio, ...).
 # A system that does not implement a workload prints `SKIP <workload>: <reason>` on stderr
@@ -19,18 +22,22 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/.." && pwd)
 
 usage() {
-    sed -n '5,10p' "$0" | sed 's/^# \{0,1\}//' >&2
+    sed -n '5,14p' "$0" | sed 's/^# \{0,1\}//' >&2
     exit 2
 }
 
 quick=0
 runs=
 procs=
+baseline=
+only=
 while [ $# -gt 0 ]; do
     case "$1" in
         --quick) quick=1 ;;
         --runs) [ $# -ge 2 ] || usage; runs=$2; shift ;;
         --procs) [ $# -ge 2 ] || usage; procs=$2; shift ;;
+        --baseline) [ $# -ge 2 ] || usage; baseline=$2; shift ;;
+        --only) [ $# -ge 2 ] || usage; only=$2; shift ;;
         -h | --help) usage ;;
         *) echo "run.sh: unknown argument: $1" >&2; usage ;;
     esac
@@ -81,6 +88,22 @@ for peer in crossbeam tokio flume kanal may; do
         bins[$peer]="$target_dir/release/${peer}_rt"
     fi
 done
+if [ -n "$baseline" ]; then
+    [ -f "$baseline/Cargo.toml" ] || { echo "run.sh: --baseline $baseline is not a goro checkout" >&2; exit 2; }
+    baseline=$(cd "$baseline" && pwd)
+    echo "== building the baseline goro program in $baseline ($(git -C "$baseline" rev-parse --short HEAD 2> /dev/null || echo unknown))" >&2
+    (cd "$baseline" && CARGO_TARGET_DIR="$baseline/target" cargo build --quiet --release -p goro-benchmarks --bin goro_rt)
+    systems=(go goro goro-base "${systems[@]:2}")
+    bins[goro-base]="$baseline/target/release/goro_rt"
+fi
+if [ -n "$only" ]; then
+    kept=()
+    for s in "${systems[@]}"; do
+        case ",$only," in *",$s,"*) kept+=("$s") ;; esac
+    done
+    [ ${#kept[@]} -gt 0 ] || { echo "run.sh: --only $only names no system that has a program" >&2; exit 2; }
+    systems=("${kept[@]}")
+fi
 # Peers on OS threads: a hand-off is a kernel wake-up there (3-30 s a run on a small VM), so
 # --quick leaves their hand-off workloads out.
 os_thread_peers=" crossbeam flume kanal "
@@ -103,6 +126,9 @@ done
     echo "go: $("$go" version)"
     echo "rustc: $(rustc --version)"
     echo "commit: $(git -C "$root" rev-parse HEAD 2> /dev/null || echo unknown)"
+    if [ -n "$baseline" ]; then
+        echo "baseline: $baseline at $(git -C "$baseline" rev-parse HEAD 2> /dev/null || echo unknown)"
+    fi
     echo "systems: ${systems[*]}"
     echo "runs: $runs"
     echo "quick: $quick"
@@ -160,6 +186,10 @@ run_one() {
     fi
     local lines
     lines=$(printf '%s\n' "$stdout" | grep '^RESULT ' || true)
+    if [ "$system" = goro-base ]; then
+        # The baseline program calls itself goro; tell its results apart.
+        lines=$(printf '%s\n' "$lines" | sed 's/ system=goro / system=goro-base /')
+    fi
     if [ -z "$lines" ] && [ -n "$skip_line" ]; then
         skipped["$system $*"]=$skip_line
         echo "   $system: $skip_line" >&2
