@@ -52,7 +52,6 @@ pub(crate) const NONE: usize = usize::MAX;
 const TIMED_OUT: usize = usize::MAX - 1;
 
 /// The shared state of one blocked `select`: which case won.
-#[doc(hidden)]
 pub struct Token {
     selected: AtomicUsize,
     /// The selecting goroutine or thread; shared by all its waiters.
@@ -197,7 +196,6 @@ impl<T> Waiter<T> {
 /// The completion of a waiter that was unlinked under the channel lock: run after the lock
 /// is released, it publishes the waiter's final state and unparks it (module docs). Every
 /// `Wake` must be run: until then its waiter cannot return.
-#[doc(hidden)]
 #[must_use = "a waiter stays blocked until its Wake runs"]
 pub struct Wake {
     /// The waiting goroutine or thread (in the waiter, or in its select's token).

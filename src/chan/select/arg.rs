@@ -7,15 +7,14 @@ use super::super::{Receiver, Sender};
 use super::Wait;
 
 /// A deadline `d` from now, for `default(d)` in [`select!`](crate::select).
-#[doc(hidden)]
 pub fn wait_for(d: Duration) -> Wait {
     super::super::deadline_after(d).map_or(Wait::Forever, Wait::Until)
 }
 
 /// What `recv(...)` in `select!` accepts: a receiver, a reference to one, or an `Option` of
 /// either (`None` is Go's nil channel, never ready).
-#[doc(hidden)]
 pub trait SelectRecv<'a, T> {
+    /// The receiver, or `None` for a nil channel.
     fn select_receiver(self) -> Option<&'a Receiver<T>>;
 }
 
@@ -44,8 +43,8 @@ impl<'a, T> SelectRecv<'a, T> for &'a Option<Receiver<T>> {
 }
 
 /// What `send(...)` in `select!` accepts; see [`SelectRecv`].
-#[doc(hidden)]
 pub trait SelectSend<'a, T> {
+    /// The sender, or `None` for a nil channel.
     fn select_sender(self) -> Option<&'a Sender<T>>;
 }
 

@@ -15,7 +15,6 @@ mod sealed {
 }
 
 /// One case of a select, type-erased, in the order the passes of `select` call it.
-#[doc(hidden)]
 pub trait SelectCase: sealed::Sealed {
     /// The channel's address (the lock order), or `None` for a nil case.
     fn channel(&self) -> Option<usize>;
@@ -61,7 +60,6 @@ pub trait SelectCase: sealed::Sealed {
 }
 
 /// A receive case (`recv(rx) -> v => ...`).
-#[doc(hidden)]
 pub struct RecvCase<'a, T> {
     rx: Option<&'a Receiver<T>>,
     waiter: Option<Waiter<T>>,
@@ -69,7 +67,6 @@ pub struct RecvCase<'a, T> {
 }
 
 /// A send case (`send(tx, v) -> r => ...`).
-#[doc(hidden)]
 pub struct SendCase<'a, T> {
     tx: Option<&'a Sender<T>>,
     value: Option<T>,
@@ -78,6 +75,7 @@ pub struct SendCase<'a, T> {
 }
 
 impl<'a, T> RecvCase<'a, T> {
+    /// A case receiving from `rx` (never ready for `None`).
     pub fn new(rx: Option<&'a Receiver<T>>) -> Self {
         RecvCase {
             rx,
@@ -93,6 +91,7 @@ impl<'a, T> RecvCase<'a, T> {
 }
 
 impl<'a, T> SendCase<'a, T> {
+    /// A case sending `value` on `tx` (never ready for `None`).
     pub fn new(tx: Option<&'a Sender<T>>, value: T) -> Self {
         SendCase {
             tx,

@@ -46,7 +46,6 @@ pub use case::{RecvCase, SelectCase, SendCase};
 pub use dynamic::{Select, Selected};
 
 /// How long a select may wait.
-#[doc(hidden)]
 #[derive(Debug, Clone, Copy)]
 pub enum Wait {
     /// Until a case is ready.
@@ -62,7 +61,6 @@ const INLINE: usize = 8;
 
 /// Runs a select over `cases`; returns the index of the case that ran, or `None` if none
 /// could run in time (the `default` branch).
-#[doc(hidden)]
 pub fn select(cases: &mut [&mut dyn SelectCase], wait: Wait) -> Option<usize> {
     let n = cases.len();
     let (mut locks_inline, mut order_inline) = ([(0usize, 0usize); INLINE], [0usize; INLINE]);
