@@ -94,7 +94,7 @@ pub(crate) struct Goroutine {
     /// `commit`, so a waker always sees the value set before the park.
     pinned: AtomicU32,
     /// While this goroutine blocks its thread during unwinding, that thread's slot in
-    /// `rt::blocked_threads` (see `park::park_blocking_thread`); `NOT_PINNED` otherwise.
+    /// `park::blocked_threads` (see `park::park_blocking_thread`); `NOT_PINNED` otherwise.
     pub(crate) blocking: AtomicU32,
     pub(crate) park: ParkState,
     /// Completion for `JoinHandle::join`: the goroutine stores its result in its block, then
