@@ -8,6 +8,7 @@
 //! closed channel returns `Err(SendError(v))`, a second `close` returns `false`, and dropping
 //! every `Receiver` closes the channel.
 
+#[path = "../support/mod.rs"]
 mod support;
 
 mod chan_test;
