@@ -3,7 +3,7 @@
 
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::mpsc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Past this bound, whatever a test waits for is taken as never coming: a deadlock (where Go
 /// would report "all goroutines are asleep") or a lost wake-up. In release mode the slowest
@@ -43,4 +43,18 @@ where
     F: FnOnce() + Send + 'static,
 {
     bounded(name, format!("go-main-{name}"), move || goro::run(main));
+}
+
+/// Polls `cond` every millisecond until it holds, and fails the test if it does not within
+/// [`LIVENESS`]. Works on a goroutine (it sleeps with `goro::sleep`, which parks) and on a
+/// plain thread (where `goro::sleep` sleeps the thread).
+pub fn eventually(what: &str, mut cond: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !cond() {
+        assert!(
+            start.elapsed() < LIVENESS,
+            "{what}: not true after {LIVENESS:?}"
+        );
+        goro::sleep(Duration::from_millis(1));
+    }
 }
