@@ -6,6 +6,7 @@
 
 use std::io::Read;
 use std::process::{Command, Output, Stdio};
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 const ENV: &str = "GORO_TEST_CHILD";
@@ -91,4 +92,18 @@ pub fn run_ok(test: &str, envs: &[(&str, &str)]) -> Output {
         describe(&o)
     );
     o
+}
+
+/// In a child, for a test in which a stuck goroutine would hold the only worker (so that
+/// nothing else in the process could report it): ends the process with exit status 3 unless
+/// the returned sender is dropped within `bound`, a liveness bound.
+pub fn watchdog(test: &'static str, bound: Duration) -> mpsc::Sender<()> {
+    let (tx, rx) = mpsc::channel::<()>();
+    std::thread::spawn(move || {
+        if let Err(mpsc::RecvTimeoutError::Timeout) = rx.recv_timeout(bound) {
+            eprintln!("{test}: no progress after {bound:?}: a waiter holds its worker");
+            std::process::exit(3);
+        }
+    });
+    tx
 }

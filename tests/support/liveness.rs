@@ -36,6 +36,15 @@ where
     }
 }
 
+/// Runs `f` on a plain thread of its own, and fails the test if it panics or has not
+/// returned within [`LIVENESS`].
+pub fn within_liveness_bound<F>(name: &str, f: F)
+where
+    F: FnOnce() + Send + 'static,
+{
+    bounded(name, format!("bounded-{name}"), f);
+}
+
 /// Runs `main` as a goroutine (Go's main goroutine, or a test's goroutine), and fails the
 /// test if it panics or has not returned within [`LIVENESS`].
 pub fn go_main<F>(name: &str, main: F)

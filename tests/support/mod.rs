@@ -13,7 +13,7 @@ mod stack;
 #[allow(unused_imports)]
 pub use self::{
     golang::{first_primes, retry_nonblocking, PRIMES_BELOW_100},
-    liveness::{eventually, go_main, LIVENESS},
+    liveness::{eventually, go_main, within_liveness_bound, LIVENESS},
     stack::stack_span,
 };
 
