@@ -13,7 +13,7 @@ use goro::sync::WaitGroup;
 
 mod support;
 
-use support::{child, eventually, scaled, stack_span};
+use support::{child, eventually, scaled, stack_span, Tracked};
 
 #[test]
 fn one_million_goroutines_spawned_and_joined() {
@@ -460,22 +460,6 @@ fn many_spawners_share_one_counter() {
     }
     let n = 4 * 5000u64;
     assert_eq!(*sum.lock().unwrap(), n * (n - 1) / 2);
-}
-
-/// Counts live instances.
-struct Tracked(Arc<AtomicUsize>);
-
-impl Tracked {
-    fn new(live: &Arc<AtomicUsize>) -> Tracked {
-        live.fetch_add(1, Ordering::SeqCst);
-        Tracked(live.clone())
-    }
-}
-
-impl Drop for Tracked {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::SeqCst);
-    }
 }
 
 #[test]

@@ -5,6 +5,7 @@
 use std::any::Any;
 
 pub mod child;
+mod drops;
 mod golang;
 mod liveness;
 mod stack;
@@ -12,6 +13,7 @@ mod stack;
 // Each test target uses a part of these.
 #[allow(unused_imports)]
 pub use self::{
+    drops::{Counted, Tracked},
     golang::{first_primes, retry_nonblocking, PRIMES_BELOW_100},
     liveness::{eventually, go_main, within_liveness_bound, LIVENESS},
     stack::stack_span,
