@@ -8,14 +8,9 @@ use std::time::{Duration, Instant};
 
 use goro::chan::{self, RecvTimeoutError, SendTimeoutError, TryRecvError, TrySendError};
 
-/// Counts drops, to check that every value is received or dropped exactly once.
-struct Counted(Arc<AtomicUsize>, u64);
+mod support;
 
-impl Drop for Counted {
-    fn drop(&mut self) {
-        self.0.fetch_add(1, Ordering::SeqCst);
-    }
-}
+use support::Counted;
 
 #[test]
 fn fifo_for_every_capacity_up_to_200() {
@@ -177,10 +172,10 @@ fn every_value_is_received_or_dropped_exactly_once() {
     {
         let (tx, rx) = chan::bounded(8);
         for i in 0..8 {
-            tx.send(Counted(drops.clone(), i)).unwrap();
+            tx.send((Counted(drops.clone()), i)).unwrap();
         }
         // Handed back by a failed send, then dropped.
-        match tx.try_send(Counted(drops.clone(), 99)) {
+        match tx.try_send((Counted(drops.clone()), 99)) {
             Err(TrySendError::Full(v)) => assert_eq!(v.1, 99),
             _ => panic!("channel should be full"),
         }

@@ -7,13 +7,9 @@ use std::time::Duration;
 
 use goro::chan::{self, Receiver, RecvError, SendError};
 
-struct Counted(Arc<AtomicUsize>);
+mod support;
 
-impl Drop for Counted {
-    fn drop(&mut self) {
-        self.0.fetch_add(1, Ordering::SeqCst);
-    }
-}
+use support::Counted;
 
 #[test]
 fn three_ready_cases_are_chosen_fairly() {

@@ -7,13 +7,9 @@ use std::time::Duration;
 
 use goro::chan::{self, RecvTimeoutError, SendTimeoutError};
 
-struct Counted(Arc<AtomicUsize>);
+mod support;
 
-impl Drop for Counted {
-    fn drop(&mut self) {
-        self.0.fetch_add(1, Ordering::SeqCst);
-    }
-}
+use support::Counted;
 
 /// Senders with tiny timeouts against receivers with tiny timeouts: a value whose send timed
 /// out comes back to its sender; every other value is received once.

@@ -10,6 +10,8 @@ use goro::context::{self, Context, ContextError, Key};
 
 mod support;
 
+use support::Tracked;
+
 /// Runs `f` as a goroutine and waits for it, resuming its panic.
 fn run<F: FnOnce() + Send + 'static>(f: F) {
     goro::run(f)
@@ -95,10 +97,10 @@ fn dropped_cancel_functions_are_released_by_the_parent() {
     run(|| {
         let (parent, cancel_parent) = context::background().with_cancel();
         let alive = Arc::new(AtomicUsize::new(0));
-        static TOKEN: Key<DropCount> = Key::new("token");
+        static TOKEN: Key<Tracked> = Key::new("token");
         for _ in 0..1000 {
             let (child, cancel) = parent
-                .with_value(&TOKEN, DropCount::new(&alive))
+                .with_value(&TOKEN, Tracked::new(&alive))
                 .with_cancel();
             drop(cancel); // does not cancel
             assert_eq!(child.err(), None);
@@ -115,30 +117,14 @@ fn dropped_cancel_functions_are_released_by_the_parent() {
     });
 }
 
-/// Counts live values: the test of what a context keeps alive.
-struct DropCount(Arc<AtomicUsize>);
-
-impl DropCount {
-    fn new(alive: &Arc<AtomicUsize>) -> DropCount {
-        alive.fetch_add(1, Ordering::SeqCst);
-        DropCount(alive.clone())
-    }
-}
-
-impl Drop for DropCount {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::SeqCst);
-    }
-}
-
 /// Cancelling a context with a far deadline releases it at once: the stopped timer waiting
 /// for the runtime to sweep it does not keep the context (or its values) alive.
 #[test]
 fn cancel_releases_the_timer_hold() {
     run(|| {
-        static V: Key<DropCount> = Key::new("v");
+        static V: Key<Tracked> = Key::new("v");
         let alive = Arc::new(AtomicUsize::new(0));
-        let base = context::background().with_value(&V, DropCount::new(&alive));
+        let base = context::background().with_value(&V, Tracked::new(&alive));
         let (ctx, cancel) = base.with_timeout(Duration::from_secs(3600));
         drop(base);
         assert_eq!(alive.load(Ordering::SeqCst), 1);
@@ -181,11 +167,11 @@ fn deep_chain_cancels_synchronously_and_drops_iteratively() {
         drop(leaf);
 
         // A chain of values only (nothing registered anywhere) is freed by its last handle.
-        static V: Key<DropCount> = Key::new("v");
+        static V: Key<Tracked> = Key::new("v");
         let alive = Arc::new(AtomicUsize::new(0));
         let mut ctx = context::background();
         for _ in 0..10_000 {
-            ctx = ctx.with_value(&V, DropCount::new(&alive));
+            ctx = ctx.with_value(&V, Tracked::new(&alive));
         }
         assert_eq!(alive.load(Ordering::SeqCst), 10_000);
         drop(ctx);

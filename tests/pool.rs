@@ -3,20 +3,15 @@
 
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use goro::chan;
 use goro::context;
 use goro::pool::{JobError, PanicPolicy, Pool, Report, SubmitError, TaskError};
 
-/// Polls `cond` for up to 10 s (a liveness bound, not a timing assertion).
-fn eventually(what: &str, mut cond: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !cond() {
-        assert!(Instant::now() < deadline, "timed out waiting for: {what}");
-        goro::sleep(Duration::from_millis(1));
-    }
-}
+mod support;
+
+use support::eventually;
 
 fn accounted(r: &Report) -> u64 {
     r.completed + r.failed + r.panicked + r.cancelled

@@ -1,18 +1,13 @@
 //! No goroutine is left running after `Pool::wait`. Alone in its test binary: it counts the
 //! runtime's goroutines, which tests running alongside it in one process would change.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use goro::pool::{Pool, Report};
 
-/// Polls `cond` for up to 10 s (a liveness bound, not a timing assertion).
-fn eventually(what: &str, mut cond: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !cond() {
-        assert!(Instant::now() < deadline, "timed out waiting for: {what}");
-        goro::sleep(Duration::from_millis(1));
-    }
-}
+mod support;
+
+use support::eventually;
 
 fn accounted(r: &Report) -> u64 {
     r.completed + r.failed + r.panicked + r.cancelled

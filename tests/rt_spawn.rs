@@ -7,25 +7,13 @@
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use goro::sync::WaitGroup;
 
 mod support;
 
-use support::{child, scaled, stack_span};
-
-/// Polls `cond` until it holds; panics after a generous liveness bound.
-fn eventually(what: &str, mut cond: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !cond() {
-        assert!(
-            start.elapsed() < Duration::from_secs(60),
-            "{what}: not true after 60 s"
-        );
-        std::thread::sleep(Duration::from_millis(1));
-    }
-}
+use support::{child, eventually, scaled, stack_span, Tracked};
 
 #[test]
 fn one_million_goroutines_spawned_and_joined() {
@@ -472,22 +460,6 @@ fn many_spawners_share_one_counter() {
     }
     let n = 4 * 5000u64;
     assert_eq!(*sum.lock().unwrap(), n * (n - 1) / 2);
-}
-
-/// Counts live instances.
-struct Tracked(Arc<AtomicUsize>);
-
-impl Tracked {
-    fn new(live: &Arc<AtomicUsize>) -> Tracked {
-        live.fetch_add(1, Ordering::SeqCst);
-        Tracked(live.clone())
-    }
-}
-
-impl Drop for Tracked {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::SeqCst);
-    }
 }
 
 #[test]

@@ -13,7 +13,7 @@ use goro::sync::{Cond, Mutex, WaitGroup};
 
 mod support;
 
-use support::{child, scaled};
+use support::{child, scaled, within_liveness_bound};
 
 /// A generation counter with a condition variable: the usual barrier shape.
 struct Gate {
@@ -102,21 +102,6 @@ fn signal_wakes_one_in_arrival_order() {
 #[test]
 fn no_lost_wakeups_in_a_bounded_queue() {
     within_liveness_bound("no_lost_wakeups_in_a_bounded_queue", bounded_queue);
-}
-
-/// Runs `f` on a thread of its own and fails if it has not returned after 60 s (a lost
-/// wake-up or a deadlock; not a timing assertion).
-fn within_liveness_bound(name: &str, f: fn()) {
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let r = std::panic::catch_unwind(f);
-        let _ = tx.send(r);
-    });
-    match rx.recv_timeout(Duration::from_secs(60)) {
-        Ok(Ok(())) => {}
-        Ok(Err(p)) => std::panic::resume_unwind(p),
-        Err(_) => panic!("{name}: not finished after 60 s: a lost wake-up or a deadlock"),
-    }
 }
 
 fn bounded_queue() {
@@ -218,7 +203,7 @@ fn threads_wait_goroutine_broadcasts() {
 fn waiting_parks_with_one_worker() {
     const TEST: &str = "waiting_parks_with_one_worker";
     if child::is_child(TEST) {
-        let watchdog = watchdog(TEST);
+        let watchdog = child::watchdog(TEST, Duration::from_secs(30));
         goro::run(|| {
             let gate = Arc::new(Gate {
                 gen: Mutex::new(0),
@@ -244,20 +229,6 @@ fn waiting_parks_with_one_worker() {
         return;
     }
     child::run_ok(TEST, &[("GORO_MAXPROCS", "1")]);
-}
-
-/// Ends the child process with a failure if it is still running after 30 s, a liveness
-/// bound (dropping the returned sender disarms it).
-fn watchdog(test: &'static str) -> std::sync::mpsc::Sender<()> {
-    let (tx, rx) = std::sync::mpsc::channel::<()>();
-    std::thread::spawn(move || {
-        let bound = Duration::from_secs(30);
-        if let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = rx.recv_timeout(bound) {
-            eprintln!("{test}: no progress after {bound:?}: a waiter holds its worker");
-            std::process::exit(3);
-        }
-    });
-    tx
 }
 
 #[test]

@@ -5,7 +5,7 @@
 
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{mpsc, Arc};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use goro::chan;
@@ -102,7 +102,7 @@ fn waiting_goroutine_does_not_block_its_worker() {
     const TEST: &str = "waiting_goroutine_does_not_block_its_worker";
     if child::is_child(TEST) {
         assert_eq!(goro::maxprocs(), 1);
-        let watchdog = watchdog(TEST);
+        let watchdog = child::watchdog(TEST, LIVENESS);
         goro::run(|| {
             let m = Arc::new(Mutex::new(Vec::new()));
             let held = m.lock();
@@ -131,19 +131,6 @@ fn waiting_goroutine_does_not_block_its_worker() {
         return;
     }
     child::run_ok(TEST, &[("GORO_MAXPROCS", "1")]);
-}
-
-/// Ends the child process with a failure if it is still running after [`LIVENESS`]
-/// (dropping the returned sender disarms it).
-fn watchdog(test: &'static str) -> mpsc::Sender<()> {
-    let (tx, rx) = mpsc::channel::<()>();
-    std::thread::spawn(move || {
-        if let Err(mpsc::RecvTimeoutError::Timeout) = rx.recv_timeout(LIVENESS) {
-            eprintln!("{test}: no progress after {LIVENESS:?}: a waiter holds its worker");
-            std::process::exit(3);
-        }
-    });
-    tx
 }
 
 /// Go's mutex is not owned by a goroutine: a guard can be handed over a channel and
@@ -284,7 +271,7 @@ fn a_waiting_goroutine_is_not_starved() {
 fn starvation_mode_with_one_worker() {
     const TEST: &str = "starvation_mode_with_one_worker";
     if child::is_child(TEST) {
-        let watchdog = watchdog(TEST);
+        let watchdog = child::watchdog(TEST, LIVENESS);
         goro::run(|| {
             let m = Arc::new(Mutex::new(0u32));
             let stop = Arc::new(AtomicBool::new(false));

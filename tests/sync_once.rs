@@ -64,7 +64,7 @@ fn once_racing_goroutines_and_threads() {
 fn once_waiters_park_with_one_worker() {
     const TEST: &str = "once_waiters_park_with_one_worker";
     if child::is_child(TEST) {
-        let watchdog = watchdog(TEST);
+        let watchdog = child::watchdog(TEST, Duration::from_secs(30));
         goro::run(|| {
             let once = Arc::new(Once::new());
             let (tx, rx) = chan::bounded::<u32>(0);
@@ -91,20 +91,6 @@ fn once_waiters_park_with_one_worker() {
         return;
     }
     child::run_ok(TEST, &[("GORO_MAXPROCS", "1")]);
-}
-
-/// Ends the child process with a failure if it is still running after 30 s, a liveness
-/// bound (dropping the returned sender disarms it).
-fn watchdog(test: &'static str) -> std::sync::mpsc::Sender<()> {
-    let (tx, rx) = std::sync::mpsc::channel::<()>();
-    std::thread::spawn(move || {
-        let bound = Duration::from_secs(30);
-        if let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = rx.recv_timeout(bound) {
-            eprintln!("{test}: no progress after {bound:?}: a waiter holds its worker");
-            std::process::exit(3);
-        }
-    });
-    tx
 }
 
 /// Go's behaviour: a panic in the function reaches its caller, and the `Once` is done

@@ -14,7 +14,7 @@ use std::time::Duration;
 use goro::chan::{self, RecvError, Sender, TryRecvError, TrySendError};
 use goro::sync::WaitGroup;
 
-use crate::support::go_main;
+use crate::support::{go_main, Counted};
 
 /// Go's TestChan runs with `N = 200` capacities (20 with -short).
 const CAPS: usize = 200;
@@ -332,20 +332,12 @@ impl Message for Other {
 }
 
 /// A message that counts its drops.
-struct Counted(Arc<AtomicUsize>);
-
 impl Message for Counted {
     fn id(&self) -> usize {
         usize::MAX
     }
     fn as_any(&self) -> &dyn Any {
         self
-    }
-}
-
-impl Drop for Counted {
-    fn drop(&mut self) {
-        self.0.fetch_add(1, Ordering::SeqCst);
     }
 }
 

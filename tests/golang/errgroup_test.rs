@@ -18,7 +18,7 @@ use goro::chan;
 use goro::context::{self, Context, ContextError};
 use goro::group::Group;
 
-use crate::support::go_main;
+use crate::support::{go_main, payload_str};
 
 #[derive(Clone, Debug, PartialEq)]
 struct TestError(&'static str);
@@ -31,14 +31,6 @@ impl std::fmt::Display for TestError {
 
 const ERR1: TestError = TestError("errgroup_test: 1");
 const ERR2: TestError = TestError("errgroup_test: 2");
-
-/// The text of a panic payload.
-fn payload_str(p: &(dyn std::any::Any + Send)) -> String {
-    p.downcast_ref::<&str>()
-        .map(|s| s.to_string())
-        .or_else(|| p.downcast_ref::<String>().cloned())
-        .unwrap_or_default()
-}
 
 /// The cases of TestZeroGroup, TestWithContext and TestCancelCause.
 fn cases() -> Vec<Vec<Option<TestError>>> {
@@ -166,7 +158,8 @@ fn test_try_go() {
         g.wait().unwrap();
 
         let r = panic::catch_unwind(AssertUnwindSafe(|| g.set_limit(0)));
-        let msg = payload_str(&*r.expect_err("set_limit(0) must panic"));
+        let p = r.expect_err("set_limit(0) must panic");
+        let msg = payload_str(&*p).unwrap_or_default();
         assert!(msg.contains("set_limit(0)"), "{msg}");
         assert_eq!(g.limit(), Some(1), "a refused limit changes nothing");
     });
@@ -211,7 +204,8 @@ fn test_set_limit_while_active() {
             Ok(())
         });
         let r = panic::catch_unwind(AssertUnwindSafe(|| g.set_limit(5)));
-        let msg = payload_str(&*r.expect_err("changing an active limit must panic"));
+        let p = r.expect_err("changing an active limit must panic");
+        let msg = payload_str(&*p).unwrap_or_default();
         assert_eq!(
             msg,
             "errgroup: modify limit while 1 goroutines in the group are still active"

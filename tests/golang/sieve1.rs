@@ -101,3 +101,13 @@ fn sieve1_chain_of_10000_filters() {
         run_sieve(expected);
     });
 }
+
+/// The sequential sieve the concurrent ones (here and in sieve2) are checked against.
+#[test]
+fn reference_primes_are_right() {
+    assert_eq!(first_primes(25), PRIMES_BELOW_100);
+    let p = first_primes(10_000);
+    assert_eq!(p[999], 7919);
+    assert_eq!(p.iter().filter(|&&x| x < 10_000).count(), 1229);
+    assert_eq!(p[9_999], 104_729);
+}

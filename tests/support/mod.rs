@@ -1,103 +1,23 @@
-//! Helpers shared by the integration tests (`mod support;` in each test file).
+//! Helpers shared by the integration tests: `mod support;` in a test file `tests/NAME.rs`,
+//! `#[path = "../support/mod.rs"] mod support;` in a directory target `tests/NAME/main.rs`.
 #![allow(dead_code)]
 
 use std::any::Any;
 
-/// Child processes, for tests that need a runtime of their own (a different `GORO_MAXPROCS`,
-/// settings before start-up, aborts). Such a test starts with `if child::is_child(NAME)`: in
-/// the child it runs its body there and returns; in the parent it calls `child::run(NAME,
-/// env)`, which re-runs this test binary with `--exact NAME` and `GORO_TEST_CHILD=NAME`, and
-/// then asserts on the child's exit status and output.
-pub mod child {
-    use std::io::Read;
-    use std::process::{Command, Output, Stdio};
-    use std::time::{Duration, Instant};
+pub mod child;
+mod drops;
+mod golang;
+mod liveness;
+mod stack;
 
-    const ENV: &str = "GORO_TEST_CHILD";
-    const TIMEOUT: Duration = Duration::from_secs(120);
-
-    /// Whether this process is the child started for `test`.
-    pub fn is_child(test: &str) -> bool {
-        let yes = std::env::var(ENV).is_ok_and(|v| v == test);
-        if yes {
-            eprintln!("goro-test-child: {test}");
-        }
-        yes
-    }
-
-    /// Runs `test` of this test binary in a fresh process with `envs` (and no inherited
-    /// `GORO_MAXPROCS`), and returns its output once it exits.
-    pub fn run(test: &str, envs: &[(&str, &str)]) -> Output {
-        let mut cmd = Command::new(std::env::current_exe().expect("current_exe"));
-        cmd.args(["--exact", test, "--nocapture", "--test-threads=1"])
-            .env(ENV, test)
-            .env_remove("GORO_MAXPROCS")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        for (k, v) in envs {
-            cmd.env(k, v);
-        }
-        let mut child = cmd.spawn().expect("spawn the child test process");
-        let mut out = child.stdout.take().expect("stdout");
-        let mut err = child.stderr.take().expect("stderr");
-        let out = std::thread::spawn(move || {
-            let mut v = Vec::new();
-            let _ = out.read_to_end(&mut v);
-            v
-        });
-        let err = std::thread::spawn(move || {
-            let mut v = Vec::new();
-            let _ = err.read_to_end(&mut v);
-            v
-        });
-        let start = Instant::now();
-        let status = loop {
-            if let Some(status) = child.try_wait().expect("wait for the child") {
-                break status;
-            }
-            if start.elapsed() > TIMEOUT {
-                let _ = child.kill();
-                let _ = child.wait();
-                let err = String::from_utf8_lossy(&err.join().unwrap()).into_owned();
-                panic!("child `{test}` did not finish within {TIMEOUT:?}; stderr:\n{err}");
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        };
-        let output = Output {
-            status,
-            stdout: out.join().unwrap(),
-            stderr: err.join().unwrap(),
-        };
-        assert!(
-            String::from_utf8_lossy(&output.stderr).contains(&format!("goro-test-child: {test}")),
-            "the child did not run `{test}`:\n{}",
-            describe(&output)
-        );
-        output
-    }
-
-    /// The child's status and output, for assertion messages.
-    pub fn describe(o: &Output) -> String {
-        format!(
-            "status: {:?}\n--- stdout ---\n{}\n--- stderr ---\n{}",
-            o.status,
-            String::from_utf8_lossy(&o.stdout),
-            String::from_utf8_lossy(&o.stderr)
-        )
-    }
-
-    /// Runs `test` in a child and asserts that it passed.
-    pub fn run_ok(test: &str, envs: &[(&str, &str)]) -> Output {
-        let o = run(test, envs);
-        assert!(
-            o.status.success(),
-            "child `{test}` failed:\n{}",
-            describe(&o)
-        );
-        o
-    }
-}
+// Each test target uses a part of these.
+#[allow(unused_imports)]
+pub use self::{
+    drops::{Counted, Tracked},
+    golang::{first_primes, retry_nonblocking, PRIMES_BELOW_100},
+    liveness::{eventually, go_main, within_liveness_bound, LIVENESS},
+    stack::stack_span,
+};
 
 /// A stress size: `n` multiplied by `GORO_STRESS_SCALE` (default 1).
 pub fn scaled(n: usize) -> usize {
@@ -113,27 +33,4 @@ pub fn payload_str(p: &(dyn Any + Send)) -> Option<&str> {
     p.downcast_ref::<&'static str>()
         .copied()
         .or_else(|| p.downcast_ref::<String>().map(String::as_str))
-}
-
-/// Recurses `depth` times with a 4 KiB frame; returns the stack span used, in bytes, measured
-/// from the address `top` (of a local in the caller).
-#[inline(never)]
-pub fn deep(depth: usize, top: usize) -> usize {
-    let mut frame = [0u8; 4096];
-    frame[depth % 4096] = depth as u8;
-    let frame = std::hint::black_box(&mut frame);
-    let here = frame.as_ptr() as usize;
-    let span = if depth == 0 {
-        top.abs_diff(here)
-    } else {
-        deep(depth - 1, top)
-    };
-    // Use the frame after the call, so the recursion is not a tail call.
-    std::hint::black_box(span + frame[depth % 4096] as usize - (depth as u8) as usize)
-}
-
-/// Runs `deep(depth)` from a fresh frame; returns the stack span used.
-pub fn stack_span(depth: usize) -> usize {
-    let top = 0u8;
-    deep(depth, std::hint::black_box(&top) as *const u8 as usize)
 }

@@ -169,16 +169,44 @@ macro_rules! __select_parse {
     };
     // Errors.
     (@cases($($c:tt)*) @idx($($is:tt)*) @default($($d:tt)+) default $($rest:tt)*) => {
-        ::core::compile_error!("a select! has at most one `default` case")
+        ::core::compile_error!(
+            "a select! has at most one `default` case (`default => body` or \
+             `default(timeout) => body`)"
+        )
     };
     (@cases($($c:tt)*) @idx() @default($($d:tt)*) $($rest:tt)+) => {
         ::core::compile_error!("a select! has at most 128 cases (use goro::chan::Select for more)")
+    };
+    (@cases($($c:tt)*) @idx($($is:tt)*) @default($($d:tt)*) recv($($a:tt)*) => $($rest:tt)*) => {
+        ::core::compile_error!("missing `-> v` in a select! `recv` case: `recv(rx) -> v => body`")
+    };
+    (@cases($($c:tt)*) @idx($($is:tt)*) @default($($d:tt)*) send($($a:tt)*) => $($rest:tt)*) => {
+        ::core::compile_error!(
+            "missing `-> r` in a select! `send` case: `send(tx, value) -> r => body`"
+        )
     };
     // Done: expand.
     (@cases($($c:tt)*) @idx($($is:tt)*) @default($($d:tt)*)) => {
         $crate::__select_expand!(($($c)*) ($($d)*))
     };
+    // A case that matched no rule above: name an unknown operation.
+    (@cases($($c:tt)*) @idx($($is:tt)*) @default($($d:tt)*) $op:ident $($rest:tt)*) => {
+        $crate::__select_parse!(@case $op)
+    };
     (@cases($($c:tt)*) @idx($($is:tt)*) @default($($d:tt)*) $($rest:tt)+) => {
+        $crate::__select_parse!(@syntax)
+    };
+    (@case recv) => { $crate::__select_parse!(@syntax) };
+    (@case send) => { $crate::__select_parse!(@syntax) };
+    (@case default) => { $crate::__select_parse!(@syntax) };
+    (@case $op:ident) => {
+        ::core::compile_error!(::core::concat!(
+            "`", ::core::stringify!($op), "` is not a select! operation: expected \
+             `recv(rx) -> v => body`, `send(tx, value) -> r => body`, `default => body` or \
+             `default(timeout) => body`"
+        ))
+    };
+    (@syntax) => {
         ::core::compile_error!(
             "expected `recv(rx) -> v => body`, `send(tx, value) -> r => body`, \
              `default => body` or `default(timeout) => body`"

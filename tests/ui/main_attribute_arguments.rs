@@ -1,0 +1,2 @@
+#[goro::main(foo)]
+fn main() {}

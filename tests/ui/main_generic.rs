@@ -1,0 +1,4 @@
+#[goro::main]
+fn main<T: Default>() {
+    let _ = T::default();
+}

@@ -1,0 +1,6 @@
+#[goro::main]
+fn start() {}
+
+fn main() {
+    start();
+}

@@ -1,0 +1,8 @@
+#[goro::main]
+struct Server {
+    port: u16,
+}
+
+fn main() {
+    let _ = Server { port: 80 }.port;
+}

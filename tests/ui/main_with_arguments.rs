@@ -1,0 +1,4 @@
+#[goro::main]
+fn main(args: Vec<String>) {
+    drop(args);
+}
