@@ -94,6 +94,7 @@ pub mod __private {
         select, wait_for, RecvCase, SelectCase, SelectRecv, SelectSend, SendCase, Wait,
     };
     pub use crate::chan::waiter::{Token, Wake};
+    pub use crate::context::node::registered as context_registered;
     pub use crate::rt::goroutine::local::local_key;
 }
 

@@ -55,10 +55,10 @@ fn million_short_lived_children_leave_the_parent_flat() {
                 assert!(!child.done().is_closed());
             }
             cancel();
-            assert!(parent.__registered() <= 1);
+            assert!(goro::__private::context_registered(&parent) <= 1);
         }
         assert_eq!(
-            parent.__registered(),
+            goro::__private::context_registered(&parent),
             0,
             "cancelled children stay registered"
         );
@@ -86,7 +86,7 @@ fn short_lived_timeout_children_leave_the_parent_flat() {
             assert!(child.deadline().is_some());
             cancel();
         }
-        assert_eq!(parent.__registered(), 0);
+        assert_eq!(goro::__private::context_registered(&parent), 0);
     });
 }
 
@@ -105,10 +105,10 @@ fn dropped_cancel_functions_are_released_by_the_parent() {
             drop(cancel); // does not cancel
             assert_eq!(child.err(), None);
         }
-        assert_eq!(parent.__registered(), 1000);
+        assert_eq!(goro::__private::context_registered(&parent), 1000);
         assert_eq!(alive.load(Ordering::SeqCst), 1000);
         cancel_parent();
-        assert_eq!(parent.__registered(), 0);
+        assert_eq!(goro::__private::context_registered(&parent), 0);
         assert_eq!(
             alive.load(Ordering::SeqCst),
             0,
@@ -221,7 +221,11 @@ fn child_cancel_stays_below() {
     assert_eq!(a1.err(), Some(ContextError::Canceled));
     assert_eq!(parent.err(), None);
     assert_eq!(b.err(), None);
-    assert_eq!(parent.__registered(), 1, "only b is left");
+    assert_eq!(
+        goro::__private::context_registered(&parent),
+        1,
+        "only b is left"
+    );
     cancel_parent();
     assert_eq!(b.err(), Some(ContextError::Canceled));
     cancel_a(); // a second call does nothing
@@ -409,7 +413,7 @@ fn concurrent_children_of_one_parent() {
         for h in handles {
             h.join().unwrap();
         }
-        assert_eq!(parent.__registered(), 0);
+        assert_eq!(goro::__private::context_registered(&parent), 0);
         assert_eq!(parent.err(), None);
     });
 }

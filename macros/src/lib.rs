@@ -12,7 +12,7 @@ use proc_macro::{Delimiter, Group, Ident, Punct, Spacing, Span, TokenStream, Tok
 ///
 /// Anything else is a compile error that says what is wrong: the attribute on another item or
 /// another function, `fn main` with parameters, generics or `async`, or arguments to the
-/// attribute (`tests/ui/main_*.rs` in the `goro` crate).
+/// attribute (`compile-fail/ui/main_*.rs` in the workspace).
 ///
 /// See `goro::main` for an example.
 #[proc_macro_attribute]

@@ -61,7 +61,7 @@ mod cancel;
 mod error;
 mod func;
 mod key;
-mod node;
+pub(crate) mod node;
 
 use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -436,15 +436,6 @@ impl Context {
                 StopFn::new(move || scope.canceller().is_some_and(|c| c.detach(key).is_some()))
             }
         }
-    }
-
-    /// How many children and `after_func` callbacks are registered in this context's
-    /// scope: for tests of the detaching of finished children.
-    #[doc(hidden)]
-    pub fn __registered(&self) -> usize {
-        self.scope()
-            .and_then(|n| n.canceller())
-            .map_or(0, Canceller::registered)
     }
 }
 

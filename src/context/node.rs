@@ -146,3 +146,11 @@ pub(super) fn cancel_fn(node: &Arc<Node>) -> CancelFn {
     let target = Arc::clone(node);
     CancelFn::new(move || cancel(&target, ContextError::Canceled, None, true))
 }
+
+/// How many children and `after_func` callbacks are registered in `ctx`'s scope, for tests
+/// of the detaching of finished children (in `__private`).
+pub fn registered(ctx: &Context) -> usize {
+    ctx.scope()
+        .and_then(|n| n.canceller())
+        .map_or(0, Canceller::registered)
+}

@@ -125,13 +125,13 @@ fn test_after_func_registrations_independent() {
             })
             .collect();
         drop(tx);
-        assert_eq!(ctx.__registered(), 10);
+        assert_eq!(goro::__private::context_registered(&ctx), 10);
         for (i, stop) in stops.iter().enumerate() {
             if i % 2 == 1 {
                 assert!(stop());
             }
         }
-        assert_eq!(ctx.__registered(), 5);
+        assert_eq!(goro::__private::context_registered(&ctx), 5);
         cancel();
         let mut got: Vec<usize> = rx.iter().collect();
         got.sort();
@@ -153,14 +153,14 @@ fn test_after_func_registrations_count() {
         let (parent, _cancel) = context::background().with_cancel();
         let (_a, cancel_a) = parent.with_cancel();
         let (_b, cancel_b) = parent.with_timeout(Duration::from_secs(3600));
-        assert_eq!(parent.__registered(), 2);
+        assert_eq!(goro::__private::context_registered(&parent), 2);
         cancel_a();
         cancel_b();
-        assert_eq!(parent.__registered(), 0);
+        assert_eq!(goro::__private::context_registered(&parent), 0);
         let stop = parent.after_func(|| {});
-        assert_eq!(parent.__registered(), 1);
+        assert_eq!(goro::__private::context_registered(&parent), 1);
         assert!(stop());
-        assert_eq!(parent.__registered(), 0);
+        assert_eq!(goro::__private::context_registered(&parent), 0);
 
         let stop = context::background().after_func(|| panic!("background never ends"));
         assert!(stop());

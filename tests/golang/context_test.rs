@@ -1,6 +1,6 @@
 //! src/context/context_test.go, the internal tests (TestParentFinishesChild,
 //! TestChildFinishesFirst), which look at a parent's set of children: goro exposes that count
-//! as the hidden `Context::__registered`. The XTest* cases of older revisions are in
+//! as the hidden `goro::__private::context_registered`. The XTest* cases of older revisions are in
 //! `context_x_test.rs`.
 
 use std::time::Duration;
@@ -26,12 +26,12 @@ fn test_parent_finishes_child() {
         let value_child = parent.with_value(&K, "value");
         let (timer_child, _cancel_timer) = value_child.with_timeout(Duration::from_secs(3600));
         assert_eq!(
-            parent.__registered(),
+            goro::__private::context_registered(&parent),
             2,
             "parent tracks both cancellable descendants"
         );
         assert_eq!(
-            value_child.__registered(),
+            goro::__private::context_registered(&value_child),
             2,
             "a value context shares its parent's set"
         );
@@ -41,7 +41,11 @@ fn test_parent_finishes_child() {
             assert!(!is_done(c), "{c:?} done before the cancel");
         }
         cancel();
-        assert_eq!(parent.__registered(), 0, "the cancel empties the set");
+        assert_eq!(
+            goro::__private::context_registered(&parent),
+            0,
+            "the cancel empties the set"
+        );
         for c in all {
             assert!(is_done(c), "{c:?} not done after the parent's cancel");
             assert_eq!(c.err(), Some(ContextError::Canceled), "{c:?}");
@@ -61,9 +65,17 @@ fn test_child_finishes_first() {
         // `background` can never end, so it keeps no set of children at all.
         for (parent, tracked) in [(context::background(), 0), (cancellable, 1)] {
             let (child, cancel_child) = parent.with_cancel();
-            assert_eq!(parent.__registered(), tracked, "{parent:?}");
+            assert_eq!(
+                goro::__private::context_registered(&parent),
+                tracked,
+                "{parent:?}"
+            );
             cancel_child();
-            assert_eq!(parent.__registered(), 0, "{parent:?}: the child is removed");
+            assert_eq!(
+                goro::__private::context_registered(&parent),
+                0,
+                "{parent:?}: the child is removed"
+            );
             assert!(is_done(&child));
             assert_eq!(child.err(), Some(ContextError::Canceled));
             assert!(

@@ -324,15 +324,15 @@ fn test_layers_cancel_and_timeout() {
 fn test_cancel_removes() {
     go_main("TestCancelRemoves", || {
         let (ctx, _cancel) = context::background().with_cancel();
-        assert_eq!(ctx.__registered(), 0);
+        assert_eq!(goro::__private::context_registered(&ctx), 0);
         let (_child, cancel) = ctx.with_cancel();
-        assert_eq!(ctx.__registered(), 1);
+        assert_eq!(goro::__private::context_registered(&ctx), 1);
         cancel();
-        assert_eq!(ctx.__registered(), 0);
+        assert_eq!(goro::__private::context_registered(&ctx), 0);
         let (_child, cancel) = ctx.with_timeout(VERY_LONG);
-        assert_eq!(ctx.__registered(), 1);
+        assert_eq!(goro::__private::context_registered(&ctx), 1);
         cancel();
-        assert_eq!(ctx.__registered(), 0);
+        assert_eq!(goro::__private::context_registered(&ctx), 0);
     });
 }
 
@@ -589,6 +589,6 @@ fn test_concurrent_create_and_cancel() {
             n += 1;
         }
         assert_eq!(n, made.load(Ordering::Relaxed));
-        assert_eq!(parent.__registered(), 0);
+        assert_eq!(goro::__private::context_registered(&parent), 0);
     });
 }

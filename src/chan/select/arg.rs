@@ -13,6 +13,11 @@ pub fn wait_for(d: Duration) -> Wait {
 
 /// What `recv(...)` in `select!` accepts: a receiver, a reference to one, or an `Option` of
 /// either (`None` is Go's nil channel, never ready).
+#[diagnostic::on_unimplemented(
+    message = "`recv(...)` in select! needs a channel's receiving end, not `{Self}`",
+    label = "not a `Receiver`",
+    note = "recv(rx) takes a `Receiver<T>`, a `&Receiver<T>`, or an `Option` of either (`None` is Go's nil channel)"
+)]
 pub trait SelectRecv<'a, T> {
     /// The receiver, or `None` for a nil channel.
     fn select_receiver(self) -> Option<&'a Receiver<T>>;
@@ -43,6 +48,11 @@ impl<'a, T> SelectRecv<'a, T> for &'a Option<Receiver<T>> {
 }
 
 /// What `send(...)` in `select!` accepts; see [`SelectRecv`].
+#[diagnostic::on_unimplemented(
+    message = "`send(...)` in select! needs a channel's sending end, not `{Self}`",
+    label = "not a `Sender`",
+    note = "send(tx, value) takes a `Sender<T>`, a `&Sender<T>`, or an `Option` of either (`None` is Go's nil channel)"
+)]
 pub trait SelectSend<'a, T> {
     /// The sender, or `None` for a nil channel.
     fn select_sender(self) -> Option<&'a Sender<T>>;

@@ -1,7 +1,7 @@
 //! Misuse of `goro::select!` and `#[goro::main]` does not compile, and the error says what is
-//! wrong. Each `tests/ui/*.rs` must fail to compile with the compiler output in the `.stderr`
-//! file beside it; each `tests/ui/pass/*.rs` must compile and run. After a deliberate change
-//! to a message, `TRYBUILD=overwrite cargo test --release --test compile_fail` rewrites the
+//! wrong. Each `ui/*.rs` must fail to compile with the compiler output in the `.stderr` file
+//! beside it; each `ui/pass/*.rs` must compile and run. After a deliberate change to a
+//! message, `TRYBUILD=overwrite cargo test --release -p goro-compile-fail` rewrites the
 //! `.stderr` files: read them before committing, and update [`WRITTEN_BY`].
 
 use std::process::Command;
@@ -28,7 +28,7 @@ fn ui() {
     match rustc_version() {
         Some(v) if v < WRITTEN_BY => {
             eprintln!(
-                "compile_fail: skipped: tests/ui/*.stderr were written by rustc {}.{}, this is \
+                "compile_fail: skipped: ui/*.stderr were written by rustc {}.{}, this is \
                  rustc {}.{}",
                 WRITTEN_BY.0, WRITTEN_BY.1, v.0, v.1
             );
@@ -37,6 +37,6 @@ fn ui() {
         _ => {}
     }
     let t = trybuild::TestCases::new();
-    t.compile_fail("tests/ui/*.rs");
-    t.pass("tests/ui/pass/*.rs");
+    t.compile_fail("ui/*.rs");
+    t.pass("ui/pass/*.rs");
 }

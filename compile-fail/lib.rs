@@ -1,0 +1,2 @@
+//! Compile-fail tests of goro's macros; the tests are in `tests/compile_fail.rs`, the cases in
+//! `ui/`.
