@@ -63,6 +63,7 @@
 #![warn(missing_docs, unreachable_pub, clippy::undocumented_unsafe_blocks)]
 
 mod go;
+mod loom;
 mod rt;
 mod runtime;
 mod select;
