@@ -7,8 +7,15 @@
 // Each model uses only what its file imports.
 #![allow(dead_code, unused_imports)]
 
+/// Sizes structures for a model (see `src/loom.rs`).
+pub(crate) const MODEL: bool = true;
+
 pub(crate) mod sync {
+    pub(crate) use ::loom::sync::Mutex;
+
     pub(crate) mod atomic {
-        pub(crate) use ::loom::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
+        pub(crate) use ::loom::sync::atomic::{
+            AtomicPtr, AtomicU32, AtomicU8, AtomicUsize, Ordering,
+        };
     }
 }
