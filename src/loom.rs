@@ -31,6 +31,7 @@
 //! |------|------------|
 //! | `rt/park/state.rs` | `tests/loom_park.rs` |
 //! | `rt/queue.rs` | `tests/loom_queue.rs` |
+//! | `rt/idle.rs` | `tests/loom_idle.rs` |
 //! | `chan/waiter.rs` | `tests/loom_waiter.rs` |
 
 /// Whether the code is compiled into a loom model (see the module docs): `false` here,
@@ -41,6 +42,8 @@ pub(crate) mod sync {
     pub(crate) use std::sync::Mutex;
 
     pub(crate) mod atomic {
-        pub(crate) use std::sync::atomic::{AtomicPtr, AtomicU32, AtomicU8, AtomicUsize, Ordering};
+        pub(crate) use std::sync::atomic::{
+            fence, AtomicPtr, AtomicU32, AtomicU8, AtomicUsize, Ordering,
+        };
     }
 }
