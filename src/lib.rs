@@ -68,6 +68,7 @@
 )]
 
 mod go;
+mod loom;
 mod rt;
 mod runtime;
 

@@ -1,22 +1,22 @@
 //! Model test (loom) of the goroutine park protocol, `src/rt/park/state.rs`.
 //!
-//! The state machine is compiled here against loom's atomics and driven by threads: one
+//! The state machine is compiled here against loom's atomics (through the loom seam, see
+//! `src/loom.rs`; `support/loom.rs` is its loom side) and driven by threads: one
 //! thread plays the goroutine and its worker (token check, switch out, commit, resume), the
 //! others play wakers. Loom explores every interleaving and checks that a wake-up is never
 //! lost (the goroutine always gets past its park once its condition holds) and that a
 //! goroutine is never resumed twice or while it is still on its stack.
 
-mod atomic {
-    pub(crate) use loom::sync::atomic::{AtomicU8, Ordering};
-}
+#[path = "support/loom.rs"]
+mod loom;
 
 #[allow(dead_code)]
 #[path = "../src/rt/park/state.rs"]
 mod state;
 
-use loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
-use loom::sync::Arc;
-use loom::thread;
+use ::loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
+use ::loom::sync::Arc;
+use ::loom::thread;
 use state::{Commit, ParkState, Unpark};
 
 /// What the goroutine and its wakers share.
@@ -79,7 +79,7 @@ impl Shared {
 
 #[test]
 fn one_waker_no_lost_wakeup() {
-    loom::model(|| {
+    ::loom::model(|| {
         let s = Arc::new(Shared::new());
         let w = {
             let s = s.clone();
@@ -95,7 +95,7 @@ fn one_waker_no_lost_wakeup() {
 
 #[test]
 fn two_wakers_never_double_run() {
-    loom::model(|| {
+    ::loom::model(|| {
         let s = Arc::new(Shared::new());
         let ws: Vec<_> = (0..2)
             .map(|_| {
@@ -114,7 +114,7 @@ fn two_wakers_never_double_run() {
 
 #[test]
 fn repeated_parks_with_one_waker() {
-    loom::model(|| {
+    ::loom::model(|| {
         let s = Arc::new(Shared::new());
         let w = {
             let s = s.clone();

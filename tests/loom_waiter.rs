@@ -1,23 +1,23 @@
 //! Model test (loom) of the channel waiter queues, `src/chan/waiter.rs`: blocked receivers
 //! and selects, wakers racing to complete them, and close.
 //!
-//! The file is compiled here against loom's atomics and thread parking (the `atomic` and
-//! `park` modules below stand in for goro's); the channel lock is a loom `Mutex` around each
-//! queue, as the channel holds its lock around every queue operation.
+//! The file is compiled here against loom's atomics, through the loom seam (see `src/loom.rs`;
+//! `support/loom.rs` is its loom side), and against loom's thread parking (the `rt::park`
+//! module below stands in for goro's); the channel lock is a loom `Mutex` around each queue,
+//! as the channel holds its lock around every queue operation.
 
-mod atomic {
-    pub(crate) use loom::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
-}
+#[path = "support/loom.rs"]
+mod loom;
 
 mod rt {
     pub(crate) mod park {
         /// goro's `Unparker`, for loom threads.
         #[derive(Clone)]
-        pub(crate) struct Unparker(loom::thread::Thread);
+        pub(crate) struct Unparker(::loom::thread::Thread);
 
         impl Unparker {
             pub(crate) fn current() -> Unparker {
-                Unparker(loom::thread::current())
+                Unparker(::loom::thread::current())
             }
 
             pub(crate) fn unpark(&self) {
@@ -41,11 +41,11 @@ mod rt {
         }
 
         pub(crate) fn park() {
-            loom::thread::park();
+            ::loom::thread::park();
         }
 
         pub(crate) fn park_until(_deadline: std::time::Instant, _armed: &mut bool) {
-            loom::thread::park();
+            ::loom::thread::park();
         }
     }
 }
@@ -54,8 +54,8 @@ mod rt {
 #[path = "../src/chan/waiter.rs"]
 mod waiter;
 
-use loom::sync::{Arc, Mutex};
-use loom::thread;
+use ::loom::sync::{Arc, Mutex};
+use ::loom::thread;
 use waiter::{Queue, Token, Waiter, CLOSED, DONE, NONE};
 
 /// A queue under its channel lock.
@@ -93,7 +93,7 @@ impl Chan {
 
 #[test]
 fn a_blocked_receiver_gets_exactly_the_value_sent() {
-    loom::model(|| {
+    ::loom::model(|| {
         let ch = Chan::new();
         let w = Waiter::<u32>::new(None);
         // SAFETY: `w` is unlinked (by the sender) before this model ends: we wait for it.
@@ -111,7 +111,7 @@ fn a_blocked_receiver_gets_exactly_the_value_sent() {
 
 #[test]
 fn close_racing_a_sender_completes_the_receiver_once() {
-    loom::model(|| {
+    ::loom::model(|| {
         let ch = Chan::new();
         let w = Waiter::<u32>::new(None);
         // SAFETY: as above.
@@ -143,7 +143,7 @@ fn close_racing_a_sender_completes_the_receiver_once() {
 
 #[test]
 fn a_select_over_two_channels_takes_exactly_one_value() {
-    loom::model(|| {
+    ::loom::model(|| {
         let (c1, c2) = (Chan::new(), Chan::new());
         let token = Token::new();
         let w1 = Waiter::<u32>::for_select(None, &token, 0);
@@ -162,7 +162,7 @@ fn a_select_over_two_channels_takes_exactly_one_value() {
             thread::spawn(move || c2.send(2))
         };
         while token.selected() == NONE {
-            loom::thread::park();
+            ::loom::thread::park();
         }
         // The winner's waker publishes its state after unlocking: wait for it.
         let winner = token.selected();
@@ -191,7 +191,7 @@ fn a_select_over_two_channels_takes_exactly_one_value() {
 
 #[test]
 fn a_receiver_giving_up_as_it_is_completed_still_gets_the_value() {
-    loom::model(|| {
+    ::loom::model(|| {
         let ch = Chan::new();
         let w = Waiter::<u32>::new(None);
         // SAFETY: `w` is unlinked before this model ends: by itself below, or by the sender.
@@ -218,7 +218,7 @@ fn a_receiver_giving_up_as_it_is_completed_still_gets_the_value() {
 
 #[test]
 fn a_select_timing_out_as_a_sender_arrives_decides_once() {
-    loom::model(|| {
+    ::loom::model(|| {
         let ch = Chan::new();
         let token = Token::new();
         let w = Waiter::<u32>::for_select(None, &token, 0);

@@ -31,9 +31,6 @@
 //! # main();
 //! ```
 
-mod atomic {
-    pub(crate) use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
-}
 mod channel;
 mod core;
 mod error;

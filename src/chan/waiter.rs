@@ -31,9 +31,9 @@ use std::fmt;
 use std::ptr;
 use std::time::Instant;
 
-// Through the parent module so that the loom model test (`tests/loom_waiter.rs`), which
-// compiles this file on its own, can substitute loom's atomics and parking.
-use super::atomic::{AtomicU8, AtomicUsize, Ordering};
+// Through the loom seam (`crate::loom`): the model test `tests/loom_waiter.rs` compiles this
+// file on its own with loom's atomics, and with its own stand-in for `rt::park`.
+use crate::loom::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 use crate::rt::park::{self, WaiterRef};
 
 /// Still linked in a queue.

@@ -22,9 +22,13 @@
 //! that sees a searcher relies on it: the searcher decrements `num_searching` in step 1, before
 //! its own final look. Thread parking keeps a token, so an unpark that lands between steps 2
 //! and 3 is not lost.
+//!
+//! This file is loom-checked (see `crate::loom`): `tests/loom_idle.rs` runs the worker's
+//! search-and-sleep loop and a producer on loom's atomics, fences, mutex and thread parking,
+//! and checks that no pushed work is left behind with every worker asleep.
 
-use std::sync::atomic::{fence, AtomicUsize, Ordering};
-use std::sync::Mutex;
+use crate::loom::sync::atomic::{fence, AtomicUsize, Ordering};
+use crate::loom::sync::Mutex;
 
 pub(crate) struct Idle {
     sleepers: Mutex<Vec<usize>>,

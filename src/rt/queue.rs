@@ -14,14 +14,19 @@
 //!
 //! When the ring is full, the owner moves half of it and the new goroutine to the injector in
 //! one batch (Go's `runqputslow`), so a burst of spawns spills to the other workers.
+//!
+//! This file is loom-checked (see `crate::loom`): `tests/loom_queue.rs` compiles it with
+//! loom's atomics and mutex, a ring of 4, and a stand-in `GRef`, and checks that pushes,
+//! pops, steals (also from a thief's queue) and spills take every goroutine exactly once.
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicPtr, AtomicU32, AtomicUsize, Ordering};
-use std::sync::Mutex;
 
+use crate::loom::sync::atomic::{AtomicPtr, AtomicU32, AtomicUsize, Ordering};
+use crate::loom::sync::Mutex;
 use crate::rt::goroutine::{GRef, Goroutine};
 
-pub(crate) const CAPACITY: usize = 256;
+/// Slots per local queue (a power of two); a loom model explores a small ring.
+pub(crate) const CAPACITY: usize = if crate::loom::MODEL { 4 } else { 256 };
 const MASK: u32 = (CAPACITY as u32) - 1;
 
 pub(crate) struct LocalQueue {

@@ -12,9 +12,6 @@
 //! waker will find it, then `park` in a loop until the condition holds", and works unchanged
 //! for both kinds of waiter.
 
-pub(crate) mod atomic {
-    pub(crate) use std::sync::atomic::{AtomicU8, Ordering};
-}
 pub(crate) mod state;
 
 use std::fmt;

@@ -1,8 +1,8 @@
 //! The park state machine of one goroutine: the token protocol that makes lost wake-ups and
 //! double runs impossible.
 //!
-//! This file is compiled twice: into the crate (with `std` atomics) and into the loom model test
-//! `tests/loom_park.rs` (with loom's atomics), through the sibling module `atomic`.
+//! This file is loom-checked (see `crate::loom`): it is compiled into the crate with `std`'s
+//! atomics and into the model test `tests/loom_park.rs` with loom's.
 //!
 //! # States
 //!
@@ -30,7 +30,7 @@
 //! `NOTIFIED` leaves its token for step 1 or 3 to find: no lost wake-up. Tokens coalesce, as
 //! with `std::thread::park`, so callers re-check their condition after every return from park.
 
-use super::atomic::{AtomicU8, Ordering};
+use crate::loom::sync::atomic::{AtomicU8, Ordering};
 
 const EMPTY: u8 = 0;
 const NOTIFIED: u8 = 1;
