@@ -64,6 +64,7 @@
 
 mod go;
 mod goroutine;
+mod inline_fn;
 mod park;
 mod rt;
 mod runtime;

@@ -89,6 +89,10 @@ impl Shared {
                 WorkerSlot::bump(&slot.completed);
                 return;
             }
+            Outcome::Cancelled => {
+                WorkerSlot::bump(&slot.cancelled);
+                return;
+            }
             Outcome::Failed(e) => {
                 WorkerSlot::bump(&slot.failed);
                 JobError::Failed(e)
