@@ -74,12 +74,13 @@ impl Shared {
         let slot = self
             .in_own_worker()
             .expect("jobs run in place only in the pool's own workers");
-        // SAFETY: as below.
-        WorkerSlot::bump(unsafe { &(*slot).taken });
-        let outcome = job.run();
         // SAFETY: the slot belongs to the calling worker, which is running (this is one of
-        // its jobs), so its `Arc` in the worker's frame keeps the slot alive.
-        self.record(unsafe { &*slot }, outcome);
+        // its jobs) until this returns, so its `Arc` in the worker's frame keeps the slot
+        // alive; it is only ever shared (its fields are atomics).
+        let slot = unsafe { &*slot };
+        WorkerSlot::bump(&slot.taken);
+        let outcome = job.run();
+        self.record(slot, outcome);
     }
 
     /// Counts a finished job and applies the error and panic policies.
