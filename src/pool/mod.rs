@@ -3,7 +3,7 @@
 //! Go programmers write the article's worker pool by hand (a `jobs` channel, N goroutines
 //! ranging over it, a `WaitGroup`, a `results` channel), then add its production variations
 //! one by one, or reach for libraries (ants, pond, conc). [`Pool`] has them all in one type,
-//! built only from goro's public API (goroutines, channels, `select!`,
+//! built from goro's public API (goroutines, channels, `select!`,
 //! [`context`](crate::context)):
 //!
 //! | need | Go, by hand or with a library | goro |
@@ -49,6 +49,14 @@
 //! [`SubmitError`] and counted as *dropped*. After [`wait`](Pool::wait),
 //! `submitted == completed + failed + panicked + cancelled`.
 //!
+//! # What a job costs
+//!
+//! A closure given to [`submit`](Pool::submit) that captures at most two words (a few
+//! numbers, references or `Arc`s) waits in the queue in place, with no allocation; a larger
+//! one is boxed. Each worker counts its jobs in counters of its own, so a submit updates no
+//! counter shared with the workers, and a pool at its `max_workers` (a fixed pool, always)
+//! reads no worker's state when a job is submitted.
+//!
 //! # Errors and panics
 //!
 //! A job's error is counted and sent to [`errors()`](Pool::errors) (the article's
@@ -78,7 +86,8 @@
 // `builder.rs` configures and starts a pool; `submit.rs` puts a job in the queue (or hands
 // it back); `worker.rs` is the worker loop and the dynamic sizing; `report.rs` the
 // per-worker counters and the `Report` summed from them; `job.rs` a job as it waits in the
-// queue, and the handle of its result; `map.rs` the batched `map`; `error.rs` the errors.
+// queue (an `InlineFn`), and the handle of its result; `map.rs` the batched `map`;
+// `error.rs` the errors.
 
 mod builder;
 mod error;
