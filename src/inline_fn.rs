@@ -4,8 +4,8 @@
 //! allocates nothing; a larger function is boxed. The worker pool queues its jobs in it.
 //!
 //! The function's type is erased behind a table of three functions made for it (call, drop,
-//! type id), as a trait object's vtable is. The type can be asked back ([`InlineFn::downcast`])
-//! to return a function that was not called to whoever made it.
+//! type id), as a trait object's vtable is. The type can be asked back
+//! ([`InlineFn::downcast`]) to return a function that was not called to whoever made it.
 //!
 //! This module uses nothing from the rest of goro, so its tests also run under Miri:
 //! `cargo +nightly miri test --lib inline_fn`.
