@@ -68,6 +68,7 @@
 )]
 
 mod go;
+mod inline_fn;
 mod loom;
 mod rt;
 mod runtime;

@@ -1,15 +1,14 @@
 //! Jobs in the queue, and the handle of a job's result.
 
-use std::any::{Any, TypeId};
+use std::any::Any;
 use std::fmt;
-use std::marker::PhantomData;
-use std::mem::{align_of, size_of, ManuallyDrop, MaybeUninit};
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::{Arc, Mutex};
 
 use super::error::{panic_message, TaskError};
 use crate::chan::{self, Receiver, Sender};
 use crate::context::BoxError;
+use crate::inline_fn::{CallOnce, InlineFn};
 
 /// What a job submitted with [`Pool::submit`](super::Pool::submit) may return: `()`, or
 /// `Result<(), E>` for any error convertible into a boxed error (`String`, `&str`,
@@ -33,11 +32,13 @@ impl<E: Into<BoxError> + Send + 'static> JobResult for Result<(), E> {
     }
 }
 
-/// How a job that ran ended.
+/// How a job ended.
 pub(super) enum Outcome {
     Completed,
     Failed(BoxError),
     Panicked(Box<dyn Any + Send + 'static>),
+    /// It did not run ([`Job::cancel`]).
+    Cancelled,
 }
 
 /// A kind of queued job (the submitted closure, wrapped).
@@ -48,64 +49,46 @@ pub(super) trait Queued: Send + 'static {
     fn cancel(self);
 }
 
-/// Words of a job stored inline in the queue; larger jobs are boxed.
-const INLINE_WORDS: usize = 2;
+/// A job waiting in the queue, type-erased into a value of fixed size that moves through
+/// the channel. A job of up to two words (a closure capturing a few numbers, references or
+/// `Arc`s: the common case) is stored in place, so submitting it allocates nothing; a
+/// larger one is boxed ([`InlineFn`]).
+pub(super) struct Job(InlineFn<Fate, Outcome>);
 
-/// A job waiting in the queue, type-erased. A job of up to `INLINE_WORDS` words (a closure
-/// capturing a few numbers, references or `Arc`s: the common case) is stored in place, so
-/// submitting it allocates nothing; a larger one is boxed. Either way a `Job` is a fixed
-/// size value that moves through the channel.
-pub(super) struct Job {
-    vtable: &'static VTable,
-    data: MaybeUninit<[usize; INLINE_WORDS]>,
+/// What a queued job is called for.
+enum Fate {
+    Run,
+    Cancel,
 }
 
-struct VTable {
-    /// Moves the job out of `data` and runs it.
-    run: unsafe fn(*mut u8) -> Outcome,
-    /// Moves the job out of `data` and cancels it.
-    cancel: unsafe fn(*mut u8),
-    /// Drops the job in `data` unrun.
-    drop: unsafe fn(*mut u8),
-    type_id: fn() -> TypeId,
-}
+/// A queued job as the queue holds it: called once, to run or to be cancelled.
+struct Entry<Q>(Q);
 
-// SAFETY: a `Job` only ever holds a `Q: Queued`, which is `Send` (directly or boxed).
-unsafe impl Send for Job {}
-
-/// Whether `Q` is stored in place rather than boxed.
-const fn fits<Q>() -> bool {
-    size_of::<Q>() <= size_of::<[usize; INLINE_WORDS]>() && align_of::<Q>() <= align_of::<usize>()
+impl<Q: Queued> CallOnce<Fate, Outcome> for Entry<Q> {
+    fn call_once(self, fate: Fate) -> Outcome {
+        match fate {
+            Fate::Run => self.0.run(),
+            Fate::Cancel => {
+                self.0.cancel();
+                Outcome::Cancelled
+            }
+        }
+    }
 }
 
 impl Job {
     pub(super) fn new<Q: Queued>(q: Q) -> Job {
-        let mut data = MaybeUninit::<[usize; INLINE_WORDS]>::uninit();
-        let vtable = if fits::<Q>() {
-            // SAFETY: `data` is large and aligned enough for `Q` (`fits`), and uninit.
-            unsafe { data.as_mut_ptr().cast::<Q>().write(q) };
-            &InPlace::<Q>::VTABLE
-        } else {
-            // SAFETY: a `Box<Q>` is one pointer, which `data` holds.
-            unsafe { data.as_mut_ptr().cast::<Box<Q>>().write(Box::new(q)) };
-            &Boxed::<Q>::VTABLE
-        };
-        Job { vtable, data }
+        Job(InlineFn::new(Entry(q)))
     }
 
     /// Runs the job.
     pub(super) fn run(self) -> Outcome {
-        let mut this = ManuallyDrop::new(self);
-        // SAFETY: `data` holds the job the vtable was made for; `run` moves it out, and
-        // `this` is not dropped, so it is not dropped twice.
-        unsafe { (this.vtable.run)(this.data.as_mut_ptr().cast()) }
+        self.0.call(Fate::Run)
     }
 
     /// Cancels the job: it will not run.
     pub(super) fn cancel(self) {
-        let mut this = ManuallyDrop::new(self);
-        // SAFETY: as in `run`.
-        unsafe { (this.vtable.cancel)(this.data.as_mut_ptr().cast()) }
+        self.0.call(Fate::Cancel);
     }
 
     /// The job as its concrete type, for handing it back to its submitter.
@@ -114,95 +97,10 @@ impl Job {
     ///
     /// If the job is not a `Q` (a bug: jobs come back to the call that made them).
     pub(super) fn take<Q: Queued>(self) -> Q {
-        assert!(
-            (self.vtable.type_id)() == TypeId::of::<Q>(),
-            "a job comes back with the type it was sent with"
-        );
-        let mut this = ManuallyDrop::new(self);
-        let p = this.data.as_mut_ptr();
-        if fits::<Q>() {
-            // SAFETY: the job is a `Q` (checked above) stored in place; read once, and
-            // `this` is not dropped.
-            unsafe { p.cast::<Q>().read() }
-        } else {
-            // SAFETY: as above, boxed.
-            *unsafe { p.cast::<Box<Q>>().read() }
+        match self.0.downcast::<Entry<Q>>() {
+            Ok(Entry(q)) => q,
+            Err(_) => panic!("a job comes back with the type it was sent with"),
         }
-    }
-}
-
-impl Drop for Job {
-    fn drop(&mut self) {
-        // SAFETY: `data` holds the job (every consuming method forgets `self`).
-        unsafe { (self.vtable.drop)(self.data.as_mut_ptr().cast()) }
-    }
-}
-
-struct InPlace<Q>(PhantomData<Q>);
-
-impl<Q: Queued> InPlace<Q> {
-    const VTABLE: VTable = VTable {
-        run: Self::run,
-        cancel: Self::cancel,
-        drop: Self::drop,
-        type_id: TypeId::of::<Q>,
-    };
-
-    /// # Safety
-    ///
-    /// `p` holds a `Q` in place (`Job::new`), moved out by this call only.
-    unsafe fn take(p: *mut u8) -> Q {
-        // SAFETY: the caller's contract.
-        unsafe { p.cast::<Q>().read() }
-    }
-
-    unsafe fn run(p: *mut u8) -> Outcome {
-        // SAFETY: `Job::run` calls this once, on its `data`.
-        unsafe { Self::take(p) }.run()
-    }
-
-    unsafe fn cancel(p: *mut u8) {
-        // SAFETY: `Job::cancel` calls this once, on its `data`.
-        unsafe { Self::take(p) }.cancel()
-    }
-
-    unsafe fn drop(p: *mut u8) {
-        // SAFETY: `Job::drop` calls this once, on a `data` still holding its job.
-        unsafe { p.cast::<Q>().drop_in_place() }
-    }
-}
-
-struct Boxed<Q>(PhantomData<Q>);
-
-impl<Q: Queued> Boxed<Q> {
-    const VTABLE: VTable = VTable {
-        run: Self::run,
-        cancel: Self::cancel,
-        drop: Self::drop,
-        type_id: TypeId::of::<Q>,
-    };
-
-    /// # Safety
-    ///
-    /// `p` holds a `Box<Q>` (`Job::new`), moved out by this call only.
-    unsafe fn take(p: *mut u8) -> Q {
-        // SAFETY: the caller's contract.
-        *unsafe { p.cast::<Box<Q>>().read() }
-    }
-
-    unsafe fn run(p: *mut u8) -> Outcome {
-        // SAFETY: `Job::run` calls this once, on its `data`.
-        unsafe { Self::take(p) }.run()
-    }
-
-    unsafe fn cancel(p: *mut u8) {
-        // SAFETY: `Job::cancel` calls this once, on its `data`.
-        unsafe { Self::take(p) }.cancel()
-    }
-
-    unsafe fn drop(p: *mut u8) {
-        // SAFETY: `Job::drop` calls this once, on a `data` still holding its job.
-        unsafe { p.cast::<Box<Q>>().drop_in_place() }
     }
 }
 

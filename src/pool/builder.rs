@@ -1,0 +1,197 @@
+//! Configuring a pool: the [`Builder`] and the error and panic policies.
+
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use super::report::Slots;
+use super::{lock, worker, CloseOnDrop, Pool, Shared};
+use crate::chan;
+use crate::context::{self, Context};
+use crate::sync::WaitGroup;
+
+/// What the pool does with a job's error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ErrorPolicy {
+    /// Keep going; every error is counted and sent to [`Pool::errors`].
+    #[default]
+    Collect,
+    /// The first error also cancels the pool's context: queued jobs are cancelled, no more
+    /// are taken.
+    FailFast,
+}
+
+/// What the pool does with a panicking job. The worker survives in every case but `Abort`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PanicPolicy {
+    /// Count it as panicked and send [`JobError::Panicked`](super::JobError::Panicked) to
+    /// [`Pool::errors`] (under [`ErrorPolicy::FailFast`] it also ends the pool, as an
+    /// error does).
+    #[default]
+    Error,
+    /// Count it, and make [`Pool::wait`] re-raise the first panic once the pool has
+    /// finished (after every other job has run or been cancelled).
+    Resume,
+    /// Print it and abort the process, as an unrecovered panic in a Go goroutine does.
+    Abort,
+}
+
+/// Configures a [`Pool`]; made by [`Pool::builder`].
+#[derive(Debug, Clone)]
+pub struct Builder {
+    min_workers: usize,
+    max_workers: usize,
+    idle_timeout: Duration,
+    queue_capacity: Option<usize>,
+    error_policy: ErrorPolicy,
+    panic_policy: PanicPolicy,
+    context: Option<Context>,
+    name: Option<String>,
+}
+
+impl Default for Builder {
+    fn default() -> Builder {
+        Builder {
+            min_workers: 0,
+            max_workers: default_workers(),
+            idle_timeout: Duration::from_secs(1),
+            queue_capacity: None,
+            error_policy: ErrorPolicy::Collect,
+            panic_policy: PanicPolicy::Error,
+            context: None,
+            name: None,
+        }
+    }
+}
+
+/// The default size: one worker per worker thread of the runtime.
+fn default_workers() -> usize {
+    crate::maxprocs().max(1)
+}
+
+fn next_pool_id() -> u64 {
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
+impl Builder {
+    /// Workers kept even when idle (default 0). Started with the pool.
+    pub fn min_workers(mut self, n: usize) -> Builder {
+        self.min_workers = n;
+        self
+    }
+
+    /// The most workers at a time (default: [`maxprocs`](crate::maxprocs)). The pool
+    /// starts a worker when a job is submitted and none is idle, up to this.
+    pub fn max_workers(mut self, n: usize) -> Builder {
+        self.max_workers = n;
+        self
+    }
+
+    /// How long a worker above `min_workers` stays idle before it exits (default 1 s).
+    pub fn idle_timeout(mut self, d: Duration) -> Builder {
+        self.idle_timeout = d;
+        self
+    }
+
+    /// Bounds the job queue: `submit` blocks while `n` jobs wait (backpressure). Without
+    /// it the queue is unbounded. `0` makes every submit a hand-off to an idle worker.
+    pub fn queue_capacity(mut self, n: usize) -> Builder {
+        self.queue_capacity = Some(n);
+        self
+    }
+
+    /// What a job's error does (default [`ErrorPolicy::Collect`]).
+    pub fn error_policy(mut self, p: ErrorPolicy) -> Builder {
+        self.error_policy = p;
+        self
+    }
+
+    /// Shorthand for `error_policy(ErrorPolicy::FailFast)`.
+    pub fn fail_fast(self) -> Builder {
+        self.error_policy(ErrorPolicy::FailFast)
+    }
+
+    /// What a panicking job does (default [`PanicPolicy::Error`]).
+    pub fn panic_policy(mut self, p: PanicPolicy) -> Builder {
+        self.panic_policy = p;
+        self
+    }
+
+    /// Binds the pool to `ctx`: when it ends, the pool takes no more jobs and cancels the
+    /// queued ones. The pool's own context ([`Pool::context`]) is a child of it.
+    pub fn context(mut self, ctx: &Context) -> Builder {
+        self.context = Some(ctx.clone());
+        self
+    }
+
+    /// Names the workers' goroutines (shown in panic messages).
+    pub fn name(mut self, name: impl Into<String>) -> Builder {
+        self.name = Some(name.into());
+        self
+    }
+
+    /// Makes the pool and starts its `min_workers`.
+    ///
+    /// # Panics
+    ///
+    /// If `max_workers` is 0, or `min_workers` is above `max_workers`.
+    pub fn build(self) -> Pool {
+        assert!(
+            self.max_workers > 0,
+            "goro::pool: max_workers must be at least 1"
+        );
+        assert!(
+            self.min_workers <= self.max_workers,
+            "goro::pool: min_workers ({}) is above max_workers ({})",
+            self.min_workers,
+            self.max_workers
+        );
+        let parent = self.context.unwrap_or_else(context::background);
+        let (ctx, cancel) = parent.with_cancel();
+        let (jobs_tx, jobs_rx) = match self.queue_capacity {
+            Some(n) => chan::bounded(n),
+            None => chan::unbounded(),
+        };
+        let (errors_tx, errors_rx) = chan::unbounded();
+        let shared = Arc::new(Shared {
+            id: next_pool_id(),
+            name: self.name,
+            min: self.min_workers,
+            max: AtomicUsize::new(self.max_workers),
+            idle_timeout: self.idle_timeout,
+            queue_capacity: self.queue_capacity,
+            error_policy: self.error_policy,
+            panic_policy: self.panic_policy,
+            jobs_tx,
+            jobs_rx,
+            errors_tx: Mutex::new(Some(errors_tx)),
+            errors_rx,
+            ctx,
+            cancel,
+            on_done: Mutex::new(None),
+            live: WaitGroup::new(),
+            workers: AtomicUsize::new(0),
+            slots: Mutex::new(Slots::default()),
+            dropped: AtomicU64::new(0),
+            panic: Mutex::new(None),
+        });
+        // When the pool's context ends (its parent, fail-fast, `stop`), close the queue:
+        // submits fail from then on, and the workers cancel what is queued.
+        let weak = Arc::downgrade(&shared);
+        let stop = shared.ctx.after_func(move || {
+            if let Some(shared) = weak.upgrade() {
+                shared.jobs_tx.close();
+            }
+        });
+        *lock(&shared.on_done) = Some(stop);
+        for _ in 0..shared.min {
+            shared.workers.fetch_add(1, Ordering::Relaxed);
+            worker::spawn_worker(&shared);
+        }
+        Pool {
+            _handles: Arc::new(CloseOnDrop(Arc::clone(&shared))),
+            shared,
+        }
+    }
+}
