@@ -22,7 +22,7 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use super::super::core::{Core, Dir, State};
+use super::super::core::{Core, Dir, State, WaitEnd};
 use super::super::error::{RecvTimeoutError, SendTimeoutError};
 use super::super::ring::{PopError, PushError, Ring};
 use super::super::waiter::{Waiter, Wake};
@@ -185,7 +185,7 @@ impl<T> Channel<T> {
             let end = self
                 .core
                 .wait(&w, Dir::Send, deadline, |st| self.sync_flags(st));
-            if end == super::super::core::WaitEnd::TimedOut {
+            if end == WaitEnd::TimedOut {
                 return Err(SendTimeoutError::Timeout(v));
             }
             // Notified (room appeared) or closed: look again.
@@ -230,7 +230,7 @@ impl<T> Channel<T> {
             let end = self
                 .core
                 .wait(&w, Dir::Recv, deadline, |st| self.sync_flags(st));
-            if end == super::super::core::WaitEnd::TimedOut {
+            if end == WaitEnd::TimedOut {
                 return Err(RecvTimeoutError::Timeout);
             }
             // Notified (a value arrived) or closed: look again.
