@@ -187,6 +187,57 @@ fn every_value_is_received_or_dropped_exactly_once() {
     assert_eq!(drops.load(Ordering::SeqCst), 9);
 }
 
+/// Counts its drop, then panics if it is the chosen one.
+struct PanicOnDrop {
+    drops: Arc<AtomicUsize>,
+    panics: bool,
+}
+
+impl Drop for PanicOnDrop {
+    fn drop(&mut self) {
+        self.drops.fetch_add(1, Ordering::SeqCst);
+        if self.panics {
+            panic!("PanicOnDrop: this value panics when dropped");
+        }
+    }
+}
+
+#[test]
+fn a_panicking_drop_does_not_abandon_the_other_buffered_values() {
+    // Every flavour (unbounded, the lock-free ring at small capacities, the locked buffer at
+    // large ones) drops all its buffered values, as a `Vec` does, even when one panics.
+    for cap in [Some(1), Some(4), Some(64), Some(300_000), None] {
+        for panicking in [0, 2] {
+            let drops = Arc::new(AtomicUsize::new(0));
+            let sent = cap.unwrap_or(16).min(16);
+            let (tx, rx) = match cap {
+                Some(c) => chan::bounded(c),
+                None => chan::unbounded(),
+            };
+            // At capacity 1 only the first value can be chosen.
+            let chosen = panicking.min(sent - 1);
+            for i in 0..sent {
+                tx.send(PanicOnDrop {
+                    drops: drops.clone(),
+                    panics: i == chosen,
+                })
+                .unwrap();
+            }
+            drop(tx);
+            let dropped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(rx)));
+            assert!(
+                dropped.is_err(),
+                "cap {cap:?}: the panic must reach the dropper"
+            );
+            assert_eq!(
+                drops.load(Ordering::SeqCst),
+                sent,
+                "cap {cap:?}: every buffered value must be dropped"
+            );
+        }
+    }
+}
+
 #[test]
 fn timeouts_and_deadlines() {
     goro::run(|| {

@@ -270,17 +270,47 @@ impl<T> Ring<T> {
 
 impl<T> Drop for Ring<T> {
     fn drop(&mut self) {
-        // Values sent and never received are dropped with the channel.
+        // Values sent and never received are dropped with the channel, all of them even if
+        // one's `Drop` panics (as `Vec` does): the rest are dropped while unwinding.
         let head = *self.head.0.get_mut();
         let tail = *self.tail.0.get_mut() & !self.mark_bit;
-        let mut pos = head;
-        while pos != tail {
-            let slot = &mut self.slots[pos & (self.mark_bit - 1)];
-            // SAFETY: with `&mut self` no operation is in flight, so every slot between
-            // head and tail holds a value written by a completed push.
+        let mut rest = Unreceived {
+            ring: self,
+            pos: head,
+            tail,
+        };
+        rest.drop_all();
+    }
+}
+
+/// The values of a ring being dropped that are not dropped yet, from `pos` to `tail`.
+struct Unreceived<'a, T> {
+    ring: &'a mut Ring<T>,
+    pos: usize,
+    tail: usize,
+}
+
+impl<T> Unreceived<'_, T> {
+    fn drop_all(&mut self) {
+        while self.pos != self.tail {
+            let index = self.pos & (self.ring.mark_bit - 1);
+            // Step past the slot first: if its value panics while dropping, the unwind
+            // (`Drop for Unreceived`) goes on from the next one.
+            self.pos = self.ring.next(self.pos);
+            let slot = &mut self.ring.slots[index];
+            // SAFETY: the ring is being dropped (`&mut`), so no operation is in flight and
+            // every slot between head and tail holds a value written by a completed push;
+            // each is visited once, as `pos` moves past it before the drop.
             unsafe { slot.value.get_mut().assume_init_drop() };
-            pos = self.next(pos);
         }
+    }
+}
+
+impl<T> Drop for Unreceived<'_, T> {
+    fn drop(&mut self) {
+        // Only reached with values left when one of them panicked in `drop_all`. A second
+        // panic here aborts the process, as for a `Vec`.
+        self.drop_all();
     }
 }
 
