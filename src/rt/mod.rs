@@ -12,6 +12,7 @@
 //! |------|------|------|
 //! | `config` | settings and their checks | `goroutine::stack` |
 //! | `panic` | panic reports naming the goroutine | `goroutine` |
+//! | `fork` | a forked child refuses to use the runtime | |
 //! | `goroutine/` | the block, its coroutine and stack, locals, the join slot | `park::state`, `park::Unparker` |
 //! | `park/` | waiting and waking (`state`: the token protocol) | `goroutine`, the scheduler |
 //! | `mod`, `worker`, `queue`, `idle`, `timer` | the scheduler | `goroutine`, `park` |
@@ -62,6 +63,7 @@
 //!   Stacks are taken at first run (see `goroutine::stack`).
 
 pub(crate) mod config;
+mod fork;
 pub(crate) mod goroutine;
 mod idle;
 pub(crate) mod panic;
@@ -102,7 +104,10 @@ static RUNTIME: OnceLock<Runtime> = OnceLock::new();
 #[inline]
 pub(crate) fn get() -> &'static Runtime {
     match RUNTIME.get() {
-        Some(rt) => rt,
+        Some(rt) => {
+            fork::check();
+            rt
+        }
         None => init(Config::from_env()).0,
     }
 }
@@ -116,6 +121,7 @@ pub(crate) fn init(config: Config) -> (&'static Runtime, bool) {
         Runtime::new(config)
     });
     if started {
+        fork::watch();
         goroutine::overflow::install();
         panic::install_hook();
         for index in 0..rt.workers.len() {

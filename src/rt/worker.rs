@@ -405,6 +405,9 @@ impl WorkerLocal {
     }
 
     fn sleep(&self) {
+        if super::fork::is_child() {
+            super::fork::end_child();
+        }
         let rt = self.rt;
         rt.idle.register(self.index, self.searching.replace(false));
         if self.work_anywhere() {
