@@ -246,6 +246,19 @@ impl Injector {
         self.len.store(q.len(), Ordering::SeqCst);
     }
 
+    /// Gives back the memory of a queue that grew in a burst and is mostly empty now: the
+    /// buffer keeps the room for the largest burst otherwise (8 bytes a goroutine, 8 MiB
+    /// after a million spawns from a plain thread). Called by the scavenger when it has
+    /// nothing more to release (see `goroutine::stack`).
+    pub(crate) fn shrink(&self) {
+        const KEEP: usize = 4096;
+        let mut q = self.queue.lock().unwrap_or_else(|e| e.into_inner());
+        if q.capacity() > KEEP && q.len() < q.capacity() / 4 {
+            let keep = (2 * q.len()).max(KEEP);
+            q.shrink_to(keep);
+        }
+    }
+
     /// Takes one goroutine to run and moves up to `max` more into `local`.
     pub(crate) fn pop_batch(&self, local: &LocalQueue, max: usize) -> Option<GRef> {
         if self.is_empty() {
