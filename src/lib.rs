@@ -98,6 +98,7 @@ pub mod __private {
     pub use crate::chan::waiter::{Token, Wake};
     pub use crate::context::node::registered as context_registered;
     pub use crate::rt::goroutine::local::local_key;
+    pub use crate::rt::timer_entries;
 }
 
 /// The README's examples, run as doctests.

@@ -44,8 +44,18 @@ mod rt {
             ::loom::thread::park();
         }
 
-        pub(crate) fn park_until(_deadline: std::time::Instant, _armed: &mut bool) {
-            ::loom::thread::park();
+        /// goro's timed wait: the models use no deadline, so it is never reached here.
+        pub(crate) struct TimedWait;
+
+        impl TimedWait {
+            pub(crate) fn new(_deadline: std::time::Instant) -> TimedWait {
+                TimedWait
+            }
+
+            pub(crate) fn park(&mut self) -> bool {
+                ::loom::thread::park();
+                true
+            }
         }
     }
 }

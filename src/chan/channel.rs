@@ -7,6 +7,7 @@
 //! lock-free one, whose waiters are only notified.
 
 use std::sync::atomic::AtomicUsize;
+use std::sync::Weak;
 
 use super::core::Dir;
 use super::error::{RecvTimeoutError, SendTimeoutError, TryRecvError, TrySendError};
@@ -16,9 +17,17 @@ use super::waiter::Waiter;
 pub(crate) struct Channel<T> {
     pub(crate) senders: AtomicUsize,
     pub(crate) receivers: AtomicUsize,
-    /// The buffer is out of sight: length and capacity read 0 (see `chan::internal`).
-    hidden: bool,
+    /// For a channel fed by goro itself (`chan::internal`), what feeds it; its buffer is
+    /// then out of sight (length and capacity read 0). `None` for every user channel.
+    feeder: Option<Weak<dyn Feeder>>,
     flavor: Flavor<T>,
+}
+
+/// What feeds an internal channel (a timer): told when the channel's last receiver is
+/// dropped, after which nothing it sends can ever be received.
+pub(crate) trait Feeder: Send + Sync {
+    /// Called once, by the thread that dropped the last receiver, before the channel closes.
+    fn receivers_gone(&self);
 }
 
 enum Flavor<T> {
@@ -46,24 +55,31 @@ impl<T> Channel<T> {
         Channel {
             senders: AtomicUsize::new(senders),
             receivers: AtomicUsize::new(1),
-            hidden: false,
+            feeder: None,
             flavor,
         }
     }
 
-    /// A locked channel of capacity `cap` whose buffer is out of sight (see
+    /// A locked channel of capacity `cap` fed by `feeder`, whose buffer is out of sight (see
     /// `chan::internal`).
-    pub(crate) fn hidden(cap: usize, senders: usize) -> Channel<T> {
+    pub(crate) fn internal(cap: usize, senders: usize, feeder: Weak<dyn Feeder>) -> Channel<T> {
         Channel {
             senders: AtomicUsize::new(senders),
             receivers: AtomicUsize::new(1),
-            hidden: true,
+            feeder: Some(feeder),
             flavor: Flavor::Locked(locked::Channel::new(Some(cap))),
         }
     }
 
+    /// The last receiver is gone: tells the feeder, if there is one and it still exists.
+    pub(crate) fn receivers_gone(&self) {
+        if let Some(feeder) = self.feeder.as_ref().and_then(Weak::upgrade) {
+            feeder.receivers_gone();
+        }
+    }
+
     pub(crate) fn capacity(&self) -> Option<usize> {
-        if self.hidden {
+        if self.feeder.is_some() {
             return Some(0);
         }
         match &self.flavor {
@@ -73,7 +89,7 @@ impl<T> Channel<T> {
     }
 
     pub(crate) fn len(&self) -> usize {
-        if self.hidden {
+        if self.feeder.is_some() {
             return 0;
         }
         dispatch!(self, c => c.len())

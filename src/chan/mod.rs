@@ -42,10 +42,11 @@ pub(crate) mod waiter;
 
 use std::fmt;
 use std::sync::atomic::Ordering;
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
 use channel::Channel;
+pub(crate) use channel::Feeder;
 pub use error::{
     RecvError, RecvTimeoutError, SendError, SendTimeoutError, TryRecvError, TrySendError,
 };
@@ -79,11 +80,12 @@ pub fn never<T>() -> Receiver<T> {
 /// A channel fed by goro itself rather than by user code, such as a timer's (`time` has
 /// the rules): it buffers up to `cap` values out of sight (its length and capacity read 0,
 /// as Go 1.23 shows a timer's channel), and dropping its senders does not close it; only
-/// dropping every receiver does. A receiver left waiting after the last value waits
+/// dropping every receiver does, after telling `feeder` (which can then stop producing:
+/// an unreferenced timer is disarmed). A receiver left waiting after the last value waits
 /// forever, as in Go.
-pub(crate) fn internal<T>(cap: usize) -> (Sender<T>, Receiver<T>) {
+pub(crate) fn internal<T>(cap: usize, feeder: Weak<dyn Feeder>) -> (Sender<T>, Receiver<T>) {
     // One sender more than exist: the count never reaches zero.
-    pair(Channel::hidden(cap, 2))
+    pair(Channel::internal(cap, 2, feeder))
 }
 
 fn pair<T>(chan: Channel<T>) -> (Sender<T>, Receiver<T>) {
@@ -287,8 +289,11 @@ impl<T> Drop for Receiver<T> {
     fn drop(&mut self) {
         // AcqRel: as for senders. With no receiver left, sends fail instead of blocking
         // forever: the channel closes.
-        if self.chan.receivers.fetch_sub(1, Ordering::AcqRel) == 1 && !self.chan.is_closed() {
-            self.chan.close();
+        if self.chan.receivers.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.chan.receivers_gone();
+            if !self.chan.is_closed() {
+                self.chan.close();
+            }
         }
     }
 }

@@ -166,19 +166,19 @@ impl<T> Waiter<T> {
     /// Parks until a waker completes this waiter, or `deadline` passes. Returns the final
     /// state, or `None` on timeout; the caller must then unlink the waiter under the lock.
     pub(crate) fn wait(&self, deadline: Option<Instant>) -> Option<u8> {
-        let mut armed = false;
+        // Dropped on return, which retires its timer if the wait ended early.
+        let mut timed = deadline.map(park::TimedWait::new);
         loop {
             let s = self.state();
             if s != WAITING {
                 return Some(s);
             }
-            match deadline {
+            match &mut timed {
                 None => park::park(),
-                Some(d) => {
-                    if Instant::now() >= d {
+                Some(t) => {
+                    if !t.park() {
                         return None;
                     }
-                    park::park_until(d, &mut armed);
                 }
             }
         }

@@ -4,8 +4,8 @@
 //! # Layout
 //!
 //! Everything above this folder (`go`, `runtime`, channels, `time`, `sync`, `context`) uses
-//! the kernel through a few calls: [`spawn`], `park::{park, park_until, WaiterRef, Unparker}`,
-//! the timer calls ([`arm_callback`]) and `goroutine::current`. Inside, the files need each
+//! the kernel through a few calls: [`spawn`], `park::{park, TimedWait, WaiterRef, Unparker}`,
+//! the timer calls ([`arm_callback`], [`timer_disarmed`]) and `goroutine::current`. Inside, the files need each
 //! other, as Go's `proc.go`, `runtime2.go` and `park` need each other in one package:
 //!
 //! | file | what | uses |
@@ -19,9 +19,9 @@
 //!
 //! One cycle is essential: **park ↔ scheduler**. Waking a parked goroutine is scheduling it
 //! (`Unparker::unpark` calls [`schedule`]), a deadline is a scheduler timer
-//! (`park_until` calls [`arm_timer`]), and a goroutine that must block its thread hands its
+//! (`park::TimedWait` calls [`arm_wait_timer`]), and a goroutine that must block its thread hands its
 //! worker over (`worker::hand_off`); the scheduler in turn commits parks
-//! (`park::state::Commit`) and its timers hold `Unparker`s. `goroutine/` uses `park` only for
+//! (`park::state::Commit`) and its timers hold goroutines. `goroutine/` uses `park` only for
 //! data it embeds: its park state (`park::state`, which imports nothing) and the `Unparker`
 //! of the goroutine that joins it, woken when it completes.
 //!
@@ -82,7 +82,6 @@ use config::Config;
 use goroutine::stack::{GoroutineStack, Scavenge, StackPool};
 use goroutine::GRef;
 use idle::Idle;
-use park::Unparker;
 use queue::Injector;
 pub(crate) use timer::TimerCallback;
 use timer::{Fire, Notice, Timers};
@@ -164,7 +163,7 @@ impl Runtime {
         }
     }
 
-    /// Arms a timer that unparks `waker` at `deadline` (runtime nanoseconds).
+    /// Arms a timer that does `fire` at `deadline` (runtime nanoseconds).
     pub(crate) fn add_timer(&self, deadline: u64, fire: Fire) {
         match self.timers.add(deadline, fire) {
             Notice::Waiter(w) => self.workers[w].unpark_thread(),
@@ -261,10 +260,11 @@ fn nanos(rt: &Runtime, t: Instant) -> u64 {
         .min(u128::from(timer::NEVER - 1)) as u64
 }
 
-/// Arms a timer that unparks `waker` at `deadline` (see `park::park_until`).
-pub(crate) fn arm_timer(deadline: Instant, waker: Unparker) {
+/// Arms a timer that unparks `g` at `deadline` if it is still in its timed wait number
+/// `wait` (see `park::TimedWait`).
+pub(crate) fn arm_wait_timer(deadline: Instant, g: GRef, wait: u32) {
     let rt = get();
-    rt.add_timer(nanos(rt, deadline), Fire::Unpark(waker));
+    rt.add_timer(nanos(rt, deadline), Fire::Unpark(g, wait));
 }
 
 /// Arms a timer that calls `cb.fire(generation)` at `deadline` (see `time`).
@@ -324,7 +324,14 @@ fn arm_scavenger(delay: Duration) {
     );
 }
 
-/// A callback timer armed earlier was stopped or reset (see `timer::Timers::note_dead`).
-pub(crate) fn callback_disarmed() {
+/// A timer armed earlier died before its deadline: a callback timer was stopped, reset or
+/// lost its last receiver, or a timed wait ended early (see `timer::Timers::note_dead`).
+pub(crate) fn timer_disarmed() {
     get().timers.note_dead();
+}
+
+/// How many entries the runtime's timer set holds, live or dead: what timers cost in memory,
+/// for the tests that check it stays bounded (in `__private`).
+pub fn timer_entries() -> usize {
+    get().timers.len()
 }

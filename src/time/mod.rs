@@ -2,11 +2,26 @@
 //!
 //! Go: package `time`, with Go 1.23's semantics: after [`Timer::stop`] or [`Timer::reset`]
 //! returns, no value from before the call can be received; timer channels report length and
-//! capacity 0; a [`Ticker`] drops ticks for a slow receiver instead of queueing them. Timers are kept by the scheduler (no timer
-//! thread): an idle worker sleeps until the earliest deadline.
+//! capacity 0; a [`Ticker`] drops ticks for a slow receiver instead of queueing them. Timers
+//! are kept by the scheduler (no timer thread): an idle worker sleeps until the earliest
+//! deadline.
+//!
+//! As in Go 1.23, a timer or ticker that nobody references any more (its [`Timer`] or
+//! [`Ticker`] and every clone of its receiver dropped, stopped or not) is disarmed and freed
+//! at once, so memory follows the timers that are live: an [`after`] that loses a `select!`
+//! in a loop, or a `Timer` dropped unstopped, leaves nothing behind. The deadlines of timed
+//! waits (`recv_timeout`, `send_timeout`, `select!`'s `default(timeout)`, context deadlines
+//! that are cancelled) are freed as soon as the wait ends too. Only [`after_func`] timers are
+//! held by the runtime until they fire or are stopped, since their function must run even
+//! if the handle is dropped.
+//!
+//! How: a timer is a callback in the runtime's timer set holding the sending half of its
+//! channel; the channel tells the timer when its last receiver is dropped (`chan::internal`),
+//! and the timer then disarms itself as `stop` would. The runtime counts such dead entries and
+//! sweeps them in bulk (see `rt::timer`).
 
 use std::fmt;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
 use crate::chan::{self, Receiver, Sender, TrySendError};
@@ -30,7 +45,9 @@ pub fn sleep(d: Duration) {
 
 /// A channel that receives the current time once, after `d`.
 ///
-/// Go: `time.After(d)`. Typically in a `select!`:
+/// Go: `time.After(d)`. The timer lives as long as the receiver (and its clones): dropping
+/// it, as a `select!` that took another case does, disarms and frees the timer (Go 1.23).
+/// Typically in a `select!`:
 ///
 /// ```
 /// use goro::{chan, time};
@@ -49,7 +66,8 @@ pub fn after(d: Duration) -> Receiver<Instant> {
 
 /// A channel that receives the time every `d`, for as long as it is referenced.
 ///
-/// Go: `time.Tick(d)`. Ticks are dropped for a slow receiver.
+/// Go: `time.Tick(d)`. Ticks are dropped for a slow receiver. Dropping the receiver (and
+/// every clone) stops the ticker and frees it (Go 1.23).
 ///
 /// # Panics
 ///
@@ -62,7 +80,8 @@ pub fn tick(d: Duration) -> Receiver<Instant> {
 /// Calls `f` in a new goroutine after `d`, unless the returned timer is stopped first.
 ///
 /// Go: `time.AfterFunc(d, f)`. [`Timer::reset`] arms it again (it may then run `f` again).
-/// The timer's [`receiver`](Timer::receiver) never receives.
+/// The timer's [`receiver`](Timer::receiver) never receives. Dropping the returned `Timer`
+/// does not cancel it: the runtime holds the timer (and `f`) until it fires or is stopped.
 pub fn after_func<F>(d: Duration, f: F) -> Timer
 where
     F: Fn() + Send + Sync + 'static,
@@ -86,7 +105,10 @@ where
 /// A single event in the future, delivered on a channel.
 ///
 /// Go: `time.Timer`. Dropping a `Timer` does not stop it: its channel still receives the
-/// value if someone holds a clone of the receiver.
+/// value if someone holds a clone of the receiver. Once the `Timer` and every clone of its
+/// receiver are dropped, nobody can receive, and the timer is disarmed and freed at once
+/// (Go 1.23 collects unreferenced timers the same way): no need to stop a timer to free it.
+/// A timer of [`after_func`] is the exception; see there.
 pub struct Timer {
     shared: Arc<Shared>,
     rx: Receiver<Instant>,
@@ -95,12 +117,16 @@ pub struct Timer {
 /// A channel that receives the time at every period.
 ///
 /// Go: `time.Ticker`. A slow receiver misses ticks rather than getting a backlog. Dropping
-/// the `Ticker` (and every clone of its receiver) stops it.
+/// the `Ticker` and every clone of its receiver stops it and frees it at once (Go 1.23); a
+/// clone of the receiver kept alive keeps it ticking.
 pub struct Ticker {
     shared: Arc<Shared>,
     rx: Receiver<Instant>,
 }
 
+/// A timer's state, shared by its handle and the runtime entries armed for it (the
+/// `TimerCallback`). For a channel timer, the channel holds a weak reference back (its
+/// `Feeder`), through which the last receiver to go disarms it.
 struct Shared {
     state: Mutex<State>,
     action: Action,
@@ -180,6 +206,23 @@ impl TimerCallback for Shared {
     }
 }
 
+impl chan::Feeder for Shared {
+    /// Nobody can receive any more: disarm, as `stop` would (nothing to drain: the value, if
+    /// any, goes with the channel).
+    fn receivers_gone(&self) {
+        let mut st = self.lock();
+        let was_armed = st.armed;
+        st.armed = false;
+        st.generation += 1;
+        drop(st);
+        if was_armed {
+            // The armed entry is dead; counted after the change, under the set's lock
+            // (`rt::timer`, invariant 2).
+            rt::timer_disarmed();
+        }
+    }
+}
+
 /// Arms `shared` to fire after `d` under a new generation; returns whether it was armed
 /// before (the old entry is now dead).
 fn arm(shared: &Arc<Shared>, d: Duration) -> bool {
@@ -196,7 +239,7 @@ fn arm(shared: &Arc<Shared>, d: Duration) -> bool {
         (st.generation, st.deadline, was_armed)
     };
     if was_armed {
-        rt::callback_disarmed();
+        rt::timer_disarmed();
     }
     rt::arm_callback(
         deadline,
@@ -218,26 +261,31 @@ fn disarm(shared: &Shared, rx: &Receiver<Instant>) -> bool {
     let drained = rx.try_recv().is_ok();
     drop(st);
     if was_armed {
-        rt::callback_disarmed();
+        rt::timer_disarmed();
     }
     was_armed || drained
 }
 
 fn new_timer(d: Duration, period: Option<Duration>) -> (Arc<Shared>, Receiver<Instant>) {
-    // Go 1.23's timer channel: it holds the one pending value out of sight (length and
-    // capacity 0), and stopping or dropping the timer never closes it.
-    let (tx, rx) = chan::internal(1);
-    let shared = Arc::new(Shared {
-        state: Mutex::new(State {
-            generation: 0,
-            armed: false,
-            deadline: Instant::now(),
-            period,
-        }),
-        action: Action::Send(tx),
+    let mut rx = None;
+    let shared = Arc::new_cyclic(|me: &Weak<Shared>| {
+        // Go 1.23's timer channel: it holds the one pending value out of sight (length and
+        // capacity 0), and stopping or dropping the timer never closes it. When its last
+        // receiver goes, it tells the timer (`Feeder`), which then disarms.
+        let (tx, r) = chan::internal(1, me.clone() as Weak<dyn chan::Feeder>);
+        rx = Some(r);
+        Shared {
+            state: Mutex::new(State {
+                generation: 0,
+                armed: false,
+                deadline: Instant::now(),
+                period,
+            }),
+            action: Action::Send(tx),
+        }
     });
     arm(&shared, d);
-    (shared, rx)
+    (shared, rx.expect("made with the channel"))
 }
 
 impl Timer {

@@ -229,18 +229,20 @@ fn park_until_claimed(
     token: &Token,
     deadline: Option<Instant>,
 ) -> usize {
-    let mut armed = false;
+    let mut timed = deadline.map(park::TimedWait::new);
     while token.selected() == NONE {
-        match deadline {
+        match &mut timed {
             None => park::park(),
-            Some(d) => {
-                if Instant::now() >= d {
+            Some(t) => {
+                if !t.park() {
                     break;
                 }
-                park::park_until(d, &mut armed);
             }
         }
     }
+    // The wait is over (only a winner's publication may be left to wait for): retire its
+    // timer now.
+    drop(timed);
     if token.selected() == NONE && token.time_out() {
         return NONE;
     }

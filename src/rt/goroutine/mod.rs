@@ -21,7 +21,8 @@
 //! are touched only by the thread that currently holds the scheduler reference (the worker
 //! running the goroutine, or the goroutine itself on that worker). Handing the scheduler reference from
 //! one thread to another always goes through a Release/Acquire pair (a run queue, or the park
-//! state's commit/unpark), so these accesses never race.
+//! state's commit/unpark), so these accesses never race. `timed_wait` is written only by
+//! the goroutine (Relaxed) and read by workers as a hint (see the field).
 
 pub(crate) mod local;
 pub(crate) mod overflow;
@@ -97,6 +98,13 @@ pub(crate) struct Goroutine {
     /// `park::blocked_threads` (see `park::park_blocking_thread`); `NOT_PINNED` otherwise.
     pub(crate) blocking: AtomicU32,
     pub(crate) park: ParkState,
+    /// The number of the goroutine's current timed wait (`park::TimedWait`): the runtime
+    /// timer a timed wait arms carries it, and the goroutine bumps it when the wait ends, so
+    /// a timer left behind by a wait that ended early is known dead (swept, and it wakes
+    /// nobody). Written only by the goroutine itself; read by workers firing or sweeping
+    /// timers. It wraps after 2^32 waits: a timer that old and still pending would only be
+    /// taken for live again, which costs one spurious wake-up and keeps it until its deadline.
+    pub(crate) timed_wait: AtomicU32,
     /// Completion for `JoinHandle::join`: the goroutine stores its result in its block, then
     /// swaps in JOIN_DONE; a joiner stores `joiner`, then CASes JOIN_EMPTY to JOIN_WAITING.
     join: AtomicU8,
@@ -122,7 +130,8 @@ pub(crate) struct Exec {
 // closure that starts it is `Send`, and what code running on it may do with thread-bound
 // state is the documented contract of the crate (ARCHITECTURE.md, "Thread-locals").
 unsafe impl Send for Goroutine {}
-// SAFETY: shared access from other threads is limited to `id`, `name`, `park` and `pinned`,
+// SAFETY: shared access from other threads is limited to `id`, `name`, `park`, `pinned`
+// and `timed_wait`,
 // which are immutable or atomic; see above for the rest.
 unsafe impl Sync for Goroutine {}
 
@@ -143,6 +152,7 @@ impl Goroutine {
             pinned: AtomicU32::new(NOT_PINNED),
             blocking: AtomicU32::new(NOT_PINNED),
             park: ParkState::new(),
+            timed_wait: AtomicU32::new(0),
             join: AtomicU8::new(JOIN_EMPTY),
             joiner: UnsafeCell::new(None),
         }

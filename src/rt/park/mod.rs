@@ -15,6 +15,7 @@
 pub(crate) mod state;
 
 use std::fmt;
+use std::marker::PhantomData;
 use std::sync::atomic::{fence, Ordering};
 use std::sync::Mutex;
 use std::thread::Thread;
@@ -156,23 +157,78 @@ pub(crate) fn park() {
     }
 }
 
-/// Like [`park`], but a waiter is woken no later than about `deadline`. A goroutine arms a
-/// timer on its first call for a given wait (`*armed` records it); a thread parks with a
-/// timeout. May return early or spuriously: callers re-check the clock and their condition.
-pub(crate) fn park_until(deadline: Instant, armed: &mut bool) {
-    match goroutine::current() {
-        Some(g) => {
-            if !*armed {
-                *armed = true;
-                crate::rt::arm_timer(deadline, Unparker::current());
-            }
-            park_goroutine(g);
+/// A wait with a deadline: the timed form of [`park`], for as long as the value lives.
+///
+/// A goroutine's first [`park`](Self::park) arms one runtime timer, which carries the
+/// number of the goroutine's current timed wait (its `timed_wait`); a thread parks with a
+/// timeout and arms nothing. Dropping the `TimedWait` ends the wait: it bumps the number, so
+/// that a timer still pending is dead (it wakes nobody and the next sweep frees it, see
+/// `rt::timer`), and counts that timer dead if the deadline has not come (a due timer is
+/// taken by a worker at its next look anyway). Being the drop, that cannot be forgotten.
+///
+/// A goroutine is in one timed wait at a time: nothing between a `TimedWait`'s creation and
+/// its drop starts another. Were one nested, the inner's end would kill the outer's timer,
+/// and the outer would arm a new one at its next park (it arms whenever the number moved).
+pub(crate) struct TimedWait {
+    deadline: Instant,
+    /// The wait number the armed timer carries, once one is armed.
+    armed: Option<u32>,
+    /// The wait belongs to the goroutine or thread that made it.
+    _here: PhantomData<*const ()>,
+}
+
+impl TimedWait {
+    pub(crate) fn new(deadline: Instant) -> TimedWait {
+        TimedWait {
+            deadline,
+            armed: None,
+            _here: PhantomData,
         }
-        None => {
-            let now = Instant::now();
-            if deadline > now {
-                std::thread::park_timeout(deadline - now);
+    }
+
+    /// Parks until woken, or until about the deadline; returns `false` at once, without
+    /// parking, if the deadline has passed. May return early or spuriously: callers re-check
+    /// their condition.
+    pub(crate) fn park(&mut self) -> bool {
+        let now = Instant::now();
+        if now >= self.deadline {
+            return false;
+        }
+        match goroutine::current() {
+            Some(g) => {
+                // Relaxed: only this goroutine writes its `timed_wait`.
+                let wait = g.timed_wait.load(Ordering::Relaxed);
+                if self.armed != Some(wait) {
+                    self.armed = Some(wait);
+                    let me = goroutine::current_ref().expect("running in a goroutine");
+                    crate::rt::arm_wait_timer(self.deadline, me, wait);
+                }
+                park_goroutine(g);
             }
+            None => std::thread::park_timeout(self.deadline - now),
+        }
+        true
+    }
+}
+
+impl Drop for TimedWait {
+    fn drop(&mut self) {
+        let Some(wait) = self.armed else {
+            return;
+        };
+        let Some(g) = goroutine::current() else {
+            return;
+        };
+        // Relaxed: only this goroutine writes it; workers read it as a hint, and a sweep
+        // that must see it is ordered after it by the timer set's lock, which
+        // `timer_disarmed` takes next (`rt::timer`, invariant 2).
+        if g.timed_wait.load(Ordering::Relaxed) != wait {
+            // A nested wait ended this number already (type docs).
+            return;
+        }
+        g.timed_wait.store(wait.wrapping_add(1), Ordering::Relaxed);
+        if Instant::now() < self.deadline {
+            crate::rt::timer_disarmed();
         }
     }
 }
@@ -228,10 +284,8 @@ pub(crate) fn sleep(d: Duration) {
             park();
         }
     };
-    let mut armed = false;
-    while Instant::now() < deadline {
-        park_until(deadline, &mut armed);
-    }
+    let mut wait = TimedWait::new(deadline);
+    while wait.park() {}
 }
 
 /// Switches out the current goroutine and queues it behind the runnable ones.
