@@ -105,7 +105,12 @@ fn planted_race_is_reported() {
         "the report does not name the goroutine:\n{}",
         child::describe(&out)
     );
-    assert_eq!(out.status.code(), Some(TSAN_EXIT), "{}", child::describe(&out));
+    assert_eq!(
+        out.status.code(),
+        Some(TSAN_EXIT),
+        "{}",
+        child::describe(&out)
+    );
 }
 
 /// The same increments under a goro `Mutex`, with the lock handed between goroutines
