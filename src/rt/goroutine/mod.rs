@@ -26,6 +26,7 @@
 
 pub(crate) mod local;
 pub(crate) mod overflow;
+pub(crate) mod sanitizer;
 pub(crate) mod stack;
 pub(crate) mod task;
 
@@ -122,6 +123,8 @@ pub(crate) struct Exec {
     locals: local::LocalMap,
     /// Nesting depth of `lock_os_thread`.
     lock_count: u32,
+    /// What the sanitizers track of the goroutine's stack (empty in normal builds).
+    fiber: sanitizer::Fiber,
 }
 
 // SAFETY: the `Cell`/`UnsafeCell` fields (but `joiner`, see `complete`) are accessed only by the holder of the scheduler
@@ -196,14 +199,23 @@ impl Goroutine {
             let me = NonNull::from(self);
             let run = self.vtable.run;
             let guard = stack.guard();
+            let (bottom, size) = stack.bounds();
             exec = stack.exec_slot();
+            // SAFETY: `exec` points into the stack's reserved top (see below); this only
+            // computes a field address.
+            let fiber = unsafe { std::ptr::addr_of_mut!((*exec).fiber) };
             let coroutine = Some(Coroutine::with_stack(stack, move |yielder, ()| {
+                // SAFETY: the exec state is attached (the worker writes it before the first
+                // resume) and we are its goroutine, on our own stack.
+                unsafe { sanitizer::started(fiber) };
                 // SAFETY: the worker resuming us holds a reference to the block, and the exec
                 // state stays attached until the coroutine returns.
                 unsafe { (*me.as_ref().exec.get()).yielder = yielder };
                 // SAFETY: the block's vtable matches its type, the stage is `Start` (this is
                 // the first run), and we are the goroutine itself.
                 unsafe { run(me) };
+                // SAFETY: as for `started`; nothing of ours runs after this.
+                unsafe { sanitizer::exiting(fiber) };
             }));
             // SAFETY: the slot is the reserved top of the stack now owned by `coroutine`,
             // aligned and unused by the coroutine (see `stack::EXEC_RESERVE`); it holds no
@@ -215,20 +227,26 @@ impl Goroutine {
                     guard,
                     locals: local::LocalMap::new(),
                     lock_count: 0,
+                    fiber: sanitizer::Fiber::new(self.id, bottom, size),
                 })
             };
             self.exec.set(exec);
         }
         // SAFETY: `exec` is attached, and only the scheduler-reference holder (us) and the
         // goroutine itself (inside the resume below) reach it. The worker uses `guard` and
-        // `coroutine`; the goroutine uses only `yielder`, `locals` and `lock_count`, through
-        // raw field pointers, so the `&mut` borrow of `coroutine` held across the switch
-        // never overlaps what the goroutine touches.
+        // `coroutine`; the goroutine uses only `yielder`, `locals`, `lock_count` and `fiber`,
+        // through raw field pointers, so the `&mut` borrow of `coroutine` held across the
+        // switch never overlaps what the goroutine touches (the worker reaches `fiber`
+        // only through a raw pointer, before and after the switch).
         let guard = unsafe { (*exec).guard };
         overflow::set_current(guard, self);
         // SAFETY: as above; `coroutine` is set from the first run until it returns.
         let coro = unsafe { (*exec).coroutine.as_mut() }.expect("coroutine attached");
+        // SAFETY: `fiber` is this goroutine's, attached with its exec state, and the resume
+        // follows at once; no reference to it is held across the switch.
+        let switch = unsafe { sanitizer::resuming(std::ptr::addr_of_mut!((*exec).fiber)) };
         let result = coro.resume(());
+        sanitizer::resumed(switch);
         overflow::clear_current();
         match result {
             CoroutineResult::Yield(s) => Outcome::Suspended(s),
@@ -238,8 +256,12 @@ impl Goroutine {
                 // state; moving it out of the stack memory leaves the slot dead before the
                 // stack goes back to the pool.
                 let e = unsafe { exec.read() };
-                let coro = e.coroutine.expect("coroutine attached");
-                stacks.put(coro.into_stack());
+                let stack = e.coroutine.expect("coroutine attached").into_stack();
+                let (bottom, size) = stack.bounds();
+                // SAFETY: the goroutine has returned and its fiber state was moved out of the
+                // stack with the rest of `e`.
+                unsafe { sanitizer::finished(e.fiber, bottom, size) };
+                stacks.put(stack);
                 Outcome::Finished
             }
         }
@@ -293,13 +315,20 @@ impl Goroutine {
     /// Switches from the goroutine's stack back to its worker. Called only by the goroutine
     /// itself (`self` is the current goroutine).
     pub(crate) fn suspend(&self, why: Suspend) {
+        let exec = self.exec.get();
         // SAFETY: the goroutine itself is running, so its exec state is attached; only the
         // `yielder` field is read (see `resume`).
-        let y = unsafe { (*self.exec.get()).yielder };
+        let y = unsafe { (*exec).yielder };
         debug_assert!(!y.is_null());
+        // SAFETY: as above; this only computes the address of the `fiber` field.
+        let fiber = unsafe { std::ptr::addr_of_mut!((*exec).fiber) };
+        // SAFETY: `fiber` is ours, and the switch follows at once.
+        unsafe { sanitizer::suspending(fiber) };
         // SAFETY: `yielder` was set by the coroutine body at start and points into this
         // coroutine's own stack, which is live because we are running on it.
         unsafe { (*y).suspend(why) };
+        // SAFETY: running again on our stack, with our exec state attached.
+        unsafe { sanitizer::suspended(fiber) };
     }
 
     /// Pins the goroutine to `worker` (or unpins with `NOT_PINNED`). Called by the goroutine

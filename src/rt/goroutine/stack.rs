@@ -174,6 +174,13 @@ impl GoroutineStack {
         (self.top - EXEC_RESERVE) as *mut super::Exec
     }
 
+    /// The usable stack below the execution state, as `(bottom, size)`: what the sanitizers
+    /// are told the goroutine's stack is.
+    pub(crate) fn bounds(&self) -> (usize, usize) {
+        let bottom = self.limit + page_size();
+        (bottom, self.top - EXEC_RESERVE - bottom)
+    }
+
     /// The guard region, `[start, end)`.
     pub(crate) fn guard(&self) -> (usize, usize) {
         (self.limit, self.limit + page_size())

@@ -11,7 +11,7 @@ use std::cell::UnsafeCell;
 use std::ops::Deref;
 use std::panic::{self, AssertUnwindSafe};
 use std::ptr::NonNull;
-use std::sync::atomic::{fence, Ordering};
+use std::sync::atomic::Ordering;
 
 use super::stack::GoroutineStack;
 use super::{local, Goroutine, LIVE};
@@ -134,7 +134,13 @@ impl Drop for GRef {
         if self.refs.fetch_sub(1, Ordering::Release) != 1 {
             return;
         }
-        fence(Ordering::Acquire);
+        // ThreadSanitizer does not model fences, so under it the Acquire is a load of the
+        // count instead (as `Arc` does): it reads the last decrement, and through the chain of
+        // Release decrements before it (a release sequence) pairs with all of them.
+        #[cfg(not(goro_tsan))]
+        std::sync::atomic::fence(Ordering::Acquire);
+        #[cfg(goro_tsan)]
+        self.refs.load(Ordering::Acquire);
         // SAFETY: this was the last reference; the vtable was set by `GRef::new` for this
         // block's true type.
         unsafe { (self.vtable.dealloc)(self.0) };
