@@ -91,7 +91,12 @@ impl WaiterRef {
     }
 
     /// Ends the wait: runs `publish`, which makes the waiter's condition true (after which
-    /// the waiter may return and free what this `WaiterRef` lives in), and wakes the waiter.
+    /// the waiter may return and free what `this` points into), and wakes the waiter.
+    ///
+    /// `this` is a raw pointer, not `&self`, on purpose: a reference argument is asserted
+    /// valid for the whole call, but the waiter may free the `WaiterRef` (its stack frame)
+    /// while `publish` is still returning. Everything needed after `publish` is copied out
+    /// of `*this` first (module docs, "Handing a waiter over").
     ///
     /// A goroutine that is already parked is claimed first (its park token is left, which
     /// hands the waker its scheduler reference), so it cannot run before `publish` and is
@@ -101,15 +106,23 @@ impl WaiterRef {
     ///
     /// # Safety
     ///
-    /// The waiter is still inside the wait this belongs to, and leaves it only once
-    /// `publish` has run; nothing else ends the wait.
-    pub(crate) unsafe fn wake_with(&self, publish: impl FnOnce()) {
-        match self {
-            WaiterRef::Goroutine(g) => {
-                let g: *const goroutine::Goroutine = *g;
-                // SAFETY: the goroutine is alive: it waits until `publish` runs.
-                let park = unsafe { &(*g).park };
-                match park.unpark() {
+    /// `this` points to a live `WaiterRef` whose waiter is still inside the wait this
+    /// belongs to, and leaves it only once `publish` has run; nothing else ends the wait.
+    pub(crate) unsafe fn wake_with(this: *const WaiterRef, publish: impl FnOnce()) {
+        // Copy out before `publish`: the goroutine's pointer (the goroutine itself outlives
+        // the frame holding `*this`, see below), or a counted handle to the thread. The
+        // shared reference lives only for this statement.
+        // SAFETY: `*this` is valid until `publish` runs (the caller's contract).
+        let target = match unsafe { &*this } {
+            WaiterRef::Goroutine(g) => Ok(*g),
+            WaiterRef::Thread(t) => Err(t.clone()),
+        };
+        match target {
+            Ok(g) => {
+                // SAFETY: the goroutine is alive: it waits until `publish` runs. The
+                // reference to its park state ends before `publish`.
+                let unpark = unsafe { (*g).park.unpark() };
+                match unpark {
                     Unpark::Schedule => {
                         // SAFETY: winning the PARKED -> NOTIFIED swap hands us the scheduler
                         // reference its worker forgot when it committed the park.
@@ -129,8 +142,7 @@ impl WaiterRef {
                     }
                 }
             }
-            WaiterRef::Thread(t) => {
-                let t = t.clone();
+            Err(t) => {
                 publish();
                 t.unpark();
             }
