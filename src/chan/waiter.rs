@@ -7,7 +7,9 @@
 //! and unparks the waiter ([`Wake`]). Publishing outside the lock keeps the wake-up's
 //! atomic work on the goroutine off the channel's critical section. Once `state` is set the
 //! waiter may return and its stack frame is gone, so the waker touches nothing of it after
-//! that store (`WaiterRef::wake_with` makes sure the goroutine itself stays reachable).
+//! that store, and reaches it through raw pointers only (the rule in `rt::park`'s docs,
+//! "Handing a waiter over"; `WaiterRef::wake_with` also keeps the goroutine itself
+//! reachable).
 //!
 //! So a waiter that is no longer linked is not done until its `state` says so: one that
 //! gives up (a deadline) takes the channel lock and unlinks itself; if it finds itself

@@ -11,6 +11,28 @@
 //! spuriously. Every blocking primitive is written as "register an `Unparker` where the
 //! waker will find it, then `park` in a loop until the condition holds", and works unchanged
 //! for both kinds of waiter.
+//!
+//! # Handing a waiter over
+//!
+//! The waiters of channels and locks live on their owners' stacks (`chan::waiter`,
+//! `sync::waiter`), and the rule for touching one from the waking side is:
+//!
+//! **A waiter may free itself as soon as it observes completion; a waker only touches it
+//! through raw pointers, and never after the publishing store.**
+//!
+//! The publishing store is the one (Release) that makes the waiter's condition true: its
+//! state word, or its `woken` flag. Its owner may see it at once, return, and pop the frame
+//! that held the waiter, while the waker is still inside the function that made the store.
+//! So a waker copies out everything it needs afterwards (whom to unpark) before that store,
+//! and reaches the waiter through raw pointers, never through a reference passed as a
+//! function argument: Rust asserts such a reference valid until the function returns (it is
+//! *protected*, the `Arc::drop` problem of rust-lang/rust#55005), and freeing its pointee
+//! earlier is undefined behaviour even if it is never read again. That is why
+//! [`WaiterRef::wake_with`] takes `*const WaiterRef` rather than `&self`. The store itself
+//! goes through a `&` to the atomic, which is allowed: a shared reference to an
+//! `UnsafeCell` (every atomic is one) is not protected that way, exactly as for the count
+//! that `Arc::drop` decrements. `miri/tests/miri.rs` checks this under Miri, from plain
+//! threads (goroutines cannot run under Miri).
 
 pub(crate) mod state;
 

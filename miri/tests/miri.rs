@@ -1,12 +1,14 @@
 //! Channels, `select!` and `goro::sync` from plain OS threads only: the test set that CI runs
-//! under Miri (`cargo +nightly miri test --test miri`, see the README), which checks the
-//! hand-overs between a blocked operation and its waker against Rust's aliasing rules
-//! (Stacked and Tree Borrows) and for data races.
+//! under Miri (`cargo +nightly miri test -p goro-miri --test miri`, or `bash .ci/miri`; see
+//! the README). Miri checks the hand-overs between a blocked operation and its waker against
+//! Rust's aliasing rules (Stacked and Tree Borrows) and for data races: a waiter may free
+//! itself as soon as it observes completion, so a waker must not hold a reference to it
+//! across the store that completes it (`rt::park`'s docs).
 //!
-//! No goroutine is started here: the runtime's stack switching cannot run under Miri, and
-//! a plain thread's channel operation must not need it (under Miri, starting the runtime
-//! panics). Iteration counts are small under Miri, where every operation is interpreted;
-//! the same tests run with larger counts in the ordinary `cargo test`.
+//! No goroutine is started here: the runtime's stack switching cannot run under Miri, and a
+//! plain thread's channel operation must not need it (under Miri, starting the runtime
+//! panics). Iteration counts are small under Miri, where every operation is interpreted; the
+//! same tests run with larger counts in the ordinary `cargo test`.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
