@@ -33,8 +33,10 @@ mod rt {
                 WaiterRef(Unparker::current())
             }
 
-            pub(crate) unsafe fn wake_with(&self, publish: impl FnOnce()) {
-                let u = self.0.clone();
+            /// As goro's: `this` may be freed by `publish`, so it is read before.
+            pub(crate) unsafe fn wake_with(this: *const WaiterRef, publish: impl FnOnce()) {
+                // SAFETY: valid until `publish` (the caller's contract).
+                let u = unsafe { (*this).0.clone() };
                 publish();
                 u.unpark();
             }

@@ -7,7 +7,9 @@
 //! and unparks the waiter ([`Wake`]). Publishing outside the lock keeps the wake-up's
 //! atomic work on the goroutine off the channel's critical section. Once `state` is set the
 //! waiter may return and its stack frame is gone, so the waker touches nothing of it after
-//! that store (`WaiterRef::wake_with` makes sure the goroutine itself stays reachable).
+//! that store, and reaches it through raw pointers only (the rule in `rt::park`'s docs,
+//! "Handing a waiter over"; `WaiterRef::wake_with` also keeps the goroutine itself
+//! reachable).
 //!
 //! So a waiter that is no longer linked is not done until its `state` says so: one that
 //! gives up (a deadline) takes the channel lock and unlinks itself; if it finds itself
@@ -211,11 +213,15 @@ impl Wake {
         // SAFETY: the waiter (and its select's token) stay valid until `state` leaves
         // WAITING, which only the closure below does: its owner is still waiting (a waiter
         // that finds itself unlinked waits for this store, see `Waiter::completed`).
-        // `wake_with` reads `who` before running the closure and never after.
+        // `wake_with` takes `who` as a raw pointer and reads it before running the closure,
+        // never after: the store frees the waiter's frame, `who` and `state` included.
         unsafe {
-            (*self.who).wake_with(|| {
+            WaiterRef::wake_with(self.who, || {
                 // Release: pairs with the Acquire load in `Waiter::state`, making `slot`
-                // visible; after this store the waiter may return.
+                // visible; after this store the waiter may return. The `&AtomicU8` that
+                // `store` takes covers only an `UnsafeCell`, which the aliasing rules do
+                // not require to stay allocated until `store` returns (as for the count in
+                // `Arc::drop`); nothing is read through it after the store.
                 (*state).store(value, Ordering::Release)
             })
         };

@@ -114,6 +114,13 @@ pub(crate) fn get() -> &'static Runtime {
 /// Starts the runtime with `config` unless it is already running. Returns it and whether this
 /// call started it.
 pub(crate) fn init(config: Config) -> (&'static Runtime, bool) {
+    // Miri cannot run goroutines: their stacks are mappings with guard pages, switched to
+    // with corosensei's inline assembly, and the overflow handler is a signal handler. Under
+    // Miri only plain-thread use of goro is checked (`tests/miri.rs`), which must never
+    // start the runtime: should it, fail plainly here rather than deep inside.
+    if cfg!(miri) {
+        panic!("goro: the goroutine runtime cannot run under Miri (plain threads only)");
+    }
     let mut started = false;
     let rt = RUNTIME.get_or_init(|| {
         started = true;

@@ -334,7 +334,9 @@ impl RawMutex {
 /// sections. Under it (`cfg(goro_tsan)`, see `build.rs`) the portable `fetch_sub` is used.
 #[inline(always)]
 fn sub_locked(state: &AtomicUsize) -> (bool, bool) {
-    #[cfg(all(target_arch = "x86_64", not(goro_tsan)))]
+    // Miri cannot run inline assembly: under it, the portable `fetch_sub` below is checked
+    // instead (same effect on `state`, same answer).
+    #[cfg(all(target_arch = "x86_64", not(goro_tsan), not(miri)))]
     {
         let (zero, sign): (u8, u8);
         // SAFETY: a locked read-modify-write of the `AtomicUsize` behind `state`, which is
@@ -355,7 +357,7 @@ fn sub_locked(state: &AtomicUsize) -> (bool, bool) {
         }
         (zero != 0, sign != 0)
     }
-    #[cfg(any(not(target_arch = "x86_64"), goro_tsan))]
+    #[cfg(any(not(target_arch = "x86_64"), goro_tsan, miri))]
     {
         // Release: see `unlock`.
         let new = state

@@ -19,7 +19,9 @@
 //!   sets `woken`.
 //! - `woken` goes from false to true once, after the waiter has been unlinked and the waker
 //!   has finished with it. From then on the owner may return and its frame may disappear:
-//!   the waker touches nothing of the waiter after that store.
+//!   the waker touches nothing of the waiter after that store, and before it reaches the
+//!   waiter only through the list's raw pointers (the rule in `rt::park`'s docs, "Handing
+//!   a waiter over").
 //!
 //! # The wake-up, step by step
 //!

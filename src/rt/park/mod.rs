@@ -11,6 +11,28 @@
 //! spuriously. Every blocking primitive is written as "register an `Unparker` where the
 //! waker will find it, then `park` in a loop until the condition holds", and works unchanged
 //! for both kinds of waiter.
+//!
+//! # Handing a waiter over
+//!
+//! The waiters of channels and locks live on their owners' stacks (`chan::waiter`,
+//! `sync::waiter`), and the rule for touching one from the waking side is:
+//!
+//! **A waiter may free itself as soon as it observes completion; a waker only touches it
+//! through raw pointers, and never after the publishing store.**
+//!
+//! The publishing store is the one (Release) that makes the waiter's condition true: its
+//! state word, or its `woken` flag. Its owner may see it at once, return, and pop the frame
+//! that held the waiter, while the waker is still inside the function that made the store.
+//! So a waker copies out everything it needs afterwards (whom to unpark) before that store,
+//! and reaches the waiter through raw pointers, never through a reference passed as a
+//! function argument: Rust asserts such a reference valid until the function returns (it is
+//! *protected*, the `Arc::drop` problem of rust-lang/rust#55005), and freeing its pointee
+//! earlier is undefined behaviour even if it is never read again. That is why
+//! [`WaiterRef::wake_with`] takes `*const WaiterRef` rather than `&self`. The store itself
+//! goes through a `&` to the atomic, which is allowed: a shared reference to an
+//! `UnsafeCell` (every atomic is one) is not protected that way, exactly as for the count
+//! that `Arc::drop` decrements. `miri/tests/miri.rs` checks this under Miri, from plain
+//! threads (goroutines cannot run under Miri).
 
 pub(crate) mod state;
 
@@ -92,7 +114,12 @@ impl WaiterRef {
     }
 
     /// Ends the wait: runs `publish`, which makes the waiter's condition true (after which
-    /// the waiter may return and free what this `WaiterRef` lives in), and wakes the waiter.
+    /// the waiter may return and free what `this` points into), and wakes the waiter.
+    ///
+    /// `this` is a raw pointer, not `&self`, on purpose: a reference argument is asserted
+    /// valid for the whole call, but the waiter may free the `WaiterRef` (its stack frame)
+    /// while `publish` is still returning. Everything needed after `publish` is copied out
+    /// of `*this` first (module docs, "Handing a waiter over").
     ///
     /// A goroutine that is already parked is claimed first (its park token is left, which
     /// hands the waker its scheduler reference), so it cannot run before `publish` and is
@@ -102,15 +129,23 @@ impl WaiterRef {
     ///
     /// # Safety
     ///
-    /// The waiter is still inside the wait this belongs to, and leaves it only once
-    /// `publish` has run; nothing else ends the wait.
-    pub(crate) unsafe fn wake_with(&self, publish: impl FnOnce()) {
-        match self {
-            WaiterRef::Goroutine(g) => {
-                let g: *const goroutine::Goroutine = *g;
-                // SAFETY: the goroutine is alive: it waits until `publish` runs.
-                let park = unsafe { &(*g).park };
-                match park.unpark() {
+    /// `this` points to a live `WaiterRef` whose waiter is still inside the wait this
+    /// belongs to, and leaves it only once `publish` has run; nothing else ends the wait.
+    pub(crate) unsafe fn wake_with(this: *const WaiterRef, publish: impl FnOnce()) {
+        // Copy out before `publish`: the goroutine's pointer (the goroutine itself outlives
+        // the frame holding `*this`, see below), or a counted handle to the thread. The
+        // shared reference lives only for this statement.
+        // SAFETY: `*this` is valid until `publish` runs (the caller's contract).
+        let target = match unsafe { &*this } {
+            WaiterRef::Goroutine(g) => Ok(*g),
+            WaiterRef::Thread(t) => Err(t.clone()),
+        };
+        match target {
+            Ok(g) => {
+                // SAFETY: the goroutine is alive: it waits until `publish` runs. The
+                // reference to its park state ends before `publish`.
+                let unpark = unsafe { (*g).park.unpark() };
+                match unpark {
                     Unpark::Schedule => {
                         // SAFETY: winning the PARKED -> NOTIFIED swap hands us the scheduler
                         // reference its worker forgot when it committed the park.
@@ -130,8 +165,7 @@ impl WaiterRef {
                     }
                 }
             }
-            WaiterRef::Thread(t) => {
-                let t = t.clone();
+            Err(t) => {
                 publish();
                 t.unpark();
             }
