@@ -141,7 +141,9 @@ pub(crate) fn current_index() -> Option<usize> {
 /// Body of worker thread `index`.
 pub(crate) fn run(rt: &'static Runtime, index: usize) {
     crate::rt::goroutine::overflow::ensure_altstack();
-    let local: &'static WorkerLocal = Box::leak(Box::new(WorkerLocal {
+    // Boxed so its address stays put for `WORKER`; freed when a handed-off thread exits
+    // (`hand_off` cleared `WORKER` first, and nothing else refers to it).
+    let local = Box::new(WorkerLocal {
         rt,
         index,
         stacks: UnsafeCell::new(StackCache::new(&rt.stacks)),
@@ -150,7 +152,8 @@ pub(crate) fn run(rt: &'static Runtime, index: usize) {
         searching: Cell::new(false),
         due: UnsafeCell::new(Vec::new()),
         detached: Cell::new(false),
-    }));
+    });
+    let local: &WorkerLocal = &local;
     WORKER.with(|w| w.set(local));
     rt.workers[index].set_thread(std::thread::current());
     loop {
