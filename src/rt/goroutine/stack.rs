@@ -633,6 +633,9 @@ impl StackPool {
 
     /// Takes up to `n` stacks into `into`: warm ones first, the most recently returned
     /// first, then cold ones (which cost page faults when first touched).
+    // Out of line, as `give`: the callers are on every goroutine's start and exit, and only
+    // one call in `CACHE_MAX / 2` gets here.
+    #[inline(never)]
     fn take(&self, into: &mut Vec<GoroutineStack>, n: usize) {
         let mut free = self.free.lock().unwrap_or_else(|e| e.into_inner());
         if free.warm.is_empty() && free.cold.is_empty() {
@@ -662,6 +665,7 @@ impl StackPool {
         guard_batch(&mut into[first..]);
     }
 
+    #[inline(never)]
     fn give(&self, from: &mut Vec<GoroutineStack>, n: usize) {
         let mut free = self.free.lock().unwrap_or_else(|e| e.into_inner());
         let k = from.len() - n;
