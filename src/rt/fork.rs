@@ -5,10 +5,12 @@
 //! never run, and a `join` or a channel wait on them would hang with no message. Go does not
 //! support this either (it offers only fork followed at once by exec). goro registers a
 //! `pthread_atfork` child handler when the runtime starts; it marks the runtime unusable, and
-//! the first use in the child (spawning, waking or joining a goroutine, a timer, any wait that
-//! parks) panics with a message naming the cause. A worker thread that finds itself alone in
-//! a child (`fork` called from a goroutine) ends the child process with that message once its
-//! goroutines have nothing left to do, since no thread in the child could ever wake it.
+//! the first use in the child that could wait for a worker (spawning a goroutine, arming a
+//! timer, a plain thread's wait, such as joining a goroutine) panics with a message naming
+//! the cause. The checks sit on those entries, not on every wake-up or goroutine park, to
+//! keep them off the hot paths. A worker thread that finds itself alone in a child (`fork`
+//! called from a goroutine) ends the child process with that message once its goroutines
+//! have nothing left to do, since no thread in the child could ever wake it.
 //!
 //! A child that only calls `exec` (the `std::process::Command` way) is unaffected.
 

@@ -103,10 +103,7 @@ static RUNTIME: OnceLock<Runtime> = OnceLock::new();
 #[inline]
 pub(crate) fn get() -> &'static Runtime {
     match RUNTIME.get() {
-        Some(rt) => {
-            fork::check();
-            rt
-        }
+        Some(rt) => rt,
         None => init(Config::from_env()).0,
     }
 }
@@ -190,6 +187,7 @@ where
     F: FnOnce() -> T + Send + 'static,
     T: Send + 'static,
 {
+    fork::check();
     let rt = get();
     let dedicated = match stack_size {
         Some(size) if size > rt.stacks.stack_size() => {
@@ -270,12 +268,14 @@ fn nanos(rt: &Runtime, t: Instant) -> u64 {
 /// Arms a timer that unparks `g` at `deadline` if it is still in its timed wait number
 /// `wait` (see `park::TimedWait`).
 pub(crate) fn arm_wait_timer(deadline: Instant, g: GRef, wait: u32) {
+    fork::check();
     let rt = get();
     rt.add_timer(nanos(rt, deadline), Fire::Unpark(g, wait));
 }
 
 /// Arms a timer that calls `cb.fire(generation)` at `deadline` (see `time`).
 pub(crate) fn arm_callback(deadline: Instant, cb: Arc<dyn TimerCallback>, generation: u64) {
+    fork::check();
     let rt = get();
     rt.add_timer(nanos(rt, deadline), Fire::Call(cb, generation));
 }

@@ -185,6 +185,7 @@ impl Goroutine {
     ///
     /// The caller holds the scheduler reference and `self` is the goroutine published as the
     /// current one for this thread (see `rt::worker`).
+    #[inline(always)]
     pub(crate) unsafe fn resume(&self, stacks: &mut stack::StackCache) -> Outcome {
         let mut exec = self.exec.get();
         if exec.is_null() {

@@ -184,10 +184,12 @@ impl fmt::Debug for Unparker {
 
 /// Waits for a token in the calling context (module docs). May return spuriously.
 pub(crate) fn park() {
-    crate::rt::fork::check();
     match goroutine::current() {
         Some(g) => park_goroutine(g),
-        None => std::thread::park(),
+        None => {
+            crate::rt::fork::check();
+            std::thread::park()
+        }
     }
 }
 
