@@ -24,6 +24,21 @@ impl LocalMap {
     }
 }
 
+/// Whether the goroutine's map holds any value (most goroutines never use one, and their
+/// exit skips `destroy` and its unwinding guard). Only the owning goroutine may call this.
+#[inline]
+pub(crate) fn is_empty(map: *mut LocalMap) -> bool {
+    // SAFETY: only the owning goroutine touches its map; this reads one field.
+    unsafe { (*map).entries.is_empty() }
+}
+
+/// Marks an empty map destroyed: later accesses fail, as after `destroy`.
+#[inline]
+pub(crate) fn close_empty(map: *mut LocalMap) {
+    // SAFETY: as in `is_empty`.
+    unsafe { (*map).destroyed = true };
+}
+
 /// Drops every value of the current goroutine's map, on its own stack, before it finishes.
 /// Values created while destructors run are dropped too; accesses after that fail.
 pub(crate) fn destroy(map: *mut LocalMap) {

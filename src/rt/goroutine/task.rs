@@ -187,6 +187,11 @@ where
 /// Called by the goroutine `g` itself (its locals are reached through `g.locals()`).
 unsafe fn exiting(g: &Goroutine) {
     let locals = g.locals();
+    if local::is_empty(locals) {
+        local::close_empty(locals);
+        LIVE.fetch_sub(1, Ordering::Relaxed);
+        return;
+    }
     let destroyed = panic::catch_unwind(AssertUnwindSafe(|| local::destroy(locals)));
     if destroyed.is_err() {
         eprintln!(
