@@ -411,3 +411,52 @@ fn a_destructor_may_park() {
     // Every destructor ran to the end before its goroutine's join returned.
     assert_eq!(PARKING_DROPS.load(Ordering::SeqCst), 100);
 }
+
+/// The reproducer of the thread-local hazard (ARCHITECTURE.md, "Decision record"): a loop that
+/// writes a `thread_local!`, parks, and reads it lets the compiler compute the variable's
+/// address once, before the loop. A goroutine that resumed on another thread would then read
+/// the previous thread's variable. A goroutine locked to its thread never does: the inlined
+/// read always agrees with a fresh one.
+#[test]
+fn lock_os_thread_keeps_hoisted_thread_local_addresses_valid() {
+    thread_local! {
+        static TL: Cell<u64> = const { Cell::new(0) };
+    }
+    #[inline(never)]
+    fn store(c: &Cell<u64>, v: u64) {
+        c.set(std::hint::black_box(v));
+    }
+    #[inline(never)]
+    fn load(c: &Cell<u64>) -> u64 {
+        std::hint::black_box(c.get())
+    }
+    #[inline(never)]
+    fn fresh() -> u64 {
+        TL.with(|c| c.get())
+    }
+    let stale = Arc::new(AtomicUsize::new(0));
+    let handles: Vec<_> = (0..32u64)
+        .map(|i| {
+            let stale = stale.clone();
+            goro::go(move || {
+                goro::lock_os_thread();
+                for k in 0..500u64 {
+                    let mine = i << 32 | k;
+                    TL.with(|c| store(c, mine));
+                    goro::yield_now();
+                    let seen = TL.with(|c| load(c));
+                    // Other goroutines on the thread may have written since (`seen` need not
+                    // be `mine`), but the variable read must be this thread's.
+                    if seen != fresh() {
+                        stale.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+                goro::unlock_os_thread();
+            })
+        })
+        .collect();
+    for h in handles {
+        h.join().unwrap();
+    }
+    assert_eq!(stale.load(Ordering::Relaxed), 0);
+}
