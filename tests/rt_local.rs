@@ -444,7 +444,7 @@ fn lock_os_thread_keeps_hoisted_thread_local_addresses_valid() {
                     let mine = i << 32 | k;
                     TL.with(|c| store(c, mine));
                     goro::yield_now();
-                    let seen = TL.with(|c| load(c));
+                    let seen = TL.with(load);
                     // Other goroutines on the thread may have written since (`seen` need not
                     // be `mine`), but the variable read must be this thread's.
                     if seen != fresh() {
