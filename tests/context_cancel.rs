@@ -28,17 +28,6 @@ fn handles_are_clone_send_sync() {
     assert_traits::<ContextError>();
 }
 
-/// Resident memory of this process, in bytes.
-fn rss() -> usize {
-    let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
-    let pages: usize = statm
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    pages * 4096
-}
-
 /// A long-lived parent outlives a million short-lived children, each cancelled right after
 /// use: every cancelled child leaves the parent's registry at once, and memory stays flat.
 #[test]
@@ -46,7 +35,7 @@ fn million_short_lived_children_leave_the_parent_flat() {
     run(|| {
         let n = support::scaled(1_000_000);
         let (parent, cancel_parent) = context::background().with_cancel();
-        let before = rss();
+        let before = support::rss_bytes();
         for i in 0..n {
             let (child, cancel) = parent.with_cancel();
             assert_eq!(child.err(), None);
@@ -62,7 +51,7 @@ fn million_short_lived_children_leave_the_parent_flat() {
             0,
             "cancelled children stay registered"
         );
-        let grown = rss().saturating_sub(before);
+        let grown = support::rss_bytes().saturating_sub(before);
         // A leaked child costs hundreds of bytes: a million leaked would be hundreds of MiB.
         assert!(
             grown < 64 << 20,

@@ -156,17 +156,5 @@ fn overflow_is_caught_on_a_stack_deep_in_the_pool() {
         unreachable!("the overflow must abort the process");
     }
     let out = child::run(NAME, &[]);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    use std::os::unix::process::ExitStatusExt;
-    assert_eq!(
-        out.status.signal(),
-        Some(libc::SIGABRT),
-        "{}",
-        child::describe(&out)
-    );
-    assert!(
-        stderr.contains("goroutine")
-            && stderr.contains("(deep-in-the-pool) has overflowed its stack"),
-        "{stderr}"
-    );
+    child::assert_overflow_abort(&out, "deep-in-the-pool");
 }

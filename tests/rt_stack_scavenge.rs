@@ -9,19 +9,7 @@ mod support;
 
 use support::child;
 use support::eventually;
-
-/// Resident bytes of this process.
-fn rss_bytes() -> usize {
-    let statm = std::fs::read_to_string("/proc/self/statm").expect("read /proc/self/statm");
-    let pages: usize = statm
-        .split_whitespace()
-        .nth(1)
-        .and_then(|f| f.parse().ok())
-        .expect("resident pages in /proc/self/statm");
-    // SAFETY: sysconf has no preconditions.
-    let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
-    pages * page.max(1) as usize
-}
+use support::rss_bytes;
 
 /// Parks `n` goroutines on one gate until all of them have started, then returns the gate
 /// (release it with `done`) and the group to wait for them with.
@@ -102,17 +90,5 @@ fn overflow_is_caught_on_a_released_stack() {
         unreachable!("the overflow must abort the process");
     }
     let out = child::run(NAME, &[]);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    use std::os::unix::process::ExitStatusExt;
-    assert_eq!(
-        out.status.signal(),
-        Some(libc::SIGABRT),
-        "{}",
-        child::describe(&out)
-    );
-    assert!(
-        stderr.contains("goroutine")
-            && stderr.contains("(on-a-released-stack) has overflowed its stack"),
-        "{stderr}"
-    );
+    child::assert_overflow_abort(&out, "on-a-released-stack");
 }

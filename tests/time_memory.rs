@@ -34,19 +34,6 @@ fn iterations() -> usize {
     scaled(2_000_000)
 }
 
-/// Resident set size of this process, in bytes.
-fn rss() -> usize {
-    let statm = std::fs::read_to_string("/proc/self/statm").expect("read /proc/self/statm");
-    let pages: usize = statm
-        .split_whitespace()
-        .nth(1)
-        .and_then(|f| f.parse().ok())
-        .expect("resident pages in /proc/self/statm");
-    // SAFETY: sysconf only reads a system setting.
-    let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) } as usize;
-    pages * page
-}
-
 /// Runs `body(i)` for every iteration in a goroutine and checks the timer set and the
 /// resident set size as described in the module docs. One test at a time: the timer set and
 /// the resident set are the process's, and each test must see only its own.
@@ -56,7 +43,7 @@ fn assert_flat(what: &'static str, body: impl FnMut(usize) + Send + 'static) {
     goro::run(move || {
         let mut body = body;
         let n = iterations();
-        let before = rss();
+        let before = support::rss_bytes();
         let mut most = 0;
         for i in 0..n {
             body(i);
@@ -70,7 +57,7 @@ fn assert_flat(what: &'static str, body: impl FnMut(usize) + Send + 'static) {
                 );
             }
         }
-        let grown = rss().saturating_sub(before);
+        let grown = support::rss_bytes().saturating_sub(before);
         eprintln!("{what}: {n} iterations, at most {most} timer entries, RSS grew {grown} bytes");
         assert!(
             grown < MAX_RSS_GROWTH,

@@ -107,3 +107,21 @@ pub fn watchdog(test: &'static str, bound: Duration) -> mpsc::Sender<()> {
     });
     tx
 }
+
+/// Asserts that the child aborted (SIGABRT) reporting that goroutine `name` overflowed its
+/// stack.
+pub fn assert_overflow_abort(out: &Output, name: &str) {
+    use std::os::unix::process::ExitStatusExt;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        out.status.signal(),
+        Some(libc::SIGABRT),
+        "{}",
+        describe(out)
+    );
+    assert!(
+        stderr.contains("goroutine")
+            && stderr.contains(&format!("({name}) has overflowed its stack")),
+        "{stderr}"
+    );
+}

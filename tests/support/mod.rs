@@ -28,6 +28,19 @@ pub fn scaled(n: usize) -> usize {
     ((n as f64 * scale) as usize).max(1)
 }
 
+/// Resident bytes of this process, from `/proc/self/statm`.
+pub fn rss_bytes() -> usize {
+    let statm = std::fs::read_to_string("/proc/self/statm").expect("read /proc/self/statm");
+    let pages: usize = statm
+        .split_whitespace()
+        .nth(1)
+        .and_then(|f| f.parse().ok())
+        .expect("resident pages in /proc/self/statm");
+    // SAFETY: sysconf only reads a system setting.
+    let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+    pages * page.max(1) as usize
+}
+
 /// The message of a panic payload, if it is a string.
 pub fn payload_str(p: &(dyn Any + Send)) -> Option<&str> {
     p.downcast_ref::<&'static str>()
