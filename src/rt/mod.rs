@@ -52,7 +52,10 @@
 //!   only once it is *stale*: the owner has not scheduled anything for `RUNNEXT_GRACE` while
 //!   it sat there (Go's 3 µs rule; 40 µs here, see `worker::RUNNEXT_GRACE`). A goroutine
 //!   woken by one that then computes for long, or blocks its thread in a system call, thus
-//!   moves to an idle worker instead of waiting.
+//!   moves to an idle worker instead of waiting. An idle worker that goes to sleep while
+//!   another worker's `runnext` is occupied sleeps only for a nap (40 µs, doubling up to
+//!   10 ms) and looks again, so a `runnext` left behind a blocked owner is always found,
+//!   even when no spinning worker saw it go stale.
 //!
 //! # Rejected designs
 //!

@@ -37,6 +37,9 @@ const SPIN: std::time::Duration = std::time::Duration::from_micros(50);
 /// producer/consumer pairs across workers often enough to make a contended channel 2-3x
 /// slower, while 40 µs still moves a goroutine stuck behind a blocked worker promptly.
 const RUNNEXT_GRACE: std::time::Duration = std::time::Duration::from_micros(40);
+/// The longest nap of an idle worker that went to sleep while another worker's `runnext`
+/// was occupied (see `WorkerLocal::sleep`). Naps start at `RUNNEXT_GRACE` and double.
+const RUNNEXT_NAP_MAX: std::time::Duration = std::time::Duration::from_millis(10);
 
 /// The shared half of a worker, visible to every thread.
 pub(crate) struct Worker {
@@ -120,6 +123,9 @@ struct WorkerLocal {
     tick: Cell<u32>,
     rng: Rng,
     searching: Cell<bool>,
+    /// The next nap while another worker's `runnext` stays occupied (see `sleep`); reset
+    /// when work is found.
+    nap: Cell<std::time::Duration>,
     due: UnsafeCell<Vec<Fire>>,
     /// Set when this thread handed its worker over to a new thread (see `hand_off`): it only
     /// finishes the goroutine it is running, then exits.
@@ -150,6 +156,7 @@ pub(crate) fn run(rt: &'static Runtime, index: usize) {
         tick: Cell::new(0),
         rng: Rng::new(0x9E37_79B9 ^ (index as u64).wrapping_mul(0x85EB_CA6B)),
         searching: Cell::new(false),
+        nap: Cell::new(RUNNEXT_GRACE),
         due: UnsafeCell::new(Vec::new()),
         detached: Cell::new(false),
     });
@@ -299,6 +306,7 @@ impl WorkerLocal {
 
     /// Bookkeeping when a goroutine to run was found.
     fn found(&self, g: GRef) -> GRef {
+        self.nap.set(RUNNEXT_GRACE);
         if self.searching.replace(false) && self.rt.idle.stop_searching() {
             // We were the last searcher: there may be more work, let another worker look.
             self.rt.notify_work();
@@ -399,6 +407,15 @@ impl WorkerLocal {
         next != timer::NEVER && next <= rt.now()
     }
 
+    /// Whether another worker's `runnext` holds a goroutine.
+    fn runnext_occupied(&self) -> bool {
+        let rt = self.rt;
+        rt.workers
+            .iter()
+            .enumerate()
+            .any(|(i, w)| i != self.index && !w.runnext.load(Ordering::Relaxed).is_null())
+    }
+
     /// Whether a goroutine waits in a queue this worker may take from.
     fn queued_anywhere(&self) -> bool {
         let rt = self.rt;
@@ -421,11 +438,23 @@ impl WorkerLocal {
             self.searching.set(true);
             return;
         }
+        // A goroutine in another worker's `runnext` is taken by a spinning worker once its
+        // owner stops scheduling (`spin`), but a worker that began spinning before the owner
+        // last scheduled sees the owner as busy and may give up first. Nobody would then
+        // wake us for it, and if the owner is blocked in a system call the goroutine would
+        // wait for it. So while some `runnext` is occupied, sleep only for a nap (doubling
+        // up to RUNNEXT_NAP_MAX, so a busy neighbour costs almost nothing) and look again.
+        let nap = self.runnext_occupied().then(|| {
+            let nap = self.nap.get();
+            self.nap.set((nap * 2).min(RUNNEXT_NAP_MAX));
+            nap
+        });
         match rt.timers.become_waiter(self.index) {
             Some(deadline) => {
                 let now = rt.now();
                 if deadline > now {
-                    std::thread::park_timeout(std::time::Duration::from_nanos(deadline - now));
+                    let until = std::time::Duration::from_nanos(deadline - now);
+                    std::thread::park_timeout(nap.map_or(until, |n| n.min(until)));
                 }
                 rt.timers.leave_waiter(self.index);
                 // We are about to run goroutines (fired timers, or work we were woken for),
@@ -436,7 +465,10 @@ impl WorkerLocal {
                     }
                 }
             }
-            None => std::thread::park(),
+            None => match nap {
+                Some(nap) => std::thread::park_timeout(nap),
+                None => std::thread::park(),
+            },
         }
         if rt.idle.unregister(self.index) == idle::Woken::Searching {
             self.searching.set(true);
