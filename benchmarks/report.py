@@ -38,6 +38,7 @@ WORKLOAD_ORDER = (
     "pool2",
     "pooldyn2",
     "poolmap2",
+    "blocking",
 )
 METRIC_UNITS = {
     "ns_per_goroutine": "ns/goroutine",

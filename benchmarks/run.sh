@@ -146,6 +146,9 @@ workloads+=("pingpong0" "pingpong1" "spsc" "mpmc1024" "mpmc0" "select4" "workerp
 workloads+=("mutex1" "mutex8" "ctxcancel")
 # goro's Pool against Go's hand-written pool.
 workloads+=("pool2" "pooldyn2" "poolmap2")
+# Goroutines blocked in system calls beside a ping-pong (two RESULT lines: wall ms and ns
+# per round trip).
+workloads+=("blocking")
 
 raw="$out/raw.txt"
 : > "$raw"

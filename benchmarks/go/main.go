@@ -3,6 +3,7 @@
 // Usage: go-rt spawn | skynet | sleeps | parked N
 //
 //	| pingpong0 | pingpong1 | spsc | mpmc1024 | mpmc0 | workerpool2 | workerpool8 | ring
+//	| mutex1 | mutex8 | ctxcancel | pool2 | pooldyn2 | poolmap2 | blocking
 //
 // Each run measures one workload once and prints its RESULT line(s). Timing starts inside
 // main, after the runtime is up.
@@ -15,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -45,11 +47,15 @@ const (
 	mutexN          = 10_000_000 // lock/unlock pairs of mutex1 and mutex8
 	mutexGoroutines = 8          // goroutines sharing the lock in mutex8
 	ctxWaiters      = 100_000    // goroutines waiting on a context in ctxcancel
+
+	blockingN     = 1_000                // goroutines each making one blocking system call
+	blockingFor   = 1 * time.Millisecond // how long each blocking call (nanosleep) lasts
+	blockingTrips = 20_000               // ping-pong round trips beside the blocked goroutines
 )
 
 const usage = "usage: go-rt select4 | spawn | skynet | sleeps | parked N | pingpong0 | pingpong1 | spsc" +
 	" | mpmc1024 | mpmc0 | workerpool2 | workerpool8 | ring | mutex1 | mutex8 | ctxcancel" +
-	" | pool2 | pooldyn2 | poolmap2"
+	" | pool2 | pooldyn2 | poolmap2 | blocking"
 
 func main() {
 	args := os.Args[1:]
@@ -94,6 +100,8 @@ func main() {
 		poolTiny(args[0])
 	case len(args) == 1 && args[0] == "poolmap2":
 		poolMap()
+	case len(args) == 1 && args[0] == "blocking":
+		blocking()
 	default:
 		fail(usage)
 	}
@@ -630,4 +638,80 @@ func poolMap() {
 		fail(fmt.Sprintf("poolmap2: sum %d, want %d", sum, want))
 	}
 	report("poolmap2", poolJobs, "ns_per_job", perOp(elapsed, poolJobs))
+}
+
+// blockingSleep makes one blocking system call: nanosleep(2) for blockingFor, called through
+// the syscall package (a real system call, which time.Sleep is not: that parks the goroutine
+// on a runtime timer). An interrupted call (EINTR, such as from the runtime's preemption
+// signal) is resumed with the time left, as Rust's std::thread::sleep does.
+func blockingSleep() {
+	ts := syscall.NsecToTimespec(int64(blockingFor))
+	for {
+		var rem syscall.Timespec
+		err := syscall.Nanosleep(&ts, &rem)
+		if err == nil {
+			return
+		}
+		if err != syscall.EINTR {
+			fail("blocking: nanosleep: " + err.Error())
+		}
+		ts = rem
+	}
+}
+
+// blocking: blockingN goroutines each make one blockingFor nanosleep system call while two
+// other goroutines ping-pong blockingTrips values over two unbuffered channels. Main starts
+// the sleepers first, then the ping-pong, so that the ping-pong runs while they block. Wall
+// ms from before the first spawn until every sleeper and the ping-pong are done; ns per round
+// trip of the ping-pong, timed by the pinging goroutine from its first send to its last
+// receive; the pinging goroutine then closes ping, and the echo goroutine exits.
+func blocking() {
+	ping := make(chan int)
+	pong := make(chan int)
+	type tally struct {
+		sum     int
+		elapsed time.Duration
+	}
+	result := make(chan tally, 1)
+	echoDone := make(chan struct{})
+	var slept atomic.Int64
+	var sleepers sync.WaitGroup
+	start := time.Now()
+	sleepers.Add(blockingN)
+	for i := 0; i < blockingN; i++ {
+		go func() {
+			defer sleepers.Done()
+			blockingSleep()
+			slept.Add(1)
+		}()
+	}
+	go func() {
+		for v := range ping {
+			pong <- v
+		}
+		close(echoDone)
+	}()
+	go func() {
+		t0 := time.Now()
+		sum := 0
+		for i := 0; i < blockingTrips; i++ {
+			ping <- i
+			sum += <-pong
+		}
+		elapsed := time.Since(t0)
+		close(ping)
+		result <- tally{sum, elapsed}
+	}()
+	sleepers.Wait()
+	pp := <-result
+	<-echoDone
+	elapsed := time.Since(start)
+	if want := blockingTrips * (blockingTrips - 1) / 2; pp.sum != want {
+		fail(fmt.Sprintf("blocking: ping-pong sum %d, want %d", pp.sum, want))
+	}
+	if n := slept.Load(); n != blockingN {
+		fail(fmt.Sprintf("blocking: %d sleepers finished, want %d", n, blockingN))
+	}
+	report("blocking", blockingN, "wall_ms", ms(elapsed))
+	report("blocking", blockingTrips, "ns_per_roundtrip", perOp(pp.elapsed, blockingTrips))
 }

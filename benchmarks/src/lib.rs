@@ -62,6 +62,13 @@ pub const MUTEX_GOROUTINES: u64 = 8;
 /// Goroutines waiting on a context (or cancellation token) in `ctxcancel`.
 pub const CTX_WAITERS: usize = 100_000;
 
+/// Goroutines of the `blocking` workload, each making one blocking system call.
+pub const BLOCKING_N: usize = 1_000;
+/// How long each `blocking` goroutine blocks in its system call (a sleep).
+pub const BLOCKING_SLEEP: Duration = Duration::from_millis(1);
+/// Round trips of the ping-pong that runs beside the blocked goroutines in `blocking`.
+pub const BLOCKING_TRIPS: u64 = 20_000;
+
 /// Prints one measurement in the format `run.sh` and `report.py` parse:
 ///
 /// `RESULT system=goro workload=spawn n=1000000 metric=ns_per_goroutine value=123.456`
@@ -109,6 +116,12 @@ pub const NOT_CHANNEL_SKIP: &str = "a channel crate: it has no mutex and no cont
 /// Why the OS-thread peers skip `ring`.
 pub const OS_THREAD_RING_SKIP: &str = "channels on OS threads: the ring needs 10,000 threads \
                                        and a kernel wake-up per hop";
+
+/// Why the OS-thread peers skip `blocking`.
+pub const OS_THREAD_BLOCKING_SKIP: &str = "channels on OS threads: a blocking call only ever \
+                                           blocks its own thread, so 1,000 threads in \
+                                           nanosleep beside a ping-pong between two threads \
+                                           measure the kernel, not the channel library";
 
 /// Milliseconds in `d`, as a float.
 pub fn ms(d: Duration) -> f64 {

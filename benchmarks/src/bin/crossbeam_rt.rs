@@ -3,7 +3,8 @@
 //!
 //! Usage: `crossbeam_rt <workload>`, the workload names of `goro_rt`. `spawn`, `skynet`,
 //! `sleeps`, `parked` and `ring` need thousands to a million goroutines, one OS thread each
-//! here: they print `SKIP <workload>: <reason>` on stderr and exit 0.
+//! here, and `blocking` would measure the kernel's threads: they print `SKIP <workload>:
+//! <reason>` on stderr and exit 0.
 
 use std::thread;
 use std::time::Instant;
@@ -12,7 +13,7 @@ use crossbeam_channel::{bounded, select};
 use goro_benchmarks::threads::{self, ThreadChannels};
 use goro_benchmarks::{
     fail, per_op, report_as, skip, MPMC_BIG_CAP, MPMC_BIG_N, MPMC_SMALL_N, NOT_CHANNEL_SKIP,
-    NOT_POOL_SKIP, OS_THREAD_RING_SKIP, OS_THREAD_SKIP, SELECT_PER,
+    NOT_POOL_SKIP, OS_THREAD_BLOCKING_SKIP, OS_THREAD_RING_SKIP, OS_THREAD_SKIP, SELECT_PER,
 };
 
 const SYSTEM: &str = "crossbeam";
@@ -46,6 +47,7 @@ fn main() {
     match args.iter().map(String::as_str).collect::<Vec<_>>()[..] {
         [w @ ("spawn" | "skynet" | "sleeps")] | [w @ "parked", _] => skip(w, OS_THREAD_SKIP),
         ["ring"] => skip("ring", OS_THREAD_RING_SKIP),
+        ["blocking"] => skip("blocking", OS_THREAD_BLOCKING_SKIP),
         [w @ ("mutex1" | "mutex8" | "ctxcancel")] => skip(w, NOT_CHANNEL_SKIP),
         [w @ ("pool2" | "pooldyn2" | "poolmap2")] => skip(w, NOT_POOL_SKIP),
         ["pingpong0"] => threads::pingpong::<Crossbeam>("pingpong0", 0),

@@ -1,26 +1,29 @@
 //! The goro side of the runtime benchmarks; `benchmarks/go/main.go` is the Go side.
 //!
 //! Usage: `goro_rt spawn | skynet | sleeps | parked N | pingpong0 | pingpong1 | spsc | mpmc1024
-//! | mpmc0 | workerpool2 | workerpool8 | ring`
+//! | mpmc0 | workerpool2 | workerpool8 | ring | mutex1 | mutex8 | ctxcancel | pool2 | pooldyn2
+//! | poolmap2 | blocking`
 //!
 //! Each run measures one workload once and prints its `RESULT` line(s). Timing starts inside
 //! `main`, after the runtime is up (`#[goro::main]` runs `main` as a goroutine).
 
 use std::process::exit;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use goro::chan::{self, Receiver, Sender};
 use goro::sync::WaitGroup;
 use goro_benchmarks::{
-    cpu_time, ms, report, rss_bytes, CTX_WAITERS, MPMC_BIG_CAP, MPMC_BIG_N, MPMC_CONSUMERS,
-    MPMC_PRODUCERS, MPMC_SMALL_N, MUTEX_GOROUTINES, MUTEX_N, PARK_SETTLE, PINGPONG_N, POOL_CAP,
-    POOL_JOBS, POOL_WORKERS, RING_HOPS, RING_SIZE, SKYNET_FANOUT, SKYNET_LEAVES, SKYNET_SUM, SLEEP,
-    SLEEPS_N, SPAWN_N, SPSC_CAP, SPSC_N,
+    cpu_time, ms, report, rss_bytes, BLOCKING_N, BLOCKING_SLEEP, BLOCKING_TRIPS, CTX_WAITERS,
+    MPMC_BIG_CAP, MPMC_BIG_N, MPMC_CONSUMERS, MPMC_PRODUCERS, MPMC_SMALL_N, MUTEX_GOROUTINES,
+    MUTEX_N, PARK_SETTLE, PINGPONG_N, POOL_CAP, POOL_JOBS, POOL_WORKERS, RING_HOPS, RING_SIZE,
+    SKYNET_FANOUT, SKYNET_LEAVES, SKYNET_SUM, SLEEP, SLEEPS_N, SPAWN_N, SPSC_CAP, SPSC_N,
 };
 
 const USAGE: &str = "usage: goro_rt spawn | skynet | sleeps | parked N | pingpong0 | pingpong1 \
                      | spsc | mpmc1024 | mpmc0 | workerpool2 | workerpool8 | ring | mutex1 \
-                     | mutex8 | ctxcancel | pool2 | pooldyn2 | poolmap2";
+                     | mutex8 | ctxcancel | pool2 | pooldyn2 | poolmap2 | blocking";
 
 #[goro::main]
 fn main() {
@@ -48,6 +51,7 @@ fn main() {
         ["pool2"] => pool_tiny("pool2", false),
         ["pooldyn2"] => pool_tiny("pooldyn2", true),
         ["poolmap2"] => pool_map(),
+        ["blocking"] => blocking(),
         _ => fail(USAGE),
     }
 }
@@ -512,5 +516,66 @@ fn pool_map() {
         POOL_JOBS,
         "ns_per_job",
         per_op(elapsed, POOL_JOBS),
+    );
+}
+
+/// `BLOCKING_N` goroutines each make one blocking system call, `std::thread::sleep` for
+/// `BLOCKING_SLEEP` (plain blocking code, as a user writes it in a goroutine), while two other
+/// goroutines ping-pong `BLOCKING_TRIPS` values over two unbuffered channels. Main starts the
+/// sleepers first, then the ping-pong, so that the ping-pong runs while they block. Wall ms
+/// from before the first spawn until every sleeper and both ping-pong goroutines are done; ns
+/// per round trip of the ping-pong, timed by the pinging goroutine from its first send to its
+/// last receive.
+fn blocking() {
+    let (ping_tx, ping_rx) = chan::bounded::<u64>(0);
+    let (pong_tx, pong_rx) = chan::bounded::<u64>(0);
+    let slept = Arc::new(AtomicUsize::new(0));
+    let sleepers = WaitGroup::new();
+    let start = Instant::now();
+    for _ in 0..BLOCKING_N {
+        let slept = slept.clone();
+        sleepers.go(move || {
+            std::thread::sleep(BLOCKING_SLEEP);
+            slept.fetch_add(1, Ordering::Relaxed);
+        });
+    }
+    let echo = goro::go(move || {
+        for v in &ping_rx {
+            pong_tx.send(v).expect("blocking: pong closed");
+        }
+    });
+    let pinger = goro::go(move || {
+        let t0 = Instant::now();
+        let mut sum = 0u64;
+        for i in 0..BLOCKING_TRIPS {
+            ping_tx.send(i).expect("blocking: ping closed");
+            sum += pong_rx.recv().expect("blocking: pong closed");
+        }
+        let elapsed = t0.elapsed();
+        ping_tx.close();
+        (sum, elapsed)
+    });
+    sleepers.wait();
+    let (sum, pp_elapsed) = pinger.join().unwrap();
+    echo.join().unwrap();
+    let elapsed = start.elapsed();
+    let want = BLOCKING_TRIPS * (BLOCKING_TRIPS - 1) / 2;
+    if sum != want {
+        fail(&format!("blocking: ping-pong sum {sum}, want {want}"));
+    }
+    // Relaxed: `sleepers.wait()` returned after every sleeper's `done`, which orders their
+    // increments before this load.
+    let n = slept.load(Ordering::Relaxed);
+    if n != BLOCKING_N {
+        fail(&format!(
+            "blocking: {n} sleepers finished, want {BLOCKING_N}"
+        ));
+    }
+    report("blocking", BLOCKING_N as u64, "wall_ms", ms(elapsed));
+    report(
+        "blocking",
+        BLOCKING_TRIPS,
+        "ns_per_roundtrip",
+        per_op(pp_elapsed, BLOCKING_TRIPS),
     );
 }

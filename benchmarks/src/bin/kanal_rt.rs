@@ -3,12 +3,13 @@
 //!
 //! Usage: `kanal_rt <workload>`, the workload names of `goro_rt`. `spawn`, `skynet`,
 //! `sleeps`, `parked` and `ring` need thousands to a million goroutines, one OS thread each
-//! here, and kanal has no `select` for `select4`: they print `SKIP <workload>: <reason>` on stderr and exit 0.
+//! here, `blocking` would measure the kernel's threads, and kanal has no `select` for
+//! `select4`: they print `SKIP <workload>: <reason>` on stderr and exit 0.
 
 use goro_benchmarks::threads::{self, ThreadChannels};
 use goro_benchmarks::{
     fail, skip, MPMC_BIG_CAP, MPMC_BIG_N, MPMC_SMALL_N, NOT_CHANNEL_SKIP, NOT_POOL_SKIP,
-    OS_THREAD_RING_SKIP, OS_THREAD_SKIP,
+    OS_THREAD_BLOCKING_SKIP, OS_THREAD_RING_SKIP, OS_THREAD_SKIP,
 };
 
 const SYSTEM: &str = "kanal";
@@ -42,6 +43,7 @@ fn main() {
     match args.iter().map(String::as_str).collect::<Vec<_>>()[..] {
         [w @ ("spawn" | "skynet" | "sleeps")] | [w @ "parked", _] => skip(w, OS_THREAD_SKIP),
         ["ring"] => skip("ring", OS_THREAD_RING_SKIP),
+        ["blocking"] => skip("blocking", OS_THREAD_BLOCKING_SKIP),
         [w @ ("mutex1" | "mutex8" | "ctxcancel")] => skip(w, NOT_CHANNEL_SKIP),
         [w @ ("pool2" | "pooldyn2" | "poolmap2")] => skip(w, NOT_POOL_SKIP),
         ["pingpong0"] => threads::pingpong::<Kanal>("pingpong0", 0),

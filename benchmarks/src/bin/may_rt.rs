@@ -7,7 +7,8 @@
 //! Usage: `may_rt <workload>`, the workload names of `goro_rt`. may's channels
 //! (`may::sync::mpsc`, `may::sync::mpmc`) are unbounded, so the channel workloads that need
 //! capacity 0, 1 or 1024 print `SKIP <workload>: <reason>` on stderr and exit 0; `ring`
-//! (one token in flight, so capacity does not matter) uses unbounded links.
+//! (one token in flight, so capacity does not matter) uses unbounded links. `blocking` is
+//! skipped too: a blocking call in a may coroutine blocks its worker thread.
 
 use std::time::Instant;
 
@@ -26,6 +27,10 @@ const USAGE: &str = "usage: may_rt spawn | skynet | sleeps | parked N | pingpong
 const NO_SYNC: &str = "not ported: may's Mutex and cancellation (Coroutine::cancel) differ \
                        from a mutex around a counter and a context tree; goro, Go and tokio \
                        cover these";
+const BLOCKING_IN_COROUTINE: &str = "a blocking call inside a may coroutine blocks its \
+                                     worker thread, the problem the workload measures, and \
+                                     may asks for its own non-blocking calls instead; its \
+                                     channels have no capacity 0 for the ping-pong either";
 const UNBOUNDED: &str = "may's channels (may::sync::mpsc, mpmc) are unbounded: no capacity 0, \
                          1 or 1024, and no select over channels";
 
@@ -41,6 +46,7 @@ fn main() {
         [w @ ("pingpong0" | "pingpong1" | "spsc" | "mpmc1024" | "mpmc0" | "select4"
         | "workerpool2" | "workerpool8")] => skip(w, UNBOUNDED),
         [w @ ("mutex1" | "mutex8" | "ctxcancel")] => skip(w, NO_SYNC),
+        ["blocking"] => skip("blocking", BLOCKING_IN_COROUTINE),
         [w @ ("pool2" | "pooldyn2" | "poolmap2")] => skip(w, NOT_POOL_SKIP),
         _ => fail(USAGE),
     };

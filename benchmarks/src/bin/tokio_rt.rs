@@ -5,8 +5,9 @@
 //! Usage: `tokio_rt <workload>`, the workload names of `goro_rt`. tokio's `mpsc` has one
 //! receiver and a capacity of at least 1, so `pingpong0` and `mpmc0` (rendezvous channels),
 //! `mpmc1024` and the worker pools (several receivers on one channel) print
-//! `SKIP <workload>: <reason>` on stderr and exit 0. `select4` and `ring`, unbuffered in
-//! Go, use capacity 1 here. `mutex1` and `mutex8` use `tokio::sync::Mutex`; `ctxcancel` uses
+//! `SKIP <workload>: <reason>` on stderr and exit 0, and so does `blocking` (plain blocking
+//! code inside a task, which tokio asks to move to `spawn_blocking`). `select4` and `ring`,
+//! unbuffered in Go, use capacity 1 here. `mutex1` and `mutex8` use `tokio::sync::Mutex`; `ctxcancel` uses
 //! tokio-util's `CancellationToken` (a child token per waiter), tokio's counterpart of a
 //! context tree.
 
@@ -26,6 +27,10 @@ const USAGE: &str = "usage: tokio_rt spawn | skynet | sleeps | parked N | pingpo
                      | spsc | mpmc1024 | mpmc0 | select4 | workerpool2 | workerpool8 | ring \
                      | mutex1 | mutex8 | ctxcancel";
 const NO_RENDEZVOUS: &str = "tokio::sync::mpsc has no capacity-0 (rendezvous) channel";
+const BLOCKING_IN_TASK: &str = "a blocking call inside a task blocks its worker thread, a \
+                                misuse of tokio; its answer is tokio::task::spawn_blocking, \
+                                a different program (and mpsc has no capacity 0 for the \
+                                ping-pong)";
 const NO_MPMC: &str = "tokio::sync::mpsc has a single receiver; several consumers on one \
                        channel would need a lock around it or another crate";
 
@@ -42,6 +47,7 @@ fn main() {
         },
         ["pingpong0"] => skip("pingpong0", NO_RENDEZVOUS),
         ["mpmc0"] => skip("mpmc0", NO_RENDEZVOUS),
+        ["blocking"] => skip("blocking", BLOCKING_IN_TASK),
         [w @ ("mpmc1024" | "workerpool2" | "workerpool8")] => skip(w, NO_MPMC),
         [w @ ("pool2" | "pooldyn2" | "poolmap2")] => skip(w, NOT_POOL_SKIP),
         _ => fail(USAGE),
