@@ -84,8 +84,8 @@ pub mod time;
 pub use go::{current_id, go, Builder, GoroutineId, JoinError, JoinHandle};
 pub use rt::goroutine::local::{AccessError, LocalKey};
 pub use runtime::{
-    in_goroutine, lock_os_thread, maxprocs, num_goroutine, run, unlock_os_thread, yield_now,
-    InitError, RuntimeBuilder,
+    block_in_place, in_goroutine, lock_os_thread, maxprocs, num_goroutine, run,
+    unlock_os_thread, yield_now, InitError, RuntimeBuilder,
 };
 pub use time::sleep;
 

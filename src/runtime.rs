@@ -100,6 +100,58 @@ pub fn unlock_os_thread() {
     rt::unlock_current()
 }
 
+/// Runs `f`, a call that blocks its thread for a while (a system call, a C library call, a
+/// `std` lock or file operation), and lets the other goroutines run meanwhile.
+///
+/// tokio's name for Go's `entersyscallblock`. Called from a goroutine when other goroutines
+/// are waiting for a worker, it hands the goroutine's worker (its run queue and timers) to
+/// another thread before `f` starts, so they go on running at once; the goroutine runs `f` on
+/// its own thread, then gets back in line for a worker. When nobody waits, it only marks the
+/// worker as blocked, which costs two stores. On a plain thread it just calls `f`.
+///
+/// It is never needed for correctness: the runtime's monitor notices a goroutine that
+/// blocks its thread or computes for long, and moves the other goroutines to another thread
+/// anyway, after a short delay (tens of microseconds while the program is busy, up to
+/// 20 ms after a calm stretch; see the crate docs). `block_in_place` saves that delay, so it
+/// is worth using around calls known to block for long while other goroutines have work:
+/// file I/O in a loop, a DNS lookup, a database driver's blocking call. Around short calls,
+/// or in a program with nothing else to run, it gains nothing. goro's own blocking
+/// operations (channels, `goro::sync`, `goro::sleep`, `join`) park the goroutine instead of
+/// blocking the thread, and need no such hint.
+///
+/// A panic in `f` propagates to the caller.
+///
+/// ```
+/// use std::time::Duration;
+///
+/// goro::run(|| {
+///     let ticker = goro::go(|| (0..10).map(|_| goro::sleep(Duration::from_millis(1))).count());
+///     // A plain blocking call: the ticker keeps running while it sleeps.
+///     let n = goro::block_in_place(|| {
+///         std::thread::sleep(Duration::from_millis(20));
+///         42
+///     });
+///     assert_eq!(n, 42);
+///     assert_eq!(ticker.join().unwrap(), 10);
+/// });
+/// ```
+pub fn block_in_place<F, R>(f: F) -> R
+where
+    F: FnOnce() -> R,
+{
+    /// Ends the blocking section even when `f` unwinds.
+    struct End(Option<rt::Blocking>);
+    impl Drop for End {
+        fn drop(&mut self) {
+            if let Some(how) = self.0.take() {
+                rt::end_blocking(how);
+            }
+        }
+    }
+    let _end = End(Some(rt::begin_blocking()));
+    f()
+}
+
 /// Configures the runtime before its first use.
 ///
 /// The runtime starts lazily on the first goroutine-related call, configured from the
@@ -118,6 +170,7 @@ pub fn unlock_os_thread() {
 pub struct RuntimeBuilder {
     maxprocs: Option<usize>,
     stack_size: Option<usize>,
+    max_threads: Option<usize>,
 }
 
 impl RuntimeBuilder {
@@ -138,22 +191,45 @@ impl RuntimeBuilder {
         self
     }
 
+    /// The most threads the runtime may start (Go's `debug.SetMaxThreads`; default 10,000).
+    /// Overrides `GORO_MAXTHREADS`.
+    ///
+    /// A goroutine blocked in a system call holds a thread, and the runtime starts another
+    /// to keep the others running (see [`block_in_place`]), so a program with thousands of
+    /// goroutines blocked at once has thousands of threads, as in Go. Past the cap the
+    /// process ends with `fatal error: thread exhaustion` and exit status 2, as Go's does.
+    /// It must be at least the worker count.
+    pub fn max_threads(mut self, n: usize) -> RuntimeBuilder {
+        self.max_threads = Some(n);
+        self
+    }
+
     /// Starts the runtime with these settings.
     ///
     /// # Errors
     ///
     /// [`InitError::AlreadyStarted`] if the runtime is already running, and
     /// [`InitError::Invalid`] for a zero or absurd worker count (given here or in
-    /// `GORO_MAXPROCS`) or a bad stack size.
+    /// `GORO_MAXPROCS`), a thread cap of zero or below the worker count (here or in
+    /// `GORO_MAXTHREADS`), or a bad stack size.
     pub fn init(self) -> Result<(), InitError> {
         let invalid = |e: config::ConfigError| InitError::Invalid(e.to_string());
         let mut config = match self.maxprocs {
             Some(n) => Config {
                 maxprocs: config::check_maxprocs(n, Source::Builder).map_err(invalid)?,
                 stack_size: DEFAULT_STACK_SIZE,
+                max_threads: config::max_threads_from_env().map_err(invalid)?,
             },
             None => Config::try_from_env().map_err(invalid)?,
         };
+        match self.max_threads {
+            Some(0) => return Err(invalid(config::ConfigError::ZeroProcs(Source::ThreadsBuilder))),
+            Some(n) => {
+                config.max_threads = n;
+                config.check_threads(Source::ThreadsBuilder).map_err(invalid)?;
+            }
+            None => config.check_threads(Source::ThreadsEnv).map_err(invalid)?,
+        }
         if let Some(size) = self.stack_size {
             config.stack_size = config::check_stack_size(size).map_err(invalid)?;
         }

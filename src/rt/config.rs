@@ -13,7 +13,12 @@ pub(crate) const MAX_PROCS: usize = 4096;
 pub(crate) struct Config {
     pub(crate) maxprocs: usize,
     pub(crate) stack_size: usize,
+    /// The cap on runtime threads (see `rt::thread`).
+    pub(crate) max_threads: usize,
 }
+
+/// The default cap on runtime threads (Go's default for `debug.SetMaxThreads`).
+pub(crate) const DEFAULT_MAX_THREADS: usize = 10_000;
 
 /// Where a worker count came from, for error messages that name the setting the user wrote.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -22,6 +27,10 @@ pub(crate) enum Source {
     Env,
     /// `RuntimeBuilder::maxprocs`.
     Builder,
+    /// The `GORO_MAXTHREADS` environment variable.
+    ThreadsEnv,
+    /// `RuntimeBuilder::max_threads`.
+    ThreadsBuilder,
 }
 
 impl Source {
@@ -29,6 +38,8 @@ impl Source {
         match self {
             Source::Env => "GORO_MAXPROCS",
             Source::Builder => "maxprocs",
+            Source::ThreadsEnv => "GORO_MAXTHREADS",
+            Source::ThreadsBuilder => "max_threads",
         }
     }
 }
@@ -42,6 +53,8 @@ pub(crate) enum ConfigError {
     ZeroProcs(Source),
     /// The worker count is above [`MAX_PROCS`].
     TooManyProcs(Source, usize),
+    /// The thread cap is below the worker count (every worker needs a thread).
+    TooFewThreads(Source, usize, usize),
     /// The stack size is below [`MIN_STACK_SIZE`].
     StackTooSmall(usize),
     /// The stack size cannot be rounded up to whole pages.
@@ -64,6 +77,11 @@ impl fmt::Display for ConfigError {
             ConfigError::TooManyProcs(src, n) => write!(
                 f,
                 "goro: {}={n} is more than the supported maximum of {MAX_PROCS}",
+                src.name()
+            ),
+            ConfigError::TooFewThreads(src, n, procs) => write!(
+                f,
+                "goro: {}={n} is below the worker count ({procs}): every worker needs a thread",
                 src.name()
             ),
             ConfigError::StackTooSmall(size) => write!(
@@ -104,10 +122,47 @@ impl Config {
                 ))
             }
         };
-        Ok(Config {
+        let config = Config {
             maxprocs,
             stack_size: DEFAULT_STACK_SIZE,
-        })
+            max_threads: max_threads_from_env()?,
+        };
+        config.check_threads(Source::ThreadsEnv)?;
+        Ok(config)
+    }
+
+    /// Checks the thread cap against the worker count; `src` names where the cap came from.
+    pub(crate) fn check_threads(&self, src: Source) -> Result<(), ConfigError> {
+        if self.max_threads < self.maxprocs {
+            return Err(ConfigError::TooFewThreads(
+                src,
+                self.max_threads,
+                self.maxprocs,
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// The thread cap from `GORO_MAXTHREADS`, or the default.
+pub(crate) fn max_threads_from_env() -> Result<usize, ConfigError> {
+    match std::env::var("GORO_MAXTHREADS") {
+        Ok(v) if v.trim().is_empty() => Ok(DEFAULT_MAX_THREADS),
+        Ok(v) => parse_count(&v, Source::ThreadsEnv),
+        Err(std::env::VarError::NotPresent) => Ok(DEFAULT_MAX_THREADS),
+        Err(std::env::VarError::NotUnicode(v)) => Err(ConfigError::NotANumber(
+            Source::ThreadsEnv,
+            v.to_string_lossy().into_owned(),
+        )),
+    }
+}
+
+/// Parses a positive count written as text (the thread cap).
+pub(crate) fn parse_count(v: &str, src: Source) -> Result<usize, ConfigError> {
+    match v.trim().parse::<usize>() {
+        Ok(0) => Err(ConfigError::ZeroProcs(src)),
+        Ok(n) => Ok(n),
+        Err(_) => Err(ConfigError::NotANumber(src, v.to_string())),
     }
 }
 
@@ -157,6 +212,23 @@ mod tests {
         assert!(e.to_string().contains("maxprocs must be"), "{e}");
         let e = check_maxprocs(MAX_PROCS + 1, Source::Builder).unwrap_err();
         assert!(e.to_string().contains("supported maximum"), "{e}");
+    }
+
+    #[test]
+    fn thread_caps_are_checked_and_name_their_source() {
+        assert_eq!(parse_count("12", Source::ThreadsEnv), Ok(12));
+        let e = parse_count("0", Source::ThreadsEnv).unwrap_err();
+        assert!(e.to_string().contains("GORO_MAXTHREADS"), "{e}");
+        let config = Config {
+            maxprocs: 4,
+            stack_size: DEFAULT_STACK_SIZE,
+            max_threads: 3,
+        };
+        let e = config.check_threads(Source::ThreadsBuilder).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "goro: max_threads=3 is below the worker count (4): every worker needs a thread"
+        );
     }
 
     #[test]

@@ -95,6 +95,20 @@ impl Idle {
         2 * searching < self.workers.saturating_sub(sleeping).max(1)
     }
 
+    /// Whether every worker sleeps (the monitor then sleeps too). SeqCst: pairs with the
+    /// monitor's flag (`monitor::Monitor::asleep`), which a worker reads after leaving the
+    /// sleeper list.
+    pub(crate) fn all_sleeping(&self) -> bool {
+        self.num_sleeping.load(Ordering::SeqCst) == self.workers
+    }
+
+    /// Whether no worker sleeps or searches: none is about to take queued work.
+    /// Relaxed: a snapshot for the monitor's heuristics.
+    pub(crate) fn none_idle(&self) -> bool {
+        self.num_sleeping.load(Ordering::Relaxed) == 0
+            && self.num_searching.load(Ordering::Relaxed) == 0
+    }
+
     pub(crate) fn start_searching(&self) {
         self.num_searching.fetch_add(1, Ordering::SeqCst);
     }

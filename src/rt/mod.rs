@@ -69,10 +69,13 @@ pub(crate) mod config;
 mod fork;
 pub(crate) mod goroutine;
 mod idle;
+mod monitor;
+mod own;
 pub(crate) mod panic;
 pub(crate) mod park;
 mod queue;
 pub(crate) mod rand;
+mod thread;
 mod timer;
 mod worker;
 
@@ -85,7 +88,9 @@ use config::Config;
 use goroutine::stack::{GoroutineStack, Scavenge, StackPool};
 use goroutine::GRef;
 use idle::Idle;
+use monitor::Monitor;
 use queue::Injector;
+use thread::Threads;
 pub(crate) use timer::TimerCallback;
 use timer::{Fire, Notice, Timers};
 use worker::Worker;
@@ -96,6 +101,8 @@ pub(crate) struct Runtime {
     pub(crate) idle: Idle,
     pub(crate) timers: Timers,
     pub(crate) stacks: StackPool,
+    pub(crate) threads: Threads,
+    pub(crate) monitor: Monitor,
     next_id: AtomicU64,
     epoch: Instant,
 }
@@ -131,11 +138,14 @@ pub(crate) fn init(config: Config) -> (&'static Runtime, bool) {
         goroutine::overflow::install();
         panic::install_hook();
         for index in 0..rt.workers.len() {
-            std::thread::Builder::new()
-                .name(format!("goro-worker-{index}"))
-                .spawn(move || worker::run(rt, index))
-                .expect("goro: cannot start a worker thread");
+            if let Err(e) = rt.threads.spawn(rt, Some((index, 0))) {
+                panic!("goro: cannot start a worker thread: {e}");
+            }
         }
+        std::thread::Builder::new()
+            .name("goro-monitor".to_string())
+            .spawn(move || monitor::run(rt))
+            .expect("goro: cannot start the monitor thread");
     }
     (rt, started)
 }
@@ -149,6 +159,8 @@ impl Runtime {
             idle: Idle::new(n),
             timers: Timers::new(),
             stacks: StackPool::new(config.stack_size, n, arm_scavenger),
+            threads: Threads::new(config.max_threads),
+            monitor: Monitor::new(),
             next_id: AtomicU64::new(1),
             epoch: Instant::now(),
         }
@@ -191,6 +203,7 @@ where
     T: Send + 'static,
 {
     fork::check();
+    preempt_point();
     let rt = get();
     let dedicated = match stack_size {
         Some(size) if size > rt.stacks.stack_size() => {
@@ -210,30 +223,10 @@ where
 /// Makes `g` runnable. The caller owns its scheduler reference.
 pub(crate) fn schedule(g: GRef) {
     let rt = get();
-    if let Some(w) = g.pinned_worker() {
-        rt.workers[w].push_pinned(g);
-        return;
+    match g.pinned_thread() {
+        Some(id) => rt.threads.push_pinned(id, g),
+        None => worker::schedule_here(rt, g),
     }
-    match worker::current_index() {
-        Some(index) => {
-            let w = &rt.workers[index];
-            if goroutine::current().is_some() {
-                // From the running goroutine: run `g` next on this worker.
-                // AcqRel: Release publishes `g` to whoever takes it (`take_runnext`); Acquire
-                // pairs with the previous filler's Release for the displaced goroutine.
-                let old = w.runnext.swap(g.into_raw(), Ordering::AcqRel);
-                if !old.is_null() {
-                    // SAFETY: the displaced pointer owned a scheduler reference (invariants).
-                    let old = unsafe { GRef::from_raw(old) };
-                    w.queue.push(old, &rt.injector);
-                }
-            } else {
-                w.queue.push(g, &rt.injector);
-            }
-        }
-        None => rt.injector.push(g),
-    }
-    rt.notify_work();
 }
 
 /// `lock_os_thread` for the running goroutine.
@@ -242,11 +235,10 @@ pub(crate) fn lock_current() {
         // SAFETY: `g` is the goroutine running this call.
         let first = unsafe { g.lock_thread() };
         if first {
-            // A goroutine on a thread that has handed its worker off (see `worker::hand_off`)
-            // is alone on that thread until it parks; it has no worker to be pinned to.
-            if let Some(index) = worker::current_index() {
-                g.set_pinned(index as u32);
-            }
+            // Goroutines run only on runtime threads.
+            let t = worker::current_thread().expect("a goroutine runs on a runtime thread");
+            t.locked.fetch_add(1, Ordering::Relaxed);
+            g.set_pinned(t.id);
         }
     }
 }
@@ -257,6 +249,67 @@ pub(crate) fn unlock_current() {
         // SAFETY: `g` is the goroutine running this call.
         if unsafe { g.unlock_thread() } {
             g.set_pinned(goroutine::NOT_PINNED);
+            let t = worker::current_thread().expect("a goroutine runs on a runtime thread");
+            t.locked.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
+}
+
+/// How `block_in_place` treats the calling thread (see [`begin_blocking`]).
+pub(crate) enum Blocking {
+    /// Not a goroutine holding a worker: nothing to do.
+    Nothing,
+    /// The worker was handed to another thread; the goroutine yields after the call, to get
+    /// back in line for a worker.
+    HandedOff,
+    /// Nobody waits: the worker is kept and marked blocked for the monitor.
+    Marked,
+}
+
+/// `block_in_place`, before the call.
+pub(crate) fn begin_blocking() -> Blocking {
+    if goroutine::current().is_none() {
+        return Blocking::Nothing;
+    }
+    if worker::others_waiting() {
+        if worker::hand_off() {
+            return Blocking::HandedOff;
+        }
+        return Blocking::Nothing;
+    }
+    if worker::set_blocking(true) {
+        Blocking::Marked
+    } else {
+        Blocking::Nothing
+    }
+}
+
+/// `block_in_place`, after the call (or while unwinding from it).
+pub(crate) fn end_blocking(how: Blocking) {
+    match how {
+        Blocking::Nothing => {}
+        Blocking::Marked => {
+            // The worker may have been retaken meanwhile; then there is no mark to clear
+            // (`adopt` cleared it for the new owner).
+            worker::set_blocking(false);
+        }
+        Blocking::HandedOff => {
+            if !std::thread::panicking() {
+                if let Some(g) = goroutine::current() {
+                    park::yield_goroutine(g);
+                }
+            }
+        }
+    }
+}
+
+/// A point where a goroutine that has computed for long yields, if the monitor asked it to
+/// (see `monitor`): the start of a spawn.
+#[inline]
+fn preempt_point() {
+    if worker::preempt_requested() && !std::thread::panicking() {
+        if let Some(g) = goroutine::current() {
+            park::yield_goroutine(g);
         }
     }
 }

@@ -1,19 +1,21 @@
-//! A worker: its shared half ([`Worker`], reachable from every thread through the runtime),
-//! its private half (`WorkerLocal`, its own thread's), and the loop that finds a runnable
-//! goroutine, runs it, and repeats.
+//! A worker (Go's P: [`Worker`], reachable from every thread through the runtime), a runtime
+//! thread's own state (Go's M: `Machine`), and the loop a thread runs: while it holds a
+//! worker, find a runnable goroutine in the worker's queues, run it, and repeat; without
+//! one, run the goroutines locked to it and wait to be given a worker (see `thread`).
 
 use std::cell::{Cell, UnsafeCell};
-use std::collections::VecDeque;
-use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, Ordering};
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicPtr, AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
 use std::thread::Thread;
 
 use super::goroutine::stack::StackCache;
 use super::goroutine::{self, GRef, Goroutine, Outcome, Suspend};
+use super::own::Ownership;
 use super::park::state::Commit;
 use super::queue::{self, LocalQueue};
 use super::rand::Rng;
 use super::timer::{self, Fire};
+use super::thread::{ThreadShared, SPARE_LINGER};
 use super::{idle, Runtime};
 
 /// Every this many scheduling rounds the injector is looked at first (Go uses the same
@@ -47,14 +49,21 @@ pub(crate) struct Worker {
     /// The goroutine to run next on this worker; owns a scheduler reference when non-null.
     pub(crate) runnext: AtomicPtr<Goroutine>,
     /// The owner's scheduling count, published for thieves deciding whether `runnext` is
-    /// stale (see the module docs). Relaxed: a heuristic, not a synchronisation.
+    /// stale (see the module docs) and for the monitor. Relaxed: a heuristic, not a
+    /// synchronisation.
     pub(crate) sched_tick: AtomicU32,
-    /// Goroutines pinned to this worker's thread; never stolen.
-    pinned: Mutex<VecDeque<GRef>>,
-    /// Mirrors `!pinned.is_empty()`. SeqCst for the idle protocol (see `idle`).
-    has_pinned: AtomicBool,
-    /// The thread running this worker (replaced when a worker is handed off, see
-    /// `worker::hand_off`).
+    /// Which thread may push to `queue` (see `own`).
+    pub(crate) own: Ownership,
+    /// Set by the monitor when the running goroutine has computed for long: it yields at its
+    /// next spawn (see `preempt_point`). Relaxed: a request, acted on eventually.
+    pub(crate) preempt: AtomicBool,
+    /// Set while the running goroutine is inside `block_in_place` without having handed the
+    /// worker over: the monitor then knows it is blocked without measuring. Relaxed: a hint.
+    pub(crate) blocking: AtomicBool,
+    /// The CPU-time clock of the thread holding the worker (`pthread_getcpuclockid`), for the
+    /// monitor to tell a blocked thread from a computing one. Relaxed: a hint.
+    pub(crate) clock: AtomicI32,
+    /// The thread holding this worker (replaced when the worker moves, see `thread`).
     thread: Mutex<Option<Thread>>,
 }
 
@@ -64,8 +73,10 @@ impl Worker {
             queue: LocalQueue::new(),
             runnext: AtomicPtr::new(std::ptr::null_mut()),
             sched_tick: AtomicU32::new(0),
-            pinned: Mutex::new(VecDeque::new()),
-            has_pinned: AtomicBool::new(false),
+            own: Ownership::new(),
+            preempt: AtomicBool::new(false),
+            blocking: AtomicBool::new(false),
+            clock: AtomicI32::new(NO_CLOCK),
             thread: Mutex::new(None),
         }
     }
@@ -83,42 +94,36 @@ impl Worker {
 
     /// Takes the `runnext` goroutine, if any.
     pub(crate) fn take_runnext(&self) -> Option<GRef> {
-        // Acquire: pairs with the Release half of the swap in `schedule` that filled it, so
-        // the taker sees the goroutine's state.
+        // Acquire: pairs with the Release half of the swap in `schedule_here` that filled
+        // it, so the taker sees the goroutine's state.
         let p = self.runnext.swap(std::ptr::null_mut(), Ordering::Acquire);
         // SAFETY: a non-null runnext owns a scheduler reference (module invariants), which
         // the swap transferred to us.
         (!p.is_null()).then(|| unsafe { GRef::from_raw(p) })
     }
 
-    pub(crate) fn pop_pinned(&self) -> Option<GRef> {
-        if !self.has_pinned.load(Ordering::SeqCst) {
-            return None;
-        }
-        let mut q = self.pinned.lock().unwrap_or_else(|e| e.into_inner());
-        let g = q.pop_front();
-        self.has_pinned.store(!q.is_empty(), Ordering::SeqCst);
-        g
-    }
-
-    pub(crate) fn has_pinned(&self) -> bool {
-        self.has_pinned.load(Ordering::SeqCst)
-    }
-
-    pub(crate) fn push_pinned(&self, g: GRef) {
-        let mut q = self.pinned.lock().unwrap_or_else(|e| e.into_inner());
-        q.push_back(g);
-        self.has_pinned.store(true, Ordering::SeqCst);
-        drop(q);
-        // The worker may be asleep; thread parking keeps the token if it is not yet.
-        self.unpark_thread();
+    /// Whether goroutines wait in this worker's `runnext` or queue.
+    pub(crate) fn has_work(&self) -> bool {
+        !self.runnext.load(Ordering::Relaxed).is_null() || !self.queue.is_empty()
     }
 }
 
-/// The private half of a worker, reachable only from its own thread.
-struct WorkerLocal {
+/// `clock` before a thread has published its clock.
+pub(crate) const NO_CLOCK: i32 = i32::MIN;
+
+/// `Machine::worker` of a thread that holds no worker.
+const NO_WORKER: usize = usize::MAX;
+
+/// A runtime thread's own state (Go's M), reachable only from that thread.
+struct Machine {
     rt: &'static Runtime,
-    index: usize,
+    shared: Arc<ThreadShared>,
+    /// The worker this thread holds, or `NO_WORKER`.
+    worker: Cell<usize>,
+    /// The generation of `worker` this thread owns (see `own`).
+    generation: Cell<u64>,
+    /// This thread's CPU-time clock, published in the worker it holds.
+    clock: i32,
     stacks: UnsafeCell<StackCache>,
     tick: Cell<u32>,
     rng: Rng,
@@ -127,80 +132,272 @@ struct WorkerLocal {
     /// when work is found.
     nap: Cell<std::time::Duration>,
     due: UnsafeCell<Vec<Fire>>,
-    /// Set when this thread handed its worker over to a new thread (see `hand_off`): it only
-    /// finishes the goroutine it is running, then exits.
-    detached: Cell<bool>,
 }
 
 thread_local! {
-    static WORKER: Cell<*const WorkerLocal> = const { Cell::new(std::ptr::null()) };
+    static MACHINE: Cell<*const Machine> = const { Cell::new(std::ptr::null()) };
 }
 
-/// The index of the worker running on this thread, if it is a worker thread.
+/// The calling thread's machine, if it is a runtime thread.
 #[inline(never)]
-pub(crate) fn current_index() -> Option<usize> {
-    let p = WORKER.with(|w| w.get());
-    // SAFETY: a non-null WORKER points to the leaked `WorkerLocal` of this thread.
-    unsafe { p.as_ref() }.map(|w| w.index)
+fn machine() -> Option<&'static Machine> {
+    let p = MACHINE.with(|m| m.get());
+    // SAFETY: a non-null MACHINE points to the boxed `Machine` of this thread, which lives
+    // until `run` returns and clears MACHINE first; the 'static lifetime is bounded by that,
+    // and only this thread uses it.
+    unsafe { p.as_ref() }
 }
 
-/// Body of worker thread `index`.
-pub(crate) fn run(rt: &'static Runtime, index: usize) {
-    crate::rt::goroutine::overflow::ensure_altstack();
-    // Boxed so its address stays put for `WORKER`; freed when a handed-off thread exits
-    // (`hand_off` cleared `WORKER` first, and nothing else refers to it).
-    let local = Box::new(WorkerLocal {
-        rt,
-        index,
-        stacks: UnsafeCell::new(StackCache::new(&rt.stacks)),
-        tick: Cell::new(0),
-        rng: Rng::new(0x9E37_79B9 ^ (index as u64).wrapping_mul(0x85EB_CA6B)),
-        searching: Cell::new(false),
-        nap: Cell::new(RUNNEXT_GRACE),
-        due: UnsafeCell::new(Vec::new()),
-        detached: Cell::new(false),
-    });
-    let local: &WorkerLocal = &local;
-    WORKER.with(|w| w.set(local));
-    rt.workers[index].set_thread(std::thread::current());
-    loop {
-        let g = local.find_runnable();
-        local.execute(g);
-        if local.detached.get() {
-            // SAFETY: scheduler context of this thread, no other borrow of the cache.
-            unsafe { (*local.stacks.get()).release_all() };
-            return;
-        }
+/// The id of the calling runtime thread (for `lock_os_thread`), if it is one.
+pub(crate) fn current_thread() -> Option<Arc<ThreadShared>> {
+    machine().map(|m| m.shared.clone())
+}
+
+/// This thread's CPU-time clock, or `NO_CLOCK`.
+fn own_clock() -> i32 {
+    let mut clock: libc::clockid_t = 0;
+    // SAFETY: pthread_self is always valid for the calling thread, and `clock` is a valid
+    // out-pointer.
+    match unsafe { libc::pthread_getcpuclockid(libc::pthread_self(), &mut clock) } {
+        0 => clock,
+        _ => NO_CLOCK,
     }
 }
 
-/// Gives the calling thread's worker to a new thread, because the goroutine running here is
-/// about to block this thread (see `park::park_blocking_thread`). The calling thread stops
-/// being a worker: it finishes running its goroutine until that parks, yields or returns,
-/// then exits. Does nothing on a thread that is not (or no longer) a worker.
-#[inline(never)]
-pub(crate) fn hand_off() {
-    let p = WORKER.with(|w| w.replace(std::ptr::null()));
-    // SAFETY: a non-null WORKER points to the leaked `WorkerLocal` of this thread.
-    let Some(local) = (unsafe { p.as_ref() }) else {
-        return;
-    };
-    local.detached.set(true);
-    let (rt, index) = (local.rt, local.index);
-    std::thread::Builder::new()
-        .name(format!("goro-worker-{index}"))
-        .spawn(move || run(rt, index))
-        .expect("goro: cannot start a worker thread");
+/// Body of a runtime thread, starting with worker `first` (index and generation) if given.
+pub(crate) fn run(rt: &'static Runtime, first: Option<(usize, u64)>) {
+    crate::rt::goroutine::overflow::ensure_altstack();
+    let shared = rt.threads.register();
+    let seed = 0x9E37_79B9 ^ u64::from(shared.id).wrapping_mul(0x85EB_CA6B);
+    // Boxed so its address stays put for `MACHINE`; freed when the thread exits, after
+    // MACHINE is cleared (nothing else refers to it).
+    let m = Box::new(Machine {
+        rt,
+        shared,
+        worker: Cell::new(NO_WORKER),
+        generation: Cell::new(0),
+        clock: own_clock(),
+        stacks: UnsafeCell::new(StackCache::new(&rt.stacks)),
+        tick: Cell::new(0),
+        rng: Rng::new(seed),
+        searching: Cell::new(false),
+        nap: Cell::new(RUNNEXT_GRACE),
+        due: UnsafeCell::new(Vec::new()),
+    });
+    MACHINE.with(|c| c.set(&*m));
+    if let Some((index, generation)) = first {
+        m.adopt(index, generation);
+    }
+    loop {
+        if m.worker.get() == NO_WORKER {
+            if !m.wait_for_worker() {
+                break;
+            }
+            continue;
+        }
+        let g = m.find_runnable();
+        m.execute(g);
+    }
+    MACHINE.with(|c| c.set(std::ptr::null()));
+    m.release_stacks();
+    rt.threads.unregister(m.shared.id);
 }
 
-impl WorkerLocal {
+/// Makes `g` runnable from this thread: into its worker's `runnext` from a goroutine (it runs
+/// next, on the same worker), into its worker's queue from scheduler context, and into the
+/// injector from a thread without a worker.
+#[inline]
+pub(crate) fn schedule_here(rt: &Runtime, g: GRef) {
+    let Some(m) = machine() else {
+        rt.injector.push(g);
+        rt.notify_work();
+        return;
+    };
+    let index = m.worker.get();
+    if index == NO_WORKER {
+        rt.injector.push(g);
+        rt.notify_work();
+        return;
+    }
+    let w = &rt.workers[index];
+    if goroutine::current().is_some() {
+        // The running goroutine pushes as its thread's worker's owner, which it may stop
+        // being at any moment (`own`).
+        let generation = m.generation.get();
+        if !w.own.enter(generation) {
+            m.worker.set(NO_WORKER);
+            rt.injector.push(g);
+            rt.notify_work();
+            return;
+        }
+        // AcqRel: Release publishes `g` to whoever takes it (`take_runnext`); Acquire
+        // pairs with the previous filler's Release for the displaced goroutine.
+        let old = w.runnext.swap(g.into_raw(), Ordering::AcqRel);
+        if !old.is_null() {
+            // SAFETY: the displaced pointer owned a scheduler reference (invariants).
+            let old = unsafe { GRef::from_raw(old) };
+            w.queue.push(old, &rt.injector);
+        }
+        w.own.leave(generation);
+    } else {
+        // Scheduler context: the thread owns its worker (it cannot be retaken there).
+        w.queue.push(g, &rt.injector);
+    }
+    rt.notify_work();
+}
+
+/// Gives the calling thread's worker to another thread, because the goroutine running here
+/// is about to block this thread (`block_in_place`, or a wait while unwinding, see
+/// `park::park_blocking_thread`). The goroutine goes on running on this thread, without a
+/// worker: what it wakes goes to the injector, and when it switches out the thread becomes
+/// a spare. Returns whether a worker was handed over.
+#[inline(never)]
+pub(crate) fn hand_off() -> bool {
+    let Some(m) = machine() else {
+        return false;
+    };
+    let index = m.worker.replace(NO_WORKER);
+    if index == NO_WORKER {
+        return false;
+    }
+    let rt = m.rt;
+    // Retaking our own worker fails only if the monitor retook it already.
+    if let Some(generation) = rt.workers[index].own.retake(m.generation.get()) {
+        rt.threads.start_worker(rt, index, generation);
+    }
+    true
+}
+
+/// Whether the calling goroutine's worker has goroutines, due timers or other work waiting
+/// that nobody else is about to run (`block_in_place` hands the worker over only then).
+pub(crate) fn others_waiting() -> bool {
+    let Some(m) = machine() else {
+        return false;
+    };
+    let index = m.worker.get();
+    index != NO_WORKER && super::monitor::work_waiting(m.rt, &m.rt.workers[index])
+}
+
+/// Marks the calling goroutine's worker as blocked (`block_in_place` without a hand-off), or
+/// clears the mark; returns whether the thread holds a worker.
+pub(crate) fn set_blocking(on: bool) -> bool {
+    let Some(m) = machine() else {
+        return false;
+    };
+    let index = m.worker.get();
+    if index == NO_WORKER {
+        return false;
+    }
+    let w = &m.rt.workers[index];
+    // A worker retaken meanwhile is another thread's: its mark is not ours to change.
+    if w.own.load().0 == m.generation.get() {
+        w.blocking.store(on, Ordering::Relaxed);
+    }
+    true
+}
+
+/// Whether the monitor asked the calling goroutine to yield (it has computed for long);
+/// clears the request.
+#[inline]
+pub(crate) fn preempt_requested() -> bool {
+    let Some(m) = machine() else {
+        return false;
+    };
+    let index = m.worker.get();
+    if index == NO_WORKER {
+        return false;
+    }
+    let w = &m.rt.workers[index];
+    w.preempt.load(Ordering::Relaxed)
+        && w.own.load().0 == m.generation.get()
+        && w.preempt.swap(false, Ordering::Relaxed)
+}
+
+impl Machine {
+    /// The worker this thread holds; only called while it holds one.
     fn me(&self) -> &'static Worker {
-        &self.rt.workers[self.index]
+        &self.rt.workers[self.index()]
+    }
+
+    fn index(&self) -> usize {
+        debug_assert_ne!(self.worker.get(), NO_WORKER);
+        self.worker.get()
+    }
+
+    /// Takes worker `index` as the owner of `generation` (a new thread's first worker, or one
+    /// handed to a spare).
+    fn adopt(&self, index: usize, generation: u64) {
+        self.worker.set(index);
+        self.generation.set(generation);
+        self.searching.set(false);
+        self.nap.set(RUNNEXT_GRACE);
+        let w = &self.rt.workers[index];
+        w.set_thread(std::thread::current());
+        w.clock.store(self.clock, Ordering::Relaxed);
+        w.preempt.store(false, Ordering::Relaxed);
+        w.blocking.store(false, Ordering::Relaxed);
+    }
+
+    /// A thread without a worker: runs the goroutines locked to it as they become runnable,
+    /// and waits as a spare until it is given a worker (returns `true`) or has waited
+    /// `SPARE_LINGER` with nothing locked to it (returns `false`: the thread exits).
+    fn wait_for_worker(&self) -> bool {
+        let rt = self.rt;
+        let mut listed = false;
+        loop {
+            self.release_stacks();
+            if let Some(g) = self.shared.pop_pinned() {
+                self.execute(g);
+                continue;
+            }
+            if let Some((index, generation)) = self.shared.take_handoff() {
+                self.adopt(index, generation);
+                return true;
+            }
+            if super::fork::is_child() {
+                super::fork::end_child();
+            }
+            if !listed {
+                if let Some((index, generation)) = rt.threads.add_spare(self.shared.clone()) {
+                    self.adopt(index, generation);
+                    return true;
+                }
+                listed = true;
+                // Look again before sleeping: a worker given between the look above and
+                // the listing is found here, and one given later unparks us.
+                continue;
+            }
+            let start = std::time::Instant::now();
+            std::thread::park_timeout(SPARE_LINGER);
+            if start.elapsed() >= SPARE_LINGER
+                && self.shared.locked.load(Ordering::Relaxed) == 0
+                && !self.shared.has_pinned()
+                && rt.threads.remove_spare(self.shared.id)
+            {
+                return false;
+            }
+            // Otherwise keep looking; a spare that someone took off the list to give it a
+            // worker stays off it (`listed` stays true) until that worker arrives.
+        }
+    }
+
+    /// Gives the stacks cached by this thread back to the pool. The pool's reservations
+    /// count on caches only for threads that hold a worker (`goroutine::stack`, `slack`), so
+    /// a thread gives its cache back when it loses its worker.
+    fn release_stacks(&self) {
+        // SAFETY: called in scheduler context, where no borrow of the cache is alive (`execute`
+        // borrows it only for the length of a resume); the cache is this thread's only.
+        unsafe { (*self.stacks.get()).release_all() };
     }
 
     /// Runs `g` until it parks, yields or finishes.
     fn execute(&self, g: GRef) {
         loop {
+            let index = self.worker.get();
+            let generation = self.generation.get();
+            if index != NO_WORKER {
+                self.rt.workers[index].own.begin_run(generation);
+            }
             goroutine::set_current(Some(&g));
             // SAFETY: we hold g's scheduler reference (we took it from a queue, a runnext slot,
             // an inbox or an aborted park) and just published it as the current goroutine;
@@ -208,8 +405,17 @@ impl WorkerLocal {
             // other borrow of it is alive during the resume.
             let outcome = unsafe { g.resume(&mut *self.stacks.get()) };
             goroutine::set_current(None);
+            // Still the owner? The worker may have been retaken while the goroutine ran
+            // (`own`); the goroutine may have noticed already (`schedule_here`).
+            if index != NO_WORKER && !self.rt.workers[index].own.end_run(generation) {
+                self.worker.set(NO_WORKER);
+            }
             match outcome {
                 Outcome::Finished => {
+                    if g.pinned_thread() == Some(self.shared.id) {
+                        // It ended while locked to this thread.
+                        self.shared.locked.fetch_sub(1, Ordering::Relaxed);
+                    }
                     // If nobody holds the goroutine's handle any more, this frees its block
                     // and drops its unclaimed result, running user code on the scheduling
                     // loop, which must not unwind.
@@ -219,19 +425,16 @@ impl WorkerLocal {
                     }
                     return;
                 }
-                Outcome::Suspended(Suspend::Yield) if self.detached.get() => {
-                    // No longer this worker's owner: leave the goroutine to the others.
-                    self.rt.injector.push(g);
-                    self.rt.notify_work();
-                    return;
-                }
                 Outcome::Suspended(Suspend::Yield) => {
-                    match g.pinned_worker() {
-                        Some(w) => self.rt.workers[w].push_pinned(g),
-                        None => {
-                            self.me().queue.push(g, &self.rt.injector);
-                            self.rt.notify_work();
-                        }
+                    if g.pinned_thread().is_some() {
+                        self.shared.push_pinned(g);
+                    } else if self.worker.get() == NO_WORKER {
+                        // No longer a worker's owner: leave the goroutine to the others.
+                        self.rt.injector.push(g);
+                        self.rt.notify_work();
+                    } else {
+                        self.me().queue.push(g, &self.rt.injector);
+                        self.rt.notify_work();
                     }
                     return;
                 }
@@ -271,7 +474,7 @@ impl WorkerLocal {
             // goroutine that yields lets them run, but get their turn first every few rounds
             // so a busy local queue cannot starve them either.
             if tick % PINNED_EVERY == 0 {
-                if let Some(g) = me.pop_pinned() {
+                if let Some(g) = self.shared.pop_pinned() {
                     return self.found(g);
                 }
             }
@@ -281,7 +484,7 @@ impl WorkerLocal {
             if let Some(g) = me.queue.pop() {
                 return self.found(g);
             }
-            if let Some(g) = me.pop_pinned() {
+            if let Some(g) = self.shared.pop_pinned() {
                 return self.found(g);
             }
             let batch = (rt.injector.len() / rt.maxprocs()).min(queue::CAPACITY / 2);
@@ -322,7 +525,7 @@ impl WorkerLocal {
             let start = self.rng.below(n);
             for i in 0..n {
                 let victim = (start + i) % n;
-                if victim == self.index {
+                if victim == self.index() {
                     continue;
                 }
                 let w = &rt.workers[victim];
@@ -362,7 +565,7 @@ impl WorkerLocal {
             let elapsed = start.elapsed();
             if elapsed >= RUNNEXT_GRACE {
                 for (i, w) in rt.workers[..watched].iter().enumerate() {
-                    if i == self.index || w.sched_tick.load(Ordering::Relaxed) != ticks[i] {
+                    if i == self.index() || w.sched_tick.load(Ordering::Relaxed) != ticks[i] {
                         continue;
                     }
                     if let Some(g) = w.take_runnext() {
@@ -413,13 +616,13 @@ impl WorkerLocal {
         rt.workers
             .iter()
             .enumerate()
-            .any(|(i, w)| i != self.index && !w.runnext.load(Ordering::Relaxed).is_null())
+            .any(|(i, w)| i != self.index() && !w.runnext.load(Ordering::Relaxed).is_null())
     }
 
     /// Whether a goroutine waits in a queue this worker may take from.
     fn queued_anywhere(&self) -> bool {
         let rt = self.rt;
-        self.me().has_pinned()
+        self.shared.has_pinned()
             || !rt.injector.is_empty()
             || rt.workers.iter().any(|w| !w.queue.is_empty())
     }
@@ -429,12 +632,13 @@ impl WorkerLocal {
             super::fork::end_child();
         }
         let rt = self.rt;
-        rt.idle.register(self.index, self.searching.replace(false));
+        rt.idle.register(self.index(), self.searching.replace(false));
         if self.work_anywhere() {
             // Step 2 of the idle protocol found something: look again, as a searcher.
-            if rt.idle.unregister(self.index) == idle::Woken::Idle {
+            if rt.idle.unregister(self.index()) == idle::Woken::Idle {
                 rt.idle.start_searching();
             }
+            rt.monitor.wake();
             self.searching.set(true);
             return;
         }
@@ -449,14 +653,14 @@ impl WorkerLocal {
             self.nap.set((nap * 2).min(RUNNEXT_NAP_MAX));
             nap
         });
-        match rt.timers.become_waiter(self.index) {
+        match rt.timers.become_waiter(self.index()) {
             Some(deadline) => {
                 let now = rt.now();
                 if deadline > now {
                     let until = std::time::Duration::from_nanos(deadline - now);
                     std::thread::park_timeout(nap.map_or(until, |n| n.min(until)));
                 }
-                rt.timers.leave_waiter(self.index);
+                rt.timers.leave_waiter(self.index());
                 // We are about to run goroutines (fired timers, or work we were woken for),
                 // maybe for long: if timers remain, a sleeping worker takes over the waiting.
                 if rt.timers.next_deadline() != timer::NEVER {
@@ -470,8 +674,10 @@ impl WorkerLocal {
                 None => std::thread::park(),
             },
         }
-        if rt.idle.unregister(self.index) == idle::Woken::Searching {
+        if rt.idle.unregister(self.index()) == idle::Woken::Searching {
             self.searching.set(true);
         }
+        // The monitor may sleep because every worker did.
+        rt.monitor.wake();
     }
 }

@@ -15,7 +15,7 @@ pub(crate) mod sync {
 
     pub(crate) mod atomic {
         pub(crate) use ::loom::sync::atomic::{
-            fence, AtomicPtr, AtomicU32, AtomicU8, AtomicUsize, Ordering,
+            fence, AtomicPtr, AtomicU32, AtomicU64, AtomicU8, AtomicUsize, Ordering,
         };
     }
 }

@@ -71,7 +71,7 @@ pub(crate) fn live() -> usize {
     LIVE.load(Ordering::Relaxed)
 }
 
-/// Worker-index value of `pinned` meaning "free to move".
+/// Value of `pinned` meaning "free to move".
 pub(crate) const NOT_PINNED: u32 = u32::MAX;
 
 /// Join states (see `complete` and `wait_done`).
@@ -90,8 +90,8 @@ pub(crate) struct Goroutine {
     dedicated: UnsafeCell<Option<Box<GoroutineStack>>>,
     /// The execution state, attached at the first run (null before).
     exec: Cell<*mut Exec>,
-    /// Index of the worker this goroutine must run on (`lock_os_thread`, or parking while
-    /// panicking), or `NOT_PINNED`. Written by the goroutine itself while running; read by
+    /// Id of the runtime thread this goroutine must run on (`lock_os_thread`, see
+    /// `rt::thread`), or `NOT_PINNED`. Written by the goroutine itself while running; read by
     /// wakers after the Acquire of `ParkState::unpark`, which pairs with the Release of
     /// `commit`, so a waker always sees the value set before the park.
     pinned: AtomicU32,
@@ -169,12 +169,12 @@ impl Goroutine {
         self.name.as_deref()
     }
 
-    /// The worker this goroutine is pinned to, if any.
-    pub(crate) fn pinned_worker(&self) -> Option<usize> {
+    /// The runtime thread this goroutine is locked to, if any.
+    pub(crate) fn pinned_thread(&self) -> Option<u32> {
         // Relaxed: see the field's comment for the edge that orders it.
         match self.pinned.load(Ordering::Relaxed) {
             NOT_PINNED => None,
-            w => Some(w as usize),
+            t => Some(t),
         }
     }
 
@@ -332,10 +332,10 @@ impl Goroutine {
         unsafe { sanitizer::suspended(fiber) };
     }
 
-    /// Pins the goroutine to `worker` (or unpins with `NOT_PINNED`). Called by the goroutine
-    /// itself.
-    pub(crate) fn set_pinned(&self, worker: u32) {
-        self.pinned.store(worker, Ordering::Relaxed);
+    /// Locks the goroutine to runtime thread `thread` (or unlocks with `NOT_PINNED`). Called
+    /// by the goroutine itself.
+    pub(crate) fn set_pinned(&self, thread: u32) {
+        self.pinned.store(thread, Ordering::Relaxed);
     }
 
     /// Counts one more `lock_os_thread`; returns whether it is the outermost one.

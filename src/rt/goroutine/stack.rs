@@ -227,9 +227,16 @@ fn map(len: usize) -> io::Result<usize> {
     };
     if p == libc::MAP_FAILED {
         let e = io::Error::last_os_error();
+        // ENOMEM from mmap means either memory or mappings ran out; name both limits.
+        let hint = match e.raw_os_error() {
+            Some(libc::ENOMEM) => {
+                " (the process may have reached vm.max_map_count, or its memory limit)"
+            }
+            _ => "",
+        };
         return Err(io::Error::new(
             e.kind(),
-            format!("goro: cannot map {len} bytes for goroutine stacks: {e}"),
+            format!("goro: cannot map {len} bytes for goroutine stacks: {e}{hint}"),
         ));
     }
     Ok(p as usize)

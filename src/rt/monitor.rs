@@ -1,0 +1,236 @@
+//! The monitor (Go's `sysmon`): a thread that retakes a worker held too long by one
+//! goroutine, so that a goroutine blocking its thread or computing for long never stalls the
+//! goroutines queued behind it.
+//!
+//! # What it watches
+//!
+//! Every worker publishes its scheduling count (`Worker::sched_tick`, bumped each time its
+//! thread looks for a goroutine to run) and its ownership word (`own`). The monitor wakes
+//! every `delay` and looks at each worker whose thread is running a goroutine: if the count
+//! has not moved since its last look, the same goroutine is still running. At the first such
+//! look it notes the time and the thread's CPU time (the thread's CPU-time clock, which the
+//! thread published); at the next ones it knows how long the goroutine has held the worker,
+//! and whether its thread used the CPU meanwhile:
+//!
+//! - **Blocked** (the thread used less than half the elapsed time: it sleeps in a system call,
+//!   waits on a lock or a pipe), or inside `block_in_place`: the worker is retaken at once,
+//!   if goroutines are waiting for it (below). A worker is thus retaken one to two monitor
+//!   periods after its thread blocked: 20-40 µs while the monitor is busy, up to 20 ms
+//!   after a calm stretch, as in Go (which needs the same two looks at a system call).
+//! - **Computing**: after `PREEMPT` (10 ms, Go's `forcePreemptNS`), the goroutine is asked
+//!   to yield at its next spawn (`Worker::preempt`); goro cannot interrupt Rust code at an
+//!   arbitrary instruction as Go interrupts its own, so a goroutine that keeps computing
+//!   without calling into the runtime has its worker retaken after `RETAKE_COMPUTING`
+//!   (20 ms) instead.
+//!
+//! Goroutines are *waiting* for a worker when its own `runnext` or queue holds some, or when
+//! the injector, another worker's queue or a due timer does while no worker is idle or
+//! searching (an idle or searching one takes them without help). Retaking a worker nobody
+//! waits for would only add a thread.
+//!
+//! # Retaking
+//!
+//! [`Ownership::retake`](super::own::Ownership::retake) takes the worker from the thread
+//! while its goroutine runs (it fails if the goroutine is inside an owner-only section, or
+//! has switched out meanwhile; the monitor looks again next time), and the worker goes to a
+//! spare thread or a new one (`thread`), with its queues, `runnext`, its place among the
+//! timer waiters and idle workers: the next owner simply runs the scheduling loop on it. The
+//! old thread goes on running its goroutine, which is never run by two threads because a
+//! goroutine is only ever in one place (it is running, not queued); when it switches out,
+//! the old thread finds out that it lost the worker (`own`) and becomes a spare.
+//!
+//! # Cost
+//!
+//! The monitor sleeps `delay` between looks: 20 µs after it retook a worker, doubling after
+//! 50 looks that retook nothing, up to 10 ms (Go's schedule, which keeps a busy program's
+//! monitor at 100 looks a second). When every worker sleeps it sleeps too, until a worker
+//! wakes (`Monitor::wake`, from `worker::sleep`), so an idle program costs nothing. The
+//! workers pay nothing on their paths for it but the ownership word, which they own.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::OnceLock;
+use std::thread::Thread;
+use std::time::{Duration, Instant};
+
+use super::own::{KERNEL, RUNNING};
+use super::worker::{Worker, NO_CLOCK};
+use super::{timer, Runtime};
+
+/// The monitor's shortest sleep between looks (Go's 20 µs).
+const MIN_DELAY: Duration = Duration::from_micros(20);
+/// Its longest (Go's 10 ms).
+const MAX_DELAY: Duration = Duration::from_millis(10);
+/// Looks that retake nothing before the delay starts doubling (Go's 50).
+const CALM_LOOKS: u32 = 50;
+/// How long a goroutine computes before it is asked to yield (Go's `forcePreemptNS`).
+const PREEMPT: Duration = Duration::from_millis(10);
+/// How long it computes before its worker is retaken, if it did not yield.
+const RETAKE_COMPUTING: Duration = Duration::from_millis(20);
+
+pub(crate) struct Monitor {
+    thread: OnceLock<Thread>,
+    /// Set while the monitor sleeps because every worker does. SeqCst: the monitor sets it
+    /// and then reads the idle count; a waking worker changes the idle count and then reads
+    /// it, so one of them sees the other (`sleep_while_idle`, `wake`).
+    asleep: AtomicBool,
+}
+
+impl Monitor {
+    pub(crate) fn new() -> Monitor {
+        Monitor {
+            thread: OnceLock::new(),
+            asleep: AtomicBool::new(false),
+        }
+    }
+
+    /// A worker woke up: if the monitor sleeps because every worker slept, wake it.
+    pub(crate) fn wake(&self) {
+        // SeqCst: see the field.
+        if self.asleep.load(Ordering::SeqCst) && self.asleep.swap(false, Ordering::SeqCst) {
+            if let Some(t) = self.thread.get() {
+                t.unpark();
+            }
+        }
+    }
+}
+
+/// What the monitor saw of one worker at its previous looks.
+#[derive(Clone, Copy, Default)]
+struct Seen {
+    generation: u64,
+    tick: u32,
+    /// When the current goroutine was first seen running, and its thread's CPU time then.
+    since: Option<(Instant, u64)>,
+    preempted: bool,
+}
+
+/// Body of the monitor thread.
+pub(crate) fn run(rt: &'static Runtime) {
+    let _ = rt.monitor.thread.set(std::thread::current());
+    let mut seen = vec![Seen::default(); rt.maxprocs()];
+    let mut delay = MIN_DELAY;
+    let mut calm = 0u32;
+    loop {
+        if sleep_while_idle(rt) {
+            delay = MIN_DELAY;
+            calm = 0;
+            seen.fill(Seen::default());
+        }
+        std::thread::sleep(delay);
+        if rt.threads.has_orphans() {
+            rt.threads.adopt_orphans(rt);
+        }
+        let now = Instant::now();
+        let mut retook = false;
+        for (index, seen) in seen.iter_mut().enumerate() {
+            retook |= look(rt, index, seen, now);
+        }
+        if retook {
+            delay = MIN_DELAY;
+            calm = 0;
+        } else if calm < CALM_LOOKS {
+            calm += 1;
+        } else {
+            delay = (delay * 2).min(MAX_DELAY);
+        }
+    }
+}
+
+/// Sleeps while every worker sleeps; returns whether it slept.
+fn sleep_while_idle(rt: &Runtime) -> bool {
+    let m = &rt.monitor;
+    if !rt.idle.all_sleeping() {
+        return false;
+    }
+    // SeqCst: see `Monitor::asleep`.
+    m.asleep.store(true, Ordering::SeqCst);
+    if !rt.idle.all_sleeping() {
+        m.asleep.store(false, Ordering::SeqCst);
+        return false;
+    }
+    // Thread parking keeps a token, so a `wake` between the look and the park is not lost.
+    while m.asleep.load(Ordering::SeqCst) {
+        std::thread::park();
+    }
+    true
+}
+
+/// Looks at worker `index`; returns whether it was retaken.
+fn look(rt: &'static Runtime, index: usize, seen: &mut Seen, now: Instant) -> bool {
+    let w = &rt.workers[index];
+    let (generation, status) = w.own.load();
+    let tick = w.sched_tick.load(Ordering::Relaxed);
+    let running = status == RUNNING || status == KERNEL;
+    if !running || generation != seen.generation || tick != seen.tick {
+        *seen = Seen {
+            generation,
+            tick,
+            ..Seen::default()
+        };
+        return false;
+    }
+    let cpu = thread_cpu(w);
+    let Some((since, cpu_then)) = seen.since else {
+        seen.since = Some((now, cpu));
+        return false;
+    };
+    let held = now.saturating_duration_since(since);
+    let used = Duration::from_nanos(cpu.saturating_sub(cpu_then));
+    let blocked = w.blocking.load(Ordering::Relaxed) || used * 2 < held;
+    if !blocked && held < PREEMPT {
+        return false;
+    }
+    if !work_waiting(rt, w) {
+        return false;
+    }
+    if !blocked && held < RETAKE_COMPUTING {
+        if !seen.preempted {
+            seen.preempted = true;
+            w.preempt.store(true, Ordering::Relaxed);
+        }
+        return false;
+    }
+    match w.own.retake(generation) {
+        Some(next) => {
+            rt.threads.start_worker(rt, index, next);
+            *seen = Seen::default();
+            true
+        }
+        None => false,
+    }
+}
+
+/// Whether goroutines wait for worker `w` (module docs).
+pub(crate) fn work_waiting(rt: &Runtime, w: &Worker) -> bool {
+    if w.has_work() {
+        return true;
+    }
+    if !rt.idle.none_idle() {
+        return false;
+    }
+    if !rt.injector.is_empty() || rt.workers.iter().any(Worker::has_work) {
+        return true;
+    }
+    let next = rt.timers.next_deadline();
+    next != timer::NEVER && next <= rt.now()
+}
+
+/// The CPU time of the thread holding `w`, in nanoseconds. If it cannot be read, 0: the
+/// goroutine then counts as blocked, and its worker is retaken as soon as goroutines wait,
+/// the side that keeps them running.
+fn thread_cpu(w: &Worker) -> u64 {
+    let clock = w.clock.load(Ordering::Relaxed);
+    if clock == NO_CLOCK {
+        return 0;
+    }
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid out-pointer; a clock id of a thread that exited meanwhile
+    // only makes the call fail.
+    match unsafe { libc::clock_gettime(clock, &mut ts) } {
+        0 => ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64,
+        _ => 0,
+    }
+}
