@@ -43,6 +43,16 @@
 //! worker threads. Every blocking call in goro parks only the calling goroutine; called from
 //! a plain OS thread (such as `main` without `#[goro::main]`), it blocks that thread.
 //!
+//! Plain blocking code works in goroutines too, as in Go: a goroutine that blocks its thread
+//! in a system call (file I/O, `std::sync::Mutex`, `std::thread::sleep`, a C library call)
+//! or computes for long does not stall the others. A monitor thread hands its worker, with
+//! the goroutines queued on it, to another thread: within 20 µs to 20 ms for a blocked
+//! thread, and after 10 ms for a computation (first by asking the goroutine to yield at its
+//! next spawn, then by moving the worker after 20 ms). [`block_in_place`] hands the worker
+//! over at once around a call known to block. `GORO_MAXPROCS` thus bounds the threads running
+//! goroutines at once, as `GOMAXPROCS` does; threads blocked in system calls come on top,
+//! up to `GORO_MAXTHREADS` ([`RuntimeBuilder::max_threads`], 10,000 by default).
+//!
 //! Caveats of stackful goroutines that move between threads:
 //!
 //! - **Thread-locals.** A goroutine may resume on another worker thread after any blocking
@@ -50,11 +60,6 @@
 //!   `std::sync::MutexGuard`, an `Rc` shared with a thread-local), across a blocking call.
 //!   Use [`goroutine_local!`] for per-goroutine state, or [`lock_os_thread`] when thread
 //!   identity matters. ARCHITECTURE.md has the full argument.
-//! - **Blocking system calls** (file I/O, `std::sync::Mutex`, `std::thread::sleep`) block the
-//!   worker thread and every goroutine queued on it until they return; prefer goro's
-//!   primitives, or keep such calls short.
-//! - **Long computations** are not preempted: a goroutine that never blocks keeps its worker.
-//!   Other workers go on running the other goroutines; call [`yield_now`] in long loops.
 //! - **Stack size** is fixed: overflowing it aborts the process with
 //!   `goroutine N (name) has overflowed its stack`. Ask for more with
 //!   [`Builder::stack_size`] or [`RuntimeBuilder::stack_size`].
@@ -84,8 +89,8 @@ pub mod time;
 pub use go::{current_id, go, Builder, GoroutineId, JoinError, JoinHandle};
 pub use rt::goroutine::local::{AccessError, LocalKey};
 pub use runtime::{
-    block_in_place, in_goroutine, lock_os_thread, maxprocs, num_goroutine, run,
-    unlock_os_thread, yield_now, InitError, RuntimeBuilder,
+    block_in_place, in_goroutine, lock_os_thread, maxprocs, num_goroutine, run, unlock_os_thread,
+    yield_now, InitError, RuntimeBuilder,
 };
 pub use time::sleep;
 

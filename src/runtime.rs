@@ -223,10 +223,16 @@ impl RuntimeBuilder {
             None => Config::try_from_env().map_err(invalid)?,
         };
         match self.max_threads {
-            Some(0) => return Err(invalid(config::ConfigError::ZeroProcs(Source::ThreadsBuilder))),
+            Some(0) => {
+                return Err(invalid(config::ConfigError::ZeroProcs(
+                    Source::ThreadsBuilder,
+                )))
+            }
             Some(n) => {
                 config.max_threads = n;
-                config.check_threads(Source::ThreadsBuilder).map_err(invalid)?;
+                config
+                    .check_threads(Source::ThreadsBuilder)
+                    .map_err(invalid)?;
             }
             None => config.check_threads(Source::ThreadsEnv).map_err(invalid)?,
         }

@@ -78,7 +78,10 @@ impl ThreadShared {
 
     /// Takes the worker given to this thread, if any.
     pub(crate) fn take_handoff(&self) -> Option<(usize, u64)> {
-        self.handoff.lock().unwrap_or_else(|e| e.into_inner()).take()
+        self.handoff
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
     }
 }
 

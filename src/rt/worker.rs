@@ -14,8 +14,8 @@ use super::own::Ownership;
 use super::park::state::Commit;
 use super::queue::{self, LocalQueue};
 use super::rand::Rng;
-use super::timer::{self, Fire};
 use super::thread::{ThreadShared, SPARE_LINGER};
+use super::timer::{self, Fire};
 use super::{idle, Runtime};
 
 /// Every this many scheduling rounds the injector is looked at first (Go uses the same
@@ -632,7 +632,8 @@ impl Machine {
             super::fork::end_child();
         }
         let rt = self.rt;
-        rt.idle.register(self.index(), self.searching.replace(false));
+        rt.idle
+            .register(self.index(), self.searching.replace(false));
         if self.work_anywhere() {
             // Step 2 of the idle protocol found something: look again, as a searcher.
             if rt.idle.unregister(self.index()) == idle::Woken::Idle {
