@@ -78,9 +78,7 @@ fn a_retaken_worker_is_touched_by_one_thread_at_a_time_and_loses_nothing() {
         let monitor = {
             let (w, injector, taken) = (w.clone(), injector.clone(), taken.clone());
             thread::spawn(move || {
-                let Some(next) = w.own.retake(0) else {
-                    return None;
-                };
+                let next = w.own.retake(0)?;
                 assert_eq!(next, 1);
                 let new_owner = thread::spawn(move || {
                     taken.lock().unwrap().extend(pop_all(&w));
