@@ -607,7 +607,10 @@ fn many_sleepers() {
 fn assert_thread_cap_exit(out: &Output) {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        !out.status.success() && stderr.contains("GORO_MAXTHREADS") && stderr.contains("threads"),
+        out.status.code() == Some(2)
+            && stderr.contains("GORO_MAXTHREADS")
+            && stderr.contains("threads")
+            && stderr.contains("fatal error: thread exhaustion"),
         "expected the process to end over the thread cap, with a message naming \
          GORO_MAXTHREADS:\n{}",
         child::describe(out)
@@ -647,4 +650,73 @@ fn thread_cap_from_builder_ends_the_process() {
 fn thread_cap_above_need_changes_nothing() {
     const NAME: &str = "thread_cap_above_need_changes_nothing";
     at_maxprocs(NAME, 2, &[("GORO_MAXTHREADS", "200")], many_sleepers);
+}
+
+/// A thread cap below the worker count is refused, naming the setting.
+#[test]
+fn thread_cap_below_the_worker_count_is_refused() {
+    let e = goro::RuntimeBuilder::new()
+        .maxprocs(4)
+        .max_threads(3)
+        .init()
+        .expect_err("a cap of 3 threads for 4 workers");
+    assert_eq!(
+        e.to_string(),
+        "goro: max_threads=3 is below the worker count (4): every worker needs a thread"
+    );
+    let e = goro::RuntimeBuilder::new()
+        .maxprocs(1)
+        .max_threads(0)
+        .init()
+        .expect_err("a cap of 0 threads");
+    assert!(e.to_string().contains("max_threads"), "{e}");
+}
+
+/// The context switches of the runtime's monitor thread so far (voluntary and not), read
+/// from `/proc/self/task/*/`.
+fn monitor_switches() -> u64 {
+    for task in std::fs::read_dir("/proc/self/task").expect("read /proc/self/task") {
+        let dir = task.expect("a task entry").path();
+        let comm = std::fs::read_to_string(dir.join("comm")).unwrap_or_default();
+        if comm.trim() != "goro-monitor" {
+            continue;
+        }
+        let status = std::fs::read_to_string(dir.join("status")).expect("read the task status");
+        return status
+            .lines()
+            .filter(|l| l.contains("ctxt_switches:"))
+            .filter_map(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+            .sum();
+    }
+    panic!("no goro-monitor thread in /proc/self/task");
+}
+
+/// An idle program costs nothing: once every worker sleeps, the monitor sleeps too, instead
+/// of looking every 10 ms (which would be about 50 wake-ups in the half second watched).
+#[test]
+fn the_monitor_sleeps_while_every_worker_does() {
+    const NAME: &str = "the_monitor_sleeps_while_every_worker_does";
+    if child::is_child(NAME) {
+        // Busy for a while, so the monitor is awake and looking.
+        let hs: Vec<_> = (0..64)
+            .map(|i: u64| {
+                goro::go(move || {
+                    (0..100).fold(i, |a, _| {
+                        goro::yield_now();
+                        a.wrapping_add(1)
+                    })
+                })
+            })
+            .collect();
+        join_all(hs);
+        // Let the runtime settle: the stack scavenger's timers run within about a second.
+        std::thread::sleep(Duration::from_millis(1_500));
+        let before = monitor_switches();
+        std::thread::sleep(Duration::from_millis(500));
+        let woke = monitor_switches() - before;
+        eprintln!("{FIGURE} the idle monitor switched {woke} times in 500 ms");
+        assert!(woke <= 20, "the monitor kept waking in an idle program: {woke} switches in 500 ms");
+        return;
+    }
+    echo_figures(&child::run_ok(NAME, &[("GORO_MAXPROCS", "2")]));
 }

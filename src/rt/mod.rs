@@ -1,5 +1,5 @@
 //! The kernel: goroutines, parking, and the M:N scheduler that runs goroutines on
-//! `GORO_MAXPROCS` worker threads.
+//! `GORO_MAXPROCS` workers, each held by one thread at a time.
 //!
 //! # Layout
 //!
@@ -16,6 +16,7 @@
 //! | `goroutine/` | the block, its coroutine and stack, locals, the join slot | `park::state`, `park::Unparker` |
 //! | `park/` | waiting and waking (`state`: the token protocol) | `goroutine`, the scheduler |
 //! | `mod`, `worker`, `queue`, `idle`, `timer` | the scheduler | `goroutine`, `park` |
+//! | `thread`, `own`, `monitor` | threads apart from workers, the ownership word, the monitor that retakes workers | the scheduler |
 //!
 //! One cycle is essential: **park ↔ scheduler**. Waking a parked goroutine is scheduling it
 //! (`Unparker::unpark` calls [`schedule`]), a deadline is a scheduler timer
@@ -27,15 +28,20 @@
 //!
 //! # Overview
 //!
-//! Each worker thread owns a bounded local run queue (`queue`) and a `runnext` slot. A
+//! A worker (Go's P) is held by one thread (Go's M) at a time (`thread`); the monitor
+//! (`monitor`) gives it to another thread when its goroutine blocks the thread or computes
+//! for long, and `own` keeps the two threads off the worker's queue at the same time.
+//!
+//! Each worker owns a bounded local run queue (`queue`) and a `runnext` slot. A
 //! goroutine made runnable by the goroutine running on a worker (woken, or newly spawned) goes
 //! into that worker's `runnext`, so it runs next, on the same worker, with its data still in
 //! cache: a ping-pong between two goroutines never leaves the worker. The goroutine it
 //! displaces moves to the tail of the local queue. Goroutines made runnable from a plain
 //! thread go to the global injector.
 //!
-//! A worker picks its next goroutine in this order (`worker::find_runnable`): its pinned inbox
-//! (`lock_os_thread`), every 61st time the injector (so it cannot be starved by local work),
+//! A worker picks its next goroutine in this order (`worker::find_runnable`): every 7th time
+//! its thread's inbox of locked goroutines (`lock_os_thread`), every 61st time the injector
+//! (so it cannot be starved by local work),
 //! due timers, `runnext`, the local queue, the injector, then it steals half of another
 //! worker's queue, and finally sleeps (see `idle` for the sleep/wake protocol and `timer` for
 //! how sleeping workers keep time).
@@ -44,9 +50,11 @@
 //!
 //! - A goroutine's scheduler reference is in exactly one place: a run queue, a `runnext` slot,
 //!   an inbox, the hands of the worker running it, or its park state (see `goroutine`).
-//! - Only the owning worker pushes to its local queue and fills its `runnext`; thieves only
-//!   take. The owner's pushes happen either in scheduler context or from the goroutine it is
-//!   running, never both at once.
+//! - Only the thread owning a worker pushes to its local queue; thieves only take. The
+//!   owner's pushes happen either in scheduler context or from the goroutine it is running
+//!   (inside an `own` section, so never after the worker was retaken), never both at once.
+//!   `runnext` is filled by a swap, which is also safe from a thread that has just lost the
+//!   worker: the goroutine then runs next on the worker's new thread.
 //! - `runnext` is meant to run as soon as the current goroutine parks, on the same worker.
 //!   Filling it still notifies an idle worker (as any new work does), but a thief takes it
 //!   only once it is *stale*: the owner has not scheduled anything for `RUNNEXT_GRACE` while

@@ -107,6 +107,13 @@ struct Seen {
 /// Body of the monitor thread.
 pub(crate) fn run(rt: &'static Runtime) {
     let _ = rt.monitor.thread.set(std::thread::current());
+    // Linux lets a sleeping thread oversleep by its timer slack, 50 µs by default, which
+    // would turn the 20 µs period into 70 µs; the monitor asks for 1 µs (a thread's own
+    // setting, inherited by no one).
+    // SAFETY: PR_SET_TIMERSLACK takes a plain integer and affects only the calling thread.
+    unsafe {
+        libc::prctl(libc::PR_SET_TIMERSLACK, 1_000 as libc::c_ulong);
+    }
     let mut seen = vec![Seen::default(); rt.maxprocs()];
     let mut delay = MIN_DELAY;
     let mut calm = 0u32;

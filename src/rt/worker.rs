@@ -118,8 +118,11 @@ const NO_WORKER: usize = usize::MAX;
 struct Machine {
     rt: &'static Runtime,
     shared: Arc<ThreadShared>,
-    /// The worker this thread holds, or `NO_WORKER`.
+    /// The index of the worker this thread holds, or `NO_WORKER`.
     worker: Cell<usize>,
+    /// The worker this thread holds (the same as `worker`, kept as a reference for the hot
+    /// paths).
+    held: Cell<Option<&'static Worker>>,
     /// The generation of `worker` this thread owns (see `own`).
     generation: Cell<u64>,
     /// This thread's CPU-time clock, published in the worker it holds.
@@ -175,6 +178,7 @@ pub(crate) fn run(rt: &'static Runtime, first: Option<(usize, u64)>) {
         rt,
         shared,
         worker: Cell::new(NO_WORKER),
+        held: Cell::new(None),
         generation: Cell::new(0),
         clock: own_clock(),
         stacks: UnsafeCell::new(StackCache::new(&rt.stacks)),
@@ -213,32 +217,31 @@ pub(crate) fn schedule_here(rt: &Runtime, g: GRef) {
         rt.notify_work();
         return;
     };
-    let index = m.worker.get();
-    if index == NO_WORKER {
+    let Some(w) = m.held.get() else {
         rt.injector.push(g);
         rt.notify_work();
         return;
-    }
-    let w = &rt.workers[index];
+    };
     if goroutine::current().is_some() {
-        // The running goroutine pushes as its thread's worker's owner, which it may stop
-        // being at any moment (`own`).
-        let generation = m.generation.get();
-        if !w.own.enter(generation) {
-            m.worker.set(NO_WORKER);
-            rt.injector.push(g);
-            rt.notify_work();
-            return;
-        }
+        // From the running goroutine: `g` runs next on this worker. The swap is safe even if
+        // the worker was retaken meanwhile (then `g` runs next on the worker's new thread,
+        // which is as good); only the push of a displaced goroutine to the queue needs the
+        // thread to own the worker, which it may stop doing at any moment (`own`).
         // AcqRel: Release publishes `g` to whoever takes it (`take_runnext`); Acquire
         // pairs with the previous filler's Release for the displaced goroutine.
         let old = w.runnext.swap(g.into_raw(), Ordering::AcqRel);
         if !old.is_null() {
             // SAFETY: the displaced pointer owned a scheduler reference (invariants).
             let old = unsafe { GRef::from_raw(old) };
-            w.queue.push(old, &rt.injector);
+            let generation = m.generation.get();
+            if w.own.enter(generation) {
+                w.queue.push(old, &rt.injector);
+                w.own.leave(generation);
+            } else {
+                m.lose_worker();
+                rt.injector.push(old);
+            }
         }
-        w.own.leave(generation);
     } else {
         // Scheduler context: the thread owns its worker (it cannot be retaken there).
         w.queue.push(g, &rt.injector);
@@ -256,10 +259,11 @@ pub(crate) fn hand_off() -> bool {
     let Some(m) = machine() else {
         return false;
     };
-    let index = m.worker.replace(NO_WORKER);
+    let index = m.worker.get();
     if index == NO_WORKER {
         return false;
     }
+    m.lose_worker();
     let rt = m.rt;
     // Retaking our own worker fails only if the monitor retook it already.
     if let Some(generation) = rt.workers[index].own.retake(m.generation.get()) {
@@ -274,8 +278,9 @@ pub(crate) fn others_waiting() -> bool {
     let Some(m) = machine() else {
         return false;
     };
-    let index = m.worker.get();
-    index != NO_WORKER && super::monitor::work_waiting(m.rt, &m.rt.workers[index])
+    m.held
+        .get()
+        .is_some_and(|w| super::monitor::work_waiting(m.rt, w))
 }
 
 /// Marks the calling goroutine's worker as blocked (`block_in_place` without a hand-off), or
@@ -284,11 +289,9 @@ pub(crate) fn set_blocking(on: bool) -> bool {
     let Some(m) = machine() else {
         return false;
     };
-    let index = m.worker.get();
-    if index == NO_WORKER {
+    let Some(w) = m.held.get() else {
         return false;
-    }
-    let w = &m.rt.workers[index];
+    };
     // A worker retaken meanwhile is another thread's: its mark is not ours to change.
     if w.own.load().0 == m.generation.get() {
         w.blocking.store(on, Ordering::Relaxed);
@@ -303,11 +306,9 @@ pub(crate) fn preempt_requested() -> bool {
     let Some(m) = machine() else {
         return false;
     };
-    let index = m.worker.get();
-    if index == NO_WORKER {
+    let Some(w) = m.held.get() else {
         return false;
-    }
-    let w = &m.rt.workers[index];
+    };
     w.preempt.load(Ordering::Relaxed)
         && w.own.load().0 == m.generation.get()
         && w.preempt.swap(false, Ordering::Relaxed)
@@ -316,7 +317,13 @@ pub(crate) fn preempt_requested() -> bool {
 impl Machine {
     /// The worker this thread holds; only called while it holds one.
     fn me(&self) -> &'static Worker {
-        &self.rt.workers[self.index()]
+        self.held.get().expect("the thread holds a worker")
+    }
+
+    /// Forgets the worker this thread held (it was retaken, or handed over).
+    fn lose_worker(&self) {
+        self.worker.set(NO_WORKER);
+        self.held.set(None);
     }
 
     fn index(&self) -> usize {
@@ -328,6 +335,7 @@ impl Machine {
     /// handed to a spare).
     fn adopt(&self, index: usize, generation: u64) {
         self.worker.set(index);
+        self.held.set(Some(&self.rt.workers[index]));
         self.generation.set(generation);
         self.searching.set(false);
         self.nap.set(RUNNEXT_GRACE);
@@ -347,7 +355,7 @@ impl Machine {
         loop {
             self.release_stacks();
             if let Some(g) = self.shared.pop_pinned() {
-                self.execute(g);
+                self.execute_cold(g);
                 continue;
             }
             if let Some((index, generation)) = self.shared.take_handoff() {
@@ -390,13 +398,21 @@ impl Machine {
         unsafe { (*self.stacks.get()).release_all() };
     }
 
+    /// [`Machine::execute`] out of line, for the rare callers (a thread without a worker).
+    #[inline(never)]
+    fn execute_cold(&self, g: GRef) {
+        self.execute(g);
+    }
+
     /// Runs `g` until it parks, yields or finishes.
+    // Inlined into the scheduling loop, the hottest path of the runtime.
+    #[inline(always)]
     fn execute(&self, g: GRef) {
         loop {
-            let index = self.worker.get();
+            let held = self.held.get();
             let generation = self.generation.get();
-            if index != NO_WORKER {
-                self.rt.workers[index].own.begin_run(generation);
+            if let Some(w) = held {
+                w.own.begin_run(generation);
             }
             goroutine::set_current(Some(&g));
             // SAFETY: we hold g's scheduler reference (we took it from a queue, a runnext slot,
@@ -407,8 +423,10 @@ impl Machine {
             goroutine::set_current(None);
             // Still the owner? The worker may have been retaken while the goroutine ran
             // (`own`); the goroutine may have noticed already (`schedule_here`).
-            if index != NO_WORKER && !self.rt.workers[index].own.end_run(generation) {
-                self.worker.set(NO_WORKER);
+            if let Some(w) = held {
+                if !w.own.end_run(generation) {
+                    self.lose_worker();
+                }
             }
             match outcome {
                 Outcome::Finished => {
@@ -428,7 +446,7 @@ impl Machine {
                 Outcome::Suspended(Suspend::Yield) => {
                     if g.pinned_thread().is_some() {
                         self.shared.push_pinned(g);
-                    } else if self.worker.get() == NO_WORKER {
+                    } else if self.held.get().is_none() {
                         // No longer a worker's owner: leave the goroutine to the others.
                         self.rt.injector.push(g);
                         self.rt.notify_work();
