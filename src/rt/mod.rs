@@ -39,9 +39,10 @@
 //! displaces moves to the tail of the local queue. Goroutines made runnable from a plain
 //! thread go to the global injector.
 //!
-//! A worker picks its next goroutine in this order (`worker::find_runnable`): every 7th time
-//! its thread's inbox of locked goroutines (`lock_os_thread`), every 61st time the injector
-//! (so it cannot be starved by local work),
+//! A worker picks its next goroutine in this order (`worker::find_runnable`): every 7th turn
+//! its thread's inbox of locked goroutines (`lock_os_thread`), every 61st turn the injector
+//! (so it cannot be starved by local work; goroutines handing over to each other through
+//! `runnext` share one turn for up to 16 switches, as Go's `inheritTime`),
 //! due timers, `runnext`, the local queue, the injector, then it steals half of another
 //! worker's queue, and finally sleeps (see `idle` for the sleep/wake protocol and `timer` for
 //! how sleeping workers keep time).
@@ -177,6 +178,11 @@ impl Runtime {
     /// Nanoseconds since the runtime started.
     pub(crate) fn now(&self) -> u64 {
         self.epoch.elapsed().as_nanos() as u64
+    }
+
+    /// The instant `nanos` runtime nanoseconds after the start.
+    pub(crate) fn instant_at(&self, nanos: u64) -> Instant {
+        self.epoch + Duration::from_nanos(nanos)
     }
 
     pub(crate) fn maxprocs(&self) -> usize {

@@ -6,17 +6,23 @@
 //!
 //! Every worker publishes its scheduling count (`Worker::sched_tick`, bumped each time its
 //! thread looks for a goroutine to run) and its ownership word (`own`). The monitor wakes
-//! every `delay` and looks at each worker whose thread is running a goroutine: if the count
-//! has not moved since its last look, the same goroutine is still running. At the first such
-//! look it notes the time and the thread's CPU time (the thread's CPU-time clock, which the
-//! thread published); at the next ones it knows how long the goroutine has held the worker,
-//! and whether its thread used the CPU meanwhile:
+//! every `delay` and looks at each worker whose thread is running a goroutine. When the count
+//! has moved since its last look, a new goroutine runs: it notes the time and the thread's
+//! CPU time (the thread's CPU-time clock, which the thread published). When the count has
+//! not moved, the same goroutine is still running, and it knows for how long at least, and
+//! whether its thread used the CPU meanwhile:
 //!
-//! - **Blocked** (the thread used less than half the elapsed time: it sleeps in a system call,
-//!   waits on a lock or a pipe), or inside `block_in_place`: the worker is retaken at once,
-//!   if goroutines are waiting for it (below). A worker is thus retaken one to two monitor
-//!   periods after its thread blocked: 20-40 µs while the monitor is busy, up to 20 ms
-//!   after a calm stretch, as in Go (which needs the same two looks at a system call).
+//! - **Blocked** (the thread used less than half the time since the previous look: it sleeps
+//!   in a system call, waits on a lock or a pipe), or inside `block_in_place`: the worker is
+//!   retaken at once, if goroutines are waiting for it (below). A goroutine that blocks as
+//!   soon as it starts (a system call at its start, the common case) is judged at the first
+//!   look that sees it: the thread's CPU time is known from the previous look, or from when
+//!   the thread took the worker (`Worker::adopted_cpu`). A worker is thus retaken one to two
+//!   monitor periods after its thread blocked: 20-40 µs in principle, about 60-120 µs on a
+//!   machine whose timer wakes a sleeping thread 40 µs late (as measured on the 2-core
+//!   virtual machine of `benchmarks/`), and up to 20 ms after a calm stretch, as in Go.
+//!   Reading a thread's CPU clock is a system call (about 0.3 µs), made once per look for
+//!   each worker that is running a goroutine.
 //! - **Computing**: after `PREEMPT` (10 ms, Go's `forcePreemptNS`), the goroutine is asked
 //!   to yield at its next spawn (`Worker::preempt`); goro cannot interrupt Rust code at an
 //!   arbitrary instruction as Go interrupts its own, so a goroutine that keeps computing
@@ -99,8 +105,10 @@ impl Monitor {
 struct Seen {
     generation: u64,
     tick: u32,
-    /// When the current goroutine was first seen running, and its thread's CPU time then.
-    since: Option<(Instant, u64)>,
+    /// When the current goroutine was first seen running.
+    since: Option<Instant>,
+    /// The previous look at it, and its thread's CPU time then.
+    last: Option<(Instant, u64)>,
     preempted: bool,
 }
 
@@ -168,22 +176,56 @@ fn look(rt: &'static Runtime, index: usize, seen: &mut Seen, now: Instant) -> bo
     let (generation, status) = w.own.load();
     let tick = w.sched_tick.load(Ordering::Relaxed);
     let running = status == RUNNING || status == KERNEL;
-    if !running || generation != seen.generation || tick != seen.tick {
-        *seen = Seen {
-            generation,
-            tick,
-            ..Seen::default()
-        };
+    if !running {
+        // Scheduling or asleep: the next goroutine it runs is judged from scratch.
+        seen.since = None;
+        seen.last = None;
         return false;
     }
     let cpu = thread_cpu(w);
-    let Some((since, cpu_then)) = seen.since else {
-        seen.since = Some((now, cpu));
+    // Blocked now: the thread used less than half of the time since the previous look
+    // (whatever it did before: a goroutine may compute, then block).
+    let idle_since_last = |last: Option<(Instant, u64)>| {
+        last.is_some_and(|(then, cpu_then)| {
+            let used = Duration::from_nanos(cpu.saturating_sub(cpu_then));
+            used * 2 < now.saturating_duration_since(then)
+        })
+    };
+    if generation != seen.generation || tick != seen.tick || seen.since.is_none() {
+        // Another goroutine started since the last look (or the worker just became busy).
+        // If the same thread was running goroutines at the last look and has barely used
+        // the CPU since, the new goroutine is most likely blocked already (it blocked at
+        // once, as a goroutine making a system call does): retake now rather than a look
+        // later, if goroutines wait. Otherwise note when it was first seen.
+        let last = if generation == seen.generation {
+            seen.last
+        } else {
+            // A new thread holds the worker since the last look: judge from when it took it.
+            let at = w.adopted_at.load(Ordering::Relaxed);
+            (at != 0).then(|| {
+                let then = rt.instant_at(at);
+                (then, w.adopted_cpu.load(Ordering::Relaxed))
+            })
+        };
+        let blocked = idle_since_last(last);
+        *seen = Seen {
+            generation,
+            tick,
+            since: Some(now),
+            last: Some((now, cpu)),
+            preempted: false,
+        };
+        if !(blocked && work_waiting(rt, w)) {
+            return false;
+        }
+        return retake(rt, index, generation, seen);
+    }
+    let Some(since) = seen.since else {
         return false;
     };
+    let blocked = w.blocking.load(Ordering::Relaxed) || idle_since_last(seen.last);
+    seen.last = Some((now, cpu));
     let held = now.saturating_duration_since(since);
-    let used = Duration::from_nanos(cpu.saturating_sub(cpu_then));
-    let blocked = w.blocking.load(Ordering::Relaxed) || used * 2 < held;
     if !blocked && held < PREEMPT {
         return false;
     }
@@ -197,7 +239,12 @@ fn look(rt: &'static Runtime, index: usize, seen: &mut Seen, now: Instant) -> bo
         }
         return false;
     }
-    match w.own.retake(generation) {
+    retake(rt, index, generation, seen)
+}
+
+/// Retakes worker `index` from the thread owning `generation`, and starts a thread for it.
+fn retake(rt: &'static Runtime, index: usize, generation: u64, seen: &mut Seen) -> bool {
+    match rt.workers[index].own.retake(generation) {
         Some(next) => {
             rt.threads.start_worker(rt, index, next);
             *seen = Seen::default();
@@ -226,7 +273,11 @@ pub(crate) fn work_waiting(rt: &Runtime, w: &Worker) -> bool {
 /// goroutine then counts as blocked, and its worker is retaken as soon as goroutines wait,
 /// the side that keeps them running.
 fn thread_cpu(w: &Worker) -> u64 {
-    let clock = w.clock.load(Ordering::Relaxed);
+    cpu_time(w.clock.load(Ordering::Relaxed))
+}
+
+/// The time on CPU clock `clock`, in nanoseconds, or 0 (see `thread_cpu`).
+pub(crate) fn cpu_time(clock: i32) -> u64 {
     if clock == NO_CLOCK {
         return 0;
     }

@@ -4,7 +4,7 @@
 //! one, run the goroutines locked to it and wait to be given a worker (see `thread`).
 
 use std::cell::{Cell, UnsafeCell};
-use std::sync::atomic::{AtomicBool, AtomicI32, AtomicPtr, AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicPtr, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::Thread;
 
@@ -25,6 +25,10 @@ const INJECTOR_EVERY: u32 = 61;
 const TIMERS_EVERY: u32 = 4;
 /// Every this many rounds the inbox of goroutines locked to this thread is looked at first.
 const PINNED_EVERY: u32 = 7;
+/// While goroutines hand over to each other through `runnext`, the fairness count moves
+/// once in this many rounds (see `find_runnable`): a pair ping-ponging on a worker looks at
+/// the injector every 61 x 16 switches instead of 61, a fraction of a millisecond.
+const RUNNEXT_INHERIT: u32 = 16;
 /// Rounds over the other workers before giving up the search.
 const STEAL_ROUNDS: usize = 4;
 /// How long a searcher that found nothing keeps watching for work before it sleeps.
@@ -63,6 +67,11 @@ pub(crate) struct Worker {
     /// The CPU-time clock of the thread holding the worker (`pthread_getcpuclockid`), for the
     /// monitor to tell a blocked thread from a computing one. Relaxed: a hint.
     pub(crate) clock: AtomicI32,
+    /// When the thread holding the worker took it (runtime nanoseconds) and its CPU time
+    /// then, so that the monitor can judge its first goroutine at its first look. Relaxed:
+    /// hints.
+    pub(crate) adopted_at: AtomicU64,
+    pub(crate) adopted_cpu: AtomicU64,
     /// The thread holding this worker (replaced when the worker moves, see `thread`).
     thread: Mutex<Option<Thread>>,
 }
@@ -77,6 +86,8 @@ impl Worker {
             preempt: AtomicBool::new(false),
             blocking: AtomicBool::new(false),
             clock: AtomicI32::new(NO_CLOCK),
+            adopted_at: AtomicU64::new(0),
+            adopted_cpu: AtomicU64::new(0),
             thread: Mutex::new(None),
         }
     }
@@ -128,7 +139,13 @@ struct Machine {
     /// This thread's CPU-time clock, published in the worker it holds.
     clock: i32,
     stacks: UnsafeCell<StackCache>,
+    /// Scheduling rounds, published as the worker's `sched_tick`.
+    rounds: Cell<u32>,
+    /// The fairness count behind INJECTOR_EVERY, TIMERS_EVERY and PINNED_EVERY (see
+    /// `find_runnable`).
     tick: Cell<u32>,
+    /// Goroutines taken from `runnext` in a row.
+    runnext_streak: Cell<u32>,
     rng: Rng,
     searching: Cell<bool>,
     /// The next nap while another worker's `runnext` stays occupied (see `sleep`); reset
@@ -182,7 +199,9 @@ pub(crate) fn run(rt: &'static Runtime, first: Option<(usize, u64)>) {
         generation: Cell::new(0),
         clock: own_clock(),
         stacks: UnsafeCell::new(StackCache::new(&rt.stacks)),
+        rounds: Cell::new(0),
         tick: Cell::new(0),
+        runnext_streak: Cell::new(0),
         rng: Rng::new(seed),
         searching: Cell::new(false),
         nap: Cell::new(RUNNEXT_GRACE),
@@ -342,6 +361,9 @@ impl Machine {
         let w = &self.rt.workers[index];
         w.set_thread(std::thread::current());
         w.clock.store(self.clock, Ordering::Relaxed);
+        w.adopted_cpu
+            .store(super::monitor::cpu_time(self.clock), Ordering::Relaxed);
+        w.adopted_at.store(self.rt.now(), Ordering::Relaxed);
         w.preempt.store(false, Ordering::Relaxed);
         w.blocking.store(false, Ordering::Relaxed);
     }
@@ -473,11 +495,25 @@ impl Machine {
         let rt = self.rt;
         let me = self.me();
         loop {
-            let tick = self.tick.get().wrapping_add(1);
-            self.tick.set(tick);
-            me.sched_tick.store(tick, Ordering::Relaxed);
+            let rounds = self.rounds.get().wrapping_add(1);
+            self.rounds.set(rounds);
+            me.sched_tick.store(rounds, Ordering::Relaxed);
+            // The fairness count does not move while goroutines hand over to each other
+            // through `runnext` (as Go's `inheritTime`), but for one round in
+            // RUNNEXT_INHERIT: a ping-pong pair shares one turn, instead of sending its
+            // worker to the injector, the timers and the inbox every few switches (where it
+            // may pick a goroutine that blocks the thread while its partner waits).
+            let streak = self.runnext_streak.replace(0);
+            let advanced = streak % RUNNEXT_INHERIT == 0;
+            let tick = if advanced {
+                let tick = self.tick.get().wrapping_add(1);
+                self.tick.set(tick);
+                tick
+            } else {
+                self.tick.get()
+            };
 
-            if tick % INJECTOR_EVERY == 0 {
+            if advanced && tick % INJECTOR_EVERY == 0 {
                 if let Some(g) = rt.injector.pop_batch(&me.queue, 0) {
                     return self.found(g);
                 }
@@ -485,18 +521,19 @@ impl Machine {
             // Timers are looked at every few rounds while there is local work (reading the
             // clock costs as much as a context switch), and always before looking elsewhere.
             let local_work = !me.runnext.load(Ordering::Relaxed).is_null() || !me.queue.is_empty();
-            if tick % TIMERS_EVERY == 0 || !local_work {
+            if (advanced && tick % TIMERS_EVERY == 0) || !local_work {
                 self.fire_timers();
             }
             // Goroutines locked to this thread come after the local ones, so a locked
             // goroutine that yields lets them run, but get their turn first every few rounds
             // so a busy local queue cannot starve them either.
-            if tick % PINNED_EVERY == 0 {
+            if advanced && tick % PINNED_EVERY == 0 {
                 if let Some(g) = self.shared.pop_pinned() {
                     return self.found(g);
                 }
             }
             if let Some(g) = me.take_runnext() {
+                self.runnext_streak.set(streak.wrapping_add(1));
                 return self.found(g);
             }
             if let Some(g) = me.queue.pop() {
