@@ -715,7 +715,10 @@ fn the_monitor_sleeps_while_every_worker_does() {
         std::thread::sleep(Duration::from_millis(500));
         let woke = monitor_switches() - before;
         eprintln!("{FIGURE} the idle monitor switched {woke} times in 500 ms");
-        assert!(woke <= 20, "the monitor kept waking in an idle program: {woke} switches in 500 ms");
+        assert!(
+            woke <= 20,
+            "the monitor kept waking in an idle program: {woke} switches in 500 ms"
+        );
         return;
     }
     echo_figures(&child::run_ok(NAME, &[("GORO_MAXPROCS", "2")]));
