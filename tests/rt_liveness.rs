@@ -723,3 +723,47 @@ fn the_monitor_sleeps_while_every_worker_does() {
     }
     echo_figures(&child::run_ok(NAME, &[("GORO_MAXPROCS", "2")]));
 }
+
+/// Goroutines that a thread wakes after it lost its worker land in that worker's `runnext`,
+/// whose new owner may be going to sleep: it must find them (it once slept with one there,
+/// and the program hung). Bursts of goroutines that park and are woken, while others keep
+/// blocking their threads so that workers are retaken all along.
+fn bursts_while_workers_are_retaken() {
+    let stop = Arc::new(AtomicBool::new(false));
+    let blockers: Vec<_> = (0..4)
+        .map(|_| {
+            let stop = stop.clone();
+            goro::go(move || {
+                while !stop.load(SeqCst) {
+                    std::thread::sleep(Duration::from_micros(500));
+                    goro::yield_now();
+                }
+            })
+        })
+        .collect();
+    for round in 0..5 {
+        let n = scaled(20_000);
+        let (gate_tx, gate) = goro::chan::bounded::<()>(0);
+        let started = goro::sync::WaitGroup::new();
+        let all = goro::sync::WaitGroup::new();
+        for _ in 0..n {
+            started.add(1);
+            let (gate, started) = (gate.clone(), started.clone());
+            all.go(move || {
+                started.done();
+                let _ = gate.recv();
+            });
+        }
+        started.wait();
+        gate_tx.close();
+        all.wait();
+        eprintln!("{FIGURE} round {round}: {n} goroutines parked and woken");
+    }
+    stop.store(true, SeqCst);
+    join_all(blockers);
+}
+
+cases! {
+    bursts_while_workers_are_retaken_maxprocs_1: 1 => bursts_while_workers_are_retaken;
+    bursts_while_workers_are_retaken_maxprocs_2: 2 => bursts_while_workers_are_retaken;
+}

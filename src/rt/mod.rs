@@ -317,11 +317,12 @@ pub(crate) fn end_blocking(how: Blocking) {
     }
 }
 
-/// A point where a goroutine that has computed for long yields, if the monitor asked it to
-/// (see `monitor`): the start of a spawn.
+/// A point where a goroutine yields if it has computed for long (the monitor asked it to),
+/// or if its thread lost its worker while it ran (see `worker::should_yield`): the start of
+/// a spawn.
 #[inline]
 fn preempt_point() {
-    if worker::preempt_requested() && !std::thread::panicking() {
+    if worker::should_yield() && !std::thread::panicking() {
         if let Some(g) = goroutine::current() {
             park::yield_goroutine(g);
         }

@@ -207,6 +207,10 @@ fn look(rt: &'static Runtime, index: usize, seen: &mut Seen, now: Instant) -> bo
                 (then, w.adopted_cpu.load(Ordering::Relaxed))
             })
         };
+        // (No `waiting_for_cpu` check here: a thread that has just taken the worker is
+        // often still waking up, which the check would take for "runnable", costing the
+        // common case a look; a wrong guess costs one hand-off, undone when the goroutine
+        // yields at its next spawn or parks.)
         let blocked = idle_since_last(last);
         *seen = Seen {
             generation,
@@ -223,7 +227,8 @@ fn look(rt: &'static Runtime, index: usize, seen: &mut Seen, now: Instant) -> bo
     let Some(since) = seen.since else {
         return false;
     };
-    let blocked = w.blocking.load(Ordering::Relaxed) || idle_since_last(seen.last);
+    let blocked =
+        w.blocking.load(Ordering::Relaxed) || (idle_since_last(seen.last) && !waiting_for_cpu(w));
     seen.last = Some((now, cpu));
     let held = now.saturating_duration_since(since);
     if !blocked && held < PREEMPT {
@@ -267,6 +272,33 @@ pub(crate) fn work_waiting(rt: &Runtime, w: &Worker) -> bool {
     }
     let next = rt.timers.next_deadline();
     next != timer::NEVER && next <= rt.now()
+}
+
+/// Whether the thread holding `w` is runnable (running, or waiting for a CPU) rather than
+/// blocked, by its state in `/proc/self/task/<tid>/stat`. A thread that the kernel does not
+/// run because the machine is oversubscribed gets no CPU time either, but it is not blocked:
+/// retaking its worker would only add threads to a machine that has too many. Read only when
+/// the CPU clock says "blocked" (a few microseconds); if the file cannot be read, `false`.
+fn waiting_for_cpu(w: &Worker) -> bool {
+    use std::io::Read;
+    let tid = w.tid.load(Ordering::Relaxed);
+    if tid == 0 {
+        return false;
+    }
+    let mut buf = [0u8; 256];
+    let Ok(mut f) = std::fs::File::open(format!("/proc/self/task/{tid}/stat")) else {
+        return false;
+    };
+    let Ok(n) = f.read(&mut buf) else {
+        return false;
+    };
+    // The state follows the command name, which is in parentheses and may contain any
+    // character: look after the last ')'.
+    let stat = &buf[..n];
+    match stat.iter().rposition(|&b| b == b')') {
+        Some(i) => stat.get(i + 2) == Some(&b'R'),
+        None => false,
+    }
 }
 
 /// The CPU time of the thread holding `w`, in nanoseconds. If it cannot be read, 0: the

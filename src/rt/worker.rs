@@ -67,6 +67,9 @@ pub(crate) struct Worker {
     /// The CPU-time clock of the thread holding the worker (`pthread_getcpuclockid`), for the
     /// monitor to tell a blocked thread from a computing one. Relaxed: a hint.
     pub(crate) clock: AtomicI32,
+    /// The kernel's id of the thread holding the worker (`gettid`), for the monitor to check
+    /// that a thread that seems blocked is not merely waiting for a CPU. Relaxed: a hint.
+    pub(crate) tid: AtomicI32,
     /// When the thread holding the worker took it (runtime nanoseconds) and its CPU time
     /// then, so that the monitor can judge its first goroutine at its first look. Relaxed:
     /// hints.
@@ -86,6 +89,7 @@ impl Worker {
             preempt: AtomicBool::new(false),
             blocking: AtomicBool::new(false),
             clock: AtomicI32::new(NO_CLOCK),
+            tid: AtomicI32::new(0),
             adopted_at: AtomicU64::new(0),
             adopted_cpu: AtomicU64::new(0),
             thread: Mutex::new(None),
@@ -136,8 +140,9 @@ struct Machine {
     held: Cell<Option<&'static Worker>>,
     /// The generation of `worker` this thread owns (see `own`).
     generation: Cell<u64>,
-    /// This thread's CPU-time clock, published in the worker it holds.
+    /// This thread's CPU-time clock and kernel id, published in the worker it holds.
     clock: i32,
+    tid: i32,
     stacks: UnsafeCell<StackCache>,
     /// Scheduling rounds, published as the worker's `sched_tick`.
     rounds: Cell<u32>,
@@ -198,6 +203,8 @@ pub(crate) fn run(rt: &'static Runtime, first: Option<(usize, u64)>) {
         held: Cell::new(None),
         generation: Cell::new(0),
         clock: own_clock(),
+        // SAFETY: gettid has no preconditions.
+        tid: unsafe { libc::gettid() },
         stacks: UnsafeCell::new(StackCache::new(&rt.stacks)),
         rounds: Cell::new(0),
         tick: Cell::new(0),
@@ -318,19 +325,28 @@ pub(crate) fn set_blocking(on: bool) -> bool {
     true
 }
 
-/// Whether the monitor asked the calling goroutine to yield (it has computed for long);
-/// clears the request.
+/// Whether the calling goroutine should yield at this safe point (`rt::preempt_point`):
+/// the monitor asked it to (it has computed for long), or its thread lost its worker while
+/// it ran (it blocked the thread, and the worker went on elsewhere). A goroutine in the
+/// second case would otherwise go on running beside the workers, making every goroutine it
+/// wakes or spawns go through the injector; yielding puts it back in line for a worker and
+/// frees its thread, as Go's `exitsyscall` does. Clears the monitor's request.
 #[inline]
-pub(crate) fn preempt_requested() -> bool {
+pub(crate) fn should_yield() -> bool {
     let Some(m) = machine() else {
         return false;
     };
-    let Some(w) = m.held.get() else {
-        return false;
-    };
-    w.preempt.load(Ordering::Relaxed)
-        && w.own.load().0 == m.generation.get()
-        && w.preempt.swap(false, Ordering::Relaxed)
+    match m.held.get() {
+        Some(w) => {
+            if w.own.load().0 != m.generation.get() {
+                return true;
+            }
+            w.preempt.load(Ordering::Relaxed) && w.preempt.swap(false, Ordering::Relaxed)
+        }
+        // A thread without a worker runs only goroutines locked to it, or one that lost
+        // its worker and already knows.
+        None => goroutine::current().is_some_and(|g| g.pinned_thread().is_none()),
+    }
 }
 
 impl Machine {
@@ -361,6 +377,7 @@ impl Machine {
         let w = &self.rt.workers[index];
         w.set_thread(std::thread::current());
         w.clock.store(self.clock, Ordering::Relaxed);
+        w.tid.store(self.tid, Ordering::Relaxed);
         w.adopted_cpu
             .store(super::monitor::cpu_time(self.clock), Ordering::Relaxed);
         w.adopted_at.store(self.rt.now(), Ordering::Relaxed);
@@ -674,10 +691,16 @@ impl Machine {
             .any(|(i, w)| i != self.index() && !w.runnext.load(Ordering::Relaxed).is_null())
     }
 
-    /// Whether a goroutine waits in a queue this worker may take from.
+    /// Whether a goroutine waits in a queue this worker may take from, or in its own
+    /// `runnext`: a thread that has just lost the worker may still fill that one (see
+    /// `schedule_here`), while the worker's new owner is searching or going to sleep. The
+    /// filler then notifies as for any new work, which relies on this look (see `idle`).
     fn queued_anywhere(&self) -> bool {
         let rt = self.rt;
-        self.shared.has_pinned()
+        // SeqCst: the final look of the idle protocol (`idle`), after its fence; the load
+        // pairs with the filler's swap, which its own fence in `notify_one` follows.
+        !self.me().runnext.load(Ordering::SeqCst).is_null()
+            || self.shared.has_pinned()
             || !rt.injector.is_empty()
             || rt.workers.iter().any(|w| !w.queue.is_empty())
     }
