@@ -726,44 +726,51 @@ fn the_monitor_sleeps_while_every_worker_does() {
 
 /// Goroutines that a thread wakes after it lost its worker land in that worker's `runnext`,
 /// whose new owner may be going to sleep: it must find them (it once slept with one there,
-/// and the program hung). Bursts of goroutines that park and are woken, while others keep
-/// blocking their threads so that workers are retaken all along.
-fn bursts_while_workers_are_retaken() {
+/// and the program hung). A waker blocks its thread (so its worker is retaken), then at once
+/// wakes receivers parked on rendezvous channels, round after round; a lost wake-up leaves
+/// the waker parked on its next send forever.
+fn wakes_from_a_thread_that_lost_its_worker() {
+    const RECEIVERS: usize = 64;
+    let rounds = scaled(300);
+    let (txs, rxs): (Vec<_>, Vec<_>) = (0..RECEIVERS)
+        .map(|_| goro::chan::bounded::<usize>(0))
+        .unzip();
+    let receivers: Vec<_> = rxs
+        .into_iter()
+        .map(|rx| goro::go(move || rx.iter().sum::<usize>()))
+        .collect();
+    // Goroutines always ready to run, so that a blocked waker's worker is retaken.
     let stop = Arc::new(AtomicBool::new(false));
-    let blockers: Vec<_> = (0..4)
+    let busy: Vec<_> = (0..4)
         .map(|_| {
             let stop = stop.clone();
             goro::go(move || {
                 while !stop.load(SeqCst) {
-                    std::thread::sleep(Duration::from_micros(500));
                     goro::yield_now();
                 }
             })
         })
         .collect();
-    for round in 0..5 {
-        let n = scaled(20_000);
-        let (gate_tx, gate) = goro::chan::bounded::<()>(0);
-        let started = goro::sync::WaitGroup::new();
-        let all = goro::sync::WaitGroup::new();
-        for _ in 0..n {
-            started.add(1);
-            let (gate, started) = (gate.clone(), started.clone());
-            all.go(move || {
-                started.done();
-                let _ = gate.recv();
-            });
+    let waker = goro::go(move || {
+        for round in 0..rounds {
+            std::thread::sleep(Duration::from_micros(300));
+            for tx in &txs {
+                tx.send(round).expect("a receiver is gone");
+            }
         }
-        started.wait();
-        gate_tx.close();
-        all.wait();
-        eprintln!("{FIGURE} round {round}: {n} goroutines parked and woken");
-    }
+    });
+    waker.join().expect("the waker panicked");
     stop.store(true, SeqCst);
-    join_all(blockers);
+    join_all(busy);
+    let sums = join_all(receivers);
+    let want = rounds * (rounds - 1) / 2;
+    assert!(
+        sums.iter().all(|&s| s == want),
+        "lost or duplicated values: {sums:?}"
+    );
 }
 
 cases! {
-    bursts_while_workers_are_retaken_maxprocs_1: 1 => bursts_while_workers_are_retaken;
-    bursts_while_workers_are_retaken_maxprocs_2: 2 => bursts_while_workers_are_retaken;
+    wakes_from_a_thread_that_lost_its_worker_maxprocs_1: 1 => wakes_from_a_thread_that_lost_its_worker;
+    wakes_from_a_thread_that_lost_its_worker_maxprocs_2: 2 => wakes_from_a_thread_that_lost_its_worker;
 }
