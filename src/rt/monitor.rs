@@ -101,8 +101,11 @@ impl Monitor {
 }
 
 /// What the monitor saw of one worker at its previous looks.
-#[derive(Clone, Copy, Default)]
+#[derive(Default)]
 struct Seen {
+    /// `/proc/self/task/<tid>/stat` of the thread holding the worker, kept open (see
+    /// `waiting_for_cpu`).
+    stat: Option<(i32, std::fs::File)>,
     generation: u64,
     tick: u32,
     /// When the current goroutine was first seen running.
@@ -110,6 +113,15 @@ struct Seen {
     /// The previous look at it, and its thread's CPU time then.
     last: Option<(Instant, u64)>,
     preempted: bool,
+}
+
+impl Seen {
+    /// Forgets the goroutine seen (the stat file stays open for the same thread).
+    fn forget(&mut self) {
+        self.since = None;
+        self.last = None;
+        self.preempted = false;
+    }
 }
 
 /// Body of the monitor thread.
@@ -122,14 +134,16 @@ pub(crate) fn run(rt: &'static Runtime) {
     unsafe {
         libc::prctl(libc::PR_SET_TIMERSLACK, 1_000 as libc::c_ulong);
     }
-    let mut seen = vec![Seen::default(); rt.maxprocs()];
+    let mut seen: Vec<Seen> = (0..rt.maxprocs()).map(|_| Seen::default()).collect();
     let mut delay = MIN_DELAY;
     let mut calm = 0u32;
     loop {
         if sleep_while_idle(rt) {
             delay = MIN_DELAY;
             calm = 0;
-            seen.fill(Seen::default());
+            for s in &mut seen {
+                s.forget();
+            }
         }
         std::thread::sleep(delay);
         if rt.threads.has_orphans() {
@@ -178,8 +192,7 @@ fn look(rt: &'static Runtime, index: usize, seen: &mut Seen, now: Instant) -> bo
     let running = status == RUNNING || status == KERNEL;
     if !running {
         // Scheduling or asleep: the next goroutine it runs is judged from scratch.
-        seen.since = None;
-        seen.last = None;
+        seen.forget();
         return false;
     }
     let cpu = thread_cpu(w);
@@ -198,6 +211,7 @@ fn look(rt: &'static Runtime, index: usize, seen: &mut Seen, now: Instant) -> bo
         // once, as a goroutine making a system call does): retake now rather than a look
         // later, if goroutines wait. Otherwise note when it was first seen.
         let last = if generation == seen.generation {
+            // None if the worker was not running a goroutine at the last look.
             seen.last
         } else {
             // A new thread holds the worker since the last look: judge from when it took it.
@@ -207,18 +221,12 @@ fn look(rt: &'static Runtime, index: usize, seen: &mut Seen, now: Instant) -> bo
                 (then, w.adopted_cpu.load(Ordering::Relaxed))
             })
         };
-        // (No `waiting_for_cpu` check here: a thread that has just taken the worker is
-        // often still waking up, which the check would take for "runnable", costing the
-        // common case a look; a wrong guess costs one hand-off, undone when the goroutine
-        // yields at its next spawn or parks.)
-        let blocked = idle_since_last(last);
-        *seen = Seen {
-            generation,
-            tick,
-            since: Some(now),
-            last: Some((now, cpu)),
-            preempted: false,
-        };
+        let blocked = idle_since_last(last) && !waiting_for_cpu(w, &mut seen.stat);
+        seen.generation = generation;
+        seen.tick = tick;
+        seen.since = Some(now);
+        seen.last = Some((now, cpu));
+        seen.preempted = false;
         if !(blocked && work_waiting(rt, w)) {
             return false;
         }
@@ -227,8 +235,8 @@ fn look(rt: &'static Runtime, index: usize, seen: &mut Seen, now: Instant) -> bo
     let Some(since) = seen.since else {
         return false;
     };
-    let blocked =
-        w.blocking.load(Ordering::Relaxed) || (idle_since_last(seen.last) && !waiting_for_cpu(w));
+    let blocked = w.blocking.load(Ordering::Relaxed)
+        || (idle_since_last(seen.last) && !waiting_for_cpu(w, &mut seen.stat));
     seen.last = Some((now, cpu));
     let held = now.saturating_duration_since(since);
     if !blocked && held < PREEMPT {
@@ -252,7 +260,8 @@ fn retake(rt: &'static Runtime, index: usize, generation: u64, seen: &mut Seen) 
     match rt.workers[index].own.retake(generation) {
         Some(next) => {
             rt.threads.start_worker(rt, index, next);
-            *seen = Seen::default();
+            seen.forget();
+            seen.generation = 0;
             true
         }
         None => false,
@@ -278,25 +287,32 @@ pub(crate) fn work_waiting(rt: &Runtime, w: &Worker) -> bool {
 /// blocked, by its state in `/proc/self/task/<tid>/stat`. A thread that the kernel does not
 /// run because the machine is oversubscribed gets no CPU time either, but it is not blocked:
 /// retaking its worker would only add threads to a machine that has too many. Read only when
-/// the CPU clock says "blocked" (a few microseconds); if the file cannot be read, `false`.
-fn waiting_for_cpu(w: &Worker) -> bool {
-    use std::io::Read;
+/// the CPU clock says "blocked", from a file kept open per worker (one `pread`, about 5 µs);
+/// if it cannot be read, `false`.
+fn waiting_for_cpu(w: &Worker, stat: &mut Option<(i32, std::fs::File)>) -> bool {
+    use std::os::unix::fs::FileExt;
     let tid = w.tid.load(Ordering::Relaxed);
     if tid == 0 {
         return false;
     }
-    let mut buf = [0u8; 256];
-    let Ok(mut f) = std::fs::File::open(format!("/proc/self/task/{tid}/stat")) else {
+    if stat.as_ref().is_none_or(|(t, _)| *t != tid) {
+        *stat = std::fs::File::open(format!("/proc/self/task/{tid}/stat"))
+            .ok()
+            .map(|f| (tid, f));
+    }
+    let Some((_, f)) = stat else {
         return false;
     };
-    let Ok(n) = f.read(&mut buf) else {
+    let mut buf = [0u8; 256];
+    let Ok(n) = f.read_at(&mut buf, 0) else {
+        *stat = None;
         return false;
     };
     // The state follows the command name, which is in parentheses and may contain any
     // character: look after the last ')'.
-    let stat = &buf[..n];
-    match stat.iter().rposition(|&b| b == b')') {
-        Some(i) => stat.get(i + 2) == Some(&b'R'),
+    let line = &buf[..n];
+    match line.iter().rposition(|&b| b == b')') {
+        Some(i) => line.get(i + 2) == Some(&b'R'),
         None => false,
     }
 }
