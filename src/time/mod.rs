@@ -154,29 +154,32 @@ impl Shared {
     }
 }
 
-impl TimerCallback for Shared {
-    fn fire(self: Arc<Self>, generation: u64) {
-        let now = Instant::now();
-        // The action runs under the lock, so `stop` and `reset`, which take it, can never
-        // see a value from an old generation arrive after they return.
-        let mut st = self.lock();
-        if !st.armed || st.generation != generation {
-            return;
-        }
+impl Shared {
+    /// Runs the action of the arming in `st` (locked, armed, due at `now`): sends the
+    /// deadline, or starts `f`. Returns when the next tick is due for a ticker, which the
+    /// caller arms once it has unlocked; `None` when the timer is done (a one-shot timer,
+    /// or a channel nobody can receive from any more).
+    ///
+    /// The action runs under the timer's lock, so `stop` and `reset`, which take it, can
+    /// never see a value from an old generation arrive after they return.
+    fn run(&self, st: &mut State, now: Instant) -> Option<Instant> {
         match &self.action {
-            Action::Send(tx) => match tx.try_send(now) {
-                // Full: a ticker's receiver is slow; this tick is dropped.
+            // Go sends the time the timer was due, not the time it ran (`sendTime` subtracts
+            // the delay), so a late firing still reads as `start + d`.
+            Action::Send(tx) => match tx.try_send(st.deadline) {
+                // Full: a ticker's receiver is slow; this tick is dropped (Go's send with
+                // `default`).
                 Ok(()) | Err(TrySendError::Full(_)) => {}
                 // Nobody can receive any more: the timer is done for good.
                 Err(TrySendError::Closed(_)) => {
                     st.armed = false;
-                    return;
+                    return None;
                 }
             },
             Action::Call(f) => {
                 let f = Arc::clone(f);
-                // This runs on a worker's scheduling loop, which must not unwind: report a
-                // failure to start the goroutine instead of panicking.
+                // This may run on a worker's scheduling loop, which must not unwind: report
+                // a failure to start the goroutine instead of panicking.
                 if let Err(e) = crate::Builder::new().spawn(move || f()) {
                     eprintln!("goro: time::after_func cannot start its goroutine: {e}");
                 }
@@ -184,20 +187,40 @@ impl TimerCallback for Shared {
         }
         let Some(period) = st.period else {
             st.armed = false;
-            return;
+            return None;
         };
-        // A ticker keeps its phase, skipping the ticks it is already late for.
-        let mut next = st.deadline + period;
-        if next <= now {
-            let behind = now.duration_since(st.deadline).as_nanos() / period.as_nanos().max(1);
-            next = st.deadline + period * (behind as u32 + 1).max(1);
-            if next <= now {
-                next = now + period;
-            }
+        st.deadline = next_tick(st.deadline, period, now);
+        Some(st.deadline)
+    }
+}
+
+/// When a ticker due at `due` and run at `now` ticks next: the first tick of its phase
+/// after `now`, skipping those it is already late for, as Go's
+/// `when + period * (1 + (now - when) / period)`.
+fn next_tick(due: Instant, period: Duration, now: Instant) -> Instant {
+    let late = now.saturating_duration_since(due);
+    let periods = late.as_nanos() / period.as_nanos() + 1;
+    u32::try_from(periods)
+        .ok()
+        .and_then(|k| period.checked_mul(k))
+        .and_then(|step| due.checked_add(step))
+        // Too many periods to count: keep the period, not the phase.
+        .unwrap_or(now + period)
+}
+
+impl TimerCallback for Shared {
+    fn fire(self: Arc<Self>, generation: u64) {
+        let now = Instant::now();
+        let mut st = self.lock();
+        // Stopped, reset, or already fired in place by a receiver (`deliver_due`).
+        if !st.armed || st.generation != generation {
+            return;
         }
-        st.deadline = next;
+        let next = self.run(&mut st, now);
         drop(st);
-        rt::arm_callback(next, self as Arc<dyn TimerCallback>, generation);
+        if let Some(next) = next {
+            rt::arm_callback(next, self as Arc<dyn TimerCallback>, generation);
+        }
     }
 
     fn is_live(&self, generation: u64) -> bool {
@@ -207,6 +230,33 @@ impl TimerCallback for Shared {
 }
 
 impl chan::Feeder for Shared {
+    /// A receiver looks at the channel: if the timer is due and has not fired, it fires here
+    /// and now (Go's `maybeRunChan`), so an expired timer is ready whether or not a worker
+    /// has got to it: a worker may be busy, or the deadline just passed.
+    ///
+    /// Exactly once: the firing happens under the timer's lock, and moves the timer to a
+    /// new generation, so the runtime's entry for the arming it ran, still in the set, finds
+    /// itself stale when a worker takes it (`fire`) and does nothing. That entry is not
+    /// counted dead: it is due, so a worker removes it at its next look (`rt::timer`,
+    /// invariant 1). A ticker's next tick is armed under the new generation.
+    fn deliver_due(self: Arc<Self>) {
+        let mut st = self.lock();
+        if !st.armed {
+            return;
+        }
+        let now = Instant::now();
+        if st.deadline > now {
+            return;
+        }
+        st.generation += 1;
+        let generation = st.generation;
+        let next = self.run(&mut st, now);
+        drop(st);
+        if let Some(next) = next {
+            rt::arm_callback(next, self as Arc<dyn TimerCallback>, generation);
+        }
+    }
+
     /// Nobody can receive any more: disarm, as `stop` would (nothing to drain: the value, if
     /// any, goes with the channel).
     fn receivers_gone(&self) {
@@ -257,8 +307,9 @@ fn disarm(shared: &Shared, rx: &Receiver<Instant>) -> bool {
     let was_armed = st.armed;
     st.armed = false;
     st.generation += 1;
-    // Under the lock, no firing can add a value after this drain.
-    let drained = rx.try_recv().is_ok();
+    // Under the lock, no firing can add a value after this drain. Not `try_recv`, which
+    // would first ask this timer, whose lock is held, to deliver a due value.
+    let drained = rx.take_unfed().is_some();
     drop(st);
     if was_armed {
         rt::timer_disarmed();
