@@ -6,6 +6,20 @@
 //! are kept by the scheduler (no timer thread): an idle worker sleeps until the earliest
 //! deadline.
 //!
+//! **The value delivered** is the time the timer was *due*, as in Go (`start + d` for
+//! [`after`] and [`Timer`]; for a [`Ticker`], the due time of that tick, on the ticker's
+//! phase), not the time it ran: `received >= start + d` holds even when the firing came
+//! late, and a value is never later than the moment it can be received.
+//!
+//! **An expired timer is ready at once.** A receive, `try_recv` or select (blocking or
+//! not, `select!` or [`Select`](crate::chan::Select)) on a timer's channel first fires the
+//! timer in place if its deadline has passed and no worker has fired it yet (Go 1.23's
+//! `maybeRunChan`): `select! { recv(after(Duration::ZERO)) -> _ => .., default => .. }`
+//! takes the timer, and so does a look at a timer that came due while every worker was
+//! busy. The value is delivered once either way: whichever of the look and the worker comes
+//! second finds nothing to do. A ticker fired so re-arms for its next tick as it would have.
+//! (`len` is not such a look: it reads 0 on a timer channel whatever it holds, as in Go.)
+//!
 //! As in Go 1.23, a timer or ticker that nobody references any more (its [`Timer`] or
 //! [`Ticker`] and every clone of its receiver dropped, stopped or not) is disarmed and freed
 //! at once, so memory follows the timers that are live: an [`after`] that loses a `select!`
@@ -18,7 +32,11 @@
 //! How: a timer is a callback in the runtime's timer set holding the sending half of its
 //! channel; the channel tells the timer when its last receiver is dropped (`chan::internal`),
 //! and the timer then disarms itself as `stop` would. The runtime counts such dead entries and
-//! sweeps them in bulk (see `rt::timer`).
+//! sweeps them in bulk (see `rt::timer`). The channel also holds the timer (weakly, as a
+//! `chan::Feeder`) so that its receivers can fire it in place when it is due
+//! (`Feeder::deliver_due`); a firing, by a worker or in place, runs under the timer's lock
+//! and checks the timer's generation, which the in-place firing moves on, so the runtime's
+//! entry for that arming finds itself stale.
 
 use std::fmt;
 use std::sync::{Arc, Mutex, Weak};
@@ -43,9 +61,10 @@ pub fn sleep(d: Duration) {
     park::sleep(d)
 }
 
-/// A channel that receives the current time once, after `d`.
+/// A channel that receives, once, the time `d` from now: the instant the timer was due.
 ///
-/// Go: `time.After(d)`. The timer lives as long as the receiver (and its clones): dropping
+/// Go: `time.After(d)`. Once `d` has passed, the channel is ready to a receive or a select at
+/// once, whether or not a worker has fired the timer yet (module docs). The timer lives as long as the receiver (and its clones): dropping
 /// it, as a `select!` that took another case does, disarms and frees the timer (Go 1.23).
 /// Typically in a `select!`:
 ///
@@ -64,7 +83,8 @@ pub fn after(d: Duration) -> Receiver<Instant> {
     Timer::new(d).rx
 }
 
-/// A channel that receives the time every `d`, for as long as it is referenced.
+/// A channel that receives, every `d`, the time that tick was due, for as long as it is
+/// referenced.
 ///
 /// Go: `time.Tick(d)`. Ticks are dropped for a slow receiver. Dropping the receiver (and
 /// every clone) stops the ticker and frees it (Go 1.23).
@@ -102,7 +122,7 @@ where
     }
 }
 
-/// A single event in the future, delivered on a channel.
+/// A single event in the future, delivered on a channel: the instant the timer was due.
 ///
 /// Go: `time.Timer`. Dropping a `Timer` does not stop it: its channel still receives the
 /// value if someone holds a clone of the receiver. Once the `Timer` and every clone of its
@@ -114,9 +134,11 @@ pub struct Timer {
     rx: Receiver<Instant>,
 }
 
-/// A channel that receives the time at every period.
+/// A channel that receives, at every period, the time that tick was due.
 ///
-/// Go: `time.Ticker`. A slow receiver misses ticks rather than getting a backlog. Dropping
+/// Go: `time.Ticker`. A slow receiver misses ticks rather than getting a backlog: the one
+/// tick kept is the oldest missed one (with its own due time), and the ticks after it stay
+/// on the ticker's phase, as Go's do. Dropping
 /// the `Ticker` and every clone of its receiver stops it and frees it at once (Go 1.23); a
 /// clone of the receiver kept alive keeps it ticking.
 pub struct Ticker {
@@ -340,7 +362,8 @@ fn new_timer(d: Duration, period: Option<Duration>) -> (Arc<Shared>, Receiver<In
 }
 
 impl Timer {
-    /// A timer that delivers the current time on its channel after `d` (at once for zero).
+    /// A timer that delivers its deadline, `d` from now, on its channel once the deadline has
+    /// passed (at once for zero).
     ///
     /// Go: `time.NewTimer(d)`.
     pub fn new(d: Duration) -> Timer {
@@ -375,7 +398,7 @@ impl Timer {
 }
 
 impl Ticker {
-    /// A ticker delivering the time every `d`.
+    /// A ticker delivering, every `d`, the time each tick was due.
     ///
     /// Go: `time.NewTicker(d)`.
     ///
