@@ -63,10 +63,10 @@ pub fn sleep(d: Duration) {
 
 /// A channel that receives, once, the time `d` from now: the instant the timer was due.
 ///
-/// Go: `time.After(d)`. Once `d` has passed, the channel is ready to a receive or a select at
-/// once, whether or not a worker has fired the timer yet (module docs). The timer lives as long as the receiver (and its clones): dropping
-/// it, as a `select!` that took another case does, disarms and frees the timer (Go 1.23).
-/// Typically in a `select!`:
+/// Go: `time.After(d)`. Once `d` has passed, the channel is ready to a receive or a select
+/// at once, whether or not a worker has fired the timer yet (module docs). The timer lives
+/// as long as the receiver (and its clones): dropping it, as a `select!` that took another
+/// case does, disarms and frees the timer (Go 1.23). Typically in a `select!`:
 ///
 /// ```
 /// use goro::{chan, time};
@@ -138,9 +138,9 @@ pub struct Timer {
 ///
 /// Go: `time.Ticker`. A slow receiver misses ticks rather than getting a backlog: the one
 /// tick kept is the oldest missed one (with its own due time), and the ticks after it stay
-/// on the ticker's phase, as Go's do. Dropping
-/// the `Ticker` and every clone of its receiver stops it and frees it at once (Go 1.23); a
-/// clone of the receiver kept alive keeps it ticking.
+/// on the ticker's phase, as Go's do. Dropping the `Ticker` and every clone of its receiver
+/// stops it and frees it at once (Go 1.23); a clone of the receiver kept alive keeps it
+/// ticking.
 pub struct Ticker {
     shared: Arc<Shared>,
     rx: Receiver<Instant>,
@@ -174,9 +174,7 @@ impl Shared {
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
-}
 
-impl Shared {
     /// Runs the action of the arming in `st` (locked, armed, due at `now`): sends the
     /// deadline, or starts `f`. Returns when the next tick is due for a ticker, which the
     /// caller arms once it has unlocked; `None` when the timer is done (a one-shot timer,
