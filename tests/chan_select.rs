@@ -428,3 +428,49 @@ fn forty_cases() {
     };
     assert_eq!(got, 37);
 }
+
+#[test]
+fn an_expired_timer_is_ready_to_a_select_with_default() {
+    // Go 1.23's select runs an expired timer before it polls: `after(0)` wins over `default`
+    // every time, on a plain thread and in a goroutine, with `select!` and with `Select`.
+    let check = || {
+        for _ in 0..100 {
+            let got = goro::select! {
+                recv(goro::time::after(Duration::ZERO)) -> v => v.is_ok(),
+                default => false,
+            };
+            assert!(got, "select! with default");
+            let rx = goro::time::after(Duration::ZERO);
+            let mut sel = chan::Select::new();
+            let i = sel.recv(&rx);
+            let op = sel.try_select().expect("Select::try_select");
+            assert_eq!(op.index(), i);
+            assert!(op.recv::<std::time::Instant>().is_ok());
+        }
+    };
+    check();
+    goro::run(check);
+}
+
+#[test]
+fn an_expired_timer_competes_fairly_with_a_ready_channel() {
+    // Both cases are ready when the select looks: each wins about half the time.
+    goro::run(|| {
+        let (tx, rx) = chan::bounded(1);
+        let mut timer_wins = 0;
+        for _ in 0..400 {
+            let _ = tx.try_send(());
+            goro::select! {
+                recv(rx) -> v => assert!(v.is_ok()),
+                recv(goro::time::after(Duration::ZERO)) -> v => {
+                    assert!(v.is_ok());
+                    timer_wins += 1;
+                },
+            }
+        }
+        assert!(
+            (40..=360).contains(&timer_wins),
+            "the timer won {timer_wins} of 400"
+        );
+    });
+}

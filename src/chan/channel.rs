@@ -7,7 +7,7 @@
 //! lock-free one, whose waiters are only notified.
 
 use std::sync::atomic::AtomicUsize;
-use std::sync::Weak;
+use std::sync::{Arc, Weak};
 
 use super::core::Dir;
 use super::error::{RecvTimeoutError, SendTimeoutError, TryRecvError, TrySendError};
@@ -23,11 +23,30 @@ pub(crate) struct Channel<T> {
     flavor: Flavor<T>,
 }
 
-/// What feeds an internal channel (a timer): told when the channel's last receiver is
-/// dropped, after which nothing it sends can ever be received.
+/// What feeds an internal channel (a timer): asked to deliver a value that is due before
+/// anyone looks at the channel, and told when the channel's last receiver is dropped, after
+/// which nothing it sends can ever be received.
 pub(crate) trait Feeder: Send + Sync {
+    /// Called before every receive, `try_recv` and select that looks at the channel, without
+    /// the channel's lock (the feeder sends through the channel, which takes it): delivers
+    /// the value now if it is due and not delivered yet (a timer whose deadline has passed
+    /// fires in place, Go's `maybeRunChan`), so an expired timer is ready whether or not a
+    /// worker has fired it yet.
+    fn deliver_due(self: Arc<Self>);
     /// Called once, by the thread that dropped the last receiver, before the channel closes.
     fn receivers_gone(&self);
+}
+
+/// `Channel::feed`'s work on an internal channel, kept out of the receive paths of user
+/// channels.
+#[cold]
+#[inline(never)]
+fn deliver_due(feeder: &Weak<dyn Feeder>) {
+    // A feeder that is gone has nothing armed: a timer is kept alive by its handle or by
+    // the runtime's entry for its arming.
+    if let Some(feeder) = feeder.upgrade() {
+        feeder.deliver_due();
+    }
 }
 
 enum Flavor<T> {
@@ -71,6 +90,16 @@ impl<T> Channel<T> {
         }
     }
 
+    /// Before a receive looks at the channel: has the feeder, if there is one, deliver what is
+    /// due (`Feeder::deliver_due`). On a user channel this is one test of a field next to
+    /// the flavour's tag, which the receive reads anyway; the feeder's part is out of line.
+    #[inline]
+    pub(crate) fn feed(&self) {
+        if let Some(feeder) = &self.feeder {
+            deliver_due(feeder);
+        }
+    }
+
     /// The last receiver is gone: tells the feeder, if there is one and it still exists.
     pub(crate) fn receivers_gone(&self) {
         if let Some(feeder) = self.feeder.as_ref().and_then(Weak::upgrade) {
@@ -103,7 +132,16 @@ impl<T> Channel<T> {
         dispatch!(self, c => c.send(v, block))
     }
 
+    /// Receives, after the feeder (if any) delivered what is due.
     pub(crate) fn recv(&self, block: Block) -> Result<T, RecvTimeoutError> {
+        self.feed();
+        self.recv_unfed(block)
+    }
+
+    /// Receives without asking the feeder first: for the feeder itself, which calls this
+    /// under its own lock to discard an undelivered value (`Feeder::deliver_due` would take
+    /// that lock again).
+    pub(crate) fn recv_unfed(&self, block: Block) -> Result<T, RecvTimeoutError> {
         dispatch!(self, c => c.recv(block))
     }
 

@@ -82,7 +82,8 @@ pub fn never<T>() -> Receiver<T> {
 /// as Go 1.23 shows a timer's channel), and dropping its senders does not close it; only
 /// dropping every receiver does, after telling `feeder` (which can then stop producing:
 /// an unreferenced timer is disarmed). A receiver left waiting after the last value waits
-/// forever, as in Go.
+/// forever, as in Go. Every receive, `try_recv` and select first lets `feeder` deliver a
+/// value that is due (`Feeder::deliver_due`: an expired timer fires in place).
 pub(crate) fn internal<T>(cap: usize, feeder: Weak<dyn Feeder>) -> (Sender<T>, Receiver<T>) {
     // One sender more than exist: the count never reaches zero.
     pair(Channel::internal(cap, 2, feeder))
@@ -232,6 +233,12 @@ impl<T: Send> Receiver<T> {
     /// An iterator over the values ready now; it never blocks.
     pub fn try_iter(&self) -> TryIter<'_, T> {
         TryIter { rx: self }
+    }
+
+    /// Takes a buffered value without asking the channel's feeder first: for the feeder
+    /// (a timer discarding its undelivered value under its own lock, see `Feeder`).
+    pub(crate) fn take_unfed(&self) -> Option<T> {
+        self.chan.recv_unfed(Block::No).ok()
     }
 }
 

@@ -11,7 +11,11 @@
 //! the waiter.
 //!
 //! A fired timer either unparks a goroutine in a timed wait (`park::TimedWait`) or calls a
-//! [`TimerCallback`] (the timers of `goro::time`).
+//! [`TimerCallback`] (the timers of `goro::time`). A channel timer may also be fired in
+//! place, by a receiver that looks at its channel after the deadline (`time`, Go's
+//! `maybeRunChan`); it then moves to a new generation, so its entry here, due already, is
+//! stale when a worker takes it and does nothing. Such an entry is not counted dead: it is
+//! due, so the next look takes it (invariant 1).
 //!
 //! # Dead entries
 //!

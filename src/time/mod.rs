@@ -6,6 +6,20 @@
 //! are kept by the scheduler (no timer thread): an idle worker sleeps until the earliest
 //! deadline.
 //!
+//! **The value delivered** is the time the timer was *due*, as in Go (`start + d` for
+//! [`after`] and [`Timer`]; for a [`Ticker`], the due time of that tick, on the ticker's
+//! phase), not the time it ran: `received >= start + d` holds even when the firing came
+//! late, and a value is never later than the moment it can be received.
+//!
+//! **An expired timer is ready at once.** A receive, `try_recv` or select (blocking or
+//! not, `select!` or [`Select`](crate::chan::Select)) on a timer's channel first fires the
+//! timer in place if its deadline has passed and no worker has fired it yet (Go 1.23's
+//! `maybeRunChan`): `select! { recv(after(Duration::ZERO)) -> _ => .., default => .. }`
+//! takes the timer, and so does a look at a timer that came due while every worker was
+//! busy. The value is delivered once either way: whichever of the look and the worker comes
+//! second finds nothing to do. A ticker fired so re-arms for its next tick as it would have.
+//! (`len` is not such a look: it reads 0 on a timer channel whatever it holds, as in Go.)
+//!
 //! As in Go 1.23, a timer or ticker that nobody references any more (its [`Timer`] or
 //! [`Ticker`] and every clone of its receiver dropped, stopped or not) is disarmed and freed
 //! at once, so memory follows the timers that are live: an [`after`] that loses a `select!`
@@ -18,7 +32,11 @@
 //! How: a timer is a callback in the runtime's timer set holding the sending half of its
 //! channel; the channel tells the timer when its last receiver is dropped (`chan::internal`),
 //! and the timer then disarms itself as `stop` would. The runtime counts such dead entries and
-//! sweeps them in bulk (see `rt::timer`).
+//! sweeps them in bulk (see `rt::timer`). The channel also holds the timer (weakly, as a
+//! `chan::Feeder`) so that its receivers can fire it in place when it is due
+//! (`Feeder::deliver_due`); a firing, by a worker or in place, runs under the timer's lock
+//! and checks the timer's generation, which the in-place firing moves on, so the runtime's
+//! entry for that arming finds itself stale.
 
 use std::fmt;
 use std::sync::{Arc, Mutex, Weak};
@@ -43,11 +61,12 @@ pub fn sleep(d: Duration) {
     park::sleep(d)
 }
 
-/// A channel that receives the current time once, after `d`.
+/// A channel that receives, once, the time `d` from now: the instant the timer was due.
 ///
-/// Go: `time.After(d)`. The timer lives as long as the receiver (and its clones): dropping
-/// it, as a `select!` that took another case does, disarms and frees the timer (Go 1.23).
-/// Typically in a `select!`:
+/// Go: `time.After(d)`. Once `d` has passed, the channel is ready to a receive or a select
+/// at once, whether or not a worker has fired the timer yet (module docs). The timer lives
+/// as long as the receiver (and its clones): dropping it, as a `select!` that took another
+/// case does, disarms and frees the timer (Go 1.23). Typically in a `select!`:
 ///
 /// ```
 /// use goro::{chan, time};
@@ -64,7 +83,8 @@ pub fn after(d: Duration) -> Receiver<Instant> {
     Timer::new(d).rx
 }
 
-/// A channel that receives the time every `d`, for as long as it is referenced.
+/// A channel that receives, every `d`, the time that tick was due, for as long as it is
+/// referenced.
 ///
 /// Go: `time.Tick(d)`. Ticks are dropped for a slow receiver. Dropping the receiver (and
 /// every clone) stops the ticker and frees it (Go 1.23).
@@ -102,7 +122,7 @@ where
     }
 }
 
-/// A single event in the future, delivered on a channel.
+/// A single event in the future, delivered on a channel: the instant the timer was due.
 ///
 /// Go: `time.Timer`. Dropping a `Timer` does not stop it: its channel still receives the
 /// value if someone holds a clone of the receiver. Once the `Timer` and every clone of its
@@ -114,11 +134,13 @@ pub struct Timer {
     rx: Receiver<Instant>,
 }
 
-/// A channel that receives the time at every period.
+/// A channel that receives, at every period, the time that tick was due.
 ///
-/// Go: `time.Ticker`. A slow receiver misses ticks rather than getting a backlog. Dropping
-/// the `Ticker` and every clone of its receiver stops it and frees it at once (Go 1.23); a
-/// clone of the receiver kept alive keeps it ticking.
+/// Go: `time.Ticker`. A slow receiver misses ticks rather than getting a backlog: the one
+/// tick kept is the oldest missed one (with its own due time), and the ticks after it stay
+/// on the ticker's phase, as Go's do. Dropping the `Ticker` and every clone of its receiver
+/// stops it and frees it at once (Go 1.23); a clone of the receiver kept alive keeps it
+/// ticking.
 pub struct Ticker {
     shared: Arc<Shared>,
     rx: Receiver<Instant>,
@@ -152,31 +174,32 @@ impl Shared {
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
-}
 
-impl TimerCallback for Shared {
-    fn fire(self: Arc<Self>, generation: u64) {
-        let now = Instant::now();
-        // The action runs under the lock, so `stop` and `reset`, which take it, can never
-        // see a value from an old generation arrive after they return.
-        let mut st = self.lock();
-        if !st.armed || st.generation != generation {
-            return;
-        }
+    /// Runs the action of the arming in `st` (locked, armed, due at `now`): sends the
+    /// deadline, or starts `f`. Returns when the next tick is due for a ticker, which the
+    /// caller arms once it has unlocked; `None` when the timer is done (a one-shot timer,
+    /// or a channel nobody can receive from any more).
+    ///
+    /// The action runs under the timer's lock, so `stop` and `reset`, which take it, can
+    /// never see a value from an old generation arrive after they return.
+    fn run(&self, st: &mut State, now: Instant) -> Option<Instant> {
         match &self.action {
-            Action::Send(tx) => match tx.try_send(now) {
-                // Full: a ticker's receiver is slow; this tick is dropped.
+            // Go sends the time the timer was due, not the time it ran (`sendTime` subtracts
+            // the delay), so a late firing still reads as `start + d`.
+            Action::Send(tx) => match tx.try_send(st.deadline) {
+                // Full: a ticker's receiver is slow; this tick is dropped (Go's send with
+                // `default`).
                 Ok(()) | Err(TrySendError::Full(_)) => {}
                 // Nobody can receive any more: the timer is done for good.
                 Err(TrySendError::Closed(_)) => {
                     st.armed = false;
-                    return;
+                    return None;
                 }
             },
             Action::Call(f) => {
                 let f = Arc::clone(f);
-                // This runs on a worker's scheduling loop, which must not unwind: report a
-                // failure to start the goroutine instead of panicking.
+                // This may run on a worker's scheduling loop, which must not unwind: report
+                // a failure to start the goroutine instead of panicking.
                 if let Err(e) = crate::Builder::new().spawn(move || f()) {
                     eprintln!("goro: time::after_func cannot start its goroutine: {e}");
                 }
@@ -184,20 +207,40 @@ impl TimerCallback for Shared {
         }
         let Some(period) = st.period else {
             st.armed = false;
-            return;
+            return None;
         };
-        // A ticker keeps its phase, skipping the ticks it is already late for.
-        let mut next = st.deadline + period;
-        if next <= now {
-            let behind = now.duration_since(st.deadline).as_nanos() / period.as_nanos().max(1);
-            next = st.deadline + period * (behind as u32 + 1).max(1);
-            if next <= now {
-                next = now + period;
-            }
+        st.deadline = next_tick(st.deadline, period, now);
+        Some(st.deadline)
+    }
+}
+
+/// When a ticker due at `due` and run at `now` ticks next: the first tick of its phase
+/// after `now`, skipping those it is already late for, as Go's
+/// `when + period * (1 + (now - when) / period)`.
+fn next_tick(due: Instant, period: Duration, now: Instant) -> Instant {
+    let late = now.saturating_duration_since(due);
+    let periods = late.as_nanos() / period.as_nanos() + 1;
+    u32::try_from(periods)
+        .ok()
+        .and_then(|k| period.checked_mul(k))
+        .and_then(|step| due.checked_add(step))
+        // Too many periods to count: keep the period, not the phase.
+        .unwrap_or(now + period)
+}
+
+impl TimerCallback for Shared {
+    fn fire(self: Arc<Self>, generation: u64) {
+        let now = Instant::now();
+        let mut st = self.lock();
+        // Stopped, reset, or already fired in place by a receiver (`deliver_due`).
+        if !st.armed || st.generation != generation {
+            return;
         }
-        st.deadline = next;
+        let next = self.run(&mut st, now);
         drop(st);
-        rt::arm_callback(next, self as Arc<dyn TimerCallback>, generation);
+        if let Some(next) = next {
+            rt::arm_callback(next, self as Arc<dyn TimerCallback>, generation);
+        }
     }
 
     fn is_live(&self, generation: u64) -> bool {
@@ -207,6 +250,33 @@ impl TimerCallback for Shared {
 }
 
 impl chan::Feeder for Shared {
+    /// A receiver looks at the channel: if the timer is due and has not fired, it fires here
+    /// and now (Go's `maybeRunChan`), so an expired timer is ready whether or not a worker
+    /// has got to it: a worker may be busy, or the deadline just passed.
+    ///
+    /// Exactly once: the firing happens under the timer's lock, and moves the timer to a
+    /// new generation, so the runtime's entry for the arming it ran, still in the set, finds
+    /// itself stale when a worker takes it (`fire`) and does nothing. That entry is not
+    /// counted dead: it is due, so a worker removes it at its next look (`rt::timer`,
+    /// invariant 1). A ticker's next tick is armed under the new generation.
+    fn deliver_due(self: Arc<Self>) {
+        let mut st = self.lock();
+        if !st.armed {
+            return;
+        }
+        let now = Instant::now();
+        if st.deadline > now {
+            return;
+        }
+        st.generation += 1;
+        let generation = st.generation;
+        let next = self.run(&mut st, now);
+        drop(st);
+        if let Some(next) = next {
+            rt::arm_callback(next, self as Arc<dyn TimerCallback>, generation);
+        }
+    }
+
     /// Nobody can receive any more: disarm, as `stop` would (nothing to drain: the value, if
     /// any, goes with the channel).
     fn receivers_gone(&self) {
@@ -257,8 +327,9 @@ fn disarm(shared: &Shared, rx: &Receiver<Instant>) -> bool {
     let was_armed = st.armed;
     st.armed = false;
     st.generation += 1;
-    // Under the lock, no firing can add a value after this drain.
-    let drained = rx.try_recv().is_ok();
+    // Under the lock, no firing can add a value after this drain. Not `try_recv`, which
+    // would first ask this timer, whose lock is held, to deliver a due value.
+    let drained = rx.take_unfed().is_some();
     drop(st);
     if was_armed {
         rt::timer_disarmed();
@@ -289,7 +360,8 @@ fn new_timer(d: Duration, period: Option<Duration>) -> (Arc<Shared>, Receiver<In
 }
 
 impl Timer {
-    /// A timer that delivers the current time on its channel after `d` (at once for zero).
+    /// A timer that delivers its deadline, `d` from now, on its channel once the deadline has
+    /// passed (at once for zero).
     ///
     /// Go: `time.NewTimer(d)`.
     pub fn new(d: Duration) -> Timer {
@@ -324,7 +396,7 @@ impl Timer {
 }
 
 impl Ticker {
-    /// A ticker delivering the time every `d`.
+    /// A ticker delivering, every `d`, the time each tick was due.
     ///
     /// Go: `time.NewTicker(d)`.
     ///

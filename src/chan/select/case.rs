@@ -16,8 +16,10 @@ mod sealed {
 
 /// One case of a select, type-erased, in the order the passes of `select` call it.
 pub trait SelectCase: sealed::Sealed {
-    /// The channel's address (the lock order), or `None` for a nil case.
-    fn channel(&self) -> Option<usize>;
+    /// Before the passes, without any lock: lets a timer channel's timer deliver a value
+    /// that is due (`Channel::feed`, Go's `maybeRunChan` in `selectgo`); returns the
+    /// channel's address (the lock order), or `None` for a nil case.
+    fn prepare(&self) -> Option<usize>;
     /// Takes the channel's lock.
     fn lock(&self);
     /// Releases the channel's lock.
@@ -131,8 +133,11 @@ impl<T> sealed::Sealed for RecvCase<'_, T> {}
 impl<T> sealed::Sealed for SendCase<'_, T> {}
 
 impl<T> SelectCase for RecvCase<'_, T> {
-    fn channel(&self) -> Option<usize> {
-        self.rx.map(|r| r.chan_addr())
+    fn prepare(&self) -> Option<usize> {
+        self.rx.map(|r| {
+            r.chan.feed();
+            r.chan_addr()
+        })
     }
 
     fn lock(&self) {
@@ -210,7 +215,8 @@ impl<T> SelectCase for RecvCase<'_, T> {
 }
 
 impl<T> SelectCase for SendCase<'_, T> {
-    fn channel(&self) -> Option<usize> {
+    fn prepare(&self) -> Option<usize> {
+        // Nothing to feed: an internal channel's sender never leaves goro.
         self.tx.map(|t| t.chan_addr())
     }
 

@@ -5,7 +5,8 @@
 //!
 //! - [`lock_order`]: the channels sorted by address, each once, so that every select takes
 //!   the locks of shared channels in the same order; and a random poll order, for Go's
-//!   fairness among ready cases.
+//!   fairness among ready cases. Before any lock, a timer channel's timer that is due
+//!   delivers its value (`Channel::feed`), so an expired timer is a ready case.
 //! - Pass 1, [`poll`]: with every channel locked, look for a case that can proceed, in poll
 //!   order: the first found is performed and wins. Without one, a non-blocking select
 //!   returns here (`default`).
@@ -123,7 +124,8 @@ impl Locks<'_> {
 }
 
 /// Fills `locks` with the channels in lock order (by address, each once) and returns the
-/// used part; fills `order` with a random poll order.
+/// used part; fills `order` with a random poll order. Each case is prepared first, before
+/// any lock is taken: a timer channel whose timer is due gets its value now.
 fn lock_order<'a>(
     cases: &[&mut dyn SelectCase],
     locks: &'a mut [(usize, usize)],
@@ -131,7 +133,7 @@ fn lock_order<'a>(
 ) -> &'a [(usize, usize)] {
     let mut nlocks = 0;
     for (i, c) in cases.iter().enumerate() {
-        if let Some(a) = c.channel() {
+        if let Some(a) = c.prepare() {
             locks[nlocks] = (a, i);
             nlocks += 1;
         }
