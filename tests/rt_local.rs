@@ -4,7 +4,6 @@
 //! has both because goroutines move between worker threads.
 
 use std::cell::{Cell, RefCell};
-use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::ThreadId;
@@ -283,9 +282,9 @@ fn lock_os_thread_keeps_the_goroutine_on_its_thread() {
         b.join().unwrap();
     }
     // They were locked to worker threads, not to this one.
+    // (How many distinct threads they were locked to is not bounded by the worker count:
+    // a worker retaken by the monitor moves to another thread, see `rt::monitor`.)
     assert!(homes.iter().all(|&h| h != thread_id()));
-    let distinct: HashSet<_> = homes.into_iter().collect();
-    assert!(distinct.len() <= goro::maxprocs());
 }
 
 #[test]
