@@ -5,7 +5,7 @@
 //!
 //! - [`lock_order`]: the channels sorted by address, each once, so that every select takes
 //!   the locks of shared channels in the same order; and a random poll order, for Go's
-//!   fairness among ready cases.
+//!   fairness among ready cases (`select_biased!` keeps the cases' own order instead).
 //! - Pass 1, [`poll`]: with every channel locked, look for a case that can proceed, in poll
 //!   order: the first found is performed and wins. Without one, a non-blocking select
 //!   returns here (`default`).
@@ -41,7 +41,7 @@ use std::time::Instant;
 
 use super::waiter::{Token, Wake, NONE};
 use crate::rt::{park, rand};
-pub use arg::{wait_for, SelectRecv, SelectSend};
+pub use arg::{wait_for, SelectPeel, SelectRecv, SelectSend};
 pub use case::{RecvCase, SelectCase, SendCase};
 pub use dynamic::{Select, Selected};
 
@@ -62,6 +62,18 @@ const INLINE: usize = 8;
 /// Runs a select over `cases`; returns the index of the case that ran, or `None` if none
 /// could run in time (the `default` branch).
 pub fn select(cases: &mut [&mut dyn SelectCase], wait: Wait) -> Option<usize> {
+    run(cases, wait, false)
+}
+
+/// [`select`], but ready cases are tried in their order rather than a random one
+/// (`select_biased!`).
+pub fn select_biased(cases: &mut [&mut dyn SelectCase], wait: Wait) -> Option<usize> {
+    run(cases, wait, true)
+}
+
+/// The select; `biased` is a constant in each caller, so the choice costs nothing.
+#[inline(always)]
+fn run(cases: &mut [&mut dyn SelectCase], wait: Wait, biased: bool) -> Option<usize> {
     let n = cases.len();
     let (mut locks_inline, mut order_inline) = ([(0usize, 0usize); INLINE], [0usize; INLINE]);
     let (mut locks_heap, mut order_heap) = (Vec::new(), Vec::new());
@@ -72,7 +84,7 @@ pub fn select(cases: &mut [&mut dyn SelectCase], wait: Wait) -> Option<usize> {
         order_heap.resize(n, 0);
         (&mut locks_heap[..], &mut order_heap[..])
     };
-    let locks = lock_order(cases, locks, order);
+    let locks = lock_order(cases, locks, order, biased);
     let sel = Locks { locks };
     loop {
         sel.lock_all(cases);
@@ -123,11 +135,13 @@ impl Locks<'_> {
 }
 
 /// Fills `locks` with the channels in lock order (by address, each once) and returns the
-/// used part; fills `order` with a random poll order.
+/// used part; fills `order` with a random poll order, or the cases' own order if `biased`.
+#[inline(always)]
 fn lock_order<'a>(
     cases: &[&mut dyn SelectCase],
     locks: &'a mut [(usize, usize)],
     order: &mut [usize],
+    biased: bool,
 ) -> &'a [(usize, usize)] {
     let mut nlocks = 0;
     for (i, c) in cases.iter().enumerate() {
@@ -149,8 +163,10 @@ fn lock_order<'a>(
     for (k, o) in order.iter_mut().enumerate() {
         *o = k;
     }
-    for i in (1..order.len()).rev() {
-        order.swap(i, rand::below(i + 1));
+    if !biased {
+        for i in (1..order.len()).rev() {
+            order.swap(i, rand::below(i + 1));
+        }
     }
     &locks[..distinct]
 }
