@@ -604,3 +604,68 @@ fn a_dynamic_select_moves_to_another_thread() {
         tx.send("hello".to_string()).unwrap();
     });
 }
+
+#[test]
+fn a_dynamic_select_removes_cases_and_can_be_biased() {
+    use goro::chan::Select;
+    // crossbeam-channel's pattern: receive from several channels until all are closed,
+    // removing each closed one.
+    let mut txs = Vec::new();
+    let mut rxs = Vec::new();
+    for _ in 0..4 {
+        let (tx, rx) = chan::bounded::<usize>(4);
+        txs.push(tx);
+        rxs.push(rx);
+    }
+    for (i, tx) in txs.into_iter().enumerate() {
+        for _ in 0..=i {
+            tx.send(i).unwrap();
+        }
+    }
+    let mut sel = Select::new();
+    for rx in &rxs {
+        sel.recv(rx);
+    }
+    let (mut open, mut got) = (rxs.len(), vec![0; rxs.len()]);
+    while open > 0 {
+        let op = sel.select();
+        let i = op.index();
+        match op.recv::<usize>() {
+            Ok(v) => {
+                assert_eq!(v, i);
+                got[i] += 1;
+            }
+            Err(RecvError) => {
+                sel.remove(i);
+                open -= 1;
+            }
+        }
+    }
+    assert_eq!(got, [1, 2, 3, 4]);
+    assert!(sel.try_select().is_none(), "every case was removed");
+
+    // Biased: the first ready case in the order added.
+    let (ta, ra) = chan::bounded(8);
+    let (tb, rb) = chan::bounded(8);
+    for _ in 0..8 {
+        ta.send('a').unwrap();
+        tb.send('b').unwrap();
+    }
+    let mut sel = Select::new_biased();
+    sel.recv(&ra);
+    sel.recv(&rb);
+    let order: String = (0..16)
+        .map(|_| sel.select().recv::<char>().unwrap())
+        .collect();
+    assert_eq!(order, "aaaaaaaabbbbbbbb");
+}
+
+#[test]
+#[should_panic(expected = "no case 0")]
+fn a_removed_case_cannot_be_removed_again() {
+    let (_tx, rx) = chan::bounded::<u8>(1);
+    let mut sel = goro::chan::Select::new();
+    sel.recv(&rx);
+    sel.remove(0);
+    sel.remove(0);
+}

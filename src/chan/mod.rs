@@ -57,8 +57,10 @@
 //!   `SelectedOperation::send`. Accordingly a [`Selected`] case hands out its outcome with
 //!   [`Selected::recv`]`::<T>()` / [`Selected::send`]`::<T>()` (no channel argument), a
 //!   send case that has run is never ready again, and `Select` is not `Clone` (its send
-//!   values need not be). Case types must be `Send + 'static`; a `Select` is reusable and
-//!   `Send`.
+//!   values need not be). Case types must be `Send + 'static` (the outcome is handed out
+//!   through `Any`). Otherwise `Select` is crossbeam's: it runs any number of times, is
+//!   `Send`, has `new_biased` and `remove`; `try_select`, `select_timeout` and
+//!   `select_deadline` return an `Option` rather than a `Result` with a unit error.
 //! - **No readiness-only select.** crossbeam's `Select::ready`, `try_ready` and
 //!   `ready_timeout` (wait until a case is ready without performing it) have no
 //!   counterpart: on unbuffered and unbounded channels a blocked operation is completed by

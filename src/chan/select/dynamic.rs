@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use super::super::error::{RecvError, SendError};
 use super::super::{Receiver, Sender};
 use super::case::{RecvCase, SelectCase, SendCase};
-use super::{select, wait_for, Wait};
+use super::{select, select_biased, wait_for, Wait};
 
 /// A select whose cases are chosen at run time.
 ///
@@ -20,7 +20,8 @@ use super::{select, wait_for, Wait};
 /// A `Select` can run any number of times, and moves between threads (it is `Send`). A send
 /// case holds the value given to [`send`](Select::send), as a Go select evaluates its send
 /// values before it blocks: the value is sent at most once, and a send case that has run is
-/// never ready again (as a nil channel). Receive cases are ready again each time.
+/// never ready again (as a nil channel). Receive cases are ready again each time;
+/// [`remove`](Select::remove) takes a case out.
 ///
 /// ```
 /// use goro::chan::{self, Select};
@@ -45,6 +46,8 @@ use super::{select, wait_for, Wait};
 #[derive(Default)]
 pub struct Select<'a> {
     cases: Vec<Case<'a>>,
+    /// Ready cases are tried in their order (`new_biased`) rather than a random one.
+    biased: bool,
 }
 
 /// The case a [`Select`] ran; it borrows the `Select` until its outcome is taken.
@@ -78,12 +81,22 @@ impl<T: 'static> DynCase for SendCase<'_, T> {
     }
 }
 
-/// A case of a `Select`, boxed so that any element type fits.
-struct Case<'a>(Box<dyn DynCase + 'a>);
+/// A case of a `Select`, boxed so that any element type fits; a removed case is replaced by
+/// a nil one, so that the other cases keep their indices.
+struct Case<'a> {
+    op: Box<dyn DynCase + 'a>,
+    removed: bool,
+}
 
-// SAFETY: `Select::recv` and `Select::send` only box cases over `T: Send`, whose channel
-// handles (`&Receiver<T>`, `&Sender<T>`: the channel is `Sync` for `T: Send`), pending send
-// value and outcome (`T`, `Result<T, _>`) are all `Send`. What is not `Send` in a case is
+impl<'a> Case<'a> {
+    fn new(op: Box<dyn DynCase + 'a>) -> Self {
+        Case { op, removed: false }
+    }
+}
+
+// SAFETY: `Select::recv` and `Select::send` only box cases over `T: Send` (and `remove` a
+// nil case over `()`), whose channel handles (`&Receiver<T>`, `&Sender<T>`: the channel is
+// `Sync` for `T: Send`), pending send value and outcome (`T`, `Result<T, _>`) are all `Send`. What is not `Send` in a case is
 // its waiter (raw pointers to the token and to queue neighbours), and a waiter exists only
 // during a `select` call (linked in pass 2, gone after pass 3), which holds `&mut Select`:
 // a `Select` never moves to another thread with a waiter in it.
@@ -92,12 +105,77 @@ unsafe impl Send for Case<'_> {}
 impl<'a> Select<'a> {
     /// An empty select.
     pub fn new() -> Select<'a> {
-        Select { cases: Vec::new() }
+        Select {
+            cases: Vec::new(),
+            biased: false,
+        }
+    }
+
+    /// An empty select whose ready cases are tried in the order they were added, as
+    /// [`select_biased!`](crate::select_biased) does (crossbeam-channel:
+    /// `Select::new_biased`).
+    ///
+    /// ```
+    /// use goro::chan::{self, Select};
+    ///
+    /// let (ta, ra) = chan::bounded(1);
+    /// let (tb, rb) = chan::bounded(1);
+    /// ta.send("a").unwrap();
+    /// tb.send("b").unwrap();
+    /// let mut sel = Select::new_biased();
+    /// let first = sel.recv(&ra);
+    /// sel.recv(&rb);
+    /// let op = sel.select();
+    /// assert_eq!(op.index(), first);
+    /// assert_eq!(op.recv::<&str>(), Ok("a"));
+    /// ```
+    pub fn new_biased() -> Select<'a> {
+        Select {
+            cases: Vec::new(),
+            biased: true,
+        }
+    }
+
+    /// Removes case `index`; the other cases keep their indices. Typically a receive case
+    /// whose channel is closed (and so always ready) is removed.
+    ///
+    /// crossbeam-channel: `Select::remove`. Go: setting the case's channel to nil.
+    ///
+    /// ```
+    /// use goro::chan::{self, Select};
+    ///
+    /// let (ta, ra) = chan::bounded(1);
+    /// let (tb, rb) = chan::bounded(1);
+    /// drop(ta); // closed: its case is always ready
+    /// tb.send(5).unwrap();
+    /// let mut sel = Select::new();
+    /// let a = sel.recv(&ra);
+    /// let b = sel.recv(&rb);
+    /// sel.remove(a);
+    /// let op = sel.select();
+    /// assert_eq!(op.index(), b);
+    /// assert_eq!(op.recv::<i32>(), Ok(5));
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// If there is no case `index`, or it was removed already.
+    pub fn remove(&mut self, index: usize) {
+        let case = self
+            .cases
+            .get_mut(index)
+            .filter(|c| !c.removed)
+            .unwrap_or_else(|| panic!("Select::remove: no case {index}"));
+        *case = Case {
+            op: Box::new(RecvCase::<()>::new(None)),
+            removed: true,
+        };
     }
 
     /// Adds a receive case; returns its index.
     pub fn recv<T: Send + 'static>(&mut self, rx: &'a Receiver<T>) -> usize {
-        self.cases.push(Case(Box::new(RecvCase::new(Some(rx)))));
+        self.cases
+            .push(Case::new(Box::new(RecvCase::new(Some(rx)))));
         self.cases.len() - 1
     }
 
@@ -107,7 +185,7 @@ impl<'a> Select<'a> {
     /// never ready again.
     pub fn send<T: Send + 'static>(&mut self, tx: &'a Sender<T>, value: T) -> usize {
         self.cases
-            .push(Case(Box::new(SendCase::new(Some(tx), value))));
+            .push(Case::new(Box::new(SendCase::new(Some(tx), value))));
         self.cases.len() - 1
     }
 
@@ -137,11 +215,15 @@ impl<'a> Select<'a> {
         let mut list: Vec<&mut dyn SelectCase> = self
             .cases
             .iter_mut()
-            .map(|c| &mut *c.0 as &mut dyn SelectCase)
+            .map(|c| &mut *c.op as &mut dyn SelectCase)
             .collect();
-        let index = select(&mut list, wait)?;
+        let index = if self.biased {
+            select_biased(&mut list, wait)?
+        } else {
+            select(&mut list, wait)?
+        };
         drop(list);
-        let case = &mut *self.cases[index].0;
+        let case = &mut *self.cases[index].op;
         case.ran();
         Some(Selected { index, case })
     }
@@ -190,6 +272,7 @@ impl std::fmt::Debug for Select<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Select")
             .field("cases", &self.cases.len())
+            .field("biased", &self.biased)
             .finish()
     }
 }
