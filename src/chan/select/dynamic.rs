@@ -144,7 +144,7 @@ impl<'a> Select<'a> {
     /// ```
     /// use goro::chan::{self, Select};
     ///
-    /// let (ta, ra) = chan::bounded(1);
+    /// let (ta, ra) = chan::bounded::<i32>(1);
     /// let (tb, rb) = chan::bounded::<i32>(1);
     /// drop(ta); // closed: its case is always ready
     /// tb.send(5).unwrap();
