@@ -33,7 +33,7 @@
 //!
 //! # Coming from crossbeam-channel
 //!
-//! The API follows crossbeam-channel 0.5's: [`bounded`], [`unbounded`], [`never`],
+//! The API follows crossbeam-channel 0.5's: [`bounded`], [`unbounded`], [`never()`],
 //! [`Sender`]/[`Receiver`] with the same method families (`send`, `try_send`,
 //! `send_timeout`, `send_deadline`, `recv`, ..., `iter`, `try_iter`, `len`, `is_empty`,
 //! `is_full`, `capacity`, `same_channel`), [`select!`](crate::select) and
@@ -48,7 +48,7 @@
 //!   The error variants and the query are named after Go's word: `Closed` and `is_closed`,
 //!   for crossbeam's `Disconnected` and `is_disconnected`.
 //! - **Nil channels.** `select!` also takes an `Option<&Receiver<T>>` or `Option<&Sender<T>>`
-//!   (`None` is Go's nil channel, never ready); crossbeam's way, [`never`], works as well.
+//!   (`None` is Go's nil channel, never ready); crossbeam's way, [`never()`], works as well.
 //! - **Send values in [`Select`].** A send case takes its value when it is added
 //!   ([`Select::send`]`(&tx, v)`), because a Go select evaluates its send values before it
 //!   blocks, and a waiting send case on an unbuffered channel hands its value to the
