@@ -18,10 +18,14 @@
 /// order, before anything else. A select with no ready case and no `default` parks (a
 /// goroutine) or blocks (a thread) until one is ready; with no case at all it waits forever.
 ///
-/// Channels are borrowed, not moved: `recv(rx)` takes a `Receiver`, a `&Receiver` or an
-/// `Option<&Receiver>` (`None` is Go's nil channel: never ready), and the same for `send`.
-/// Bodies are ordinary `match` arms: `break`, `continue` and `return` work in them. Up to 128
-/// cases; [`chan::Select`](crate::chan::Select) takes any number.
+/// Channels are borrowed, not moved: `recv(rx)` takes a `Receiver` behind any number of
+/// references or smart pointers (`rx`, `&&rx`, an `Arc<Receiver<T>>`, a type that derefs to a
+/// `Receiver`), or an `Option<Receiver>` or `Option<&Receiver>` (`None` is Go's nil channel:
+/// never ready); the same for `send`. crossbeam-channel's spellings are accepted too:
+/// `default() => body`, and a trailing comma inside a case's parentheses. Bodies are ordinary
+/// `match` arms: `break`, `continue` and `return` work in them. Up to 128 cases;
+/// [`chan::Select`](crate::chan::Select) takes any number. [`select_biased!`] tries the cases
+/// in order rather than at random.
 ///
 /// ```
 /// use goro::chan;
