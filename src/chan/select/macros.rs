@@ -24,8 +24,8 @@
 /// never ready); the same for `send`. crossbeam-channel's spellings are accepted too:
 /// `default() => body`, and a trailing comma inside a case's parentheses. Bodies are ordinary
 /// `match` arms: `break`, `continue` and `return` work in them. Up to 128 cases;
-/// [`chan::Select`](crate::chan::Select) takes any number. [`select_biased!`] tries the cases
-/// in order rather than at random.
+/// [`chan::Select`](crate::chan::Select) takes any number.
+/// [`select_biased!`](crate::select_biased) tries the cases in order rather than at random.
 ///
 /// ```
 /// use goro::chan;
