@@ -21,7 +21,7 @@
 //! |----|------|
 //! | `go f()` | [`go(f)`](go()) → [`JoinHandle`] |
 //! | `make(chan T, n)`, `<-ch`, `ch <- v`, `close(ch)` | [`chan::bounded`], [`chan::Receiver::recv`], [`chan::Sender::send`], [`chan::Sender::close`] |
-//! | `select { ... }` | [`select!`], [`chan::Select`] |
+//! | `select { ... }` | [`select!`], [`chan::Select`] ([`select_biased!`] with priorities) |
 //! | `time.After`, `time.NewTimer`, `time.NewTicker` | [`time::after`], [`time::Timer`], [`time::Ticker`] |
 //! | `runtime.Gosched()` | [`yield_now()`] |
 //! | `time.Sleep(d)` | [`sleep(d)`](sleep()), [`time::sleep`] |
@@ -98,7 +98,8 @@ pub use time::sleep;
 #[doc(hidden)]
 pub mod __private {
     pub use crate::chan::select::{
-        select, wait_for, RecvCase, SelectCase, SelectRecv, SelectSend, SendCase, Wait,
+        select, select_biased, wait_for, RecvCase, SelectCase, SelectPeel, SelectRecv, SelectSend,
+        SendCase, Wait,
     };
     pub use crate::chan::waiter::{Token, Wake};
     pub use crate::context::node::registered as context_registered;

@@ -437,3 +437,63 @@ fn the_largest_capacity_is_still_bounded() {
     let (tx, _rx) = chan::bounded::<u8>(usize::MAX);
     assert_eq!(tx.capacity(), Some(usize::MAX));
 }
+
+#[test]
+fn same_channel_compares_channels_not_handles() {
+    let (ta, ra) = chan::bounded::<i32>(1);
+    let (tb, rb) = chan::unbounded::<i32>();
+    assert!(ta.same_channel(&ta.clone()));
+    assert!(ra.same_channel(&ra.clone()));
+    assert!(!ta.same_channel(&tb));
+    assert!(!ra.same_channel(&rb));
+    assert!(!chan::never::<i32>().same_channel(&chan::never()));
+}
+
+#[test]
+fn is_full_follows_the_buffer() {
+    let (tx, rx) = chan::bounded(2);
+    assert!(!tx.is_full() && !rx.is_full());
+    tx.send(1).unwrap();
+    assert!(!tx.is_full());
+    tx.send(2).unwrap();
+    assert!(tx.is_full() && rx.is_full());
+    rx.recv().unwrap();
+    assert!(!tx.is_full());
+    // Unbuffered: always full (and empty), as crossbeam-channel's zero-capacity channel.
+    let (t0, r0) = chan::bounded::<i32>(0);
+    assert!(t0.is_full() && r0.is_full() && t0.is_empty());
+    // Unbounded: never full.
+    let (tu, _ru) = chan::unbounded();
+    for i in 0..1_000 {
+        tu.send(i).unwrap();
+    }
+    assert!(!tu.is_full());
+    // A large buffer (locked flavour) too.
+    let (tl, _rl) = chan::bounded(1 << 30);
+    tl.send(0u8).unwrap();
+    assert!(!tl.is_full());
+}
+
+#[test]
+fn values_that_are_not_send() {
+    // crossbeam-channel asks no `T: Send` for its operations; such a channel is used by one
+    // thread (it is neither `Send` nor `Sync` itself).
+    use std::rc::Rc;
+    let shared = Rc::new(5);
+    let (tx, rx) = chan::bounded::<Rc<i32>>(2);
+    tx.send(shared.clone()).unwrap();
+    tx.try_send(shared.clone()).unwrap();
+    assert!(matches!(
+        tx.send_timeout(shared.clone(), Duration::from_millis(1)),
+        Err(SendTimeoutError::Timeout(_))
+    ));
+    assert_eq!(*rx.recv().unwrap(), 5);
+    assert_eq!(Rc::strong_count(&shared), 2);
+    drop(tx);
+    let rest: Vec<Rc<i32>> = rx.iter().collect();
+    assert_eq!(rest.len(), 1);
+    let got = goro::select! {
+        recv(rx) -> v => v.is_err(),
+    };
+    assert!(got, "closed and drained");
+}

@@ -385,6 +385,7 @@ fn dynamic_select_over_a_runtime_set_of_channels() {
     let mut sel = Select::new();
     sel.recv(&rx);
     assert!(sel.select_timeout(Duration::from_millis(5)).is_none());
+    drop(sel);
     let h = goro::go(move || rx.recv().unwrap());
     let mut sel = Select::new();
     let i = sel.send(&tx, "hello".to_string());
@@ -473,4 +474,244 @@ fn an_expired_timer_competes_fairly_with_a_ready_channel() {
             "the timer won {timer_wins} of 400"
         );
     });
+}
+
+#[test]
+fn crossbeam_syntax_default_parentheses_and_trailing_commas() {
+    let (tx, rx) = chan::bounded::<i32>(1);
+    let took_default = goro::select! {
+        recv(rx,) -> _v => false,
+        default() => true,
+    };
+    assert!(took_default);
+    goro::select! {
+        send(tx, 1,) -> r => assert!(r.is_ok()),
+        default() => panic!("room in the buffer"),
+    }
+    let got = goro::select! {
+        recv(rx,) -> v => v.unwrap(),
+        default(Duration::from_secs(10),) => panic!("a value is buffered"),
+    };
+    assert_eq!(got, 1);
+    let timed_out = goro::select! {
+        recv(rx) -> _v => false,
+        default(Duration::from_millis(1),) => true,
+    };
+    assert!(timed_out);
+}
+
+/// A user's type that derefs to a channel, as crossbeam-channel's `select!` accepts.
+struct Inbox {
+    rx: Receiver<i32>,
+}
+
+impl std::ops::Deref for Inbox {
+    type Target = Receiver<i32>;
+
+    fn deref(&self) -> &Receiver<i32> {
+        &self.rx
+    }
+}
+
+#[test]
+fn channels_behind_references_and_smart_pointers() {
+    let (tx, rx) = chan::bounded::<i32>(8);
+    let r4 = &&&&rx;
+    let t3 = &&&tx;
+    goro::select! {
+        send(t3, 1) -> r => assert!(r.is_ok()),
+    }
+    goro::select! {
+        recv(r4) -> v => assert_eq!(v, Ok(1)),
+    }
+    let shared_tx = Arc::new(tx.clone());
+    let shared_rx = Box::new(rx.clone());
+    goro::select! {
+        send(shared_tx, 2) -> r => assert!(r.is_ok()),
+    }
+    goro::select! {
+        recv(shared_rx) -> v => assert_eq!(v, Ok(2)),
+    }
+    let inbox = Inbox { rx };
+    tx.send(3).unwrap();
+    goro::select! {
+        recv(inbox) -> v => assert_eq!(v, Ok(3)),
+    }
+    goro::select! {
+        recv(&inbox) -> v => assert_eq!(v, Ok(4)),
+        default => {}
+    }
+    let mut tx_mut = tx;
+    let tx_ref = &mut tx_mut;
+    goro::select! {
+        send(tx_ref, 5) -> r => assert!(r.is_ok()),
+    }
+    assert_eq!(inbox.recv(), Ok(5));
+    // `Option`s still mean Go's nil channel.
+    let some: Option<&Receiver<i32>> = Some(&inbox);
+    let none: Option<Receiver<i32>> = None;
+    tx_mut.send(6).unwrap();
+    goro::select! {
+        recv(none) -> _v => unreachable!("a nil case is never chosen"),
+        recv(some) -> v => assert_eq!(v, Ok(6)),
+    }
+}
+
+#[test]
+fn select_biased_takes_the_first_ready_case() {
+    let (t1, r1) = chan::bounded(1_000);
+    let (t2, r2) = chan::bounded(1_000);
+    for i in 0..1_000 {
+        t1.send(i).unwrap();
+        t2.send(i).unwrap();
+    }
+    // While the first case is ready, it always wins.
+    for i in 0..1_000 {
+        goro::select_biased! {
+            recv(r1) -> v => assert_eq!(v, Ok(i)),
+            recv(r2) -> _v => panic!("the second case won while the first was ready"),
+        }
+    }
+    // Then the second, which is the first ready one; then default.
+    goro::select_biased! {
+        recv(r1) -> _v => panic!("empty"),
+        recv(r2) -> v => assert_eq!(v, Ok(0)),
+        default => panic!("the second case is ready"),
+    }
+    drop(r2);
+    let none = goro::select_biased! {
+        recv(r1) -> _v => false,
+        default() => true,
+    };
+    assert!(none);
+}
+
+#[test]
+fn select_biased_blocks_until_a_case_is_ready() {
+    goro::run(|| {
+        let (tx, rx) = chan::bounded::<i32>(0);
+        let (_keep, quiet) = chan::bounded::<i32>(0);
+        goro::go(move || tx.send(9).unwrap());
+        let got = goro::select_biased! {
+            recv(quiet) -> _v => panic!("nobody sends here"),
+            recv(rx) -> v => v.unwrap(),
+        };
+        assert_eq!(got, 9);
+    });
+}
+
+#[test]
+fn a_dynamic_select_runs_again_and_again() {
+    use goro::chan::Select;
+    let (ta, ra) = chan::bounded::<u32>(4);
+    let (tb, rb) = chan::bounded::<u32>(4);
+    let mut sel = Select::new();
+    let ia = sel.recv(&ra);
+    let ib = sel.recv(&rb);
+    ta.send(1).unwrap();
+    tb.send(2).unwrap();
+    ta.send(3).unwrap();
+    let mut sum = 0;
+    for _ in 0..3 {
+        let op = sel.select();
+        let i = op.index();
+        assert!(i == ia || i == ib);
+        sum += op.recv::<u32>().unwrap();
+    }
+    assert_eq!(sum, 6);
+    assert!(sel.try_select().is_none(), "everything was received");
+
+    // A send case sends its value once, then is never ready again.
+    let (tx, rx) = chan::bounded::<u32>(4);
+    let mut sel = Select::new();
+    let is = sel.send(&tx, 7);
+    let op = sel.try_select().expect("room in the buffer");
+    assert_eq!(op.index(), is);
+    assert_eq!(op.send::<u32>(), Ok(()));
+    assert!(sel.try_select().is_none(), "the value was sent already");
+    assert!(sel.select_timeout(Duration::from_millis(1)).is_none());
+    assert_eq!(rx.try_recv(), Ok(7));
+    assert!(rx.try_recv().is_err(), "sent exactly once");
+}
+
+#[test]
+fn a_dynamic_select_moves_to_another_thread() {
+    use goro::chan::Select;
+    fn assert_send<T: Send>(_: &T) {}
+    let (tx, rx) = chan::bounded::<String>(1);
+    let mut sel = Select::new();
+    sel.recv(&rx);
+    assert_send(&sel);
+    std::thread::scope(|s| {
+        s.spawn(move || {
+            let op = sel.select();
+            assert_eq!(op.recv::<String>().as_deref(), Ok("hello"));
+        });
+        tx.send("hello".to_string()).unwrap();
+    });
+}
+
+#[test]
+fn a_dynamic_select_removes_cases_and_can_be_biased() {
+    use goro::chan::Select;
+    // crossbeam-channel's pattern: receive from several channels until all are closed,
+    // removing each closed one.
+    let mut txs = Vec::new();
+    let mut rxs = Vec::new();
+    for _ in 0..4 {
+        let (tx, rx) = chan::bounded::<usize>(4);
+        txs.push(tx);
+        rxs.push(rx);
+    }
+    for (i, tx) in txs.into_iter().enumerate() {
+        for _ in 0..=i {
+            tx.send(i).unwrap();
+        }
+    }
+    let mut sel = Select::new();
+    for rx in &rxs {
+        sel.recv(rx);
+    }
+    let (mut open, mut got) = (rxs.len(), vec![0; rxs.len()]);
+    while open > 0 {
+        let op = sel.select();
+        let i = op.index();
+        match op.recv::<usize>() {
+            Ok(v) => {
+                assert_eq!(v, i);
+                got[i] += 1;
+            }
+            Err(RecvError) => {
+                sel.remove(i);
+                open -= 1;
+            }
+        }
+    }
+    assert_eq!(got, [1, 2, 3, 4]);
+    assert!(sel.try_select().is_none(), "every case was removed");
+
+    // Biased: the first ready case in the order added.
+    let (ta, ra) = chan::bounded(8);
+    let (tb, rb) = chan::bounded(8);
+    for _ in 0..8 {
+        ta.send('a').unwrap();
+        tb.send('b').unwrap();
+    }
+    let mut sel = Select::new_biased();
+    sel.recv(&ra);
+    sel.recv(&rb);
+    let order: String = (0..16)
+        .map(|_| sel.select().recv::<char>().unwrap())
+        .collect();
+    assert_eq!(order, "aaaaaaaabbbbbbbb");
+}
+
+#[test]
+#[should_panic(expected = "no case 0")]
+fn a_removed_case_cannot_be_removed_again() {
+    let (_tx, rx) = chan::bounded::<u8>(1);
+    let mut sel = goro::chan::Select::new();
+    sel.recv(&rx);
+    sel.remove(0);
+    sel.remove(0);
 }

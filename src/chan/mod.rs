@@ -30,6 +30,47 @@
 //! }
 //! # main();
 //! ```
+//!
+//! # Coming from crossbeam-channel
+//!
+//! The API follows crossbeam-channel 0.5's: [`bounded`], [`unbounded`], [`never()`],
+//! [`Sender`]/[`Receiver`] with the same method families (`send`, `try_send`,
+//! `send_timeout`, `send_deadline`, `recv`, ..., `iter`, `try_iter`, `len`, `is_empty`,
+//! `is_full`, `capacity`, `same_channel`), [`select!`](crate::select) and
+//! [`select_biased!`](crate::select_biased) with the same case syntax (including
+//! `default()`, trailing commas inside a case, and channels behind any number of references
+//! or smart pointers), and [`Select`]. Timer channels are in [`time`](crate::time)
+//! (`after`, `tick`). What differs, and why:
+//!
+//! - **Closing.** Go closes a channel explicitly: [`Sender::close`] exists (crossbeam has
+//!   none), and closing wakes every blocked party at once. Dropping the last `Sender` or the
+//!   last `Receiver` closes the channel too, so crossbeam's disconnection behaves the same.
+//!   The error variants and the query are named after Go's word: `Closed` and `is_closed`,
+//!   for crossbeam's `Disconnected` and `is_disconnected`.
+//! - **Nil channels.** `select!` also takes an `Option<&Receiver<T>>` or `Option<&Sender<T>>`
+//!   (`None` is Go's nil channel, never ready); crossbeam's way, [`never()`], works as well.
+//! - **Send values in [`Select`].** A send case takes its value when it is added
+//!   ([`Select::send`]`(&tx, v)`), because a Go select evaluates its send values before it
+//!   blocks, and a waiting send case on an unbuffered channel hands its value to the
+//!   receiver that claims it, under the channel's lock (Go's direct hand-off). crossbeam
+//!   registers only the sender and takes the value after the select, in
+//!   `SelectedOperation::send`. Accordingly a [`Selected`] case hands out its outcome with
+//!   [`Selected::recv`]`::<T>()` / [`Selected::send`]`::<T>()` (no channel argument), a
+//!   send case that has run is never ready again, and `Select` is not `Clone` (its send
+//!   values need not be). Case types must be `Send + 'static` (the outcome is handed out
+//!   through `Any`). Otherwise `Select` is crossbeam's: it runs any number of times, is
+//!   `Send`, has `new_biased` and `remove`; `try_select`, `select_timeout` and
+//!   `select_deadline` return an `Option` rather than a `Result` with a unit error.
+//! - **No readiness-only select.** crossbeam's `Select::ready`, `try_ready` and
+//!   `ready_timeout` (wait until a case is ready without performing it) have no
+//!   counterpart: on unbuffered and unbounded channels a blocked operation is completed by
+//!   its counterpart, which moves the value through the waiter, so a waiter that only
+//!   watches would be a second kind of waiter in every queue. Run the operation in the
+//!   select itself ([`select!`](crate::select), [`Select::select`]); Go has no readiness
+//!   test either.
+//! - **Limits.** `select!` takes up to 128 cases (a larger select is a [`Select`]).
+//! - **Blocking.** On a goroutine a blocked operation parks only the goroutine; on a plain
+//!   thread it blocks the thread, as crossbeam's does.
 
 mod channel;
 mod core;
@@ -126,7 +167,11 @@ impl<T> Receiver<T> {
     }
 }
 
-impl<T: Send> Sender<T> {
+// No `T: Send` bound on the operations (crossbeam-channel has none either): a channel of
+// values that are not `Send` is itself neither `Send` nor `Sync` (`core.rs`, `ring.rs`), so
+// it is used by one thread (or one goroutine) only, and its values never change threads.
+
+impl<T> Sender<T> {
     /// Sends `v`, parking while the channel is full (or, unbuffered, until a receiver takes
     /// it).
     ///
@@ -192,9 +237,44 @@ impl<T> Sender<T> {
     pub fn capacity(&self) -> Option<usize> {
         self.chan.capacity()
     }
+
+    /// Whether the buffer is full now: `len() == cap(ch)` in Go. An unbuffered channel is
+    /// always full (and empty), an unbounded one never.
+    ///
+    /// crossbeam-channel: `Sender::is_full`. Like `len`, the answer may be stale at once.
+    ///
+    /// ```
+    /// use goro::chan;
+    ///
+    /// let (tx, rx) = chan::bounded(1);
+    /// assert!(!tx.is_full());
+    /// tx.send(1).unwrap();
+    /// assert!(tx.is_full() && rx.is_full());
+    /// assert!(chan::bounded::<i32>(0).0.is_full());
+    /// assert!(!chan::unbounded::<i32>().0.is_full());
+    /// ```
+    pub fn is_full(&self) -> bool {
+        self.chan.capacity().is_some_and(|cap| self.len() >= cap)
+    }
+
+    /// Whether `self` and `other` send on the same channel.
+    ///
+    /// crossbeam-channel: `Sender::same_channel`; Go: `ch1 == ch2`.
+    ///
+    /// ```
+    /// use goro::chan;
+    ///
+    /// let (a, _ra) = chan::bounded::<i32>(1);
+    /// let (b, _rb) = chan::bounded::<i32>(1);
+    /// assert!(a.same_channel(&a.clone()));
+    /// assert!(!a.same_channel(&b));
+    /// ```
+    pub fn same_channel(&self, other: &Sender<T>) -> bool {
+        Arc::ptr_eq(&self.chan, &other.chan)
+    }
 }
 
-impl<T: Send> Receiver<T> {
+impl<T> Receiver<T> {
     /// Receives a value, parking until one is there.
     ///
     /// Go: `v, ok := <-ch` (`Err` is `ok == false`).
@@ -261,6 +341,41 @@ impl<T> Receiver<T> {
     /// The capacity, or `None` for an unbounded channel. Go: `cap(ch)`.
     pub fn capacity(&self) -> Option<usize> {
         self.chan.capacity()
+    }
+
+    /// Whether the buffer is full now: `len() == cap(ch)` in Go. An unbuffered channel is
+    /// always full (and empty), an unbounded one never.
+    ///
+    /// crossbeam-channel: `Receiver::is_full`. Like `len`, the answer may be stale at once.
+    ///
+    /// ```
+    /// use goro::chan;
+    ///
+    /// let (tx, rx) = chan::bounded(1);
+    /// assert!(!tx.is_full());
+    /// tx.send(1).unwrap();
+    /// assert!(tx.is_full() && rx.is_full());
+    /// assert!(chan::bounded::<i32>(0).0.is_full());
+    /// assert!(!chan::unbounded::<i32>().0.is_full());
+    /// ```
+    pub fn is_full(&self) -> bool {
+        self.chan.capacity().is_some_and(|cap| self.len() >= cap)
+    }
+
+    /// Whether `self` and `other` receive from the same channel.
+    ///
+    /// crossbeam-channel: `Receiver::same_channel`; Go: `ch1 == ch2`.
+    ///
+    /// ```
+    /// use goro::chan;
+    ///
+    /// let (_ta, a) = chan::bounded::<i32>(1);
+    /// let (_tb, b) = chan::bounded::<i32>(1);
+    /// assert!(a.same_channel(&a.clone()));
+    /// assert!(!a.same_channel(&b));
+    /// ```
+    pub fn same_channel(&self, other: &Receiver<T>) -> bool {
+        Arc::ptr_eq(&self.chan, &other.chan)
     }
 }
 
@@ -331,7 +446,7 @@ pub struct Iter<'a, T> {
     rx: &'a Receiver<T>,
 }
 
-impl<T: Send> Iterator for Iter<'_, T> {
+impl<T> Iterator for Iter<'_, T> {
     type Item = T;
 
     fn next(&mut self) -> Option<T> {
@@ -345,7 +460,7 @@ pub struct TryIter<'a, T> {
     rx: &'a Receiver<T>,
 }
 
-impl<T: Send> Iterator for TryIter<'_, T> {
+impl<T> Iterator for TryIter<'_, T> {
     type Item = T;
 
     fn next(&mut self) -> Option<T> {
@@ -359,7 +474,7 @@ pub struct IntoIter<T> {
     rx: Receiver<T>,
 }
 
-impl<T: Send> Iterator for IntoIter<T> {
+impl<T> Iterator for IntoIter<T> {
     type Item = T;
 
     fn next(&mut self) -> Option<T> {
@@ -367,7 +482,7 @@ impl<T: Send> Iterator for IntoIter<T> {
     }
 }
 
-impl<'a, T: Send> IntoIterator for &'a Receiver<T> {
+impl<'a, T> IntoIterator for &'a Receiver<T> {
     type Item = T;
     type IntoIter = Iter<'a, T>;
 
@@ -376,7 +491,7 @@ impl<'a, T: Send> IntoIterator for &'a Receiver<T> {
     }
 }
 
-impl<T: Send> IntoIterator for Receiver<T> {
+impl<T> IntoIterator for Receiver<T> {
     type Item = T;
     type IntoIter = IntoIter<T>;
 

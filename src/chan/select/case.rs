@@ -107,6 +107,12 @@ impl<'a, T> SendCase<'a, T> {
     pub fn take_result(&mut self) -> Result<(), SendError<T>> {
         self.result.take().expect("the select chose this case")
     }
+
+    /// After the case has run (its value is gone): makes it a nil case, never ready again,
+    /// for a `Select` that runs again.
+    pub(crate) fn spend(&mut self) {
+        self.tx = None;
+    }
 }
 
 impl<T> fmt::Debug for RecvCase<'_, T> {

@@ -6,110 +6,226 @@ use std::time::{Duration, Instant};
 use super::super::error::{RecvError, SendError};
 use super::super::{Receiver, Sender};
 use super::case::{RecvCase, SelectCase, SendCase};
-use super::{select, wait_for, Wait};
+use super::{select, select_biased, wait_for, Wait};
 
 /// A select whose cases are chosen at run time.
 ///
-/// Go: `reflect.Select`. Add cases with [`recv`](Select::recv) and [`send`](Select::send)
-/// (each returns its case's index), then run the select once with [`select`](Select::select),
-/// [`try_select`](Select::try_select) or [`select_timeout`](Select::select_timeout); the
-/// [`Selected`] case hands out its outcome. The semantics are those of
+/// Go: `reflect.Select`; crossbeam-channel: `Select`. Add cases with [`recv`](Select::recv)
+/// and [`send`](Select::send) (each returns its case's index), then run the select with
+/// [`select`](Select::select), [`try_select`](Select::try_select),
+/// [`select_timeout`](Select::select_timeout) or [`select_deadline`](Select::select_deadline);
+/// the [`Selected`] case hands out its outcome. The semantics are those of
 /// [`select!`](crate::select): random choice among ready cases, exactly one case takes effect.
+///
+/// A `Select` can run any number of times, and moves between threads (it is `Send`). A send
+/// case holds the value given to [`send`](Select::send), as a Go select evaluates its send
+/// values before it blocks: the value is sent at most once, and a send case that has run is
+/// never ready again (as a nil channel). Receive cases are ready again each time;
+/// [`remove`](Select::remove) takes a case out.
 ///
 /// ```
 /// use goro::chan::{self, Select};
 ///
 /// let chans: Vec<_> = (0..5).map(|_| chan::bounded::<usize>(1)).collect();
 /// chans[3].0.send(42).unwrap();
+/// chans[1].0.send(7).unwrap();
 ///
 /// let mut sel = Select::new();
 /// for (_, rx) in &chans {
 ///     sel.recv(rx);
 /// }
-/// let op = sel.select();
-/// assert_eq!(op.index(), 3);
-/// assert_eq!(op.recv::<usize>(), Ok(42));
+/// let mut got = Vec::new();
+/// for _ in 0..2 {
+///     let op = sel.select();
+///     let i = op.index();
+///     got.push((i, op.recv::<usize>().unwrap()));
+/// }
+/// got.sort();
+/// assert_eq!(got, [(1, 7), (3, 42)]);
 /// ```
 #[derive(Default)]
 pub struct Select<'a> {
-    cases: Vec<Box<dyn DynCase + 'a>>,
+    cases: Vec<Case<'a>>,
+    /// Ready cases are tried in their order (`new_biased`) rather than a random one.
+    biased: bool,
 }
 
-/// The case a [`Select`] ran.
-pub struct Selected<'a> {
+/// The case a [`Select`] ran; it borrows the `Select` until its outcome is taken.
+pub struct Selected<'s> {
     index: usize,
-    case: Box<dyn DynCase + 'a>,
+    case: &'s mut dyn DynCase,
 }
 
 /// A case whose outcome can be taken without knowing its type statically.
 trait DynCase: SelectCase {
     fn outcome(&mut self) -> Box<dyn Any>;
+    /// The case has just run: a send case's value is gone, so it becomes a nil case.
+    fn ran(&mut self);
 }
 
 impl<T: 'static> DynCase for RecvCase<'_, T> {
     fn outcome(&mut self) -> Box<dyn Any> {
         Box::new(self.take_result())
     }
+
+    fn ran(&mut self) {}
 }
 
 impl<T: 'static> DynCase for SendCase<'_, T> {
     fn outcome(&mut self) -> Box<dyn Any> {
         Box::new(self.take_result())
     }
+
+    fn ran(&mut self) {
+        self.spend();
+    }
 }
+
+/// A case of a `Select`, boxed so that any element type fits; a removed case is replaced by
+/// a nil one, so that the other cases keep their indices.
+struct Case<'a> {
+    op: Box<dyn DynCase + 'a>,
+    removed: bool,
+}
+
+impl<'a> Case<'a> {
+    fn new(op: Box<dyn DynCase + 'a>) -> Self {
+        Case { op, removed: false }
+    }
+}
+
+// SAFETY: `Select::recv` and `Select::send` only box cases over `T: Send` (and `remove` a
+// nil case over `()`), whose channel handles (`&Receiver<T>`, `&Sender<T>`: the channel is
+// `Sync` for `T: Send`), pending send value and outcome (`T`, `Result<T, _>`) are all `Send`. What is not `Send` in a case is
+// its waiter (raw pointers to the token and to queue neighbours), and a waiter exists only
+// during a `select` call (linked in pass 2, gone after pass 3), which holds `&mut Select`:
+// a `Select` never moves to another thread with a waiter in it.
+unsafe impl Send for Case<'_> {}
 
 impl<'a> Select<'a> {
     /// An empty select.
     pub fn new() -> Select<'a> {
-        Select { cases: Vec::new() }
+        Select {
+            cases: Vec::new(),
+            biased: false,
+        }
+    }
+
+    /// An empty select whose ready cases are tried in the order they were added, as
+    /// [`select_biased!`](crate::select_biased) does (crossbeam-channel:
+    /// `Select::new_biased`).
+    ///
+    /// ```
+    /// use goro::chan::{self, Select};
+    ///
+    /// let (ta, ra) = chan::bounded(1);
+    /// let (tb, rb) = chan::bounded(1);
+    /// ta.send("a").unwrap();
+    /// tb.send("b").unwrap();
+    /// let mut sel = Select::new_biased();
+    /// let first = sel.recv(&ra);
+    /// sel.recv(&rb);
+    /// let op = sel.select();
+    /// assert_eq!(op.index(), first);
+    /// assert_eq!(op.recv::<&str>(), Ok("a"));
+    /// ```
+    pub fn new_biased() -> Select<'a> {
+        Select {
+            cases: Vec::new(),
+            biased: true,
+        }
+    }
+
+    /// Removes case `index`; the other cases keep their indices. Typically a receive case
+    /// whose channel is closed (and so always ready) is removed.
+    ///
+    /// crossbeam-channel: `Select::remove`. Go: setting the case's channel to nil.
+    ///
+    /// ```
+    /// use goro::chan::{self, Select};
+    ///
+    /// let (ta, ra) = chan::bounded::<i32>(1);
+    /// let (tb, rb) = chan::bounded::<i32>(1);
+    /// drop(ta); // closed: its case is always ready
+    /// tb.send(5).unwrap();
+    /// let mut sel = Select::new();
+    /// let a = sel.recv(&ra);
+    /// let b = sel.recv(&rb);
+    /// sel.remove(a);
+    /// let op = sel.select();
+    /// assert_eq!(op.index(), b);
+    /// assert_eq!(op.recv::<i32>(), Ok(5));
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// If there is no case `index`, or it was removed already.
+    pub fn remove(&mut self, index: usize) {
+        let case = self
+            .cases
+            .get_mut(index)
+            .filter(|c| !c.removed)
+            .unwrap_or_else(|| panic!("Select::remove: no case {index}"));
+        *case = Case {
+            op: Box::new(RecvCase::<()>::new(None)),
+            removed: true,
+        };
     }
 
     /// Adds a receive case; returns its index.
     pub fn recv<T: Send + 'static>(&mut self, rx: &'a Receiver<T>) -> usize {
-        self.cases.push(Box::new(RecvCase::new(Some(rx))));
+        self.cases
+            .push(Case::new(Box::new(RecvCase::new(Some(rx)))));
         self.cases.len() - 1
     }
 
-    /// Adds a send case for `value`; returns its index. If the case is not chosen, the value
-    /// is dropped, never sent.
+    /// Adds a send case for `value`; returns its index. The value is evaluated now, as Go
+    /// evaluates a select's send values before it blocks; if the case is not chosen it stays
+    /// with the case (dropped with the `Select`), never sent. Once the case has run, it is
+    /// never ready again.
     pub fn send<T: Send + 'static>(&mut self, tx: &'a Sender<T>, value: T) -> usize {
-        self.cases.push(Box::new(SendCase::new(Some(tx), value)));
+        self.cases
+            .push(Case::new(Box::new(SendCase::new(Some(tx), value))));
         self.cases.len() - 1
     }
 
-    /// Waits until a case can proceed and runs it. With no case at all, waits forever.
-    pub fn select(self) -> Selected<'a> {
+    /// Waits until a case can proceed and runs it. With no case at all (or none that can
+    /// ever be ready), waits forever.
+    pub fn select(&mut self) -> Selected<'_> {
         self.run(Wait::Forever)
             .expect("a blocking select returns a case")
     }
 
     /// Runs a case that can proceed now, if any (Go: `select` with `default`).
-    pub fn try_select(self) -> Option<Selected<'a>> {
+    pub fn try_select(&mut self) -> Option<Selected<'_>> {
         self.run(Wait::Never)
     }
 
     /// Waits at most `timeout` for a case that can proceed, and runs it.
-    pub fn select_timeout(self, timeout: Duration) -> Option<Selected<'a>> {
+    pub fn select_timeout(&mut self, timeout: Duration) -> Option<Selected<'_>> {
         self.run(wait_for(timeout))
     }
 
     /// Waits until `deadline` at the latest for a case that can proceed, and runs it.
-    pub fn select_deadline(self, deadline: Instant) -> Option<Selected<'a>> {
+    pub fn select_deadline(&mut self, deadline: Instant) -> Option<Selected<'_>> {
         self.run(Wait::Until(deadline))
     }
 
-    fn run(mut self, wait: Wait) -> Option<Selected<'a>> {
+    fn run(&mut self, wait: Wait) -> Option<Selected<'_>> {
         let mut list: Vec<&mut dyn SelectCase> = self
             .cases
             .iter_mut()
-            .map(|c| &mut **c as &mut dyn SelectCase)
+            .map(|c| &mut *c.op as &mut dyn SelectCase)
             .collect();
-        let index = select(&mut list, wait)?;
+        let index = if self.biased {
+            select_biased(&mut list, wait)?
+        } else {
+            select(&mut list, wait)?
+        };
         drop(list);
-        Some(Selected {
-            index,
-            case: self.cases.swap_remove(index),
-        })
+        let case = &mut *self.cases[index].op;
+        case.ran();
+        Some(Selected { index, case })
     }
 }
 
@@ -124,7 +240,7 @@ impl Selected<'_> {
     /// # Panics
     ///
     /// If the case is not a receive of a `T`.
-    pub fn recv<T: 'static>(mut self) -> Result<T, RecvError> {
+    pub fn recv<T: 'static>(self) -> Result<T, RecvError> {
         match self.case.outcome().downcast::<Result<T, RecvError>>() {
             Ok(r) => *r,
             Err(_) => panic!(
@@ -140,7 +256,7 @@ impl Selected<'_> {
     /// # Panics
     ///
     /// If the case is not a send of a `T`.
-    pub fn send<T: 'static>(mut self) -> Result<(), SendError<T>> {
+    pub fn send<T: 'static>(self) -> Result<(), SendError<T>> {
         match self.case.outcome().downcast::<Result<(), SendError<T>>>() {
             Ok(r) => *r,
             Err(_) => panic!(
@@ -156,6 +272,7 @@ impl std::fmt::Debug for Select<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Select")
             .field("cases", &self.cases.len())
+            .field("biased", &self.biased)
             .finish()
     }
 }

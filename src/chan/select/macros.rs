@@ -18,10 +18,14 @@
 /// order, before anything else. A select with no ready case and no `default` parks (a
 /// goroutine) or blocks (a thread) until one is ready; with no case at all it waits forever.
 ///
-/// Channels are borrowed, not moved: `recv(rx)` takes a `Receiver`, a `&Receiver` or an
-/// `Option<&Receiver>` (`None` is Go's nil channel: never ready), and the same for `send`.
-/// Bodies are ordinary `match` arms: `break`, `continue` and `return` work in them. Up to 128
-/// cases; [`chan::Select`](crate::chan::Select) takes any number.
+/// Channels are borrowed, not moved: `recv(rx)` takes a `Receiver` behind any number of
+/// references or smart pointers (`rx`, `&&rx`, an `Arc<Receiver<T>>`, a type that derefs to a
+/// `Receiver`), or an `Option<Receiver>` or `Option<&Receiver>` (`None` is Go's nil channel:
+/// never ready); the same for `send`. crossbeam-channel's spellings are accepted too:
+/// `default() => body`, and a trailing comma inside a case's parentheses. Bodies are ordinary
+/// `match` arms: `break`, `continue` and `return` work in them. Up to 128 cases;
+/// [`chan::Select`](crate::chan::Select) takes any number.
+/// [`select_biased!`](crate::select_biased) tries the cases in order rather than at random.
 ///
 /// ```
 /// use goro::chan;
@@ -65,7 +69,50 @@
 macro_rules! select {
     ($($tokens:tt)*) => {
         $crate::__select_parse!(
-            @cases()
+            @cases(select)
+            @idx(
+                0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23
+                24 25 26 27 28 29 30 31 32 33 34 35 36 37 38 39 40 41 42 43 44 45 46 47
+                48 49 50 51 52 53 54 55 56 57 58 59 60 61 62 63 64 65 66 67 68 69 70 71
+                72 73 74 75 76 77 78 79 80 81 82 83 84 85 86 87 88 89 90 91 92 93 94 95
+                96 97 98 99 100 101 102 103 104 105 106 107 108 109 110 111 112 113 114 115 116 117 118 119
+                120 121 122 123 124 125 126 127
+            )
+            @default()
+            $($tokens)*
+        )
+    };
+}
+
+/// [`select!`] with its cases tried in the order written, first ready case wins.
+///
+/// crossbeam-channel: `select_biased!`. Go has no such select: it picks among ready cases at
+/// random so that no case can starve the others. Here the first case that is ready when
+/// the select looks wins, which can starve later cases if earlier ones stay ready; use it
+/// for priorities (a quit channel before the work channel) or for deterministic tests.
+/// Waiting, `default` and everything else are as in [`select!`], with the same syntax.
+///
+/// ```
+/// use goro::chan;
+///
+/// let (urgent_tx, urgent) = chan::bounded(4);
+/// let (normal_tx, normal) = chan::bounded(4);
+/// normal_tx.send("normal").unwrap();
+/// urgent_tx.send("urgent").unwrap();
+/// let mut order = Vec::new();
+/// for _ in 0..2 {
+///     goro::select_biased! {
+///         recv(urgent) -> m => order.push(m.unwrap()),
+///         recv(normal) -> m => order.push(m.unwrap()),
+///     }
+/// }
+/// assert_eq!(order, ["urgent", "normal"]);
+/// ```
+#[macro_export]
+macro_rules! select_biased {
+    ($($tokens:tt)*) => {
+        $crate::__select_parse!(
+            @cases(select_biased)
             @idx(
                 0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23
                 24 25 26 27 28 29 30 31 32 33 34 35 36 37 38 39 40 41 42 43 44 45 46 47
@@ -85,49 +132,49 @@ macro_rules! select {
 macro_rules! __select_parse {
     // recv(rx) -> v => { ... }
     (@cases($($c:tt)*) @idx($i:tt $($is:tt)*) @default($($d:tt)*)
-        recv($r:expr) -> $p:pat => $body:block, $($rest:tt)*) => {
+        recv($r:expr $(,)?) -> $p:pat => $body:block, $($rest:tt)*) => {
         $crate::__select_parse!(@cases($($c)* [recv $i ($r) ($p) ($body)]) @idx($($is)*)
             @default($($d)*) $($rest)*)
     };
     // (no comma after the block) recv(rx) -> v => { ... }
     (@cases($($c:tt)*) @idx($i:tt $($is:tt)*) @default($($d:tt)*)
-        recv($r:expr) -> $p:pat => $body:block $($rest:tt)*) => {
+        recv($r:expr $(,)?) -> $p:pat => $body:block $($rest:tt)*) => {
         $crate::__select_parse!(@cases($($c)* [recv $i ($r) ($p) ($body)]) @idx($($is)*)
             @default($($d)*) $($rest)*)
     };
     // recv(rx) -> v => expr,
     (@cases($($c:tt)*) @idx($i:tt $($is:tt)*) @default($($d:tt)*)
-        recv($r:expr) -> $p:pat => $body:expr, $($rest:tt)*) => {
+        recv($r:expr $(,)?) -> $p:pat => $body:expr, $($rest:tt)*) => {
         $crate::__select_parse!(@cases($($c)* [recv $i ($r) ($p) ($body)]) @idx($($is)*)
             @default($($d)*) $($rest)*)
     };
     // recv(rx) -> v => expr (last)
     (@cases($($c:tt)*) @idx($i:tt $($is:tt)*) @default($($d:tt)*)
-        recv($r:expr) -> $p:pat => $body:expr) => {
+        recv($r:expr $(,)?) -> $p:pat => $body:expr) => {
         $crate::__select_parse!(@cases($($c)* [recv $i ($r) ($p) ($body)]) @idx($($is)*)
             @default($($d)*))
     };
     // send(tx, v) -> r => { ... }
     (@cases($($c:tt)*) @idx($i:tt $($is:tt)*) @default($($d:tt)*)
-        send($s:expr, $v:expr) -> $p:pat => $body:block, $($rest:tt)*) => {
+        send($s:expr, $v:expr $(,)?) -> $p:pat => $body:block, $($rest:tt)*) => {
         $crate::__select_parse!(@cases($($c)* [send $i ($s, $v) ($p) ($body)]) @idx($($is)*)
             @default($($d)*) $($rest)*)
     };
     // (no comma after the block) send(tx, v) -> r => { ... }
     (@cases($($c:tt)*) @idx($i:tt $($is:tt)*) @default($($d:tt)*)
-        send($s:expr, $v:expr) -> $p:pat => $body:block $($rest:tt)*) => {
+        send($s:expr, $v:expr $(,)?) -> $p:pat => $body:block $($rest:tt)*) => {
         $crate::__select_parse!(@cases($($c)* [send $i ($s, $v) ($p) ($body)]) @idx($($is)*)
             @default($($d)*) $($rest)*)
     };
     // send(tx, v) -> r => expr,
     (@cases($($c:tt)*) @idx($i:tt $($is:tt)*) @default($($d:tt)*)
-        send($s:expr, $v:expr) -> $p:pat => $body:expr, $($rest:tt)*) => {
+        send($s:expr, $v:expr $(,)?) -> $p:pat => $body:expr, $($rest:tt)*) => {
         $crate::__select_parse!(@cases($($c)* [send $i ($s, $v) ($p) ($body)]) @idx($($is)*)
             @default($($d)*) $($rest)*)
     };
     // send(tx, v) -> r => expr (last)
     (@cases($($c:tt)*) @idx($i:tt $($is:tt)*) @default($($d:tt)*)
-        send($s:expr, $v:expr) -> $p:pat => $body:expr) => {
+        send($s:expr, $v:expr $(,)?) -> $p:pat => $body:expr) => {
         $crate::__select_parse!(@cases($($c)* [send $i ($s, $v) ($p) ($body)]) @idx($($is)*)
             @default($($d)*))
     };
@@ -149,22 +196,27 @@ macro_rules! __select_parse {
         default => $body:expr) => {
         $crate::__select_parse!(@cases($($c)*) @idx($($is)*) @default((never) ($body)))
     };
+    // default() => ..., crossbeam-channel's spelling of `default`
+    (@cases($($c:tt)*) @idx($($is:tt)*) @default()
+        default() => $($rest:tt)*) => {
+        $crate::__select_parse!(@cases($($c)*) @idx($($is)*) @default() default => $($rest)*)
+    };
     // default(timeout) => ...
     (@cases($($c:tt)*) @idx($($is:tt)*) @default()
-        default($t:expr) => $body:block, $($rest:tt)*) => {
+        default($t:expr $(,)?) => $body:block, $($rest:tt)*) => {
         $crate::__select_parse!(@cases($($c)*) @idx($($is)*) @default((until $t) ($body)) $($rest)*)
     };
     // (no comma after the block) default(timeout) => ...
     (@cases($($c:tt)*) @idx($($is:tt)*) @default()
-        default($t:expr) => $body:block $($rest:tt)*) => {
+        default($t:expr $(,)?) => $body:block $($rest:tt)*) => {
         $crate::__select_parse!(@cases($($c)*) @idx($($is)*) @default((until $t) ($body)) $($rest)*)
     };
     (@cases($($c:tt)*) @idx($($is:tt)*) @default()
-        default($t:expr) => $body:expr, $($rest:tt)*) => {
+        default($t:expr $(,)?) => $body:expr, $($rest:tt)*) => {
         $crate::__select_parse!(@cases($($c)*) @idx($($is)*) @default((until $t) ($body)) $($rest)*)
     };
     (@cases($($c:tt)*) @idx($($is:tt)*) @default()
-        default($t:expr) => $body:expr) => {
+        default($t:expr $(,)?) => $body:expr) => {
         $crate::__select_parse!(@cases($($c)*) @idx($($is)*) @default((until $t) ($body)))
     };
     // Errors.
@@ -217,7 +269,12 @@ macro_rules! __select_parse {
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __select_expand {
-    (($([$kind:ident $i:tt ($($args:tt)*) ($p:pat) ($body:expr)])*) ($($d:tt)*)) => {
+    (($mode:ident $([$kind:ident $i:tt ($($args:tt)*) ($p:pat) ($body:expr)])*)
+        ($($d:tt)*)) => {{
+        // For `__goro_peel`, the method call that strips references and smart pointers off
+        // the channel arguments (`arg.rs`).
+        #[allow(unused_imports)]
+        use $crate::__private::SelectPeel as _;
         // The scrutinee evaluates every channel and send value once, in order, and keeps any
         // temporary (`recv(time::after(d))`) alive for the whole select.
         match ($($crate::__select_arg!($kind $($args)*),)*) {
@@ -226,7 +283,7 @@ macro_rules! __select_expand {
                 let __goro_list: &mut [&mut dyn $crate::__private::SelectCase] =
                     &mut [$(&mut __goro_cases.$i),*];
                 let __goro_chosen =
-                    $crate::__private::select(__goro_list, $crate::__select_wait!($($d)*));
+                    $crate::__private::$mode(__goro_list, $crate::__select_wait!($($d)*));
                 match __goro_chosen {
                     $(
                         ::core::option::Option::Some($i) => {
@@ -239,17 +296,20 @@ macro_rules! __select_expand {
                 }
             }
         }
-    };
+    }};
 }
 
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __select_arg {
     (recv $r:expr) => {
-        $crate::__private::SelectRecv::select_receiver(&$r)
+        $crate::__private::SelectRecv::select_receiver(($r).__goro_peel())
     };
     (send $s:expr, $v:expr) => {
-        ($crate::__private::SelectSend::select_sender(&$s), $v)
+        (
+            $crate::__private::SelectSend::select_sender(($s).__goro_peel()),
+            $v,
+        )
     };
 }
 
