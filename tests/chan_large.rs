@@ -20,7 +20,7 @@ mod support;
 use support::child;
 
 /// Every goroutine's stack in the child processes.
-const STACK: usize = 128 * 1024;
+const STACK: usize = 160 * 1024;
 
 /// A value that can say which one it is, and checks that it arrived whole.
 trait Payload: Send + 'static {
@@ -69,107 +69,167 @@ impl<const N: usize> Drop for Dropper<N> {
 
 const WAIT: Duration = Duration::from_secs(60);
 
-/// Sends the values `first..first + 5` with each kind of send, while `rx_side` receives them
-/// with each kind of receive. The side that is `slow` sleeps a little before each operation,
-/// so that the other side usually finds nobody there and parks.
-fn exchange<T: Payload>(tx: &Sender<T>, rx: &Receiver<T>, first: u8, slow_sender: bool) {
-    let pause = || goro::time::sleep(Duration::from_millis(2));
+// Each operation is a function of its own (`inline(never)`), so that the stack a goroutine
+// needs is one operation's frame and the channel's, not the sum of every value the test
+// code itself holds.
+
+#[inline(never)]
+fn send_plain<T: Payload>(tx: &Sender<T>, tag: u8) {
+    assert!(tx.send(T::make(tag)).is_ok());
+}
+
+#[inline(never)]
+fn send_timed<T: Payload>(tx: &Sender<T>, tag: u8) {
+    assert!(tx.send_timeout(T::make(tag), WAIT).is_ok());
+}
+
+#[inline(never)]
+fn send_select<T: Payload>(tx: &Sender<T>, tag: u8) {
     let never = chan::never::<T>();
-    let (tx2, rx2) = (tx.clone(), rx.clone());
-    let receiver = goro::go(move || {
-        let never_tx: Option<&Sender<T>> = None;
-        let mut got = Vec::new();
-        let pause_if = |slow: bool| {
-            if slow {
-                pause();
-            }
-        };
-        pause_if(!slow_sender);
-        got.push(rx2.recv().unwrap().tag());
-        pause_if(!slow_sender);
-        got.push(rx2.recv_timeout(WAIT).unwrap().tag());
-        pause_if(!slow_sender);
-        goro::select! {
-            recv(rx2) -> v => got.push(v.unwrap().tag()),
-            send(never_tx, T::make(0)) -> _ => unreachable!("a nil channel is never ready"),
-        }
-        pause_if(!slow_sender);
-        got.push(rx2.recv().unwrap().tag());
-        pause_if(!slow_sender);
-        let v = loop {
-            match rx2.try_recv() {
-                Ok(v) => break v,
-                Err(_) => goro::yield_now(),
-            }
-        };
-        got.push(v.tag());
-        got
-    });
-    let pause_if = |slow: bool| {
-        if slow {
-            pause();
-        }
-    };
-    pause_if(slow_sender);
-    assert!(tx.send(T::make(first)).is_ok());
-    pause_if(slow_sender);
-    assert!(tx.send_timeout(T::make(first + 1), WAIT).is_ok());
-    pause_if(slow_sender);
     goro::select! {
-        send(tx, T::make(first + 2)) -> r => assert!(r.is_ok()),
+        send(tx, T::make(tag)) -> r => assert!(r.is_ok()),
         recv(never) -> _ => unreachable!("`never` is never ready"),
     }
-    pause_if(slow_sender);
-    let mut v = T::make(first + 3);
+}
+
+#[inline(never)]
+fn send_try<T: Payload>(tx: &Sender<T>, tag: u8) {
+    let mut v = T::make(tag);
     loop {
         match tx.try_send(v) {
             Ok(()) => break,
             Err(TrySendError::Full(back)) => {
-                assert_eq!(back.tag(), first + 3);
+                assert_eq!(back.tag(), tag);
                 v = back;
                 goro::yield_now();
             }
             Err(TrySendError::Closed(_)) => unreachable!("the channel is open"),
         }
     }
-    pause_if(slow_sender);
-    assert!(tx.send(T::make(first + 4)).is_ok());
-    let got = receiver.join().unwrap();
-    assert_eq!(got, (first..first + 5).collect::<Vec<_>>());
-    drop(tx2);
 }
 
-/// The failing paths, where the value comes back in an error: a timed-out send on a
-/// channel nobody receives from, then sends of every kind on a closed channel.
-fn failures<T: Payload>(tx: &Sender<T>, rx: &Receiver<T>) {
+#[inline(never)]
+fn recv_plain<T: Payload>(rx: &Receiver<T>) -> u8 {
+    rx.recv().unwrap().tag()
+}
+
+#[inline(never)]
+fn recv_timed<T: Payload>(rx: &Receiver<T>) -> u8 {
+    rx.recv_timeout(WAIT).unwrap().tag()
+}
+
+#[inline(never)]
+fn recv_select<T: Payload>(rx: &Receiver<T>) -> u8 {
+    let never_tx: Option<&Sender<T>> = None;
+    goro::select! {
+        recv(rx) -> v => v.unwrap().tag(),
+        send(never_tx, T::make(0)) -> _ => unreachable!("a nil channel is never ready"),
+    }
+}
+
+#[inline(never)]
+fn recv_try<T: Payload>(rx: &Receiver<T>) -> u8 {
+    loop {
+        match rx.try_recv() {
+            Ok(v) => return v.tag(),
+            Err(_) => goro::yield_now(),
+        }
+    }
+}
+
+/// Sends the values `first..first + 5` with each kind of send, while a goroutine receives
+/// them with each kind of receive (a blocking one across from each non-blocking one, which
+/// an unbuffered channel needs). The side that is slow sleeps a little before each
+/// operation, so that the other side usually finds nobody there and parks.
+#[inline(never)]
+fn exchange<T: Payload>(tx: &Sender<T>, rx: &Receiver<T>, first: u8, slow_sender: bool) {
+    let pause_if = |slow: bool| {
+        if slow {
+            goro::time::sleep(Duration::from_millis(2));
+        }
+    };
+    let rx2 = rx.clone();
+    let receiver = goro::go(move || {
+        let recvs: [fn(&Receiver<T>) -> u8; 5] =
+            [recv_plain, recv_timed, recv_select, recv_plain, recv_try];
+        let mut got = Vec::new();
+        for recv in recvs {
+            pause_if(!slow_sender);
+            got.push(recv(&rx2));
+        }
+        got
+    });
+    let sends: [fn(&Sender<T>, u8); 5] =
+        [send_plain, send_timed, send_select, send_try, send_plain];
+    for (i, send) in sends.into_iter().enumerate() {
+        pause_if(slow_sender);
+        send(tx, first + i as u8);
+    }
+    assert_eq!(
+        receiver.join().unwrap(),
+        (first..first + 5).collect::<Vec<_>>()
+    );
+}
+
+/// A timed-out send on a channel nobody receives from: the value comes back.
+#[inline(never)]
+fn send_times_out<T: Payload>(tx: &Sender<T>, rx: &Receiver<T>) {
     match tx.send_timeout(T::make(7), Duration::from_millis(1)) {
         Err(SendTimeoutError::Timeout(v)) => assert_eq!(v.tag(), 7),
         // A buffered channel with room takes it; receive it back.
-        Ok(()) => assert_eq!(rx.recv().unwrap().tag(), 7),
+        Ok(()) => assert_eq!(recv_plain(rx), 7),
         Err(SendTimeoutError::Closed(_)) => unreachable!("the channel is open"),
     }
+}
+
+#[inline(never)]
+fn recv_times_out<T: Payload>(rx: &Receiver<T>) {
     assert!(matches!(
         rx.recv_timeout(Duration::from_millis(1)),
         Err(RecvTimeoutError::Timeout)
     ));
-    tx.close();
+}
+
+/// Sends of every kind on a closed channel: the value comes back.
+#[inline(never)]
+fn send_closed<T: Payload>(tx: &Sender<T>) {
     assert_eq!(tx.send(T::make(8)).unwrap_err().into_inner().tag(), 8);
+}
+
+#[inline(never)]
+fn try_send_closed<T: Payload>(tx: &Sender<T>) {
     assert!(matches!(tx.try_send(T::make(9)), Err(TrySendError::Closed(v)) if v.tag() == 9));
+}
+
+#[inline(never)]
+fn select_send_closed<T: Payload>(tx: &Sender<T>) {
     goro::select! {
         send(tx, T::make(10)) -> r => assert_eq!(r.unwrap_err().into_inner().tag(), 10),
     }
+}
+
+#[inline(never)]
+fn recv_closed<T: Payload>(rx: &Receiver<T>) {
     assert!(rx.recv().is_err());
     goro::select! {
         recv(rx) -> v => assert!(v.is_err()),
     }
 }
 
-/// Runs `exchange` both ways and `failures` on channels made by `make`, for values of `T`.
+/// Runs `exchange` both ways, then the failing paths, on a channel made by `make`, for
+/// values of `T`.
+#[inline(never)]
 fn every_way<T: Payload>(make: fn() -> (Sender<T>, Receiver<T>)) {
     let (tx, rx) = make();
     exchange(&tx, &rx, 1, false);
     exchange(&tx, &rx, 11, true);
-    failures(&tx, &rx);
+    send_times_out(&tx, &rx);
+    recv_times_out(&rx);
+    tx.close();
+    send_closed(&tx);
+    try_send_closed(&tx);
+    select_send_closed(&tx);
+    recv_closed(&rx);
 }
 
 /// In a child with `STACK`-byte goroutine stacks: every way, for arrays and `Drop` values

@@ -41,6 +41,7 @@ pub(crate) mod select;
 pub(crate) mod waiter;
 
 use std::fmt;
+use std::mem::{self, MaybeUninit};
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
@@ -50,7 +51,7 @@ pub(crate) use channel::Feeder;
 pub use error::{
     RecvError, RecvTimeoutError, SendError, SendTimeoutError, TryRecvError, TrySendError,
 };
-use flavor::Block;
+use flavor::{Block, Outcome};
 pub use select::{Select, Selected};
 
 /// A channel holding up to `cap` values; `cap == 0` is Go's unbuffered (rendezvous) channel.
@@ -103,6 +104,14 @@ fn deadline_after(d: Duration) -> Option<Instant> {
     Instant::now().checked_add(d)
 }
 
+/// The error of a timed receive that did not happen.
+fn recv_timeout_error(o: Outcome) -> RecvTimeoutError {
+    match o {
+        Outcome::Closed => RecvTimeoutError::Closed,
+        _ => RecvTimeoutError::Timeout,
+    }
+}
+
 /// The sending half of a channel. Go: `chan<- T`.
 pub struct Sender<T> {
     chan: Arc<Channel<T>>,
@@ -119,9 +128,44 @@ impl<T> Sender<T> {
     }
 }
 
+impl<T: Send> Sender<T> {
+    /// Sends the value at `v`, which stays in the caller's frame: the channel moves it out
+    /// (one copy) only if the send happens. (Not `ManuallyDrop::new(v)` first: that move is
+    /// a copy of its own.)
+    ///
+    /// # Safety
+    ///
+    /// `v` points to a valid `T` the caller owns; on `Outcome::Done` the caller must forget
+    /// it (`mem::forget`), as it has moved. A panic cannot unwind from here into the
+    /// caller's drop of a value that moved: it aborts the process (`AbortOnUnwind`).
+    #[inline(always)]
+    unsafe fn send_from(&self, v: *const T, block: Block) -> Outcome {
+        let guard = AbortOnUnwind;
+        // SAFETY: the function's contract.
+        let outcome = unsafe { self.chan.send(v, block) };
+        mem::forget(guard);
+        outcome
+    }
+}
+
 impl<T> Receiver<T> {
     fn chan_addr(&self) -> usize {
         Arc::as_ptr(&self.chan) as *const () as usize
+    }
+}
+
+impl<T: Send> Receiver<T> {
+    /// Receives into a place of this frame, which the channel fills (one copy) if a value
+    /// comes; `err` builds the error otherwise.
+    #[inline(always)]
+    fn recv_in_place<E>(&self, block: Block, err: impl FnOnce(Outcome) -> E) -> Result<T, E> {
+        let mut v = MaybeUninit::<T>::uninit();
+        // SAFETY: `v` is valid for a write and stays in place until `recv` returns.
+        match unsafe { self.chan.recv(v.as_mut_ptr(), block) } {
+            // SAFETY: `Done` means the channel wrote a value there.
+            Outcome::Done => Ok(unsafe { v.assume_init() }),
+            o => Err(err(o)),
+        }
     }
 }
 
@@ -134,31 +178,60 @@ impl<T: Send> Sender<T> {
     /// # Errors
     ///
     /// The channel is closed, or every receiver is gone: the value comes back. (Go panics.)
+    #[inline]
     pub fn send(&self, v: T) -> Result<(), SendError<T>> {
-        self.chan.send(v, Block::Forever).map_err(|e| match e {
-            SendTimeoutError::Closed(v) | SendTimeoutError::Timeout(v) => SendError(v),
-        })
+        // SAFETY: `v` is ours, in place until `send_from` returns, and forgotten if it moved.
+        match unsafe { self.send_from(&v, Block::Forever) } {
+            Outcome::Done => {
+                mem::forget(v);
+                Ok(())
+            }
+            _ => Err(SendError(v)),
+        }
     }
 
     /// Sends `v` if that can be done without waiting.
     ///
     /// Go: `select { case ch <- v: ... default: ... }`. On an unbuffered channel this succeeds
     /// only if a receiver is already waiting.
+    #[inline]
     pub fn try_send(&self, v: T) -> Result<(), TrySendError<T>> {
-        self.chan.try_send(v)
+        // SAFETY: as in `send`.
+        match unsafe { self.send_from(&v, Block::No) } {
+            Outcome::Done => {
+                mem::forget(v);
+                Ok(())
+            }
+            Outcome::Closed => Err(TrySendError::Closed(v)),
+            Outcome::TimedOut => Err(TrySendError::Full(v)),
+        }
     }
 
     /// Sends `v`, waiting at most `timeout`.
+    #[inline]
     pub fn send_timeout(&self, v: T, timeout: Duration) -> Result<(), SendTimeoutError<T>> {
-        self.chan.send(
-            v,
-            deadline_after(timeout).map_or(Block::Forever, Block::Until),
-        )
+        let block = deadline_after(timeout).map_or(Block::Forever, Block::Until);
+        self.send_blocking(v, block)
     }
 
     /// Sends `v`, waiting until `deadline` at the latest.
+    #[inline]
     pub fn send_deadline(&self, v: T, deadline: Instant) -> Result<(), SendTimeoutError<T>> {
-        self.chan.send(v, Block::Until(deadline))
+        self.send_blocking(v, Block::Until(deadline))
+    }
+
+    /// `send_timeout` and `send_deadline`.
+    #[inline(always)]
+    fn send_blocking(&self, v: T, block: Block) -> Result<(), SendTimeoutError<T>> {
+        // SAFETY: as in `send`.
+        match unsafe { self.send_from(&v, block) } {
+            Outcome::Done => {
+                mem::forget(v);
+                Ok(())
+            }
+            Outcome::Closed => Err(SendTimeoutError::Closed(v)),
+            Outcome::TimedOut => Err(SendTimeoutError::Timeout(v)),
+        }
     }
 }
 
@@ -201,26 +274,33 @@ impl<T: Send> Receiver<T> {
     /// # Errors
     ///
     /// The channel is closed and drained.
+    #[inline]
     pub fn recv(&self) -> Result<T, RecvError> {
-        self.chan.recv(Block::Forever).map_err(|_| RecvError)
+        self.recv_in_place(Block::Forever, |_| RecvError)
     }
 
     /// Receives a value if one is ready.
     ///
     /// Go: `select { case v := <-ch: ... default: ... }`.
+    #[inline]
     pub fn try_recv(&self) -> Result<T, TryRecvError> {
-        self.chan.try_recv()
+        self.recv_in_place(Block::No, |o| match o {
+            Outcome::Closed => TryRecvError::Closed,
+            _ => TryRecvError::Empty,
+        })
     }
 
     /// Receives a value, waiting at most `timeout`.
+    #[inline]
     pub fn recv_timeout(&self, timeout: Duration) -> Result<T, RecvTimeoutError> {
-        self.chan
-            .recv(deadline_after(timeout).map_or(Block::Forever, Block::Until))
+        let block = deadline_after(timeout).map_or(Block::Forever, Block::Until);
+        self.recv_in_place(block, recv_timeout_error)
     }
 
     /// Receives a value, waiting until `deadline` at the latest.
+    #[inline]
     pub fn recv_deadline(&self, deadline: Instant) -> Result<T, RecvTimeoutError> {
-        self.chan.recv(Block::Until(deadline))
+        self.recv_in_place(Block::Until(deadline), recv_timeout_error)
     }
 
     /// A blocking iterator over received values, ending when the channel is closed and
@@ -375,5 +455,19 @@ impl<T: Send> IntoIterator for Receiver<T> {
 
     fn into_iter(self) -> IntoIter<T> {
         IntoIter { rx: self }
+    }
+}
+
+/// Aborts the process when dropped. Armed around the channel machinery wherever a value may
+/// have moved out of a place that would be dropped on unwinding (a sender's argument, a
+/// select's send case), and disarmed with `mem::forget` once the outcome is known: the
+/// machinery runs no user code, so only a bug in goro could panic there, and a second drop
+/// of a value that moved must not follow it.
+pub(crate) struct AbortOnUnwind;
+
+impl Drop for AbortOnUnwind {
+    fn drop(&mut self) {
+        eprintln!("goro: a panic inside a channel operation; aborting");
+        std::process::abort();
     }
 }
