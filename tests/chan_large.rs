@@ -1,11 +1,13 @@
 //! Large values through channels on small goroutine stacks.
 //!
-//! A value moves from its sender to its receiver through at most a copy or two on either
-//! goroutine's stack (the module docs of `goro::chan`, "How values move"), whatever the
-//! flavour, the operation (blocking, timed, non-blocking, `select!`), and whether the other
-//! side was waiting already. Here goroutines with `STACK` bytes of stack send and receive
-//! values a good fraction of that size; a value copied through every layer of the channel
-//! (five or more copies live at once) overflows the stack, which aborts the process, so
+//! A send or receive needs stack for about two values whatever its size (the module docs of
+//! `goro::chan`, "How values move"), whatever the flavour, the operation (blocking, timed,
+//! non-blocking, `select!`), and whether the other side was waiting already. Here
+//! goroutines with `STACK` bytes of stack (160 KiB) send and receive values of 8 to 24 KiB,
+//! each operation in a function of its own. Values passed down through every layer of the
+//! channel took seven or eight values' worth of stack per operation, which for 24 KiB
+//! overflows the stack and aborts the process; passed by pointer they take two or three,
+//! leaving at least 32 KiB to spare (the test passes with 128 KiB stacks, not with 96). So
 //! each flavour runs in a child process of its own and the parent asserts that it exited
 //! cleanly.
 
