@@ -1,7 +1,7 @@
 //! Large values through channels on small goroutine stacks.
 //!
-//! A send or receive needs stack for about two values whatever its size (the module docs of
-//! `goro::chan`, "How values move"), whatever the flavour, the operation (blocking, timed,
+//! A send or receive needs stack for two or three values whatever their size (the module
+//! docs of `goro::chan`, "How values move"), whatever the flavour, the operation (blocking, timed,
 //! non-blocking, `select!`), and whether the other side was waiting already. Here
 //! goroutines with `STACK` bytes of stack (160 KiB) send and receive values of 8 to 24 KiB,
 //! each operation in a function of its own. Values passed down through every layer of the

@@ -44,10 +44,12 @@
 //! never left. [`Receiver::recv`] gives the channel a pointer to an uninitialised place in
 //! its frame, which the channel, or a sender that finds it waiting, fills once. A `select!`
 //! case holds its value (or its destination) itself and is read or filled in place the same
-//! way. So a send or a receive needs stack for about two values (the caller's and the one in
-//! the `Result`), three for a `select!` send (the macro moves the value into its case),
-//! rather than one per layer; `tests/chan_large.rs` checks this with 24 KiB values on
-//! 160 KiB goroutine stacks. It also makes every send and receive of a large value cheaper.
+//! way. So a receive needs stack for about two values (its place and the caller's
+//! `Result`), a send for about three (the caller's value, the sender's `ManuallyDrop` of
+//! it, which never drops a value a receiver may own already, and the `Result`), and so does
+//! a `select!` send (the macro moves the value into its case), rather than one per layer;
+//! `tests/chan_large.rs` checks this with 24 KiB values on 160 KiB goroutine stacks. It
+//! also makes every send and receive of a large value cheaper.
 
 mod channel;
 mod core;
@@ -59,7 +61,7 @@ pub(crate) mod select;
 pub(crate) mod waiter;
 
 use std::fmt;
-use std::mem::{self, MaybeUninit};
+use std::mem::{ManuallyDrop, MaybeUninit};
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
@@ -147,22 +149,20 @@ impl<T> Sender<T> {
 }
 
 impl<T: Send> Sender<T> {
-    /// Sends the value at `v`, which stays in the caller's frame: the channel moves it out
-    /// (one copy) only if the send happens. (Not `ManuallyDrop::new(v)` first: that move is
-    /// a copy of its own.)
+    /// Sends the value in `v`, which stays in the caller's frame: the channel moves it out
+    /// (one copy) only if the send happens, and the caller hands it back otherwise.
     ///
-    /// # Safety
-    ///
-    /// `v` points to a valid `T` the caller owns; on `Outcome::Done` the caller must forget
-    /// it (`mem::forget`), as it has moved. A panic cannot unwind from here into the
-    /// caller's drop of a value that moved: it aborts the process (`AbortOnUnwind`).
+    /// The value sits in a `ManuallyDrop` from before the send, never dropped or used again
+    /// once it has moved: a panic leaks it rather than dropping it twice, and nothing of the
+    /// sender's copy is touched after a receiver took ownership (a plain `mem::forget(v)`
+    /// after the send would move a value that may be someone else's by then, such as a `Box`
+    /// its receiver is already using).
     #[inline(always)]
-    unsafe fn send_from(&self, v: *const T, block: Block) -> Outcome {
-        let guard = AbortOnUnwind;
-        // SAFETY: the function's contract.
-        let outcome = unsafe { self.chan.send(v, block) };
-        mem::forget(guard);
-        outcome
+    fn send_in_place(&self, v: &ManuallyDrop<T>, block: Block) -> Outcome {
+        // SAFETY: `v` is a valid `T` that the caller owns and never drops; on `Done` the
+        // caller does not use it any more (every caller below: only the other outcomes take
+        // it back with `ManuallyDrop::into_inner`).
+        unsafe { self.chan.send(&**v, block) }
     }
 }
 
@@ -198,13 +198,10 @@ impl<T: Send> Sender<T> {
     /// The channel is closed, or every receiver is gone: the value comes back. (Go panics.)
     #[inline]
     pub fn send(&self, v: T) -> Result<(), SendError<T>> {
-        // SAFETY: `v` is ours, in place until `send_from` returns, and forgotten if it moved.
-        match unsafe { self.send_from(&v, Block::Forever) } {
-            Outcome::Done => {
-                mem::forget(v);
-                Ok(())
-            }
-            _ => Err(SendError(v)),
+        let v = ManuallyDrop::new(v);
+        match self.send_in_place(&v, Block::Forever) {
+            Outcome::Done => Ok(()),
+            _ => Err(SendError(ManuallyDrop::into_inner(v))),
         }
     }
 
@@ -214,14 +211,11 @@ impl<T: Send> Sender<T> {
     /// only if a receiver is already waiting.
     #[inline]
     pub fn try_send(&self, v: T) -> Result<(), TrySendError<T>> {
-        // SAFETY: as in `send`.
-        match unsafe { self.send_from(&v, Block::No) } {
-            Outcome::Done => {
-                mem::forget(v);
-                Ok(())
-            }
-            Outcome::Closed => Err(TrySendError::Closed(v)),
-            Outcome::TimedOut => Err(TrySendError::Full(v)),
+        let v = ManuallyDrop::new(v);
+        match self.send_in_place(&v, Block::No) {
+            Outcome::Done => Ok(()),
+            Outcome::Closed => Err(TrySendError::Closed(ManuallyDrop::into_inner(v))),
+            Outcome::TimedOut => Err(TrySendError::Full(ManuallyDrop::into_inner(v))),
         }
     }
 
@@ -241,14 +235,11 @@ impl<T: Send> Sender<T> {
     /// `send_timeout` and `send_deadline`.
     #[inline(always)]
     fn send_blocking(&self, v: T, block: Block) -> Result<(), SendTimeoutError<T>> {
-        // SAFETY: as in `send`.
-        match unsafe { self.send_from(&v, block) } {
-            Outcome::Done => {
-                mem::forget(v);
-                Ok(())
-            }
-            Outcome::Closed => Err(SendTimeoutError::Closed(v)),
-            Outcome::TimedOut => Err(SendTimeoutError::Timeout(v)),
+        let v = ManuallyDrop::new(v);
+        match self.send_in_place(&v, block) {
+            Outcome::Done => Ok(()),
+            Outcome::Closed => Err(SendTimeoutError::Closed(ManuallyDrop::into_inner(v))),
+            Outcome::TimedOut => Err(SendTimeoutError::Timeout(ManuallyDrop::into_inner(v))),
         }
     }
 }
@@ -476,11 +467,11 @@ impl<T: Send> IntoIterator for Receiver<T> {
     }
 }
 
-/// Aborts the process when dropped. Armed around the channel machinery wherever a value may
-/// have moved out of a place that would be dropped on unwinding (a sender's argument, a
-/// select's send case), and disarmed with `mem::forget` once the outcome is known: the
-/// machinery runs no user code, so only a bug in goro could panic there, and a second drop
-/// of a value that moved must not follow it.
+/// Aborts the process when dropped. Armed around a select's passes, where a send case's
+/// value may have moved out to a receiver while the case still counts it as its own (until
+/// pass 3 reads the waiter's state), and disarmed with `mem::forget` once the outcome is
+/// known: the machinery runs no user code, so only a bug in goro could panic there, and a
+/// second drop of a value that moved must not follow it.
 pub(crate) struct AbortOnUnwind;
 
 impl Drop for AbortOnUnwind {
