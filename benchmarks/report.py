@@ -26,6 +26,7 @@ WORKLOAD_ORDER = (
     "pingpong0",
     "pingpong1",
     "spsc",
+    "spsc1k",
     "mpmc1024",
     "mpmc0",
     "select4",

@@ -141,7 +141,7 @@ if [ "$quick" = 0 ]; then
     workloads+=("parked 1000000")
 fi
 # Channel workloads.
-workloads+=("pingpong0" "pingpong1" "spsc" "mpmc1024" "mpmc0" "select4" "workerpool2" "workerpool8" "ring")
+workloads+=("pingpong0" "pingpong1" "spsc" "spsc1k" "mpmc1024" "mpmc0" "select4" "workerpool2" "workerpool8" "ring")
 # sync and context workloads.
 workloads+=("mutex1" "mutex8" "ctxcancel")
 # goro's Pool against Go's hand-written pool.

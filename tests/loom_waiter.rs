@@ -66,9 +66,32 @@ mod rt {
 #[path = "../src/chan/waiter.rs"]
 mod waiter;
 
+use std::cell::UnsafeCell;
+
 use ::loom::sync::{Arc, Mutex};
 use ::loom::thread;
 use waiter::{Queue, Token, Waiter, CLOSED, DONE, NONE};
+
+/// A receiver's destination: 0 until a sender writes a value there (the models send
+/// non-zero values).
+struct Dest(UnsafeCell<u32>);
+
+impl Dest {
+    fn new() -> Dest {
+        Dest(UnsafeCell::new(0))
+    }
+
+    fn ptr(&self) -> *mut u32 {
+        self.0.get()
+    }
+
+    /// The value received, once the waiter is completed or unlinked.
+    fn get(&self) -> Option<u32> {
+        // SAFETY: called once no sender can reach the waiter any more (its state was read
+        // with Acquire, or it unlinked itself under the lock).
+        Some(unsafe { *self.0.get() }).filter(|&v| v != 0)
+    }
+}
 
 /// A queue under its channel lock.
 struct Chan(Mutex<Queue<u32>>);
@@ -84,15 +107,20 @@ impl Chan {
         Arc::new(Chan(Mutex::new(Queue::new())))
     }
 
-    /// A sender meeting a blocked receiver; returns the value if none was there.
+    /// A sender meeting a blocked receiver: writes the value into the receiver's
+    /// destination under the lock, as the channel does; returns the value if none was there.
     fn send(&self, v: u32) -> Result<(), u32> {
-        let wake = self.0.lock().unwrap().pop_receiver(v);
-        match wake {
-            Ok(w) => {
-                w.wake();
+        let mut q = self.0.lock().unwrap();
+        match q.pop_receiver() {
+            Some((dst, wake)) => {
+                // SAFETY: the receiver was linked until now, so its destination is valid and
+                // only ours until `wake` publishes the completion.
+                unsafe { dst.write(v) };
+                drop(q);
+                wake.wake();
                 Ok(())
             }
-            Err(v) => Err(v),
+            None => Err(v),
         }
     }
 
@@ -107,7 +135,8 @@ impl Chan {
 fn a_blocked_receiver_gets_exactly_the_value_sent() {
     ::loom::model(|| {
         let ch = Chan::new();
-        let w = Waiter::<u32>::new(None);
+        let dst = Dest::new();
+        let w = Waiter::<u32>::new(dst.ptr());
         // SAFETY: `w` is unlinked (by the sender) before this model ends: we wait for it.
         unsafe { ch.0.lock().unwrap().push(&w) };
         let sender = {
@@ -116,7 +145,7 @@ fn a_blocked_receiver_gets_exactly_the_value_sent() {
         };
         let state = w.wait(None).expect("no deadline");
         assert_eq!(state, DONE);
-        assert_eq!(w.take(), Some(7));
+        assert_eq!(dst.get(), Some(7));
         assert_eq!(sender.join().unwrap(), Ok(()));
     });
 }
@@ -125,7 +154,8 @@ fn a_blocked_receiver_gets_exactly_the_value_sent() {
 fn close_racing_a_sender_completes_the_receiver_once() {
     ::loom::model(|| {
         let ch = Chan::new();
-        let w = Waiter::<u32>::new(None);
+        let dst = Dest::new();
+        let w = Waiter::<u32>::new(dst.ptr());
         // SAFETY: as above.
         unsafe { ch.0.lock().unwrap().push(&w) };
         let sender = {
@@ -141,11 +171,11 @@ fn close_racing_a_sender_completes_the_receiver_once() {
         closer.join().unwrap();
         match state {
             DONE => {
-                assert_eq!(w.take(), Some(7));
+                assert_eq!(dst.get(), Some(7));
                 assert_eq!(sent, Ok(()));
             }
             CLOSED => {
-                assert_eq!(w.take(), None);
+                assert_eq!(dst.get(), None);
                 assert_eq!(sent, Err(7), "the value goes back to its sender");
             }
             s => panic!("state {s}"),
@@ -158,8 +188,9 @@ fn a_select_over_two_channels_takes_exactly_one_value() {
     ::loom::model(|| {
         let (c1, c2) = (Chan::new(), Chan::new());
         let token = Token::new();
-        let w1 = Waiter::<u32>::for_select(None, &token, 0);
-        let w2 = Waiter::<u32>::for_select(None, &token, 1);
+        let (d1, d2) = (Dest::new(), Dest::new());
+        let w1 = Waiter::<u32>::for_select(d1.ptr(), &token, 0);
+        let w2 = Waiter::<u32>::for_select(d2.ptr(), &token, 1);
         // SAFETY: both are unlinked before this model ends (pass 3 below, or a waker).
         unsafe {
             c1.0.lock().unwrap().push(&w1);
@@ -189,7 +220,7 @@ fn a_select_over_two_channels_takes_exactly_one_value() {
         q1.remove(&w1);
         q2.remove(&w2);
         drop((q1, q2));
-        let got = if winner == 0 { w1.take() } else { w2.take() };
+        let got = if winner == 0 { d1.get() } else { d2.get() };
         let (r1, r2) = (s1.join().unwrap(), s2.join().unwrap());
         assert_eq!(got, Some(winner as u32 + 1));
         // The losing sender found no claimable receiver and kept its value.
@@ -205,7 +236,8 @@ fn a_select_over_two_channels_takes_exactly_one_value() {
 fn a_receiver_giving_up_as_it_is_completed_still_gets_the_value() {
     ::loom::model(|| {
         let ch = Chan::new();
-        let w = Waiter::<u32>::new(None);
+        let dst = Dest::new();
+        let w = Waiter::<u32>::new(dst.ptr());
         // SAFETY: `w` is unlinked before this model ends: by itself below, or by the sender.
         unsafe { ch.0.lock().unwrap().push(&w) };
         let sender = {
@@ -219,7 +251,7 @@ fn a_receiver_giving_up_as_it_is_completed_still_gets_the_value() {
             None
         } else {
             assert_eq!(w.completed(), DONE);
-            w.take()
+            dst.get()
         };
         match (got, sender.join().unwrap()) {
             (Some(7), Ok(())) | (None, Err(7)) => {}
@@ -233,7 +265,8 @@ fn a_select_timing_out_as_a_sender_arrives_decides_once() {
     ::loom::model(|| {
         let ch = Chan::new();
         let token = Token::new();
-        let w = Waiter::<u32>::for_select(None, &token, 0);
+        let dst = Dest::new();
+        let w = Waiter::<u32>::for_select(dst.ptr(), &token, 0);
         // SAFETY: `w` is unlinked before this model ends (below, or by the sender).
         unsafe { ch.0.lock().unwrap().push(&w) };
         let sender = {
@@ -247,7 +280,7 @@ fn a_select_timing_out_as_a_sender_arrives_decides_once() {
         } else {
             assert_eq!(token.selected(), 0);
             assert_eq!(w.completed(), DONE);
-            w.take()
+            dst.get()
         };
         ch.0.lock().unwrap().remove(&w);
         match (got, sender.join().unwrap()) {

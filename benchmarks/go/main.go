@@ -2,7 +2,7 @@
 //
 // Usage: go-rt spawn | skynet | sleeps | parked N
 //
-//	| pingpong0 | pingpong1 | spsc | mpmc1024 | mpmc0 | workerpool2 | workerpool8 | ring
+//	| pingpong0 | pingpong1 | spsc | spsc1k | mpmc1024 | mpmc0 | workerpool2 | workerpool8 | ring
 //	| mutex1 | mutex8 | ctxcancel | pool2 | pooldyn2 | poolmap2 | blocking
 //
 // Each run measures one workload once and prints its RESULT line(s). Timing starts inside
@@ -11,6 +11,7 @@ package main
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 	"os"
 	"strconv"
@@ -34,6 +35,7 @@ const (
 	pingpongN     = 1_000_000  // round trips
 	spscN         = 10_000_000 // messages
 	spscCap       = 1024
+	spsc1kN       = 1_000_000 // 1 KiB messages through a cap-1024 channel
 	mpmcProducers = 4
 	mpmcConsumers = 4
 	mpmcBigN      = 10_000_000 // messages through the cap-1024 channel
@@ -53,7 +55,7 @@ const (
 	blockingTrips = 20_000               // ping-pong round trips beside the blocked goroutines
 )
 
-const usage = "usage: go-rt select4 | spawn | skynet | sleeps | parked N | pingpong0 | pingpong1 | spsc" +
+const usage = "usage: go-rt select4 | spawn | skynet | sleeps | parked N | pingpong0 | pingpong1 | spsc | spsc1k" +
 	" | mpmc1024 | mpmc0 | workerpool2 | workerpool8 | ring | mutex1 | mutex8 | ctxcancel" +
 	" | pool2 | pooldyn2 | poolmap2 | blocking"
 
@@ -78,6 +80,8 @@ func main() {
 		pingpong("pingpong1", 1)
 	case len(args) == 1 && args[0] == "spsc":
 		spsc()
+	case len(args) == 1 && args[0] == "spsc1k":
+		spsc1k()
 	case len(args) == 1 && args[0] == "mpmc1024":
 		mpmc("mpmc1024", mpmcBigN, mpmcBigCap)
 	case len(args) == 1 && args[0] == "mpmc0":
@@ -304,6 +308,39 @@ func spsc() {
 		fail(fmt.Sprintf("spsc: got sum %d count %d, want %d and %d", t.sum, t.count, want, spscN))
 	}
 	report("spsc", spscN, "ns_per_msg", perOp(elapsed, spscN))
+}
+
+// spsc1k: spsc with 1 KiB messages: one producer goroutine sends messages 0..spsc1kN-1,
+// message i a [1024]byte carrying i in its first eight bytes (little-endian), through a
+// cap-1024 channel and closes it; one consumer goroutine ranges over it, counting and summing
+// the numbers the messages carry. ns per message.
+func spsc1k() {
+	ch := make(chan [1024]byte, spscCap)
+	type tally struct{ sum, count int }
+	out := make(chan tally, 1)
+	start := time.Now()
+	go func() {
+		for i := 0; i < spsc1kN; i++ {
+			var m [1024]byte
+			binary.LittleEndian.PutUint64(m[:8], uint64(i))
+			ch <- m
+		}
+		close(ch)
+	}()
+	go func() {
+		var t tally
+		for m := range ch {
+			t.sum += int(binary.LittleEndian.Uint64(m[:8]))
+			t.count++
+		}
+		out <- t
+	}()
+	t := <-out
+	elapsed := time.Since(start)
+	if want := spsc1kN * (spsc1kN - 1) / 2; t.sum != want || t.count != spsc1kN {
+		fail(fmt.Sprintf("spsc1k: got sum %d count %d, want %d and %d", t.sum, t.count, want, spsc1kN))
+	}
+	report("spsc1k", spsc1kN, "ns_per_msg", perOp(elapsed, spsc1kN))
 }
 
 // mpmc: 4 producers send n messages in all (0..n-1, a quarter each) through one channel of

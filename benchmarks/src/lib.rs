@@ -31,8 +31,28 @@ pub const PARK_SETTLE: Duration = Duration::from_millis(100);
 pub const PINGPONG_N: u64 = 1_000_000;
 /// Messages of `spsc`.
 pub const SPSC_N: u64 = 10_000_000;
-/// Capacity of the `spsc` channel.
+/// Capacity of the `spsc` channel (and of the `spsc1k` one).
 pub const SPSC_CAP: usize = 1024;
+/// Messages of `spsc1k`.
+pub const SPSC1K_N: u64 = 1_000_000;
+
+/// The message of `spsc1k`: 1 KiB (Go: `[1024]byte`), message `i` carrying `i` in its first
+/// eight bytes (little-endian) and zeros elsewhere.
+pub type Msg1k = [u8; 1024];
+
+/// Message `i` of `spsc1k`.
+#[inline]
+pub fn msg1k(i: u64) -> Msg1k {
+    let mut m = [0u8; 1024];
+    m[..8].copy_from_slice(&i.to_le_bytes());
+    m
+}
+
+/// The number a `spsc1k` message carries.
+#[inline]
+pub fn msg1k_index(m: &Msg1k) -> u64 {
+    u64::from_le_bytes(m[..8].try_into().expect("eight bytes"))
+}
 /// Producer goroutines of `mpmc1024` and `mpmc0`.
 pub const MPMC_PRODUCERS: u64 = 4;
 /// Consumer goroutines of `mpmc1024` and `mpmc0`.

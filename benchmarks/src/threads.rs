@@ -6,26 +6,27 @@ use std::thread;
 use std::time::Instant;
 
 use crate::{
-    fail, per_op, report_as, MPMC_CONSUMERS, MPMC_PRODUCERS, PINGPONG_N, POOL_CAP, POOL_JOBS,
-    SPSC_CAP, SPSC_N,
+    fail, msg1k, msg1k_index, per_op, report_as, Msg1k, MPMC_CONSUMERS, MPMC_PRODUCERS, PINGPONG_N,
+    POOL_CAP, POOL_JOBS, SPSC1K_N, SPSC_CAP, SPSC_N,
 };
 
-/// A channel library, as the workloads use it (channels of `u64`).
+/// A channel library, as the workloads use it (channels of `u64`, and of `Msg1k` in
+/// `spsc1k`).
 pub trait ThreadChannels {
     /// The `system=` name in result lines.
     const SYSTEM: &'static str;
-    type Tx: Clone + Send + 'static;
-    type Rx: Clone + Send + 'static;
+    type Tx<T: Send + 'static>: Clone + Send + 'static;
+    type Rx<T: Send + 'static>: Clone + Send + 'static;
     /// A channel of capacity `cap` (0: rendezvous).
-    fn bounded(cap: usize) -> (Self::Tx, Self::Rx);
+    fn bounded<T: Send + 'static>(cap: usize) -> (Self::Tx<T>, Self::Rx<T>);
     /// Sends `v`; false if the channel is closed.
-    fn send(tx: &Self::Tx, v: u64) -> bool;
+    fn send<T: Send + 'static>(tx: &Self::Tx<T>, v: T) -> bool;
     /// Receives a value; `None` once the channel is closed and drained.
-    fn recv(rx: &Self::Rx) -> Option<u64>;
+    fn recv<T: Send + 'static>(rx: &Self::Rx<T>) -> Option<T>;
 }
 
 /// Sends `0..n` (or a part of it) on `tx`.
-fn send_all<C: ThreadChannels>(tx: &C::Tx, range: std::ops::Range<u64>, what: &str) {
+fn send_all<C: ThreadChannels>(tx: &C::Tx<u64>, range: std::ops::Range<u64>, what: &str) {
     for i in range {
         if !C::send(tx, i) {
             fail(&format!("{what}: channel closed"));
@@ -34,7 +35,7 @@ fn send_all<C: ThreadChannels>(tx: &C::Tx, range: std::ops::Range<u64>, what: &s
 }
 
 /// Receives until the channel is closed; returns the sum and the count.
-fn drain<C: ThreadChannels>(rx: &C::Rx) -> (u64, u64) {
+fn drain<C: ThreadChannels>(rx: &C::Rx<u64>) -> (u64, u64) {
     let (mut sum, mut count) = (0u64, 0u64);
     while let Some(v) = C::recv(rx) {
         sum += v;
@@ -105,6 +106,46 @@ pub fn spsc<C: ThreadChannels>() {
         SPSC_N,
         "ns_per_msg",
         per_op(elapsed, SPSC_N),
+    );
+}
+
+/// `spsc` with 1 KiB messages (`Msg1k`): one producer thread sends messages `0..SPSC1K_N`
+/// through a cap-1024 channel and drops it; one consumer thread receives them, counting and
+/// summing the numbers they carry. ns per message.
+pub fn spsc1k<C: ThreadChannels>() {
+    let (tx, rx) = C::bounded::<Msg1k>(SPSC_CAP);
+    let start = Instant::now();
+    let producer = thread::spawn(move || {
+        for i in 0..SPSC1K_N {
+            if !C::send(&tx, msg1k(i)) {
+                fail("spsc1k: channel closed");
+            }
+        }
+    });
+    let consumer = thread::spawn(move || {
+        let (mut sum, mut count) = (0u64, 0u64);
+        while let Some(m) = C::recv(&rx) {
+            sum += msg1k_index(&m);
+            count += 1;
+        }
+        (sum, count)
+    });
+    let (sum, count) = consumer.join().unwrap();
+    let elapsed = start.elapsed();
+    producer.join().unwrap();
+    check(
+        "spsc1k",
+        sum,
+        count,
+        SPSC1K_N * (SPSC1K_N - 1) / 2,
+        SPSC1K_N,
+    );
+    report_as(
+        C::SYSTEM,
+        "spsc1k",
+        SPSC1K_N,
+        "ns_per_msg",
+        per_op(elapsed, SPSC1K_N),
     );
 }
 

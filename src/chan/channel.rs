@@ -5,13 +5,15 @@
 //! at the end (lock, poll, link, unlink), which is where the flavours' protocols differ:
 //! values travel through the waiters of a locked channel, and never through those of a
 //! lock-free one, whose waiters are only notified.
+//!
+//! Values go in and out by pointer (`*const T` to send, `*mut T` to receive), never by
+//! value: see "How values move" in `chan/mod.rs`.
 
 use std::sync::atomic::AtomicUsize;
 use std::sync::{Arc, Weak};
 
 use super::core::Dir;
-use super::error::{RecvTimeoutError, SendTimeoutError, TryRecvError, TrySendError};
-use super::flavor::{locked, lockfree, Block, RecvNow, SendNow};
+use super::flavor::{locked, lockfree, Block, Now, Outcome};
 use super::waiter::Waiter;
 
 pub(crate) struct Channel<T> {
@@ -128,35 +130,43 @@ impl<T> Channel<T> {
         dispatch!(self, c => c.is_closed())
     }
 
-    pub(crate) fn send(&self, v: T, block: Block) -> Result<(), SendTimeoutError<T>> {
-        dispatch!(self, c => c.send(v, block))
+    /// Sends the value at `v` (see `chan/mod.rs`, "How values move").
+    ///
+    /// # Safety
+    ///
+    /// `v` points to a valid `T` the caller owns, which stays in place until this returns;
+    /// on `Outcome::Done` the value has moved into the channel (or to a receiver) and the
+    /// caller must not drop or use it any more. On any other outcome it was not touched.
+    #[inline]
+    pub(crate) unsafe fn send(&self, v: *const T, block: Block) -> Outcome {
+        // SAFETY: the function's contract is the flavours'.
+        dispatch!(self, c => unsafe { c.send(v, block) })
     }
 
-    /// Receives, after the feeder (if any) delivered what is due.
-    pub(crate) fn recv(&self, block: Block) -> Result<T, RecvTimeoutError> {
+    /// Receives a value into `dst`, after the feeder (if any) delivered what is due.
+    ///
+    /// # Safety
+    ///
+    /// `dst` is valid for writing a `T` and stays in place until this returns; it is
+    /// written (without dropping what was there) on `Outcome::Done` only.
+    #[inline]
+    pub(crate) unsafe fn recv(&self, dst: *mut T, block: Block) -> Outcome {
         self.feed();
-        self.recv_unfed(block)
+        // SAFETY: the caller's contract.
+        unsafe { self.recv_unfed(dst, block) }
     }
 
     /// Receives without asking the feeder first: for the feeder itself, which calls this
     /// under its own lock to discard an undelivered value (`Feeder::deliver_due` would take
     /// that lock again).
-    pub(crate) fn recv_unfed(&self, block: Block) -> Result<T, RecvTimeoutError> {
-        dispatch!(self, c => c.recv(block))
-    }
-
-    pub(crate) fn try_send(&self, v: T) -> Result<(), TrySendError<T>> {
-        self.send(v, Block::No).map_err(|e| match e {
-            SendTimeoutError::Timeout(v) => TrySendError::Full(v),
-            SendTimeoutError::Closed(v) => TrySendError::Closed(v),
-        })
-    }
-
-    pub(crate) fn try_recv(&self) -> Result<T, TryRecvError> {
-        self.recv(Block::No).map_err(|e| match e {
-            RecvTimeoutError::Timeout => TryRecvError::Empty,
-            RecvTimeoutError::Closed => TryRecvError::Closed,
-        })
+    ///
+    /// # Safety
+    ///
+    /// As [`Channel::recv`].
+    #[inline]
+    pub(crate) unsafe fn recv_unfed(&self, dst: *mut T, block: Block) -> Outcome {
+        // SAFETY: the function's contract is the flavours'.
+        dispatch!(self, c => unsafe { c.recv(dst, block) })
     }
 
     /// Closes the channel: wakes every waiter; returns false if it was already closed.
@@ -186,24 +196,28 @@ impl<T> Channel<T> {
         matches!(self.flavor, Flavor::Locked(_))
     }
 
-    /// A send that must not wait.
+    /// A send of the value at `v` that must not wait.
     ///
     /// # Safety
     ///
-    /// See above: the caller holds the lock.
-    pub(crate) unsafe fn send_now(&self, v: T) -> SendNow<T> {
-        // SAFETY: the caller holds the lock and no other reference into the state.
-        dispatch!(self, c => c.send_now(unsafe { c.core().state_mut() }, v))
+    /// See above: the caller holds the lock. And as for `send`: `v` is a valid `T` the
+    /// caller owns, and gives up on `Now::Done`.
+    pub(crate) unsafe fn send_now(&self, v: *const T) -> Now {
+        // SAFETY: the caller holds the lock and no other reference into the state; the
+        // value's contract is the flavours'.
+        dispatch!(self, c => unsafe { c.send_now(c.core().state_mut(), v) })
     }
 
-    /// A receive that must not wait.
+    /// A receive into `dst` that must not wait.
     ///
     /// # Safety
     ///
-    /// The caller holds the lock.
-    pub(crate) unsafe fn recv_now(&self) -> RecvNow<T> {
-        // SAFETY: the caller holds the lock and no other reference into the state.
-        dispatch!(self, c => c.recv_now(unsafe { c.core().state_mut() }))
+    /// The caller holds the lock. And as for `recv`: `dst` is valid for writing a `T`,
+    /// written on `Now::Done` only.
+    pub(crate) unsafe fn recv_now(&self, dst: *mut T) -> Now {
+        // SAFETY: the caller holds the lock and no other reference into the state; the
+        // destination's contract is the flavours'.
+        dispatch!(self, c => unsafe { c.recv_now(c.core().state_mut(), dst) })
     }
 
     /// Before linking a waiter of direction `dir`: a lock-free channel changes without its

@@ -71,6 +71,26 @@
 //! - **Limits.** `select!` takes up to 128 cases (a larger select is a [`Select`]).
 //! - **Blocking.** On a goroutine a blocked operation parks only the goroutine; on a plain
 //!   thread it blocks the thread, as crossbeam's does.
+//!
+//! # How values move
+//!
+//! A value is copied once into the channel and once out of it, or once in all when the other
+//! side is already waiting, whatever its size. No layer of the channel takes it by value,
+//! since each parameter and each `Result` on the way would be another copy on the
+//! goroutine's stack, and goroutine stacks are small (256 KiB). [`Sender::send`] keeps the
+//! value in its own frame and gives the channel a pointer to it; the channel moves it out
+//! exactly once: into the buffer, or straight into the destination of a receiver that is
+//! waiting (a blocked operation's waiter holds a pointer into its goroutine's frame, as Go's
+//! `sudog.elem` does, never the value). A send that does not happen returns the value that
+//! never left. [`Receiver::recv`] gives the channel a pointer to an uninitialised place in
+//! its frame, which the channel, or a sender that finds it waiting, fills once. A `select!`
+//! case holds its value (or its destination) itself and is read or filled in place the same
+//! way. So a receive needs stack for about two values (its place and the caller's
+//! `Result`), a send for about three (the caller's value, the sender's `ManuallyDrop` of
+//! it, which never drops a value a receiver may own already, and the `Result`), and so does
+//! a `select!` send (the macro moves the value into its case), rather than one per layer;
+//! `tests/chan_large.rs` checks this with 24 KiB values on 160 KiB goroutine stacks. It
+//! also makes every send and receive of a large value cheaper.
 
 mod channel;
 mod core;
@@ -82,6 +102,7 @@ pub(crate) mod select;
 pub(crate) mod waiter;
 
 use std::fmt;
+use std::mem::{ManuallyDrop, MaybeUninit};
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
@@ -91,7 +112,7 @@ pub(crate) use channel::Feeder;
 pub use error::{
     RecvError, RecvTimeoutError, SendError, SendTimeoutError, TryRecvError, TrySendError,
 };
-use flavor::Block;
+use flavor::{Block, Outcome};
 pub use select::{Select, Selected};
 
 /// A channel holding up to `cap` values; `cap == 0` is Go's unbuffered (rendezvous) channel.
@@ -145,6 +166,14 @@ fn deadline_after(d: Duration) -> Option<Instant> {
     Instant::now().checked_add(d)
 }
 
+/// The error of a timed receive that did not happen.
+fn recv_timeout_error(o: Outcome) -> RecvTimeoutError {
+    match o {
+        Outcome::Closed => RecvTimeoutError::Closed,
+        _ => RecvTimeoutError::Timeout,
+    }
+}
+
 /// The sending half of a channel. Go: `chan<- T`.
 pub struct Sender<T> {
     chan: Arc<Channel<T>>,
@@ -161,6 +190,24 @@ impl<T> Sender<T> {
     }
 }
 
+impl<T> Sender<T> {
+    /// Sends the value in `v`, which stays in the caller's frame: the channel moves it out
+    /// (one copy) only if the send happens, and the caller hands it back otherwise.
+    ///
+    /// The value sits in a `ManuallyDrop` from before the send, never dropped or used again
+    /// once it has moved: a panic leaks it rather than dropping it twice, and nothing of the
+    /// sender's copy is touched after a receiver took ownership (a plain `mem::forget(v)`
+    /// after the send would move a value that may be someone else's by then, such as a `Box`
+    /// its receiver is already using).
+    #[inline(always)]
+    fn send_in_place(&self, v: &ManuallyDrop<T>, block: Block) -> Outcome {
+        // SAFETY: `v` is a valid `T` that the caller owns and never drops; on `Done` the
+        // caller does not use it any more (every caller below: only the other outcomes take
+        // it back with `ManuallyDrop::into_inner`).
+        unsafe { self.chan.send(&**v, block) }
+    }
+}
+
 impl<T> Receiver<T> {
     fn chan_addr(&self) -> usize {
         Arc::as_ptr(&self.chan) as *const () as usize
@@ -171,6 +218,21 @@ impl<T> Receiver<T> {
 // values that are not `Send` is itself neither `Send` nor `Sync` (`core.rs`, `ring.rs`), so
 // it is used by one thread (or one goroutine) only, and its values never change threads.
 
+impl<T> Receiver<T> {
+    /// Receives into a place of this frame, which the channel fills (one copy) if a value
+    /// comes; `err` builds the error otherwise.
+    #[inline(always)]
+    fn recv_in_place<E>(&self, block: Block, err: impl FnOnce(Outcome) -> E) -> Result<T, E> {
+        let mut v = MaybeUninit::<T>::uninit();
+        // SAFETY: `v` is valid for a write and stays in place until `recv` returns.
+        match unsafe { self.chan.recv(v.as_mut_ptr(), block) } {
+            // SAFETY: `Done` means the channel wrote a value there.
+            Outcome::Done => Ok(unsafe { v.assume_init() }),
+            o => Err(err(o)),
+        }
+    }
+}
+
 impl<T> Sender<T> {
     /// Sends `v`, parking while the channel is full (or, unbuffered, until a receiver takes
     /// it).
@@ -180,31 +242,51 @@ impl<T> Sender<T> {
     /// # Errors
     ///
     /// The channel is closed, or every receiver is gone: the value comes back. (Go panics.)
+    #[inline]
     pub fn send(&self, v: T) -> Result<(), SendError<T>> {
-        self.chan.send(v, Block::Forever).map_err(|e| match e {
-            SendTimeoutError::Closed(v) | SendTimeoutError::Timeout(v) => SendError(v),
-        })
+        let v = ManuallyDrop::new(v);
+        match self.send_in_place(&v, Block::Forever) {
+            Outcome::Done => Ok(()),
+            _ => Err(SendError(ManuallyDrop::into_inner(v))),
+        }
     }
 
     /// Sends `v` if that can be done without waiting.
     ///
     /// Go: `select { case ch <- v: ... default: ... }`. On an unbuffered channel this succeeds
     /// only if a receiver is already waiting.
+    #[inline]
     pub fn try_send(&self, v: T) -> Result<(), TrySendError<T>> {
-        self.chan.try_send(v)
+        let v = ManuallyDrop::new(v);
+        match self.send_in_place(&v, Block::No) {
+            Outcome::Done => Ok(()),
+            Outcome::Closed => Err(TrySendError::Closed(ManuallyDrop::into_inner(v))),
+            Outcome::TimedOut => Err(TrySendError::Full(ManuallyDrop::into_inner(v))),
+        }
     }
 
     /// Sends `v`, waiting at most `timeout`.
+    #[inline]
     pub fn send_timeout(&self, v: T, timeout: Duration) -> Result<(), SendTimeoutError<T>> {
-        self.chan.send(
-            v,
-            deadline_after(timeout).map_or(Block::Forever, Block::Until),
-        )
+        let block = deadline_after(timeout).map_or(Block::Forever, Block::Until);
+        self.send_blocking(v, block)
     }
 
     /// Sends `v`, waiting until `deadline` at the latest.
+    #[inline]
     pub fn send_deadline(&self, v: T, deadline: Instant) -> Result<(), SendTimeoutError<T>> {
-        self.chan.send(v, Block::Until(deadline))
+        self.send_blocking(v, Block::Until(deadline))
+    }
+
+    /// `send_timeout` and `send_deadline`.
+    #[inline(always)]
+    fn send_blocking(&self, v: T, block: Block) -> Result<(), SendTimeoutError<T>> {
+        let v = ManuallyDrop::new(v);
+        match self.send_in_place(&v, block) {
+            Outcome::Done => Ok(()),
+            Outcome::Closed => Err(SendTimeoutError::Closed(ManuallyDrop::into_inner(v))),
+            Outcome::TimedOut => Err(SendTimeoutError::Timeout(ManuallyDrop::into_inner(v))),
+        }
     }
 }
 
@@ -282,26 +364,33 @@ impl<T> Receiver<T> {
     /// # Errors
     ///
     /// The channel is closed and drained.
+    #[inline]
     pub fn recv(&self) -> Result<T, RecvError> {
-        self.chan.recv(Block::Forever).map_err(|_| RecvError)
+        self.recv_in_place(Block::Forever, |_| RecvError)
     }
 
     /// Receives a value if one is ready.
     ///
     /// Go: `select { case v := <-ch: ... default: ... }`.
+    #[inline]
     pub fn try_recv(&self) -> Result<T, TryRecvError> {
-        self.chan.try_recv()
+        self.recv_in_place(Block::No, |o| match o {
+            Outcome::Closed => TryRecvError::Closed,
+            _ => TryRecvError::Empty,
+        })
     }
 
     /// Receives a value, waiting at most `timeout`.
+    #[inline]
     pub fn recv_timeout(&self, timeout: Duration) -> Result<T, RecvTimeoutError> {
-        self.chan
-            .recv(deadline_after(timeout).map_or(Block::Forever, Block::Until))
+        let block = deadline_after(timeout).map_or(Block::Forever, Block::Until);
+        self.recv_in_place(block, recv_timeout_error)
     }
 
     /// Receives a value, waiting until `deadline` at the latest.
+    #[inline]
     pub fn recv_deadline(&self, deadline: Instant) -> Result<T, RecvTimeoutError> {
-        self.chan.recv(Block::Until(deadline))
+        self.recv_in_place(Block::Until(deadline), recv_timeout_error)
     }
 
     /// A blocking iterator over received values, ending when the channel is closed and
@@ -318,7 +407,13 @@ impl<T> Receiver<T> {
     /// Takes a buffered value without asking the channel's feeder first: for the feeder
     /// (a timer discarding its undelivered value under its own lock, see `Feeder`).
     pub(crate) fn take_unfed(&self) -> Option<T> {
-        self.chan.recv_unfed(Block::No).ok()
+        let mut v = MaybeUninit::<T>::uninit();
+        // SAFETY: `v` is valid for a write and stays in place until `recv_unfed` returns.
+        match unsafe { self.chan.recv_unfed(v.as_mut_ptr(), Block::No) } {
+            // SAFETY: `Done` means the channel wrote a value there.
+            Outcome::Done => Some(unsafe { v.assume_init() }),
+            _ => None,
+        }
     }
 }
 
@@ -497,5 +592,19 @@ impl<T> IntoIterator for Receiver<T> {
 
     fn into_iter(self) -> IntoIter<T> {
         IntoIter { rx: self }
+    }
+}
+
+/// Aborts the process when dropped. Armed around a select's passes, where a send case's
+/// value may have moved out to a receiver while the case still counts it as its own (until
+/// pass 3 reads the waiter's state), and disarmed with `mem::forget` once the outcome is
+/// known: the machinery runs no user code, so only a bug in goro could panic there, and a
+/// second drop of a value that moved must not follow it.
+pub(crate) struct AbortOnUnwind;
+
+impl Drop for AbortOnUnwind {
+    fn drop(&mut self) {
+        eprintln!("goro: a panic inside a channel operation; aborting");
+        std::process::abort();
     }
 }

@@ -41,10 +41,10 @@ struct Slot<T> {
     value: UnsafeCell<MaybeUninit<T>>,
 }
 
-/// Why a push did not happen; the value comes back.
-pub(crate) enum PushError<T> {
-    Full(T),
-    Closed(T),
+/// Why a push did not happen; the value stayed where it was.
+pub(crate) enum PushError {
+    Full,
+    Closed,
 }
 
 /// Why a pop did not happen.
@@ -114,16 +114,23 @@ impl<T> Ring<T> {
         &self.slots[pos & (self.mark_bit - 1)]
     }
 
-    /// Sends `v` if there is room and the ring is not closed.
+    /// Sends the value at `v` if there is room and the ring is not closed: copies it into
+    /// its slot, once. On `Ok` the value belongs to the ring; on `Err` nothing was read.
     ///
     /// The successful reservation is a SeqCst CAS on `tail`: the channel orders it before
     /// its SeqCst look at the receivers' waiting flag (see `flavor/lockfree.rs`).
-    pub(crate) fn push(&self, v: T) -> Result<(), PushError<T>> {
+    ///
+    /// # Safety
+    ///
+    /// `v` points to a valid `T` that the caller owns and, on `Ok`, gives up (it must not
+    /// drop or use it any more).
+    #[inline]
+    pub(crate) unsafe fn push(&self, v: *const T) -> Result<(), PushError> {
         let mut backoff = Backoff::new();
         let mut tail = self.tail.0.load(Ordering::Relaxed);
         loop {
             if tail & self.mark_bit != 0 {
-                return Err(PushError::Closed(v));
+                return Err(PushError::Closed);
             }
             let slot = self.slot(tail);
             // Acquire: pairs with the Release store of the receiver that freed the slot, so
@@ -139,8 +146,12 @@ impl<T> Ring<T> {
                 ) {
                     Ok(_) => {
                         // SAFETY: winning the CAS at a slot whose stamp is `tail` makes us
-                        // its only accessor until we publish the new stamp.
-                        unsafe { (*slot.value.get()).write(v) };
+                        // its only accessor until we publish the new stamp; `v` is a valid
+                        // `T` whose ownership the caller hands over (function contract),
+                        // and a slot of the ring cannot overlap the caller's value.
+                        unsafe {
+                            std::ptr::copy_nonoverlapping(v, (*slot.value.get()).as_mut_ptr(), 1)
+                        };
                         // Release: pairs with the Acquire stamp load of the receiver at this
                         // position, publishing the value.
                         slot.stamp.store(tail + 1, Ordering::Release);
@@ -158,7 +169,7 @@ impl<T> Ring<T> {
                 fence(Ordering::SeqCst);
                 let head = self.head.0.load(Ordering::Relaxed);
                 if head.wrapping_add(self.one_lap) == tail {
-                    return Err(PushError::Full(v));
+                    return Err(PushError::Full);
                 }
                 // A receiver has reserved that value and is reading it.
                 backoff.snooze();
@@ -171,11 +182,18 @@ impl<T> Ring<T> {
         }
     }
 
-    /// Receives the oldest value, if any.
+    /// Receives the oldest value, if any, into `dst`: copies it out of its slot, once. On
+    /// `Err` nothing was written.
     ///
     /// The successful reservation is a SeqCst CAS on `head`, ordered before the channel's
     /// look at the senders' waiting flag (see `flavor/lockfree.rs`).
-    pub(crate) fn pop(&self) -> Result<T, PopError> {
+    ///
+    /// # Safety
+    ///
+    /// `dst` is valid for writing a `T` (its old contents, if any, are overwritten without
+    /// being dropped).
+    #[inline]
+    pub(crate) unsafe fn pop(&self, dst: *mut T) -> Result<(), PopError> {
         let mut backoff = Backoff::new();
         let mut head = self.head.0.load(Ordering::Relaxed);
         loop {
@@ -192,13 +210,17 @@ impl<T> Ring<T> {
                 ) {
                     Ok(_) => {
                         // SAFETY: winning the CAS at a slot whose stamp is `head + 1` makes us
-                        // its only accessor, and the sender initialised it (stamp Acquire).
-                        let v = unsafe { (*slot.value.get()).assume_init_read() };
+                        // its only accessor, and the sender initialised it (stamp Acquire);
+                        // `dst` is valid for a write (function contract) and outside the
+                        // ring. The slot counts as empty from the stamp store below on.
+                        unsafe {
+                            std::ptr::copy_nonoverlapping((*slot.value.get()).as_ptr(), dst, 1)
+                        };
                         // Release: pairs with the Acquire stamp load of the sender one lap
                         // later: our read happens before its write.
                         slot.stamp
                             .store(head.wrapping_add(self.one_lap), Ordering::Release);
-                        return Ok(v);
+                        return Ok(());
                     }
                     Err(h) => {
                         head = h;

@@ -3,7 +3,9 @@
 //! A goroutine (or thread) that must block on a channel builds a `Waiter` on its own stack,
 //! links it into the channel's queue under the channel lock, unlocks, and parks until the
 //! waiter's `state` leaves `WAITING`. The waker, holding the channel lock, unlinks it and
-//! moves the value through `slot`; after unlocking, it publishes the final `state` (Release)
+//! moves the value through `elem` (Go's `sudog.elem`: a pointer to the sender's value or to
+//! the receiver's destination, both in the blocked operation's own frame, so the value is
+//! copied once, from stack to stack); after unlocking, it publishes the final `state` (Release)
 //! and unparks the waiter ([`Wake`]). Publishing outside the lock keeps the wake-up's
 //! atomic work on the goroutine off the channel's critical section. Once `state` is set the
 //! waiter may return and its stack frame is gone, so the waker touches nothing of it after
@@ -28,7 +30,7 @@
 //! `tests/loom_waiter.rs` model-checks these queues (plain and select waiters, wakers,
 //! close) with loom.
 
-use std::cell::{Cell, UnsafeCell};
+use std::cell::Cell;
 use std::fmt;
 use std::ptr;
 use std::time::Instant;
@@ -105,10 +107,12 @@ pub(crate) struct Waiter<T> {
     /// The select this waiter belongs to (null for a plain operation), and its case.
     token: *const Token,
     case: usize,
-    /// A sender's value, taken by the receiver; or the receiver's destination, filled by the
-    /// sender. Accessed by the waker while the waiter is linked (under the channel lock), by
-    /// the waiter once `state` says it is not.
-    slot: UnsafeCell<Option<T>>,
+    /// Go's `sudog.elem`: a sender's value, which the receiver moves out; or the receiver's
+    /// destination, which the sender fills. It points into the blocked operation's frame,
+    /// which outlives the waiter. The waker touches it only while the waiter is linked
+    /// (under the channel lock); the owner only once `state` says it is not. Null for a
+    /// waiter of a lock-free channel, which carries no value.
+    elem: *mut T,
     state: AtomicU8,
     /// The queue links (an intrusive list: linking a waiter allocates nothing), and whether
     /// it is linked. Touched only under the channel lock.
@@ -118,12 +122,13 @@ pub(crate) struct Waiter<T> {
 }
 
 impl<T> Waiter<T> {
-    pub(crate) fn new(value: Option<T>) -> Waiter<T> {
+    /// A waiter for a plain operation whose value is at (or goes to) `elem`; see the field.
+    pub(crate) fn new(elem: *mut T) -> Waiter<T> {
         Waiter {
             unparker: Some(WaiterRef::current()),
             token: std::ptr::null(),
             case: 0,
-            slot: UnsafeCell::new(value),
+            elem,
             state: AtomicU8::new(WAITING),
             prev: Cell::new(ptr::null()),
             next: Cell::new(ptr::null()),
@@ -132,12 +137,12 @@ impl<T> Waiter<T> {
     }
 
     /// A waiter for case `case` of a select waiting on `token`, which must outlive it.
-    pub(crate) fn for_select(value: Option<T>, token: &Token, case: usize) -> Waiter<T> {
+    pub(crate) fn for_select(elem: *mut T, token: &Token, case: usize) -> Waiter<T> {
         Waiter {
             unparker: None,
             token,
             case,
-            slot: UnsafeCell::new(value),
+            elem,
             state: AtomicU8::new(WAITING),
             prev: Cell::new(ptr::null()),
             next: Cell::new(ptr::null()),
@@ -154,15 +159,9 @@ impl<T> Waiter<T> {
 
     /// The final state, once the waiter is no longer linked (or `WAITING`).
     pub(crate) fn state(&self) -> u8 {
-        // Acquire: pairs with the Release store in `complete`, making `slot` visible.
+        // Acquire: pairs with the Release store in `Wake::wake`, making what the waker did
+        // through `elem` visible.
         self.state.load(Ordering::Acquire)
-    }
-
-    /// The value in the slot; for the waiter itself, after it left the queue.
-    pub(crate) fn take(&self) -> Option<T> {
-        // SAFETY: the waiter calls this only after `state` left WAITING (or after unlinking
-        // itself under the lock), when no waker can reach the waiter any more.
-        unsafe { (*self.slot.get()).take() }
     }
 
     /// Parks until a waker completes this waiter, or `deadline` passes. Returns the final
@@ -217,11 +216,11 @@ impl Wake {
         // never after: the store frees the waiter's frame, `who` and `state` included.
         unsafe {
             WaiterRef::wake_with(self.who, || {
-                // Release: pairs with the Acquire load in `Waiter::state`, making `slot`
-                // visible; after this store the waiter may return. The `&AtomicU8` that
-                // `store` takes covers only an `UnsafeCell`, which the aliasing rules do
-                // not require to stay allocated until `store` returns (as for the count in
-                // `Arc::drop`); nothing is read through it after the store.
+                // Release: pairs with the Acquire load in `Waiter::state`, making what the
+                // waker did through `elem` visible; after this store the waiter may return.
+                // The `&AtomicU8` that `store` takes covers only an `UnsafeCell`, which the
+                // aliasing rules do not require to stay allocated until `store` returns (as
+                // for the count in `Arc::drop`); nothing is read through it after the store.
                 (*state).store(value, Ordering::Release)
             })
         };
@@ -276,7 +275,7 @@ pub(crate) struct Queue<T> {
 }
 
 // SAFETY: the pointers are only dereferenced under the channel lock, while the waiters they
-// point to are linked (see the module docs); `T: Send` values move through their slots.
+// point to are linked (see the module docs); `T: Send` values move through their `elem`s.
 unsafe impl<T: Send> Send for Queue<T> {}
 
 impl<T> Queue<T> {
@@ -359,24 +358,25 @@ impl<T> Queue<T> {
         None
     }
 
-    /// Completes the oldest waiting sender: takes its value.
-    pub(crate) fn pop_sender(&mut self) -> Option<(T, Wake)> {
+    /// Completes the oldest waiting sender: returns where its value is, which the caller
+    /// must move out (`ptr::read`, exactly once) before it runs the `Wake`, and while it
+    /// still holds the lock. From then on the sender no longer owns the value.
+    pub(crate) fn pop_sender(&mut self) -> Option<(*mut T, Wake)> {
         let w = self.pop_claimed()?;
-        // SAFETY: the waiter was linked until now, so only we (holding the lock) touch its
-        // slot.
-        let v = unsafe { (*w.slot.get()).take() }.expect("a blocked sender holds its value");
-        Some((v, complete(w, DONE)))
+        debug_assert!(!w.elem.is_null(), "a blocked sender points at its value");
+        Some((w.elem, complete(w, DONE)))
     }
 
-    /// Completes the oldest waiting receiver by handing it `v`; gives `v` back if there is
-    /// none.
-    pub(crate) fn pop_receiver(&mut self, v: T) -> Result<Wake, T> {
-        let Some(w) = self.pop_claimed() else {
-            return Err(v);
-        };
-        // SAFETY: as in `pop_sender`.
-        unsafe { *w.slot.get() = Some(v) };
-        Ok(complete(w, DONE))
+    /// Completes the oldest waiting receiver: returns its destination, which the caller
+    /// must fill (`ptr::write`, exactly once) before it runs the `Wake`, and while it still
+    /// holds the lock.
+    pub(crate) fn pop_receiver(&mut self) -> Option<(*mut T, Wake)> {
+        let w = self.pop_claimed()?;
+        debug_assert!(
+            !w.elem.is_null(),
+            "a blocked receiver points at its destination"
+        );
+        Some((w.elem, complete(w, DONE)))
     }
 
     /// Completes the oldest waiter that can be as `NOTIFIED` (it looks at the buffer again).

@@ -18,7 +18,7 @@ use goro_benchmarks::{
 
 const SYSTEM: &str = "crossbeam";
 const USAGE: &str = "usage: crossbeam_rt spawn | skynet | sleeps | parked N | pingpong0 \
-                     | pingpong1 | spsc | mpmc1024 | mpmc0 | select4 | workerpool2 \
+                     | pingpong1 | spsc | spsc1k | mpmc1024 | mpmc0 | select4 | workerpool2 \
                      | workerpool8 | ring";
 
 /// crossbeam_channel's channels, for the shared thread workloads.
@@ -26,18 +26,18 @@ struct Crossbeam;
 
 impl ThreadChannels for Crossbeam {
     const SYSTEM: &'static str = SYSTEM;
-    type Tx = crossbeam_channel::Sender<u64>;
-    type Rx = crossbeam_channel::Receiver<u64>;
+    type Tx<T: Send + 'static> = crossbeam_channel::Sender<T>;
+    type Rx<T: Send + 'static> = crossbeam_channel::Receiver<T>;
 
-    fn bounded(cap: usize) -> (Self::Tx, Self::Rx) {
+    fn bounded<T: Send + 'static>(cap: usize) -> (Self::Tx<T>, Self::Rx<T>) {
         crossbeam_channel::bounded(cap)
     }
 
-    fn send(tx: &Self::Tx, v: u64) -> bool {
+    fn send<T: Send + 'static>(tx: &Self::Tx<T>, v: T) -> bool {
         tx.send(v).is_ok()
     }
 
-    fn recv(rx: &Self::Rx) -> Option<u64> {
+    fn recv<T: Send + 'static>(rx: &Self::Rx<T>) -> Option<T> {
         rx.recv().ok()
     }
 }
@@ -53,6 +53,7 @@ fn main() {
         ["pingpong0"] => threads::pingpong::<Crossbeam>("pingpong0", 0),
         ["pingpong1"] => threads::pingpong::<Crossbeam>("pingpong1", 1),
         ["spsc"] => threads::spsc::<Crossbeam>(),
+        ["spsc1k"] => threads::spsc1k::<Crossbeam>(),
         ["mpmc1024"] => threads::mpmc::<Crossbeam>("mpmc1024", MPMC_BIG_N, MPMC_BIG_CAP),
         ["mpmc0"] => threads::mpmc::<Crossbeam>("mpmc0", MPMC_SMALL_N, 0),
         ["select4"] => select4(),

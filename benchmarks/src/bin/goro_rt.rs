@@ -1,6 +1,7 @@
 //! The goro side of the runtime benchmarks; `benchmarks/go/main.go` is the Go side.
 //!
-//! Usage: `goro_rt spawn | skynet | sleeps | parked N | pingpong0 | pingpong1 | spsc | mpmc1024
+//! Usage: `goro_rt spawn | skynet | sleeps | parked N | pingpong0 | pingpong1 | spsc | spsc1k
+//! | mpmc1024
 //! | mpmc0 | workerpool2 | workerpool8 | ring | mutex1 | mutex8 | ctxcancel | pool2 | pooldyn2
 //! | poolmap2 | blocking`
 //!
@@ -15,14 +16,15 @@ use std::time::{Duration, Instant};
 use goro::chan::{self, Receiver, Sender};
 use goro::sync::WaitGroup;
 use goro_benchmarks::{
-    cpu_time, ms, report, rss_bytes, BLOCKING_N, BLOCKING_SLEEP, BLOCKING_TRIPS, CTX_WAITERS,
-    MPMC_BIG_CAP, MPMC_BIG_N, MPMC_CONSUMERS, MPMC_PRODUCERS, MPMC_SMALL_N, MUTEX_GOROUTINES,
-    MUTEX_N, PARK_SETTLE, PINGPONG_N, POOL_CAP, POOL_JOBS, POOL_WORKERS, RING_HOPS, RING_SIZE,
-    SKYNET_FANOUT, SKYNET_LEAVES, SKYNET_SUM, SLEEP, SLEEPS_N, SPAWN_N, SPSC_CAP, SPSC_N,
+    cpu_time, ms, msg1k, msg1k_index, report, rss_bytes, Msg1k, BLOCKING_N, BLOCKING_SLEEP,
+    BLOCKING_TRIPS, CTX_WAITERS, MPMC_BIG_CAP, MPMC_BIG_N, MPMC_CONSUMERS, MPMC_PRODUCERS,
+    MPMC_SMALL_N, MUTEX_GOROUTINES, MUTEX_N, PARK_SETTLE, PINGPONG_N, POOL_CAP, POOL_JOBS,
+    POOL_WORKERS, RING_HOPS, RING_SIZE, SKYNET_FANOUT, SKYNET_LEAVES, SKYNET_SUM, SLEEP, SLEEPS_N,
+    SPAWN_N, SPSC1K_N, SPSC_CAP, SPSC_N,
 };
 
 const USAGE: &str = "usage: goro_rt spawn | skynet | sleeps | parked N | pingpong0 | pingpong1 \
-                     | spsc | mpmc1024 | mpmc0 | workerpool2 | workerpool8 | ring | mutex1 \
+                     | spsc | spsc1k | mpmc1024 | mpmc0 | workerpool2 | workerpool8 | ring | mutex1 \
                      | mutex8 | ctxcancel | pool2 | pooldyn2 | poolmap2 | blocking";
 
 #[goro::main]
@@ -39,6 +41,7 @@ fn main() {
         ["pingpong0"] => pingpong("pingpong0", 0),
         ["pingpong1"] => pingpong("pingpong1", 1),
         ["spsc"] => spsc(),
+        ["spsc1k"] => spsc1k(),
         ["mpmc1024"] => mpmc("mpmc1024", MPMC_BIG_N, MPMC_BIG_CAP),
         ["mpmc0"] => mpmc("mpmc0", MPMC_SMALL_N, 0),
         ["workerpool2"] => workerpool("workerpool2", 2),
@@ -216,6 +219,39 @@ fn spsc() {
         ));
     }
     report("spsc", SPSC_N, "ns_per_msg", per_op(elapsed, SPSC_N));
+}
+
+/// `spsc` with 1 KiB messages (`Msg1k`): one producer goroutine sends messages
+/// `0..SPSC1K_N` through a cap-1024 channel and closes it; one consumer goroutine ranges over
+/// it, counting and summing the numbers they carry. ns per message. (The channel's slots
+/// take just over 1 MiB, so goro gives it its locked flavour, not the lock-free ring.)
+fn spsc1k() {
+    let (tx, rx) = chan::bounded::<Msg1k>(SPSC_CAP);
+    let start = Instant::now();
+    let producer = goro::go(move || {
+        for i in 0..SPSC1K_N {
+            tx.send(msg1k(i)).expect("spsc1k: channel closed");
+        }
+        tx.close();
+    });
+    let consumer = goro::go(move || {
+        let (mut sum, mut count) = (0u64, 0u64);
+        for m in &rx {
+            sum += msg1k_index(&m);
+            count += 1;
+        }
+        (sum, count)
+    });
+    let (sum, count) = consumer.join().unwrap();
+    let elapsed = start.elapsed();
+    producer.join().unwrap();
+    let want = SPSC1K_N * (SPSC1K_N - 1) / 2;
+    if sum != want || count != SPSC1K_N {
+        fail(&format!(
+            "spsc1k: got sum {sum} count {count}, want {want} and {SPSC1K_N}"
+        ));
+    }
+    report("spsc1k", SPSC1K_N, "ns_per_msg", per_op(elapsed, SPSC1K_N));
 }
 
 /// 4 producers, each on its own unbuffered channel, 1,000,000 messages each; one consumer

@@ -14,7 +14,7 @@ use goro_benchmarks::{
 
 const SYSTEM: &str = "kanal";
 const USAGE: &str = "usage: kanal_rt spawn | skynet | sleeps | parked N | pingpong0 \
-                     | pingpong1 | spsc | mpmc1024 | mpmc0 | select4 | workerpool2 \
+                     | pingpong1 | spsc | spsc1k | mpmc1024 | mpmc0 | select4 | workerpool2 \
                      | workerpool8 | ring";
 
 /// kanal's channels, for the shared thread workloads.
@@ -22,18 +22,18 @@ struct Kanal;
 
 impl ThreadChannels for Kanal {
     const SYSTEM: &'static str = SYSTEM;
-    type Tx = kanal::Sender<u64>;
-    type Rx = kanal::Receiver<u64>;
+    type Tx<T: Send + 'static> = kanal::Sender<T>;
+    type Rx<T: Send + 'static> = kanal::Receiver<T>;
 
-    fn bounded(cap: usize) -> (Self::Tx, Self::Rx) {
+    fn bounded<T: Send + 'static>(cap: usize) -> (Self::Tx<T>, Self::Rx<T>) {
         kanal::bounded(cap)
     }
 
-    fn send(tx: &Self::Tx, v: u64) -> bool {
+    fn send<T: Send + 'static>(tx: &Self::Tx<T>, v: T) -> bool {
         tx.send(v).is_ok()
     }
 
-    fn recv(rx: &Self::Rx) -> Option<u64> {
+    fn recv<T: Send + 'static>(rx: &Self::Rx<T>) -> Option<T> {
         rx.recv().ok()
     }
 }
@@ -49,6 +49,7 @@ fn main() {
         ["pingpong0"] => threads::pingpong::<Kanal>("pingpong0", 0),
         ["pingpong1"] => threads::pingpong::<Kanal>("pingpong1", 1),
         ["spsc"] => threads::spsc::<Kanal>(),
+        ["spsc1k"] => threads::spsc1k::<Kanal>(),
         ["mpmc1024"] => threads::mpmc::<Kanal>("mpmc1024", MPMC_BIG_N, MPMC_BIG_CAP),
         ["mpmc0"] => threads::mpmc::<Kanal>("mpmc0", MPMC_SMALL_N, 0),
         ["select4"] => skip("select4", "kanal has no select over several channels"),

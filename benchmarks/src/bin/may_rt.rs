@@ -23,7 +23,8 @@ const SYSTEM: &str = "may";
 /// Coroutines in the skynet tree: 1 + 10 + ... + 1,000,000.
 const SKYNET_TREE: usize = 1_111_111;
 const USAGE: &str = "usage: may_rt spawn | skynet | sleeps | parked N | pingpong0 | pingpong1 \
-                     | spsc | mpmc1024 | mpmc0 | select4 | workerpool2 | workerpool8 | ring";
+                     | spsc | spsc1k | mpmc1024 | mpmc0 | select4 | workerpool2 | workerpool8 \
+                     | ring";
 const NO_SYNC: &str = "not ported: may's Mutex and cancellation (Coroutine::cancel) differ \
                        from a mutex around a counter and a context tree; goro, Go and tokio \
                        cover these";
@@ -43,7 +44,7 @@ fn main() {
             Ok(n) if n > 0 => n,
             _ => fail(USAGE),
         },
-        [w @ ("pingpong0" | "pingpong1" | "spsc" | "mpmc1024" | "mpmc0" | "select4"
+        [w @ ("pingpong0" | "pingpong1" | "spsc" | "spsc1k" | "mpmc1024" | "mpmc0" | "select4"
         | "workerpool2" | "workerpool8")] => skip(w, UNBOUNDED),
         [w @ ("mutex1" | "mutex8" | "ctxcancel")] => skip(w, NO_SYNC),
         ["blocking"] => skip("blocking", BLOCKING_IN_COROUTINE),

@@ -15,16 +15,17 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use goro_benchmarks::{
-    cpu_time, fail, ms, per_op, report_as, rss_bytes, skip, CTX_WAITERS, MUTEX_GOROUTINES, MUTEX_N,
-    NOT_POOL_SKIP, PARK_SETTLE, PINGPONG_N, RING_HOPS, RING_SIZE, SELECT_PER, SKYNET_FANOUT,
-    SKYNET_LEAVES, SKYNET_SUM, SLEEP, SLEEPS_N, SPAWN_N, SPSC_CAP, SPSC_N,
+    cpu_time, fail, ms, msg1k, msg1k_index, per_op, report_as, rss_bytes, skip, Msg1k, CTX_WAITERS,
+    MUTEX_GOROUTINES, MUTEX_N, NOT_POOL_SKIP, PARK_SETTLE, PINGPONG_N, RING_HOPS, RING_SIZE,
+    SELECT_PER, SKYNET_FANOUT, SKYNET_LEAVES, SKYNET_SUM, SLEEP, SLEEPS_N, SPAWN_N, SPSC1K_N,
+    SPSC_CAP, SPSC_N,
 };
 use tokio::sync::{mpsc, Semaphore};
 use tokio::task::JoinHandle;
 
 const SYSTEM: &str = "tokio";
 const USAGE: &str = "usage: tokio_rt spawn | skynet | sleeps | parked N | pingpong0 | pingpong1 \
-                     | spsc | mpmc1024 | mpmc0 | select4 | workerpool2 | workerpool8 | ring \
+                     | spsc | spsc1k | mpmc1024 | mpmc0 | select4 | workerpool2 | workerpool8 | ring \
                      | mutex1 | mutex8 | ctxcancel";
 const NO_RENDEZVOUS: &str = "tokio::sync::mpsc has no capacity-0 (rendezvous) channel";
 const BLOCKING_IN_TASK: &str = "a blocking call inside a task blocks its worker thread, a \
@@ -39,8 +40,8 @@ fn main() {
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     // Argument errors and skips before the runtime starts.
     let parked_n = match args[..] {
-        ["spawn" | "skynet" | "sleeps" | "pingpong1" | "spsc" | "select4" | "ring" | "mutex1"
-        | "mutex8" | "ctxcancel"] => 0,
+        ["spawn" | "skynet" | "sleeps" | "pingpong1" | "spsc" | "spsc1k" | "select4" | "ring"
+        | "mutex1" | "mutex8" | "ctxcancel"] => 0,
         ["parked", n] => match n.parse::<usize>() {
             Ok(n) if n > 0 => n,
             _ => fail(USAGE),
@@ -77,6 +78,7 @@ fn main() {
                 "parked" => parked(parked_n).await,
                 "pingpong1" => pingpong1().await,
                 "spsc" => spsc().await,
+                "spsc1k" => spsc1k().await,
                 "select4" => select4().await,
                 "ring" => ring().await,
                 "mutex1" => mutex_uncontended().await,
@@ -259,6 +261,42 @@ async fn spsc() {
         SPSC_N,
         "ns_per_msg",
         per_op(elapsed, SPSC_N),
+    );
+}
+
+/// `spsc` with 1 KiB messages (`Msg1k`), counting and summing the numbers they carry. ns per
+/// message.
+async fn spsc1k() {
+    let (tx, mut rx) = mpsc::channel::<Msg1k>(SPSC_CAP);
+    let start = Instant::now();
+    let producer = tokio::spawn(async move {
+        for i in 0..SPSC1K_N {
+            tx.send(msg1k(i)).await.expect("spsc1k: channel closed");
+        }
+    });
+    let consumer = tokio::spawn(async move {
+        let (mut sum, mut count) = (0u64, 0u64);
+        while let Some(m) = rx.recv().await {
+            sum += msg1k_index(&m);
+            count += 1;
+        }
+        (sum, count)
+    });
+    let (sum, count) = consumer.await.unwrap();
+    let elapsed = start.elapsed();
+    producer.await.unwrap();
+    let want = SPSC1K_N * (SPSC1K_N - 1) / 2;
+    if sum != want || count != SPSC1K_N {
+        fail(&format!(
+            "spsc1k: got sum {sum} count {count}, want {want} and {SPSC1K_N}"
+        ));
+    }
+    report_as(
+        SYSTEM,
+        "spsc1k",
+        SPSC1K_N,
+        "ns_per_msg",
+        per_op(elapsed, SPSC1K_N),
     );
 }
 

@@ -19,15 +19,16 @@
 //! buffer (dropped with the channel), or comes back to its sender in an error.
 
 use std::collections::VecDeque;
+use std::mem::MaybeUninit;
+use std::ptr;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use super::super::core::{Core, Dir, State, WaitEnd};
-use super::super::error::{RecvTimeoutError, SendTimeoutError};
 use super::super::waiter::{Waiter, CLOSED, DONE};
-use super::{Block, RecvNow, SendNow};
+use super::{Block, Now, Outcome};
 
 pub(crate) struct Channel<T> {
-    core: Core<T, VecDeque<T>>,
+    core: Core<T, Buffer<T>>,
     /// Capacity, or `None` for an unbounded channel (which never fills).
     cap: Option<usize>,
     /// Mirror of `State::closed`, for `is_closed` without the lock.
@@ -41,14 +42,14 @@ impl<T> Channel<T> {
     pub(crate) fn new(cap: Option<usize>) -> Channel<T> {
         Channel {
             // Never preallocate: a huge capacity costs only what is buffered.
-            core: Core::new(VecDeque::new()),
+            core: Core::new(Buffer::new()),
             cap,
             closed: AtomicBool::new(false),
             len: AtomicUsize::new(0),
         }
     }
 
-    pub(crate) fn core(&self) -> &Core<T, VecDeque<T>> {
+    pub(crate) fn core(&self) -> &Core<T, Buffer<T>> {
         &self.core
     }
 
@@ -65,100 +66,142 @@ impl<T> Channel<T> {
         self.closed.load(Ordering::Acquire)
     }
 
-    /// A send that must not wait, under the lock.
-    pub(crate) fn send_now(&self, st: &mut State<T, VecDeque<T>>, v: T) -> SendNow<T> {
+    /// A send that must not wait, under the lock: hands the value to the oldest waiting
+    /// receiver (one copy, into its destination), else buffers it.
+    ///
+    /// # Safety
+    ///
+    /// `v` points to a valid `T` the caller owns; on `Now::Done` the value has moved and the
+    /// caller must not drop or use it any more; otherwise it was not touched.
+    #[inline]
+    pub(crate) unsafe fn send_now(&self, st: &mut State<T, Buffer<T>>, v: *const T) -> Now {
         if st.closed {
-            return SendNow::Closed(v);
+            return Now::Closed;
         }
-        let v = match st.recvq.pop_receiver(v) {
-            Ok(wake) => return SendNow::Done(Some(wake)),
-            Err(v) => v,
-        };
+        if let Some((dst, wake)) = st.recvq.pop_receiver() {
+            // SAFETY: `dst` is the destination of a receiver that was linked until now, in
+            // its frame, which stays valid until `wake` runs (after this); nobody else
+            // touches it meanwhile (we hold the lock). `v` is ours to give up (contract),
+            // and lies in another frame than `dst`.
+            unsafe { ptr::copy_nonoverlapping(v, dst, 1) };
+            return Now::Done(Some(wake));
+        }
         if self.cap.is_none_or(|cap| st.buf.len() < cap) {
-            st.buf.push_back(v);
+            // SAFETY: the caller gives the value up (contract): it is moved in once.
+            unsafe { st.buf.push_from(v) };
             self.len.store(st.buf.len(), Ordering::Relaxed);
-            return SendNow::Done(None);
+            return Now::Done(None);
         }
-        SendNow::Wait(v)
+        Now::Wait
     }
 
-    /// A receive that must not wait, under the lock.
-    pub(crate) fn recv_now(&self, st: &mut State<T, VecDeque<T>>) -> RecvNow<T> {
-        if let Some(v) = st.buf.pop_front() {
+    /// A receive that must not wait, under the lock: takes the oldest buffered value
+    /// (refilling the buffer from the oldest waiting sender), else the value of a waiting
+    /// sender directly (one copy, from its frame).
+    ///
+    /// # Safety
+    ///
+    /// `dst` is valid for writing a `T`; it is written (without dropping what was there)
+    /// on `Now::Done` only.
+    #[inline]
+    pub(crate) unsafe fn recv_now(&self, st: &mut State<T, Buffer<T>>, dst: *mut T) -> Now {
+        // SAFETY: `dst` is valid for a write (contract).
+        if unsafe { st.buf.pop_into(dst) } {
             // Room in the buffer: the oldest blocked sender moves its value in.
-            let wake = st.sendq.pop_sender().map(|(sv, wake)| {
-                st.buf.push_back(sv);
+            let wake = st.sendq.pop_sender().map(|(src, wake)| {
+                // SAFETY: `src` is the value of a sender that was linked until now, valid
+                // until `wake` runs; the sender gives it up with the `DONE` that `wake`
+                // publishes, so it is moved out exactly once, here.
+                unsafe { st.buf.push_from(src) };
                 wake
             });
             self.len.store(st.buf.len(), Ordering::Relaxed);
-            return RecvNow::Done(v, wake);
+            return Now::Done(wake);
         }
-        if let Some((v, wake)) = st.sendq.pop_sender() {
-            return RecvNow::Done(v, Some(wake));
+        if let Some((src, wake)) = st.sendq.pop_sender() {
+            // SAFETY: as above for `src`; `dst` is valid for a write (contract), in another
+            // frame.
+            unsafe { ptr::copy_nonoverlapping(src, dst, 1) };
+            return Now::Done(Some(wake));
         }
         if st.closed {
-            return RecvNow::Closed;
+            return Now::Closed;
         }
-        RecvNow::Wait
+        Now::Wait
     }
 
-    pub(crate) fn send(&self, v: T, block: Block) -> Result<(), SendTimeoutError<T>> {
+    /// A send of the value at `v`.
+    ///
+    /// # Safety
+    ///
+    /// `v` points to a valid `T` the caller owns, which stays in place until this returns;
+    /// on `Outcome::Done` the value has moved and the caller must not drop or use it any
+    /// more. On any other outcome it was not touched.
+    pub(crate) unsafe fn send(&self, v: *const T, block: Block) -> Outcome {
         let mut st = self.core.lock();
-        let v = match self.send_now(&mut st, v) {
-            SendNow::Done(wake) => {
+        // SAFETY: the function's contract.
+        match unsafe { self.send_now(&mut st, v) } {
+            Now::Done(wake) => {
                 drop(st);
                 if let Some(w) = wake {
                     w.wake();
                 }
-                return Ok(());
+                return Outcome::Done;
             }
-            SendNow::Closed(v) => return Err(SendTimeoutError::Closed(v)),
-            SendNow::Wait(v) => v,
-        };
+            Now::Closed => return Outcome::Closed,
+            Now::Wait => {}
+        }
         let Some(deadline) = block.deadline() else {
-            return Err(SendTimeoutError::Timeout(v));
+            return Outcome::TimedOut;
         };
-        let w = Waiter::new(Some(v));
+        // A receiver moves the value out through the waiter, and only reads through it.
+        let w = Waiter::new(v.cast_mut());
         // SAFETY: `w` is unlinked before this function returns: by a waker, or by
         // `Core::wait` when it times out.
         unsafe { st.sendq.push(&w) };
         drop(st);
         match self.core.wait(&w, Dir::Send, deadline, |_| {}) {
-            WaitEnd::Completed(DONE) => Ok(()),
-            WaitEnd::Completed(CLOSED) => Err(SendTimeoutError::Closed(
-                w.take().expect("a sender woken by close keeps its value"),
-            )),
-            WaitEnd::TimedOut => Err(SendTimeoutError::Timeout(
-                w.take().expect("an unlinked sender keeps its value"),
-            )),
+            // A receiver took the value.
+            WaitEnd::Completed(DONE) => Outcome::Done,
+            // Closed, or given up: nobody touched it.
+            WaitEnd::Completed(CLOSED) => Outcome::Closed,
+            WaitEnd::TimedOut => Outcome::TimedOut,
             WaitEnd::Completed(s) => unreachable!("waiter state {s}"),
         }
     }
 
-    pub(crate) fn recv(&self, block: Block) -> Result<T, RecvTimeoutError> {
+    /// A receive into `dst`.
+    ///
+    /// # Safety
+    ///
+    /// `dst` is valid for writing a `T` and stays in place until this returns; it is
+    /// written (without dropping what was there) on `Outcome::Done` only.
+    pub(crate) unsafe fn recv(&self, dst: *mut T, block: Block) -> Outcome {
         let mut st = self.core.lock();
-        match self.recv_now(&mut st) {
-            RecvNow::Done(v, wake) => {
+        // SAFETY: the function's contract.
+        match unsafe { self.recv_now(&mut st, dst) } {
+            Now::Done(wake) => {
                 drop(st);
                 if let Some(w) = wake {
                     w.wake();
                 }
-                return Ok(v);
+                return Outcome::Done;
             }
-            RecvNow::Closed => return Err(RecvTimeoutError::Closed),
-            RecvNow::Wait => {}
+            Now::Closed => return Outcome::Closed,
+            Now::Wait => {}
         }
         let Some(deadline) = block.deadline() else {
-            return Err(RecvTimeoutError::Timeout);
+            return Outcome::TimedOut;
         };
-        let w = Waiter::new(None);
+        // A sender writes the value straight into `dst` through the waiter.
+        let w = Waiter::new(dst);
         // SAFETY: as in `send`.
         unsafe { st.recvq.push(&w) };
         drop(st);
         match self.core.wait(&w, Dir::Recv, deadline, |_| {}) {
-            WaitEnd::Completed(DONE) => Ok(w.take().expect("a completed receiver holds its value")),
-            WaitEnd::Completed(CLOSED) => Err(RecvTimeoutError::Closed),
-            WaitEnd::TimedOut => Err(RecvTimeoutError::Timeout),
+            WaitEnd::Completed(DONE) => Outcome::Done,
+            WaitEnd::Completed(CLOSED) => Outcome::Closed,
+            WaitEnd::TimedOut => Outcome::TimedOut,
             WaitEnd::Completed(s) => unreachable!("waiter state {s}"),
         }
     }
@@ -169,5 +212,82 @@ impl<T> Channel<T> {
             // Release: pairs with the Acquire load in `is_closed`.
             self.closed.store(true, Ordering::Release)
         })
+    }
+}
+
+/// The buffer of a locked channel: a FIFO whose values go in and out by pointer, so that a
+/// value is copied once on the way in (from the sender's place) and once on the way out
+/// (into the receiver's), never through a temporary on the stack as `push_back(v)` and
+/// `pop_front()` of a `VecDeque<T>` would.
+pub(crate) struct Buffer<T> {
+    /// Every element holds a value: `MaybeUninit` only lets one be written into and read
+    /// out of its place in the deque.
+    q: VecDeque<MaybeUninit<T>>,
+}
+
+impl<T> Buffer<T> {
+    fn new() -> Buffer<T> {
+        Buffer { q: VecDeque::new() }
+    }
+
+    fn len(&self) -> usize {
+        self.q.len()
+    }
+
+    /// Moves the value at `src` in at the back.
+    ///
+    /// # Safety
+    ///
+    /// `src` points to a valid `T` that the caller owns and gives up, outside the buffer.
+    #[inline]
+    unsafe fn push_from(&mut self, src: *const T) {
+        // An uninitialised element (nothing is copied), then the value into its place.
+        self.q.push_back(MaybeUninit::uninit());
+        let back = self.q.back_mut().expect("an element was just pushed");
+        // SAFETY: `src` is a valid `T` (contract) and `back` a place for one in the deque,
+        // so they do not overlap.
+        unsafe { ptr::copy_nonoverlapping(src, back.as_mut_ptr(), 1) };
+    }
+
+    /// Moves the oldest value to `dst`; false (nothing written) if the buffer is empty.
+    ///
+    /// # Safety
+    ///
+    /// `dst` is valid for writing a `T`, outside the buffer; what it held is not dropped.
+    #[inline]
+    unsafe fn pop_into(&mut self, dst: *mut T) -> bool {
+        let Some(front) = self.q.front() else {
+            return false;
+        };
+        // SAFETY: every element holds a value (the field's invariant); `dst` is valid for a
+        // write and outside the buffer (contract). The element is removed right after, so
+        // the value is moved out exactly once; the bytes `pop_front` returns are no value
+        // any more (a `MaybeUninit` drops nothing).
+        unsafe { ptr::copy_nonoverlapping(front.as_ptr(), dst, 1) };
+        self.q.pop_front();
+        true
+    }
+}
+
+impl<T> Drop for Buffer<T> {
+    fn drop(&mut self) {
+        // Values sent and never received are dropped with the channel; if one's `Drop`
+        // panics, the rest are dropped while unwinding (as `Vec` and the ring do).
+        struct Rest<'a, T>(&'a mut VecDeque<MaybeUninit<T>>);
+        impl<T> Rest<'_, T> {
+            fn drop_all(&mut self) {
+                while let Some(mut v) = self.0.pop_front() {
+                    // SAFETY: every element holds a value (the field's invariant), popped
+                    // before it is dropped, so dropped once.
+                    unsafe { v.assume_init_drop() };
+                }
+            }
+        }
+        impl<T> Drop for Rest<'_, T> {
+            fn drop(&mut self) {
+                self.drop_all();
+            }
+        }
+        Rest(&mut self.q).drop_all();
     }
 }

@@ -20,13 +20,13 @@
 //! waiter that finds the ring raced away by someone else simply waits again: whoever took
 //! the value or the room consumed what the notification announced.
 
+use std::ptr;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::super::core::{Core, Dir, State, WaitEnd};
-use super::super::error::{RecvTimeoutError, SendTimeoutError};
 use super::super::ring::{PopError, PushError, Ring};
 use super::super::waiter::{Waiter, Wake};
-use super::{Block, RecvNow, SendNow};
+use super::{Block, Now, Outcome};
 
 /// The largest buffer given this flavour, in bytes of slots: a ring allocates its whole
 /// capacity up front, so beyond this the locked flavour (which allocates only what is
@@ -127,57 +127,77 @@ impl<T> Channel<T> {
     }
 
     /// A send that must not wait, under the lock.
-    pub(crate) fn send_now(&self, st: &mut State<T, ()>, v: T) -> SendNow<T> {
-        match self.ring.push(v) {
-            Ok(()) => SendNow::Done(self.notify_locked(st, Dir::Recv)),
-            Err(PushError::Full(v)) => SendNow::Wait(v),
-            Err(PushError::Closed(v)) => SendNow::Closed(v),
+    ///
+    /// # Safety
+    ///
+    /// As for `Ring::push`: `v` is a valid `T` the caller owns, and gives up on `Done`.
+    #[inline]
+    pub(crate) unsafe fn send_now(&self, st: &mut State<T, ()>, v: *const T) -> Now {
+        // SAFETY: the caller's contract is the ring's.
+        match unsafe { self.ring.push(v) } {
+            Ok(()) => Now::Done(self.notify_locked(st, Dir::Recv)),
+            Err(PushError::Full) => Now::Wait,
+            Err(PushError::Closed) => Now::Closed,
         }
     }
 
     /// A receive that must not wait, under the lock.
-    pub(crate) fn recv_now(&self, st: &mut State<T, ()>) -> RecvNow<T> {
-        match self.ring.pop() {
-            Ok(v) => RecvNow::Done(v, self.notify_locked(st, Dir::Send)),
-            Err(PopError::Empty) => RecvNow::Wait,
-            Err(PopError::Closed) => RecvNow::Closed,
+    ///
+    /// # Safety
+    ///
+    /// As for `Ring::pop`: `dst` is valid for writing a `T`, written on `Done` only.
+    #[inline]
+    pub(crate) unsafe fn recv_now(&self, st: &mut State<T, ()>, dst: *mut T) -> Now {
+        // SAFETY: the caller's contract is the ring's.
+        match unsafe { self.ring.pop(dst) } {
+            Ok(()) => Now::Done(self.notify_locked(st, Dir::Send)),
+            Err(PopError::Empty) => Now::Wait,
+            Err(PopError::Closed) => Now::Closed,
         }
     }
 
     /// A send: push without the lock; to wait, announce, look again and link a value-less
     /// waiter under the lock, and push again once notified (or once the deadline passed
     /// just as a notification came, so that it is not lost).
-    pub(crate) fn send(&self, mut v: T, block: Block) -> Result<(), SendTimeoutError<T>> {
+    ///
+    /// # Safety
+    ///
+    /// `v` points to a valid `T` the caller owns; on `Outcome::Done` the value has moved
+    /// into the channel and the caller must not drop or use it any more. On any other
+    /// outcome it was not touched.
+    pub(crate) unsafe fn send(&self, v: *const T, block: Block) -> Outcome {
         loop {
-            match self.ring.push(v) {
+            // SAFETY: the function's contract.
+            match unsafe { self.ring.push(v) } {
                 Ok(()) => {
                     self.notify(Dir::Recv);
-                    return Ok(());
+                    return Outcome::Done;
                 }
-                Err(PushError::Closed(v)) => return Err(SendTimeoutError::Closed(v)),
-                Err(PushError::Full(back)) => v = back,
+                Err(PushError::Closed) => return Outcome::Closed,
+                Err(PushError::Full) => {}
             }
             let Some(deadline) = block.deadline() else {
-                return Err(SendTimeoutError::Timeout(v));
+                return Outcome::TimedOut;
             };
             let mut st = self.core.lock();
             self.announce(Dir::Send);
-            v = match self.send_now(&mut st, v) {
-                SendNow::Done(wake) => {
+            // SAFETY: the function's contract.
+            match unsafe { self.send_now(&mut st, v) } {
+                Now::Done(wake) => {
                     self.sync_flags(&st);
                     drop(st);
                     if let Some(w) = wake {
                         w.wake();
                     }
-                    return Ok(());
+                    return Outcome::Done;
                 }
-                SendNow::Closed(v) => {
+                Now::Closed => {
                     self.sync_flags(&st);
-                    return Err(SendTimeoutError::Closed(v));
+                    return Outcome::Closed;
                 }
-                SendNow::Wait(v) => v,
-            };
-            let w = Waiter::new(None);
+                Now::Wait => {}
+            }
+            let w = Waiter::new(ptr::null_mut());
             // SAFETY: `w` is unlinked before this iteration ends: by a waker, or by
             // `Core::wait` when it times out.
             unsafe { st.sendq.push(&w) };
@@ -186,44 +206,51 @@ impl<T> Channel<T> {
                 .core
                 .wait(&w, Dir::Send, deadline, |st| self.sync_flags(st));
             if end == WaitEnd::TimedOut {
-                return Err(SendTimeoutError::Timeout(v));
+                return Outcome::TimedOut;
             }
             // Notified (room appeared) or closed: look again.
         }
     }
 
-    /// A receive; mirrors `send`.
-    pub(crate) fn recv(&self, block: Block) -> Result<T, RecvTimeoutError> {
+    /// A receive into `dst`; mirrors `send`.
+    ///
+    /// # Safety
+    ///
+    /// `dst` is valid for writing a `T`; it is written (without dropping what was there) on
+    /// `Outcome::Done` only.
+    pub(crate) unsafe fn recv(&self, dst: *mut T, block: Block) -> Outcome {
         loop {
-            match self.ring.pop() {
-                Ok(v) => {
+            // SAFETY: the function's contract.
+            match unsafe { self.ring.pop(dst) } {
+                Ok(()) => {
                     self.notify(Dir::Send);
-                    return Ok(v);
+                    return Outcome::Done;
                 }
-                Err(PopError::Closed) => return Err(RecvTimeoutError::Closed),
+                Err(PopError::Closed) => return Outcome::Closed,
                 Err(PopError::Empty) => {}
             }
             let Some(deadline) = block.deadline() else {
-                return Err(RecvTimeoutError::Timeout);
+                return Outcome::TimedOut;
             };
             let mut st = self.core.lock();
             self.announce(Dir::Recv);
-            match self.recv_now(&mut st) {
-                RecvNow::Done(v, wake) => {
+            // SAFETY: the function's contract.
+            match unsafe { self.recv_now(&mut st, dst) } {
+                Now::Done(wake) => {
                     self.sync_flags(&st);
                     drop(st);
                     if let Some(w) = wake {
                         w.wake();
                     }
-                    return Ok(v);
+                    return Outcome::Done;
                 }
-                RecvNow::Closed => {
+                Now::Closed => {
                     self.sync_flags(&st);
-                    return Err(RecvTimeoutError::Closed);
+                    return Outcome::Closed;
                 }
-                RecvNow::Wait => {}
+                Now::Wait => {}
             }
-            let w = Waiter::new(None);
+            let w = Waiter::new(ptr::null_mut());
             // SAFETY: as in `send`.
             unsafe { st.recvq.push(&w) };
             drop(st);
@@ -231,7 +258,7 @@ impl<T> Channel<T> {
                 .core
                 .wait(&w, Dir::Recv, deadline, |st| self.sync_flags(st));
             if end == WaitEnd::TimedOut {
-                return Err(RecvTimeoutError::Timeout);
+                return Outcome::TimedOut;
             }
             // Notified (a value arrived) or closed: look again.
         }

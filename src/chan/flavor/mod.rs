@@ -33,22 +33,26 @@ impl Block {
     }
 }
 
-/// What a send can do right now, under the lock.
-pub(crate) enum SendNow<T> {
-    /// Sent (handed to a receiver, who must be woken, or buffered).
+/// What a send or receive that does not wait (`send_now`, `recv_now`) did, under the lock.
+/// The value is not in here: it went through the pointer the operation was given.
+pub(crate) enum Now {
+    /// Done: the value was moved out of the sender's place, or into the receiver's (and
+    /// the counterpart this woke, if any, must be woken once the lock is released).
     Done(Option<Wake>),
-    /// The channel is closed: the value comes back.
-    Closed(T),
-    /// It would have to wait: the value comes back.
-    Wait(T),
+    /// The channel is closed (and, for a receive, drained): nothing moved.
+    Closed,
+    /// It would have to wait: nothing moved.
+    Wait,
 }
 
-/// What a receive can do right now, under the lock.
-pub(crate) enum RecvNow<T> {
-    /// Received (a sender may have to be woken).
-    Done(T, Option<Wake>),
-    /// Closed and drained.
+/// How a send or receive (`send`, `recv`) ended. The value is not in here either.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Outcome {
+    /// Sent (moved out of the sender's place) or received (written to the receiver's).
+    Done,
+    /// The channel is closed (and, for a receive, drained): nothing moved.
     Closed,
-    /// It would have to wait.
-    Wait,
+    /// The operation could not complete without waiting, or not before its deadline:
+    /// nothing moved.
+    TimedOut,
 }

@@ -1,11 +1,14 @@
 //! The cases of a select: [`RecvCase`] and [`SendCase`], and the protocol the algorithm
 //! drives them through ([`SelectCase`], sealed: only these two implement it).
 
+use std::cell::UnsafeCell;
 use std::fmt;
+use std::mem::MaybeUninit;
+use std::ptr;
 
 use super::super::core::Dir;
 use super::super::error::{RecvError, SendError};
-use super::super::flavor::{RecvNow, SendNow};
+use super::super::flavor::Now;
 use super::super::waiter::{Token, Waiter, Wake, CLOSED, DONE};
 use super::super::{Receiver, Sender};
 
@@ -61,51 +64,128 @@ pub trait SelectCase: sealed::Sealed {
     unsafe fn unlink(&mut self, won: bool) -> bool;
 }
 
+/// Where a case keeps its value: the value a send case has not sent yet (or got back), or
+/// the value a receive case received, which `take_result` moves out.
+///
+/// The value is in an `UnsafeCell`: on a locked channel, the counterpart that completes
+/// the case's waiter reads or writes it through the waiter's pointer while the select holds
+/// references to the case (`wait_completed`, `unlock`). The `Drop` is here rather than on
+/// the cases, so that dropping a case does not count as a use of the channel it borrows.
+struct Slot<T> {
+    value: UnsafeCell<MaybeUninit<T>>,
+    /// Whether `value` holds a value the case owns.
+    full: bool,
+}
+
+impl<T> Slot<T> {
+    #[inline]
+    fn empty() -> Slot<T> {
+        Slot {
+            value: UnsafeCell::new(MaybeUninit::uninit()),
+            full: false,
+        }
+    }
+
+    #[inline]
+    fn new(v: T) -> Slot<T> {
+        Slot {
+            value: UnsafeCell::new(MaybeUninit::new(v)),
+            full: true,
+        }
+    }
+
+    /// Where the value is, or goes.
+    fn ptr(&self) -> *mut T {
+        self.value.get().cast()
+    }
+
+    /// Moves the value out.
+    #[inline]
+    fn take(&mut self) -> T {
+        assert!(self.full, "a case's slot holds a value");
+        self.full = false;
+        // SAFETY: `full` said the value is there and owned by the slot; it is cleared, so
+        // the value is moved out only this once.
+        unsafe { self.value.get_mut().assume_init_read() }
+    }
+}
+
+impl<T> Drop for Slot<T> {
+    fn drop(&mut self) {
+        if self.full {
+            // SAFETY: `full` says the value is there and still owned by the slot.
+            unsafe { self.value.get_mut().assume_init_drop() };
+        }
+    }
+}
+
 /// A receive case (`recv(rx) -> v => ...`).
+///
+/// The received value is written straight into the case (by the channel, or by the sender
+/// that finds its waiter), and moved out once more by `take_result`.
 pub struct RecvCase<'a, T> {
     rx: Option<&'a Receiver<T>>,
     waiter: Option<Waiter<T>>,
-    result: Option<Result<T, RecvError>>,
+    /// The received value, once `result` is `Some(Ok(()))`.
+    slot: Slot<T>,
+    /// The outcome once the case ran.
+    result: Option<Result<(), RecvError>>,
 }
 
 /// A send case (`send(tx, v) -> r => ...`).
+///
+/// The value stays in the case until a receiver (or the channel's buffer) moves it out; a
+/// case that does not win, or finds the channel closed, still holds it.
 pub struct SendCase<'a, T> {
     tx: Option<&'a Sender<T>>,
-    value: Option<T>,
+    /// The value, until it is sent.
+    slot: Slot<T>,
     waiter: Option<Waiter<T>>,
-    result: Option<Result<(), SendError<T>>>,
+    /// The outcome once the case ran: sent, or closed (`Err`, the value still held).
+    result: Option<Result<(), ()>>,
 }
 
 impl<'a, T> RecvCase<'a, T> {
     /// A case receiving from `rx` (never ready for `None`).
+    #[inline]
     pub fn new(rx: Option<&'a Receiver<T>>) -> Self {
         RecvCase {
             rx,
             waiter: None,
+            slot: Slot::empty(),
             result: None,
         }
     }
 
     /// The outcome of the winning case.
+    #[inline]
     pub fn take_result(&mut self) -> Result<T, RecvError> {
-        self.result.take().expect("the select chose this case")
+        match self.result.take().expect("the select chose this case") {
+            Ok(()) => Ok(self.slot.take()),
+            Err(e) => Err(e),
+        }
     }
 }
 
 impl<'a, T> SendCase<'a, T> {
     /// A case sending `value` on `tx` (never ready for `None`).
+    #[inline]
     pub fn new(tx: Option<&'a Sender<T>>, value: T) -> Self {
         SendCase {
             tx,
-            value: Some(value),
+            slot: Slot::new(value),
             waiter: None,
             result: None,
         }
     }
 
     /// The outcome of the winning case.
+    #[inline]
     pub fn take_result(&mut self) -> Result<(), SendError<T>> {
-        self.result.take().expect("the select chose this case")
+        match self.result.take().expect("the select chose this case") {
+            Ok(()) => Ok(()),
+            Err(()) => Err(SendError(self.slot.take())),
+        }
     }
 
     /// After the case has run (its value is gone): makes it a nil case, never ready again,
@@ -161,18 +241,20 @@ impl<T> SelectCase for RecvCase<'_, T> {
 
     unsafe fn try_now(&mut self, wake_out: &mut Option<Wake>) -> bool {
         let Some(r) = self.rx else { return false };
-        // SAFETY: the caller holds the lock.
-        match unsafe { r.chan.recv_now() } {
-            RecvNow::Done(v, wake) => {
+        // SAFETY: the caller holds the lock; the slot is valid for a write and holds
+        // nothing yet (a case runs once).
+        match unsafe { r.chan.recv_now(self.slot.ptr()) } {
+            Now::Done(wake) => {
+                self.slot.full = true;
                 *wake_out = wake;
-                self.result = Some(Ok(v));
+                self.result = Some(Ok(()));
                 true
             }
-            RecvNow::Closed => {
+            Now::Closed => {
                 self.result = Some(Err(RecvError));
                 true
             }
-            RecvNow::Wait => false,
+            Now::Wait => false,
         }
     }
 
@@ -184,9 +266,16 @@ impl<T> SelectCase for RecvCase<'_, T> {
 
     unsafe fn link(&mut self, token: &Token, index: usize) {
         let Some(r) = self.rx else { return };
-        let w = self.waiter.insert(Waiter::for_select(None, token, index));
-        // SAFETY: the caller holds the lock; `self` (and so `w`) stays in place until
-        // `unlink` removes it or a waker unlinks it, both under the lock.
+        // A sender writes its value straight into the case, on a locked channel; a
+        // lock-free channel's waiter carries none (it is only notified).
+        let elem = if r.chan.values_in_waiters() {
+            self.slot.ptr()
+        } else {
+            ptr::null_mut()
+        };
+        let w = self.waiter.insert(Waiter::for_select(elem, token, index));
+        // SAFETY: the caller holds the lock; `self` (and so `w` and `value`) stays in place
+        // until `unlink` removes it or a waker unlinks it, both under the lock.
         unsafe { r.chan.link(w, Dir::Recv) };
     }
 
@@ -204,7 +293,11 @@ impl<T> SelectCase for RecvCase<'_, T> {
         if let (true, Some(w)) = (won, w) {
             if r.chan.values_in_waiters() {
                 self.result = Some(match w.state() {
-                    DONE => Ok(w.take().expect("a completed receiver holds its value")),
+                    // The sender wrote its value into the slot.
+                    DONE => {
+                        self.slot.full = true;
+                        Ok(())
+                    }
                     CLOSED => Err(RecvError),
                     s => unreachable!("winning waiter in state {s}"),
                 });
@@ -241,25 +334,21 @@ impl<T> SelectCase for SendCase<'_, T> {
 
     unsafe fn try_now(&mut self, wake_out: &mut Option<Wake>) -> bool {
         let Some(t) = self.tx else { return false };
-        let v = self
-            .value
-            .take()
-            .expect("a send case holds its value until it runs");
-        // SAFETY: the caller holds the lock.
-        match unsafe { t.chan.send_now(v) } {
-            SendNow::Done(wake) => {
+        debug_assert!(self.slot.full, "a send case holds its value until it runs");
+        // SAFETY: the caller holds the lock; the slot holds our value, which we give up if
+        // the send happens (the slot is emptied below).
+        match unsafe { t.chan.send_now(self.slot.ptr()) } {
+            Now::Done(wake) => {
+                self.slot.full = false;
                 *wake_out = wake;
                 self.result = Some(Ok(()));
                 true
             }
-            SendNow::Closed(v) => {
-                self.result = Some(Err(SendError(v)));
+            Now::Closed => {
+                self.result = Some(Err(()));
                 true
             }
-            SendNow::Wait(v) => {
-                self.value = Some(v);
-                false
-            }
+            Now::Wait => false,
         }
     }
 
@@ -271,13 +360,14 @@ impl<T> SelectCase for SendCase<'_, T> {
 
     unsafe fn link(&mut self, token: &Token, index: usize) {
         let Some(t) = self.tx else { return };
-        // A lock-free channel's waiter carries no value: the case keeps it for its next try.
-        let value = if t.chan.values_in_waiters() {
-            self.value.take()
+        // A receiver moves the value straight out of the case, on a locked channel; a
+        // lock-free channel's waiter carries none: the case keeps it for its next try.
+        let elem = if t.chan.values_in_waiters() {
+            self.slot.ptr()
         } else {
-            None
+            ptr::null_mut()
         };
-        let w = self.waiter.insert(Waiter::for_select(value, token, index));
+        let w = self.waiter.insert(Waiter::for_select(elem, token, index));
         // SAFETY: as for `RecvCase::link`.
         unsafe { t.chan.link(w, Dir::Send) };
     }
@@ -294,18 +384,16 @@ impl<T> SelectCase for SendCase<'_, T> {
         let w = self.waiter.as_ref();
         // SAFETY: the caller holds the lock; a winner is no longer linked.
         unsafe { t.chan.unlink(w.filter(|_| !won), Dir::Send) };
-        if let Some(w) = w {
-            if !won {
-                // The losing value stays with the case and is dropped with it, never sent.
-                if let Some(v) = w.take() {
-                    self.value = Some(v);
-                }
-            } else if t.chan.values_in_waiters() {
+        if let (true, Some(w)) = (won, w) {
+            if t.chan.values_in_waiters() {
                 self.result = Some(match w.state() {
-                    DONE => Ok(()),
-                    CLOSED => Err(SendError(
-                        w.take().expect("a sender woken by close keeps its value"),
-                    )),
+                    // A receiver moved the value out of the case.
+                    DONE => {
+                        self.slot.full = false;
+                        Ok(())
+                    }
+                    // Nobody touched it: handed back by `take_result`.
+                    CLOSED => Err(()),
                     s => unreachable!("winning waiter in state {s}"),
                 });
             } else {
@@ -313,6 +401,8 @@ impl<T> SelectCase for SendCase<'_, T> {
                 retry = true;
             }
         }
+        // A losing case's value was never touched: it stays with the case and is dropped
+        // with it, never sent.
         self.waiter = None;
         retry
     }

@@ -42,6 +42,7 @@ mod macros;
 use std::time::Instant;
 
 use super::waiter::{Token, Wake, NONE};
+use super::AbortOnUnwind;
 use crate::rt::{park, rand};
 pub use arg::{wait_for, SelectPeel, SelectRecv, SelectSend};
 pub use case::{RecvCase, SelectCase, SendCase};
@@ -92,6 +93,23 @@ fn run<const BIASED: bool>(cases: &mut [&mut dyn SelectCase], wait: Wait) -> Opt
     };
     let locks = lock_order(cases, locks, order, BIASED);
     let sel = Locks { locks };
+    // A send case's value may be moved out by a receiver while the case still says it
+    // holds it (until pass 3 reads the waiter's state): no panic may unwind from here into
+    // the case's drop. Only goro's own code runs here (the cases are sealed).
+    let guard = AbortOnUnwind;
+    let chosen = passes(cases, order, sel, wait);
+    std::mem::forget(guard);
+    chosen
+}
+
+/// The passes of `select`, until a case ran or the wait is over.
+#[inline(always)]
+fn passes(
+    cases: &mut [&mut dyn SelectCase],
+    order: &[usize],
+    sel: Locks,
+    wait: Wait,
+) -> Option<usize> {
     loop {
         sel.lock_all(cases);
         if let Some(i) = poll(cases, order, &sel) {
