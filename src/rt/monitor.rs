@@ -12,8 +12,10 @@
 //! not moved, the same goroutine is still running, and it knows for how long at least, and
 //! whether its thread used the CPU meanwhile:
 //!
-//! - **Blocked** (the thread used less than half the time since the previous look: it sleeps
-//!   in a system call, waits on a lock or a pipe), or inside `block_in_place`: the worker is
+//! - **Blocked** (the thread used less than half the time since the previous look, and is
+//!   not merely waiting for a CPU: it sleeps in a system call, waits on a lock or a pipe; a
+//!   goroutine judged at its first look must have used less than an eighth, see `look`), or
+//!   inside `block_in_place`: the worker is
 //!   retaken at once, if goroutines are waiting for it (below). A goroutine that blocks as
 //!   soon as it starts (a system call at its start, the common case) is judged at the first
 //!   look that sees it: the thread's CPU time is known from the previous look, or from when
@@ -203,10 +205,11 @@ fn look(rt: &'static Runtime, index: usize, seen: &mut Seen, now: Instant) -> bo
     let cpu = thread_cpu(w);
     // Blocked now: the thread used less than half of the time since the previous look
     // (whatever it did before: a goroutine may compute, then block).
-    let idle_since_last = |last: Option<(Instant, u64)>| {
+    // `share`: how small a part of the time the thread may have run and count as idle.
+    let idle_since_last = |last: Option<(Instant, u64)>, share: u32| {
         last.is_some_and(|(then, cpu_then)| {
             let used = Duration::from_nanos(cpu.saturating_sub(cpu_then));
-            used * 2 < now.saturating_duration_since(then)
+            used * share < now.saturating_duration_since(then)
         })
     };
     if generation != seen.generation || tick != seen.tick || seen.since.is_none() {
@@ -226,12 +229,15 @@ fn look(rt: &'static Runtime, index: usize, seen: &mut Seen, now: Instant) -> bo
                 (then, w.adopted_cpu.load(Ordering::Relaxed))
             })
         };
-        // (No `waiting_for_cpu` check here: it costs about 5 µs a look, and a thread that
-        // has just taken the worker is often still waking up, which it takes for
-        // "runnable": the `blocking` benchmark went from 50-60 ms to 85 ms with it. A wrong
-        // guess costs one hand-off, undone when the goroutine parks or yields at its next
-        // spawn.)
-        let blocked = idle_since_last(last);
+        // The evidence must be strong here (the thread ran less than an eighth of the
+        // time): a thread that merely waited on a contended lock now and then would
+        // otherwise be taken for blocked (the `sleeps` benchmark, whose workers contend on
+        // the timer set's lock, saw 40 to 120 such hand-offs a run with a half). No
+        // `waiting_for_cpu` check either: it costs about 5 µs a look, and a thread that has
+        // just taken the worker is often still waking up, which it takes for "runnable"
+        // (the `blocking` benchmark went from 50-60 ms to 85 ms with it). A wrong guess
+        // costs one hand-off, undone when the goroutine parks or yields at its next spawn.
+        let blocked = idle_since_last(last, 8);
         seen.generation = generation;
         seen.tick = tick;
         seen.since = Some(now);
@@ -246,7 +252,7 @@ fn look(rt: &'static Runtime, index: usize, seen: &mut Seen, now: Instant) -> bo
         return false;
     };
     let blocked = w.blocking.load(Ordering::Relaxed)
-        || (idle_since_last(seen.last) && !waiting_for_cpu(w, &mut seen.stat));
+        || (idle_since_last(seen.last, 2) && !waiting_for_cpu(w, &mut seen.stat));
     seen.last = Some((now, cpu));
     let held = now.saturating_duration_since(since);
     if !blocked && held < PREEMPT {
