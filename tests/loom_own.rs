@@ -1,6 +1,7 @@
 //! Model test (loom) of worker ownership, `src/rt/own.rs`: the thread holding a worker runs
 //! a goroutine that pushes to the worker's queue, while the monitor retakes the worker and
-//! gives it to a new thread, which pops the queue and pushes in turn.
+//! gives it to a new thread, which pops the queue and pushes in turn; and a thread without a
+//! worker that retakes it for itself (`monitor::take_blocked`) racing the monitor.
 //!
 //! The file is compiled here through the loom seam (see `src/loom.rs`; `support/loom.rs` is
 //! its loom side). The worker's queue stands as a loom `UnsafeCell<Vec<_>>` that only its
@@ -147,5 +148,60 @@ fn a_worker_cannot_be_retaken_outside_a_running_goroutine() {
             // A second retake of the same generation fails.
             assert_eq!(w.retake(0), None);
         }
+    });
+}
+
+#[test]
+fn a_worker_is_retaken_once_when_a_returning_thread_and_the_monitor_race() {
+    model(|| {
+        let w = Arc::new(Worker {
+            own: Ownership::new(),
+            queue: UnsafeCell::new(Vec::new()),
+        });
+        let injector = Arc::new(Mutex::new(Vec::new()));
+        let taken = Arc::new(Mutex::new(Vec::new()));
+
+        // A thread without a worker (`monitor::take_blocked`): retakes generation 0 for
+        // itself, then owns the worker in scheduler context at once: it takes the queue and
+        // runs a goroutine that pushes item 3.
+        let thief = {
+            let (w, injector, taken) = (w.clone(), injector.clone(), taken.clone());
+            thread::spawn(move || {
+                let next = w.own.retake(0)?;
+                taken.lock().unwrap().extend(pop_all(&w));
+                w.own.begin_run(next);
+                assert!(push(&w, next, &injector, 3), "nobody retakes generation 1");
+                assert!(w.own.end_run(next));
+                Some(next)
+            })
+        };
+        // The monitor tries to retake the same generation for a new thread.
+        let monitor = {
+            let w = w.clone();
+            thread::spawn(move || w.own.retake(0))
+        };
+
+        // The old owner of generation 0 runs a goroutine that pushes item 1.
+        w.own.begin_run(0);
+        push(&w, 0, &injector, 1);
+        let still_owner = w.own.end_run(0);
+        if still_owner {
+            taken.lock().unwrap().extend(pop_all(&w));
+        }
+
+        let stolen = thief.join().unwrap();
+        let retaken = monitor.join().unwrap();
+        assert!(
+            stolen.is_none() || retaken.is_none(),
+            "one generation is retaken once"
+        );
+        assert_eq!(still_owner, stolen.is_none() && retaken.is_none());
+        // The monitor's new thread would pop here; nobody else touches the queue after.
+        let mut all: Vec<u32> = taken.lock().unwrap().clone();
+        all.extend(injector.lock().unwrap().iter().copied());
+        all.extend(pop_all(&w));
+        all.sort_unstable();
+        let want: &[u32] = if stolen.is_some() { &[1, 3] } else { &[1] };
+        assert_eq!(all, want, "every item in exactly one place");
     });
 }

@@ -19,7 +19,8 @@
 //!   Nobody else changes the word.
 //! - `RUNNING`: the owner's thread runs a goroutine. The only state in which the worker can be
 //!   retaken: [`Ownership::retake`] moves `(g, RUNNING)` to `(g + 1, SCHED)`, and whoever
-//!   retook it starts another thread as owner of generation `g + 1`.
+//!   retook it starts another thread as owner of generation `g + 1` (the monitor), or is
+//!   that owner itself (a thread without a worker that takes one whose thread is blocked).
 //! - `KERNEL`: the running goroutine is inside a short owner-only section (a push to the
 //!   local queue or `runnext`), entered with [`Ownership::enter`] (`RUNNING` to `KERNEL`) and
 //!   left with [`Ownership::leave`]. A retake in the meantime fails, and is tried again later.
@@ -35,7 +36,7 @@
 //! Memory: every owner-only section ends with a Release store (`leave`, `begin_run`) or a
 //! Release compare-and-swap (`end_run`) of the word, and [`Ownership::retake`] is an Acquire
 //! read of the same word, so the retaker sees every push the old owner made, and hands it on
-//! to the new owner through the start of its thread.
+//! to the new owner through the start of its thread (or is the new owner).
 //!
 //! This file is loom-checked (see `crate::loom`): `tests/loom_own.rs` runs an owner whose
 //! goroutine pushes while a monitor retakes the worker for a new owner that pops, and checks

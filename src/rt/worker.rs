@@ -405,6 +405,12 @@ impl Machine {
                 super::fork::end_child();
             }
             if !listed {
+                // Awake now, with a blocked worker somewhere: take it rather than park and
+                // wait (`monitor`, "A thread that comes back").
+                if let Some((index, generation)) = super::monitor::take_blocked(rt) {
+                    self.adopt(index, generation);
+                    return true;
+                }
                 if let Some((index, generation)) = rt.threads.add_spare(self.shared.clone()) {
                     self.adopt(index, generation);
                     return true;
