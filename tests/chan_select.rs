@@ -715,3 +715,117 @@ fn a_removed_case_cannot_be_removed_again() {
     sel.remove(0);
     sel.remove(0);
 }
+
+/// A select parked on several cases of one channel is woken through any of them, not
+/// always through the first (Go enqueues a parked select's cases in its random order; its
+/// `TestPseudoRandomSend` fails otherwise): the counterpart comes after the select parked.
+#[test]
+fn a_parked_select_is_woken_through_each_case_of_one_channel() {
+    const N: usize = 200;
+    let (tx, rx) = chan::bounded::<usize>(0);
+    let sender = goro::go(move || {
+        for _ in 0..N {
+            goro::select! {
+                send(tx, 0) -> r => r.unwrap(),
+                send(tx, 1) -> r => r.unwrap(),
+            }
+        }
+    });
+    let mut ones = 0;
+    for _ in 0..N {
+        // Let the select park first (most of the time; either way the counts hold).
+        std::thread::sleep(Duration::from_micros(200));
+        ones += rx.recv().unwrap();
+    }
+    sender.join().unwrap();
+    assert!(
+        ones > N / 5 && ones < N - N / 5,
+        "parked sends won through case 1 {ones} times of {N}"
+    );
+
+    let (tx, rx) = chan::bounded::<usize>(0);
+    let receiver = goro::go(move || {
+        let mut seconds = 0;
+        for _ in 0..N {
+            goro::select! {
+                recv(rx) -> v => { v.unwrap(); },
+                recv(rx) -> v => { v.unwrap(); seconds += 1 },
+            }
+        }
+        seconds
+    });
+    for i in 0..N {
+        std::thread::sleep(Duration::from_micros(200));
+        tx.send(i).unwrap();
+    }
+    let seconds = receiver.join().unwrap();
+    assert!(
+        seconds > N / 5 && seconds < N - N / 5,
+        "parked receives won through case 1 {seconds} times of {N}"
+    );
+}
+
+/// A non-blocking select is linearizable: it reports nothing ready only if, at one instant,
+/// no case was. Here one of two channels always holds a value while the select looks (a
+/// helper fills `c2` before it empties `c1`), so `default` must never run; the channels are
+/// bounded (lock-free rings, which change without the channel lock) and unbounded (locked).
+#[test]
+fn a_non_blocking_select_never_misses_a_case_that_was_ready_throughout() {
+    const N: usize = 100_000;
+    for bounded in [true, false] {
+        let ((s1, r1), (s2, r2)) = if bounded {
+            (chan::bounded::<u8>(1), chan::bounded::<u8>(1))
+        } else {
+            (chan::unbounded::<u8>(), chan::unbounded::<u8>())
+        };
+        // Even: the main thread's move; odd: the helper's.
+        let turn = Arc::new(AtomicUsize::new(0));
+        let wait_for = |turn: &AtomicUsize, t: usize| {
+            while turn.load(Ordering::Acquire) < t {
+                std::hint::spin_loop();
+                std::thread::yield_now();
+            }
+        };
+        let helper = {
+            let (turn, r1, s2) = (turn.clone(), r1.clone(), s2.clone());
+            std::thread::spawn(move || {
+                for i in 0..N {
+                    wait_for(&turn, 2 * i + 1);
+                    s2.send(2).unwrap();
+                    let _ = r1.try_recv();
+                    turn.store(2 * i + 2, Ordering::Release);
+                }
+            })
+        };
+        let mut misses = 0;
+        let mut sel = chan::Select::new();
+        sel.recv(&r1);
+        sel.recv(&r2);
+        for i in 0..N {
+            s1.send(1).unwrap();
+            turn.store(2 * i + 1, Ordering::Release);
+            if i % 2 == 0 {
+                goro::select! {
+                    recv(r1) -> v => assert_eq!(v, Ok(1)),
+                    recv(r2) -> v => assert_eq!(v, Ok(2)),
+                    default => misses += 1,
+                }
+            } else {
+                match sel.try_select() {
+                    Some(s) => {
+                        s.recv::<u8>().unwrap();
+                    }
+                    None => misses += 1,
+                }
+            }
+            wait_for(&turn, 2 * i + 2);
+            let _ = r1.try_recv();
+            let _ = r2.try_recv();
+        }
+        helper.join().unwrap();
+        assert_eq!(
+            misses, 0,
+            "{misses} of {N} non-blocking selects found neither channel ready (bounded: {bounded})"
+        );
+    }
+}

@@ -190,6 +190,16 @@ impl<T> Channel<T> {
         dispatch!(self, c => unsafe { c.core().raw_unlock() })
     }
 
+    /// For a lock-free channel, a number that changes whenever its buffer does (a value
+    /// sent or received without the lock, or the close: `Ring::version`); `None` for a
+    /// locked channel, which does not change while its lock is held.
+    pub(crate) fn version(&self) -> Option<usize> {
+        match &self.flavor {
+            Flavor::Locked(_) => None,
+            Flavor::LockFree(c) => Some(c.version()),
+        }
+    }
+
     /// Whether blocked operations hand values over through their waiters (locked), rather
     /// than being only notified to look at the buffer again (lock-free).
     pub(crate) fn values_in_waiters(&self) -> bool {

@@ -261,6 +261,18 @@ impl<T> Ring<T> {
         self.tail.0.load(Ordering::SeqCst) & self.mark_bit != 0
     }
 
+    /// A number that changes whenever a value is sent or received, or the ring is closed:
+    /// the sum of both positions, which only move forward (wrapping after 2^64 moves), so
+    /// two equal readings mean that nothing moved in between (`select`'s non-blocking
+    /// poll, `select::settle`).
+    pub(crate) fn version(&self) -> usize {
+        // SeqCst: in the single total order with the SeqCst compare-and-swaps that move the
+        // positions (`push`, `pop`) and the `fetch_or` of `close`, so a move between two
+        // readings is seen by the second.
+        let head = self.head.0.load(Ordering::SeqCst);
+        head.wrapping_add(self.tail.0.load(Ordering::SeqCst))
+    }
+
     /// The number of slots.
     pub(crate) fn capacity(&self) -> usize {
         self.slots.len()

@@ -72,6 +72,11 @@ impl<T> Channel<T> {
         self.ring.is_closed()
     }
 
+    /// Changes whenever the ring does (`Ring::version`).
+    pub(crate) fn version(&self) -> usize {
+        self.ring.version()
+    }
+
     fn flag(&self, dir: Dir) -> &AtomicBool {
         match dir {
             Dir::Recv => &self.recv_waiting,

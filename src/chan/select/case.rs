@@ -37,6 +37,10 @@ pub trait SelectCase: sealed::Sealed {
     ///
     /// The channel's lock is held by this select.
     unsafe fn try_now(&mut self, wake: &mut Option<Wake>) -> bool;
+    /// With the lock held: for a lock-free channel, which changes without its lock, a
+    /// number that changes whenever it does (`Channel::version`); `None` for any other
+    /// (and a nil case).
+    fn version(&self) -> Option<usize>;
     /// Pass 2, before linking: tells a lock-free channel a waiter is coming; returns whether
     /// the case must be polled once more before it is linked (`Channel::announce`).
     ///
@@ -258,6 +262,10 @@ impl<T> SelectCase for RecvCase<'_, T> {
         }
     }
 
+    fn version(&self) -> Option<usize> {
+        self.rx.and_then(|r| r.chan.version())
+    }
+
     unsafe fn announce(&self) -> bool {
         // SAFETY: the caller holds the lock.
         self.rx
@@ -350,6 +358,10 @@ impl<T> SelectCase for SendCase<'_, T> {
             }
             Now::Wait => false,
         }
+    }
+
+    fn version(&self) -> Option<usize> {
+        self.tx.and_then(|t| t.chan.version())
     }
 
     unsafe fn announce(&self) -> bool {

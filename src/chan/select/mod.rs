@@ -10,7 +10,8 @@
 //!   (`Channel::feed`), so an expired timer is a ready case.
 //! - Pass 1, [`poll`]: with every channel locked, look for a case that can proceed, in poll
 //!   order: the first found is performed and wins. Without one, a non-blocking select
-//!   returns here (`default`).
+//!   returns here (`default`), once [`settle`] has made sure that no case was ready at one
+//!   instant (lock-free channels change under the poll).
 //! - Pass 2, [`enqueue`]: link one waiter per case into its channel's queue, all sharing one
 //!   [`Token`], and unlock.
 //! - [`park_until_claimed`]: park until a waker claims the token for one case (or the
@@ -117,8 +118,11 @@ fn passes(
         }
         let deadline = match wait {
             Wait::Never => {
-                sel.unlock_all(cases);
-                return None;
+                let chosen = settle(cases, order, &sel);
+                if chosen.is_none() {
+                    sel.unlock_all(cases);
+                }
+                return chosen;
             }
             Wait::Forever => None,
             Wait::Until(d) => Some(d),
@@ -220,6 +224,54 @@ fn poll(cases: &mut [&mut dyn SelectCase], order: &[usize], sel: &Locks) -> Opti
     try_order(cases, order, sel)
 }
 
+/// How many more polls a non-blocking select makes while its lock-free channels keep
+/// changing under it (`settle`).
+const SETTLE_POLLS: usize = 64;
+
+/// After a pass 1 that found no case ready, with every channel locked, in a select that
+/// does not wait: makes "none was ready" true at one instant, or runs a case that is ready
+/// now. Returns the case that ran (the locks are then released), or `None` (still held).
+///
+/// Locked channels cannot change while their locks are held, so pass 1 saw them all at
+/// once. Lock-free ones change without their locks, and pass 1 looks at the cases one after
+/// another: a value can arrive on a case already looked at, and the last value of a case
+/// not yet looked at can be taken, so that no case looked ready although one always was.
+/// So the select reads the lock-free channels' versions (`Ring::version`), polls again, and
+/// reads them again: equal readings mean that none of them changed during the second poll,
+/// which saw each as it was at any instant in between, and there "none ready" held. If one
+/// changed, it polls again, up to `SETTLE_POLLS` times (each time another thread sent or
+/// received on one of the channels), and then answers with its last poll.
+///
+/// Cost: nothing on the path that finds a ready case, and nothing more for selects without
+/// a lock-free case; otherwise one more poll and two readings of two indices per lock-free
+/// case when nothing is ready (crossbeam-channel's selects also look again before giving
+/// up).
+fn settle(cases: &mut [&mut dyn SelectCase], order: &[usize], sel: &Locks) -> Option<usize> {
+    let versions = |cases: &[&mut dyn SelectCase]| {
+        let mut lock_free = false;
+        let mut sum = 0usize;
+        for c in cases.iter() {
+            if let Some(v) = c.version() {
+                lock_free = true;
+                sum = sum.wrapping_add(v);
+            }
+        }
+        lock_free.then_some(sum)
+    };
+    for _ in 0..SETTLE_POLLS {
+        let Some(before) = versions(cases) else {
+            return None;
+        };
+        if let Some(i) = try_order(cases, order, sel) {
+            return Some(i);
+        }
+        if versions(cases) == Some(before) {
+            return None;
+        }
+    }
+    None
+}
+
 /// Pass 2, with every channel locked: announces the waiters to lock-free channels and polls
 /// once more if there are any (a case that proceeds then wins, with every announcement
 /// withdrawn), then links a waiter per case on `token` and unlocks.
@@ -255,10 +307,14 @@ fn enqueue(
             }
         }
     }
-    for (i, case) in cases.iter_mut().enumerate() {
+    // In poll order, as Go's pass 2 links in an order drawn from its poll order: cases on
+    // one channel then queue in random order, so a counterpart that comes later is as
+    // likely to complete any of them (Go's `TestPseudoRandomSend`). A biased select's
+    // order is its own, so its first case queues first.
+    for &i in order {
         // SAFETY: every channel is locked; the cases and the token live in `select`'s
         // frame and its caller's until pass 3 has unlinked every waiter.
-        unsafe { case.link(token, i) };
+        unsafe { cases[i].link(token, i) };
     }
     sel.unlock_all(cases);
     None
