@@ -259,9 +259,8 @@ fn settle(cases: &mut [&mut dyn SelectCase], order: &[usize], sel: &Locks) -> Op
         lock_free.then_some(sum)
     };
     for _ in 0..SETTLE_POLLS {
-        let Some(before) = versions(cases) else {
-            return None;
-        };
+        // No lock-free case: pass 1 saw every channel at once.
+        let before = versions(cases)?;
         if let Some(i) = try_order(cases, order, sel) {
             return Some(i);
         }
