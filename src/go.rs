@@ -26,6 +26,7 @@ use crate::rt::{self, panic};
 /// let h = goro::go(|| 6 * 7);
 /// assert_eq!(h.join().unwrap(), 42);
 /// ```
+#[track_caller]
 pub fn go<F, T>(f: F) -> JoinHandle<T>
 where
     F: FnOnce() -> T + Send + 'static,
@@ -84,6 +85,7 @@ impl Builder {
     /// - the OS error if the stack memory or its guard page cannot be mapped (for instance
     ///   when the process runs out of memory mappings on a kernel without
     ///   `MADV_GUARD_INSTALL`).
+    #[track_caller]
     pub fn spawn<F, T>(self, f: F) -> io::Result<JoinHandle<T>>
     where
         F: FnOnce() -> T + Send + 'static,
@@ -94,7 +96,12 @@ impl Builder {
             .map(check_stack_size)
             .transpose()
             .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
-        let g = rt::spawn(self.name.map(String::into_boxed_str), stack_size, f)?;
+        let g = rt::spawn(
+            self.name.map(String::into_boxed_str),
+            stack_size,
+            std::panic::Location::caller(),
+            f,
+        )?;
         Ok(JoinHandle {
             g,
             _marker: PhantomData,
@@ -112,6 +119,10 @@ impl GoroutineId {
     /// The id as a number.
     pub fn as_u64(self) -> u64 {
         self.0
+    }
+
+    pub(crate) fn from_u64(id: u64) -> GoroutineId {
+        GoroutineId(id)
     }
 }
 
@@ -141,6 +152,7 @@ impl<T> JoinHandle<T> {
     /// Waits for the goroutine to finish and returns its result, or the panic that ended it.
     ///
     /// From a goroutine this parks only the caller; from a plain thread it blocks the thread.
+    #[track_caller]
     pub fn join(self) -> Result<T, JoinError> {
         self.g.wait_done();
         let mut out: Option<std::thread::Result<T>> = None;

@@ -80,12 +80,14 @@ mod runtime;
 
 pub mod chan;
 pub mod context;
+pub mod diag;
 pub mod group;
 pub mod pattern;
 pub mod pool;
 pub mod sync;
 pub mod time;
 
+pub use diag::{dump, goroutines};
 pub use go::{current_id, go, Builder, GoroutineId, JoinError, JoinHandle};
 pub use rt::goroutine::local::{AccessError, LocalKey};
 pub use runtime::{

@@ -42,7 +42,10 @@ mod rt {
             }
         }
 
-        pub(crate) fn park() {
+        use super::registry::Reason;
+        use std::panic::Location;
+
+        pub(crate) fn park_as(_reason: Reason, _at: &'static Location<'static>) {
             ::loom::thread::park();
         }
 
@@ -54,10 +57,23 @@ mod rt {
                 TimedWait
             }
 
-            pub(crate) fn park(&mut self) -> bool {
+            pub(crate) fn park_as(
+                &mut self,
+                _reason: Reason,
+                _at: &'static Location<'static>,
+            ) -> bool {
                 ::loom::thread::park();
                 true
             }
+        }
+    }
+
+    /// goro's wait reasons (the models record none).
+    pub(crate) mod registry {
+        #[derive(Clone, Copy)]
+        pub(crate) enum Reason {
+            ChanReceive,
+            Select,
         }
     }
 }
@@ -143,7 +159,9 @@ fn a_blocked_receiver_gets_exactly_the_value_sent() {
             let ch = ch.clone();
             thread::spawn(move || ch.send(7))
         };
-        let state = w.wait(None).expect("no deadline");
+        let state = w
+            .wait(None, rt::registry::Reason::ChanReceive)
+            .expect("no deadline");
         assert_eq!(state, DONE);
         assert_eq!(dst.get(), Some(7));
         assert_eq!(sender.join().unwrap(), Ok(()));
@@ -166,7 +184,9 @@ fn close_racing_a_sender_completes_the_receiver_once() {
             let ch = ch.clone();
             thread::spawn(move || ch.close())
         };
-        let state = w.wait(None).expect("no deadline");
+        let state = w
+            .wait(None, rt::registry::Reason::ChanReceive)
+            .expect("no deadline");
         let sent = sender.join().unwrap();
         closer.join().unwrap();
         match state {
@@ -210,9 +230,9 @@ fn a_select_over_two_channels_takes_exactly_one_value() {
         // The winner's waker publishes its state after unlocking: wait for it.
         let winner = token.selected();
         let state = if winner == 0 {
-            w1.completed()
+            w1.completed(rt::registry::Reason::Select)
         } else {
-            w2.completed()
+            w2.completed(rt::registry::Reason::Select)
         };
         assert_eq!(state, DONE);
         // Pass 3: under both locks, unlink the loser and read the winner.
@@ -250,7 +270,7 @@ fn a_receiver_giving_up_as_it_is_completed_still_gets_the_value() {
         let got = if linked {
             None
         } else {
-            assert_eq!(w.completed(), DONE);
+            assert_eq!(w.completed(rt::registry::Reason::Select), DONE);
             dst.get()
         };
         match (got, sender.join().unwrap()) {
@@ -279,7 +299,7 @@ fn a_select_timing_out_as_a_sender_arrives_decides_once() {
             None
         } else {
             assert_eq!(token.selected(), 0);
-            assert_eq!(w.completed(), DONE);
+            assert_eq!(w.completed(rt::registry::Reason::Select), DONE);
             dst.get()
         };
         ch.0.lock().unwrap().remove(&w);

@@ -138,6 +138,7 @@ impl<T> Channel<T> {
     /// on `Outcome::Done` the value has moved into the channel (or to a receiver) and the
     /// caller must not drop or use it any more. On any other outcome it was not touched.
     #[inline]
+    #[track_caller]
     pub(crate) unsafe fn send(&self, v: *const T, block: Block) -> Outcome {
         // SAFETY: the function's contract is the flavours'.
         dispatch!(self, c => unsafe { c.send(v, block) })
@@ -150,6 +151,7 @@ impl<T> Channel<T> {
     /// `dst` is valid for writing a `T` and stays in place until this returns; it is
     /// written (without dropping what was there) on `Outcome::Done` only.
     #[inline]
+    #[track_caller]
     pub(crate) unsafe fn recv(&self, dst: *mut T, block: Block) -> Outcome {
         self.feed();
         // SAFETY: the caller's contract.
@@ -164,6 +166,7 @@ impl<T> Channel<T> {
     ///
     /// As [`Channel::recv`].
     #[inline]
+    #[track_caller]
     pub(crate) unsafe fn recv_unfed(&self, dst: *mut T, block: Block) -> Outcome {
         // SAFETY: the function's contract is the flavours'.
         dispatch!(self, c => unsafe { c.recv(dst, block) })

@@ -13,6 +13,7 @@ use std::time::Instant;
 
 use super::lock::RawLock;
 use super::waiter::{Queue, Waiter, Wakes};
+use crate::rt::registry::Reason;
 
 /// Which side of a channel an operation is on, and so which queue it waits in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -157,6 +158,7 @@ impl<T, B> Core<T, B> {
     /// takes the lock and unlinks itself, then runs `unlinked` under the lock (still
     /// holding it); one that finds itself already unlinked has lost the race to a waker,
     /// and waits for the state that waker is about to publish (`Waiter::completed`).
+    #[track_caller]
     pub(crate) fn wait(
         &self,
         w: &Waiter<T>,
@@ -164,7 +166,11 @@ impl<T, B> Core<T, B> {
         deadline: Option<Instant>,
         unlinked: impl FnOnce(&State<T, B>),
     ) -> WaitEnd {
-        if let Some(s) = w.wait(deadline) {
+        let reason = match dir {
+            Dir::Send => Reason::ChanSend,
+            Dir::Recv => Reason::ChanReceive,
+        };
+        if let Some(s) = w.wait(deadline, reason) {
             return WaitEnd::Completed(s);
         }
         let mut st = self.lock();
@@ -174,7 +180,7 @@ impl<T, B> Core<T, B> {
         if linked {
             WaitEnd::TimedOut
         } else {
-            WaitEnd::Completed(w.completed())
+            WaitEnd::Completed(w.completed(reason))
         }
     }
 }

@@ -200,6 +200,7 @@ impl<T> Sender<T> {
     /// after the send would move a value that may be someone else's by then, such as a `Box`
     /// its receiver is already using).
     #[inline(always)]
+    #[track_caller]
     fn send_in_place(&self, v: &ManuallyDrop<T>, block: Block) -> Outcome {
         // SAFETY: `v` is a valid `T` that the caller owns and never drops; on `Done` the
         // caller does not use it any more (every caller below: only the other outcomes take
@@ -222,6 +223,7 @@ impl<T> Receiver<T> {
     /// Receives into a place of this frame, which the channel fills (one copy) if a value
     /// comes; `err` builds the error otherwise.
     #[inline(always)]
+    #[track_caller]
     fn recv_in_place<E>(&self, block: Block, err: impl FnOnce(Outcome) -> E) -> Result<T, E> {
         let mut v = MaybeUninit::<T>::uninit();
         // SAFETY: `v` is valid for a write and stays in place until `recv` returns.
@@ -243,6 +245,7 @@ impl<T> Sender<T> {
     ///
     /// The channel is closed, or every receiver is gone: the value comes back. (Go panics.)
     #[inline]
+    #[track_caller]
     pub fn send(&self, v: T) -> Result<(), SendError<T>> {
         let v = ManuallyDrop::new(v);
         match self.send_in_place(&v, Block::Forever) {
@@ -267,6 +270,7 @@ impl<T> Sender<T> {
 
     /// Sends `v`, waiting at most `timeout`.
     #[inline]
+    #[track_caller]
     pub fn send_timeout(&self, v: T, timeout: Duration) -> Result<(), SendTimeoutError<T>> {
         let block = deadline_after(timeout).map_or(Block::Forever, Block::Until);
         self.send_blocking(v, block)
@@ -274,12 +278,14 @@ impl<T> Sender<T> {
 
     /// Sends `v`, waiting until `deadline` at the latest.
     #[inline]
+    #[track_caller]
     pub fn send_deadline(&self, v: T, deadline: Instant) -> Result<(), SendTimeoutError<T>> {
         self.send_blocking(v, Block::Until(deadline))
     }
 
     /// `send_timeout` and `send_deadline`.
     #[inline(always)]
+    #[track_caller]
     fn send_blocking(&self, v: T, block: Block) -> Result<(), SendTimeoutError<T>> {
         let v = ManuallyDrop::new(v);
         match self.send_in_place(&v, block) {
@@ -365,6 +371,7 @@ impl<T> Receiver<T> {
     ///
     /// The channel is closed and drained.
     #[inline]
+    #[track_caller]
     pub fn recv(&self) -> Result<T, RecvError> {
         self.recv_in_place(Block::Forever, |_| RecvError)
     }
@@ -382,6 +389,7 @@ impl<T> Receiver<T> {
 
     /// Receives a value, waiting at most `timeout`.
     #[inline]
+    #[track_caller]
     pub fn recv_timeout(&self, timeout: Duration) -> Result<T, RecvTimeoutError> {
         let block = deadline_after(timeout).map_or(Block::Forever, Block::Until);
         self.recv_in_place(block, recv_timeout_error)
@@ -389,6 +397,7 @@ impl<T> Receiver<T> {
 
     /// Receives a value, waiting until `deadline` at the latest.
     #[inline]
+    #[track_caller]
     pub fn recv_deadline(&self, deadline: Instant) -> Result<T, RecvTimeoutError> {
         self.recv_in_place(Block::Until(deadline), recv_timeout_error)
     }
@@ -544,6 +553,7 @@ pub struct Iter<'a, T> {
 impl<T> Iterator for Iter<'_, T> {
     type Item = T;
 
+    #[track_caller]
     fn next(&mut self) -> Option<T> {
         self.rx.recv().ok()
     }
@@ -572,6 +582,7 @@ pub struct IntoIter<T> {
 impl<T> Iterator for IntoIter<T> {
     type Item = T;
 
+    #[track_caller]
     fn next(&mut self) -> Option<T> {
         self.rx.recv().ok()
     }

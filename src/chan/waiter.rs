@@ -32,6 +32,7 @@
 
 use std::cell::Cell;
 use std::fmt;
+use std::panic::Location;
 use std::ptr;
 use std::time::Instant;
 
@@ -39,6 +40,7 @@ use std::time::Instant;
 // file on its own with loom's atomics, and with its own stand-in for `rt::park`.
 use crate::loom::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 use crate::rt::park::{self, WaiterRef};
+use crate::rt::registry::Reason;
 
 /// Still linked in a queue.
 pub(crate) const WAITING: u8 = 0;
@@ -166,7 +168,9 @@ impl<T> Waiter<T> {
 
     /// Parks until a waker completes this waiter, or `deadline` passes. Returns the final
     /// state, or `None` on timeout; the caller must then unlink the waiter under the lock.
-    pub(crate) fn wait(&self, deadline: Option<Instant>) -> Option<u8> {
+    #[track_caller]
+    pub(crate) fn wait(&self, deadline: Option<Instant>, reason: Reason) -> Option<u8> {
+        let at = Location::caller();
         // Dropped on return, which retires its timer if the wait ended early.
         let mut timed = deadline.map(park::TimedWait::new);
         loop {
@@ -175,9 +179,9 @@ impl<T> Waiter<T> {
                 return Some(s);
             }
             match &mut timed {
-                None => park::park(),
+                None => park::park_as(reason, at),
                 Some(t) => {
-                    if !t.park() {
+                    if !t.park_as(reason, at) {
                         return None;
                     }
                 }
@@ -188,8 +192,9 @@ impl<T> Waiter<T> {
     /// The final state of a waiter that a waker has unlinked (the waiter found itself no
     /// longer linked, under the lock): waits for the waker to publish it, which it does
     /// right after releasing the lock, then unparks us.
-    pub(crate) fn completed(&self) -> u8 {
-        self.wait(None)
+    #[track_caller]
+    pub(crate) fn completed(&self, reason: Reason) -> u8 {
+        self.wait(None, reason)
             .expect("waiting without a deadline ends only when completed")
     }
 }

@@ -84,6 +84,7 @@ pub(crate) mod panic;
 pub(crate) mod park;
 mod queue;
 pub(crate) mod rand;
+pub(crate) mod registry;
 mod thread;
 mod timer;
 mod worker;
@@ -210,6 +211,7 @@ impl Runtime {
 pub(crate) fn spawn<F, T>(
     name: Option<Box<str>>,
     stack_size: Option<usize>,
+    created_at: &'static std::panic::Location<'static>,
     f: F,
 ) -> io::Result<GRef>
 where
@@ -229,7 +231,8 @@ where
         }
     };
     let id = rt.next_id.fetch_add(1, Ordering::Relaxed);
-    let g = GRef::new(id, name, dedicated, f);
+    let parent = goroutine::current().map_or(0, |p| p.id());
+    let g = GRef::new(id, name, dedicated, (created_at, parent), f);
     schedule(g.clone());
     Ok(g)
 }

@@ -181,6 +181,7 @@ pub(crate) fn run(rt: &'static Runtime) {
             rt.threads.adopt_orphans(rt);
         }
         let now = Instant::now();
+        super::registry::tick_coarse();
         let mut retook = false;
         for (index, seen) in seen.iter_mut().enumerate() {
             retook |= look(rt, index, seen, now);

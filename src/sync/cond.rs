@@ -32,6 +32,7 @@ use std::sync::Mutex as StdMutex;
 
 use super::mutex::{Mutex, MutexGuard};
 use super::waiter::{WaitList, Waiter};
+use crate::rt::registry::Reason;
 
 /// A condition variable: goroutines wait for a condition on data behind a [`Mutex`].
 ///
@@ -85,6 +86,7 @@ impl Cond {
     ///
     /// Go: `c.Wait()`. Only signals that come after this call has unlocked the mutex can
     /// wake it (a signal sent under the mutex before, with nobody waiting, is not kept).
+    #[track_caller]
     pub fn wait<'a, T: ?Sized>(&self, guard: MutexGuard<'a, T>) -> MutexGuard<'a, T> {
         let mutex: &'a Mutex<T> = MutexGuard::mutex(&guard);
         let waiter = pin!(Waiter::new());
@@ -92,7 +94,7 @@ impl Cond {
         // stays valid until `signal` or `broadcast` unlinks it.
         unsafe { self.waiters().push_back(waiter.as_ref()) };
         drop(guard);
-        waiter.as_ref().wait();
+        waiter.as_ref().wait(Reason::CondWait);
         mutex.lock()
     }
 
@@ -100,6 +102,7 @@ impl Cond {
     /// [`wait`](Self::wait) until it returns `false`.
     ///
     /// Go: `for condition() { c.Wait() }`.
+    #[track_caller]
     pub fn wait_while<'a, T: ?Sized, F>(
         &self,
         mut guard: MutexGuard<'a, T>,

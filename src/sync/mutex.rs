@@ -95,6 +95,7 @@ impl<T: ?Sized> Mutex<T> {
     /// m.lock().push(2);
     /// assert_eq!(*m.lock(), [1, 2]);
     /// ```
+    #[track_caller]
     pub fn lock(&self) -> MutexGuard<'_, T> {
         self.raw.lock();
         MutexGuard {

@@ -19,6 +19,7 @@ use std::mem::MaybeUninit;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::raw_mutex::RawMutex;
+use crate::rt::registry::Reason;
 
 /// Unlocks a `RawMutex` when dropped, on return or unwind.
 struct Unlock<'a>(&'a RawMutex);
@@ -94,6 +95,7 @@ impl Once {
     /// once.call_once(|| calls += 1);
     /// assert_eq!(calls, 1);
     /// ```
+    #[track_caller]
     pub fn call_once<F: FnOnce()>(&self, f: F) {
         // Acquire: pairs with the Release store of `MarkDone`.
         if !self.done.load(Ordering::Acquire) {
@@ -102,8 +104,9 @@ impl Once {
     }
 
     #[cold]
+    #[track_caller]
     fn call_once_slow<F: FnOnce()>(&self, f: F) {
-        self.lock.lock();
+        self.lock.lock_as(Reason::OnceWait);
         let _unlock = Unlock(&self.lock);
         // Relaxed: `done` is only set under the lock, which we hold.
         if !self.done.load(Ordering::Relaxed) {
@@ -239,7 +242,7 @@ impl<T> OnceLock<T> {
 
     #[cold]
     fn initialize<F: FnOnce() -> T>(&self, f: F) {
-        self.lock.lock();
+        self.lock.lock_as(Reason::OnceWait);
         let _unlock = Unlock(&self.lock);
         // Relaxed: `done` is only set under the lock, which we hold.
         if !self.done.load(Ordering::Relaxed) {

@@ -103,6 +103,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use super::sema::Sema;
+use crate::rt::registry::Reason;
 
 const LOCKED: usize = 1;
 const WOKEN: usize = 1 << 1;
@@ -146,14 +147,22 @@ impl RawMutex {
     }
 
     #[inline]
+    #[track_caller]
     pub(crate) fn lock(&self) {
+        self.lock_as(Reason::MutexLock);
+    }
+
+    /// [`RawMutex::lock`], recording `reason` for a wait (`rt::registry`).
+    #[inline]
+    #[track_caller]
+    pub(crate) fn lock_as(&self, reason: Reason) {
         // Acquire: pairs with the Release subtraction in `unlock`.
         if self
             .state
             .compare_exchange(0, LOCKED, Ordering::Acquire, Ordering::Relaxed)
             .is_err()
         {
-            self.lock_slow();
+            self.lock_slow(reason);
         }
     }
 
@@ -190,7 +199,8 @@ impl RawMutex {
     }
 
     #[cold]
-    fn lock_slow(&self) {
+    #[track_caller]
+    fn lock_slow(&self, reason: Reason) {
         let mut wait_start: Option<Instant> = None;
         let mut starving = false;
         // Whether we are the `WOKEN` waiter (woken by an unlock, or set it while spinning).
@@ -249,7 +259,7 @@ impl RawMutex {
             // Pass 3: wait for an unlock to wake us.
             let waited_before = wait_start.is_some();
             let start = *wait_start.get_or_insert_with(Instant::now);
-            self.sema.acquire(waited_before);
+            self.sema.acquire(waited_before, reason);
             starving = starving || start.elapsed() > STARVATION;
             old = self.state.load(Ordering::Relaxed);
             if old & STARVING != 0 {

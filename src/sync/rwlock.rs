@@ -75,6 +75,7 @@ use std::sync::atomic::{AtomicI64, Ordering};
 
 use super::raw_mutex::RawMutex;
 use super::sema::Sema;
+use crate::rt::registry::Reason;
 
 /// The offset a writer subtracts from `readers`; also the bound on readers.
 const MAX_READERS: i64 = 1 << 62;
@@ -184,6 +185,7 @@ impl<T: ?Sized> RwLock<T> {
     /// let (a, b) = (rw.read(), rw.read());
     /// assert_eq!(*a + *b, 10);
     /// ```
+    #[track_caller]
     pub fn read(&self) -> RwLockReadGuard<'_, T> {
         // Acquire: pairs with the Release addition in `write_unlock`: the last writer's
         // changes are visible to a reader that enters without parking.
@@ -192,7 +194,7 @@ impl<T: ?Sized> RwLock<T> {
         if r < 0 {
             // A writer is pending or inside; its unlock releases one token per reader
             // counted while it was there, this one included.
-            self.reader_sem.acquire(false);
+            self.reader_sem.acquire(false, Reason::RwLockRLock);
         }
         RwLockReadGuard {
             lock: self,
@@ -237,8 +239,9 @@ impl<T: ?Sized> RwLock<T> {
     /// rw.write().push(2);
     /// assert_eq!(*rw.read(), [1, 2]);
     /// ```
+    #[track_caller]
     pub fn write(&self) -> RwLockWriteGuard<'_, T> {
-        self.writer.lock();
+        self.writer.lock_as(Reason::RwLockLock);
         // AcqRel: Release orders our taking of the writer mutex before readers that see the
         // negative count; Acquire pairs with the Release subtraction of every reader that
         // already left.
@@ -247,7 +250,7 @@ impl<T: ?Sized> RwLock<T> {
         // our subtraction above (if ours lands on 0, they are all gone); Release lets the
         // last departing reader's Acquire see it.
         if r != 0 && self.departing.fetch_add(r, Ordering::AcqRel) + r != 0 {
-            self.writer_sem.acquire(false);
+            self.writer_sem.acquire(false, Reason::RwLockLock);
         }
         RwLockWriteGuard {
             lock: self,

@@ -23,6 +23,7 @@ use std::pin::pin;
 use std::sync::Mutex;
 
 use super::waiter::{WaitList, Waiter};
+use crate::rt::registry::Reason;
 
 pub(crate) struct Sema {
     state: Mutex<State>,
@@ -51,7 +52,8 @@ impl Sema {
 
     /// Takes a token, parking until one is released. `front` queues ahead of every other
     /// waiter (for a waiter that has waited before).
-    pub(crate) fn acquire(&self, front: bool) {
+    #[track_caller]
+    pub(crate) fn acquire(&self, front: bool, reason: Reason) {
         let waiter = pin!(Waiter::new());
         {
             let mut s = self.state();
@@ -69,7 +71,7 @@ impl Sema {
                 }
             }
         }
-        waiter.as_ref().wait();
+        waiter.as_ref().wait(reason);
     }
 
     #[cfg(test)]
@@ -103,8 +105,8 @@ mod tests {
         let s = Sema::new();
         s.release();
         s.release();
-        s.acquire(false);
-        s.acquire(true);
+        s.acquire(false, Reason::Semacquire);
+        s.acquire(true, Reason::Semacquire);
         assert_eq!(s.state().tokens, 0);
     }
 
@@ -116,7 +118,7 @@ mod tests {
         for i in 0..3 {
             let (s2, order) = (s.clone(), order.clone());
             threads.push(std::thread::spawn(move || {
-                s2.acquire(false);
+                s2.acquire(false, Reason::Semacquire);
                 order.lock().unwrap().push(i);
             }));
             // Wait until thread `i` has queued, so the queue order is 0, 1, 2.

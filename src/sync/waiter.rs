@@ -59,6 +59,7 @@ use std::ptr;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::rt::park::{self, Unparker};
+use crate::rt::registry::Reason;
 
 /// One parked goroutine or thread, living on its own stack while it waits.
 pub(crate) struct Waiter {
@@ -87,11 +88,13 @@ impl Waiter {
     }
 
     /// Parks until a waker has unlinked this waiter.
-    pub(crate) fn wait(self: Pin<&Self>) {
+    #[track_caller]
+    pub(crate) fn wait(self: Pin<&Self>, reason: Reason) {
+        let at = std::panic::Location::caller();
         // Acquire: pairs with the Release store in `WaitList::pop_front`, so everything the
         // waker did before waking us (handing over a lock) is visible after this returns.
         while !self.woken.load(Ordering::Acquire) {
-            park::park();
+            park::park_as(reason, at);
         }
     }
 }
@@ -269,7 +272,7 @@ mod tests {
             // SAFETY: `wait` follows, and returns only once the main thread popped `w`.
             unsafe { l2.lock().unwrap().push_back(w.as_ref()) };
             tx.send(()).unwrap();
-            w.as_ref().wait();
+            w.as_ref().wait(Reason::None);
         });
         rx.recv().unwrap();
         let wake = list

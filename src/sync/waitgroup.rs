@@ -129,6 +129,7 @@ impl WaitGroup {
     ///
     /// If a goroutine started by [`go`](Self::go) panicked, the first `wait` to return after
     /// it resumes that panic here, so the failure is not lost.
+    #[track_caller]
     pub fn wait(&self) {
         // Acquire: pairs with the Release decrement in `done`.
         if self.inner.count.load(Ordering::Acquire) != 0 {
@@ -145,8 +146,9 @@ impl WaitGroup {
                 }
             };
             if let Some(gen) = registered {
+                let at = std::panic::Location::caller();
                 while self.inner.generation.load(Ordering::Acquire) == gen {
-                    park::park();
+                    park::park_as(crate::rt::registry::Reason::WaitGroupWait, at);
                 }
             }
         }

@@ -57,6 +57,7 @@ use crate::rt::{self, park, TimerCallback};
 /// goro::go(|| goro::time::sleep(Duration::from_millis(5))).join().unwrap();
 /// assert!(start.elapsed() >= Duration::from_millis(5));
 /// ```
+#[track_caller]
 pub fn sleep(d: Duration) {
     park::sleep(d)
 }

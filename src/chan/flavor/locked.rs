@@ -137,6 +137,7 @@ impl<T> Channel<T> {
     /// `v` points to a valid `T` the caller owns, which stays in place until this returns;
     /// on `Outcome::Done` the value has moved and the caller must not drop or use it any
     /// more. On any other outcome it was not touched.
+    #[track_caller]
     pub(crate) unsafe fn send(&self, v: *const T, block: Block) -> Outcome {
         let mut st = self.core.lock();
         // SAFETY: the function's contract.
@@ -176,6 +177,7 @@ impl<T> Channel<T> {
     ///
     /// `dst` is valid for writing a `T` and stays in place until this returns; it is
     /// written (without dropping what was there) on `Outcome::Done` only.
+    #[track_caller]
     pub(crate) unsafe fn recv(&self, dst: *mut T, block: Block) -> Outcome {
         let mut st = self.core.lock();
         // SAFETY: the function's contract.

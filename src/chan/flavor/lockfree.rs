@@ -170,6 +170,7 @@ impl<T> Channel<T> {
     /// `v` points to a valid `T` the caller owns; on `Outcome::Done` the value has moved
     /// into the channel and the caller must not drop or use it any more. On any other
     /// outcome it was not touched.
+    #[track_caller]
     pub(crate) unsafe fn send(&self, v: *const T, block: Block) -> Outcome {
         loop {
             // SAFETY: the function's contract.
@@ -223,6 +224,7 @@ impl<T> Channel<T> {
     ///
     /// `dst` is valid for writing a `T`; it is written (without dropping what was there) on
     /// `Outcome::Done` only.
+    #[track_caller]
     pub(crate) unsafe fn recv(&self, dst: *mut T, block: Block) -> Outcome {
         loop {
             // SAFETY: the function's contract.

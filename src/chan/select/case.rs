@@ -289,7 +289,7 @@ impl<T> SelectCase for RecvCase<'_, T> {
 
     fn wait_completed(&self) {
         if let Some(w) = self.waiter.as_ref() {
-            w.completed();
+            w.completed(crate::rt::registry::Reason::Select);
         }
     }
 
@@ -386,7 +386,7 @@ impl<T> SelectCase for SendCase<'_, T> {
 
     fn wait_completed(&self) {
         if let Some(w) = self.waiter.as_ref() {
-            w.completed();
+            w.completed(crate::rt::registry::Reason::Select);
         }
     }
 

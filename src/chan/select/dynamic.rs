@@ -191,6 +191,7 @@ impl<'a> Select<'a> {
 
     /// Waits until a case can proceed and runs it. With no case at all (or none that can
     /// ever be ready), waits forever.
+    #[track_caller]
     pub fn select(&mut self) -> Selected<'_> {
         self.run(Wait::Forever)
             .expect("a blocking select returns a case")
@@ -202,15 +203,18 @@ impl<'a> Select<'a> {
     }
 
     /// Waits at most `timeout` for a case that can proceed, and runs it.
+    #[track_caller]
     pub fn select_timeout(&mut self, timeout: Duration) -> Option<Selected<'_>> {
         self.run(wait_for(timeout))
     }
 
     /// Waits until `deadline` at the latest for a case that can proceed, and runs it.
+    #[track_caller]
     pub fn select_deadline(&mut self, deadline: Instant) -> Option<Selected<'_>> {
         self.run(Wait::Until(deadline))
     }
 
+    #[track_caller]
     fn run(&mut self, wait: Wait) -> Option<Selected<'_>> {
         let mut list: Vec<&mut dyn SelectCase> = self
             .cases

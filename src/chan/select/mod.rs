@@ -40,10 +40,12 @@ mod case;
 mod dynamic;
 mod macros;
 
+use std::panic::Location;
 use std::time::Instant;
 
 use super::waiter::{Token, Wake, NONE};
 use super::AbortOnUnwind;
+use crate::rt::registry::Reason;
 use crate::rt::{park, rand};
 pub use arg::{wait_for, SelectPeel, SelectRecv, SelectSend};
 pub use case::{RecvCase, SelectCase, SendCase};
@@ -65,12 +67,14 @@ const INLINE: usize = 8;
 
 /// Runs a select over `cases`; returns the index of the case that ran, or `None` if none
 /// could run in time (the `default` branch).
+#[track_caller]
 pub fn select(cases: &mut [&mut dyn SelectCase], wait: Wait) -> Option<usize> {
     run::<false>(cases, wait)
 }
 
 /// [`select`], but ready cases are tried in their order rather than a random one
 /// (`select_biased!`).
+#[track_caller]
 pub fn select_biased(cases: &mut [&mut dyn SelectCase], wait: Wait) -> Option<usize> {
     run::<true>(cases, wait)
 }
@@ -81,6 +85,7 @@ pub fn select_biased(cases: &mut [&mut dyn SelectCase], wait: Wait) -> Option<us
 /// of sends and 4-case selects with a ready case ran 18 more instructions per select than
 /// before `select_biased`; with this, 14, all register allocation).
 #[inline(always)]
+#[track_caller]
 fn run<const BIASED: bool>(cases: &mut [&mut dyn SelectCase], wait: Wait) -> Option<usize> {
     let n = cases.len();
     let (mut locks_inline, mut order_inline) = ([(0usize, 0usize); INLINE], [0usize; INLINE]);
@@ -105,6 +110,7 @@ fn run<const BIASED: bool>(cases: &mut [&mut dyn SelectCase], wait: Wait) -> Opt
 
 /// The passes of `select`, until a case ran or the wait is over.
 #[inline(always)]
+#[track_caller]
 fn passes(
     cases: &mut [&mut dyn SelectCase],
     order: &[usize],
@@ -323,17 +329,24 @@ fn enqueue(
 /// `NONE` if the deadline won: a timed-out select claims its own token, so no case can win
 /// from then on. A winner's waker publishes the outcome after unlocking; this waits for it.
 #[inline(always)]
+#[track_caller]
 fn park_until_claimed(
     cases: &mut [&mut dyn SelectCase],
     token: &Token,
     deadline: Option<Instant>,
 ) -> usize {
+    let at = Location::caller();
+    let reason = if cases.is_empty() {
+        Reason::SelectNoCases
+    } else {
+        Reason::Select
+    };
     let mut timed = deadline.map(park::TimedWait::new);
     while token.selected() == NONE {
         match &mut timed {
-            None => park::park(),
+            None => park::park_as(reason, at),
             Some(t) => {
-                if !t.park() {
+                if !t.park_as(reason, at) {
                     break;
                 }
             }

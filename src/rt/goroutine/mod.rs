@@ -36,8 +36,11 @@ use std::sync::atomic::{AtomicU32, AtomicU8, AtomicUsize, Ordering};
 
 use corosensei::{Coroutine, CoroutineResult, Yielder};
 
+use std::panic::Location;
+
 use super::park::state::ParkState;
 use super::park::{self, Unparker};
+use super::registry;
 use stack::GoroutineStack;
 pub(crate) use task::GRef;
 use task::Vtable;
@@ -110,6 +113,14 @@ pub(crate) struct Goroutine {
     /// swaps in JOIN_DONE; a joiner stores `joiner`, then CASes JOIN_EMPTY to JOIN_WAITING.
     join: AtomicU8,
     joiner: UnsafeCell<Option<Unparker>>,
+    /// Where the goroutine was created (the caller of `go`), and by which goroutine (0: a
+    /// plain thread).
+    created_at: &'static Location<'static>,
+    parent: u64,
+    /// Its place in the registry of waiting goroutines (`rt::registry`).
+    links: registry::Links,
+    /// What its last wait was (`rt::registry`).
+    pub(crate) wait: registry::WaitRecord,
 }
 
 /// What a goroutine needs only while it runs. It lives at the top of the goroutine's stack
@@ -133,9 +144,10 @@ pub(crate) struct Exec {
 // closure that starts it is `Send`, and what code running on it may do with thread-bound
 // state is the documented contract of the crate (ARCHITECTURE.md, "Thread-locals").
 unsafe impl Send for Goroutine {}
-// SAFETY: shared access from other threads is limited to `id`, `name`, `park`, `pinned`
-// and `timed_wait`,
-// which are immutable or atomic; see above for the rest.
+// SAFETY: shared access from other threads is limited to `id`, `name`, `park`, `pinned`,
+// `timed_wait`, `created_at`, `parent` and `wait`, which are immutable or atomic, and to
+// `links`, whose list links are touched only under their registry shard's lock (see
+// `rt::registry`); see above for the rest.
 unsafe impl Sync for Goroutine {}
 
 impl Goroutine {
@@ -144,8 +156,14 @@ impl Goroutine {
         name: Option<Box<str>>,
         dedicated: Option<Box<GoroutineStack>>,
         vtable: &'static Vtable,
+        created_at: &'static Location<'static>,
+        parent: u64,
     ) -> Self {
         Goroutine {
+            created_at,
+            parent,
+            links: registry::Links::new(),
+            wait: registry::WaitRecord::new(),
             refs: AtomicUsize::new(1),
             vtable,
             id,
@@ -167,6 +185,28 @@ impl Goroutine {
 
     pub(crate) fn name(&self) -> Option<&str> {
         self.name.as_deref()
+    }
+
+    /// Where the goroutine was created, and the id of the goroutine that created it (0 for
+    /// a plain thread).
+    pub(crate) fn created(&self) -> (&'static Location<'static>, u64) {
+        (self.created_at, self.parent)
+    }
+
+    pub(crate) fn links(&self) -> &registry::Links {
+        &self.links
+    }
+
+    /// Whether the goroutine is parked (waiting), rather than running or runnable.
+    pub(crate) fn is_parked(&self) -> bool {
+        self.park.is_parked()
+    }
+
+    /// Records that the goroutine is about to wait for `reason` at `at`, and lists it in the
+    /// registry if it is not yet. Called by the goroutine itself (`park::park_as`).
+    pub(crate) fn note_wait(&self, reason: registry::Reason, at: &'static Location<'static>) {
+        registry::link(self);
+        self.wait.set(reason, at);
     }
 
     /// The runtime thread this goroutine is locked to, if any.
@@ -288,6 +328,7 @@ impl Goroutine {
     }
 
     /// Parks the caller (the one joiner) until the goroutine completes.
+    #[track_caller]
     pub(crate) fn wait_done(&self) {
         if self.is_done() {
             return;
@@ -308,8 +349,9 @@ impl Goroutine {
         {
             return;
         }
+        let at = Location::caller();
         while !self.is_done() {
-            park::park();
+            park::park_as(registry::Reason::Join, at);
         }
     }
 

@@ -55,6 +55,7 @@ impl GRef {
         id: u64,
         name: Option<Box<str>>,
         dedicated: Option<Box<GoroutineStack>>,
+        created: (&'static std::panic::Location<'static>, u64),
         f: F,
     ) -> GRef
     where
@@ -67,7 +68,7 @@ impl GRef {
             dealloc: dealloc::<F, T>,
         };
         let task = Box::new(Task {
-            header: Goroutine::new(id, name, dedicated, vtable),
+            header: Goroutine::new(id, name, dedicated, vtable, created.0, created.1),
             stage: UnsafeCell::new(Stage::<F, T>::Start(f)),
         });
         LIVE.fetch_add(1, Ordering::Relaxed);
@@ -173,6 +174,9 @@ where
     let result = panic::catch_unwind(AssertUnwindSafe(f));
     // SAFETY: the block is live (see above), and we are the goroutine itself.
     unsafe { exiting(&(*task).header) };
+    // Off the registry before anyone can free the block (`rt::registry`).
+    // SAFETY: as above.
+    crate::rt::registry::unlink(unsafe { &(*task).header });
     // SAFETY: as above; the joiner reads the stage only after `complete`.
     unsafe { *(*task).stage.get() = Stage::Done(result) };
     // SAFETY: the block is live (see above).

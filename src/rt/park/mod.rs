@@ -9,7 +9,7 @@
 //! Both follow the same token contract: [`Unparker::unpark`] leaves one token, [`park`]
 //! consumes a token or waits for one, tokens do not accumulate, and `park` may return
 //! spuriously. Every blocking primitive is written as "register an `Unparker` where the
-//! waker will find it, then `park` in a loop until the condition holds", and works unchanged
+//! waker will find it, then park in a loop until the condition holds", and works unchanged
 //! for both kinds of waiter.
 //!
 //! # Handing a waiter over
@@ -38,12 +38,14 @@ pub(crate) mod state;
 
 use std::fmt;
 use std::marker::PhantomData;
+use std::panic::Location;
 use std::sync::atomic::{fence, Ordering};
 use std::sync::Mutex;
 use std::thread::Thread;
 use std::time::{Duration, Instant};
 
 use super::goroutine::{self, GRef, Suspend, NOT_PINNED};
+use super::registry::Reason;
 use state::Unpark;
 
 /// A handle that wakes one parked goroutine or thread.
@@ -182,10 +184,15 @@ impl fmt::Debug for Unparker {
     }
 }
 
-/// Waits for a token in the calling context (module docs). May return spuriously.
-pub(crate) fn park() {
+/// Waits for a token in the calling context (module docs), recording why and where a
+/// goroutine waits (`rt::registry`): `at` is the user's call of the blocking operation.
+/// May return spuriously.
+pub(crate) fn park_as(reason: Reason, at: &'static Location<'static>) {
     match goroutine::current() {
-        Some(g) => park_goroutine(g),
+        Some(g) => {
+            g.note_wait(reason, at);
+            park_goroutine(g)
+        }
         None => {
             crate::rt::fork::check();
             std::thread::park()
@@ -193,9 +200,9 @@ pub(crate) fn park() {
     }
 }
 
-/// A wait with a deadline: the timed form of [`park`], for as long as the value lives.
+/// A wait with a deadline: the timed form of [`park_as`], for as long as the value lives.
 ///
-/// A goroutine's first [`park`](Self::park) arms one runtime timer, which carries the
+/// A goroutine's first [`park_as`](Self::park_as) arms one runtime timer, which carries the
 /// number of the goroutine's current timed wait (its `timed_wait`); a thread parks with a
 /// timeout and arms nothing. Dropping the `TimedWait` ends the wait: it bumps the number, so
 /// that a timer still pending is dead (it wakes nobody and the next sweep frees it, see
@@ -222,16 +229,18 @@ impl TimedWait {
         }
     }
 
-    /// Parks until woken, or until about the deadline; returns `false` at once, without
-    /// parking, if the deadline has passed. May return early or spuriously: callers re-check
-    /// their condition.
-    pub(crate) fn park(&mut self) -> bool {
+    /// Parks until woken, or until about the deadline, recording why and where the
+    /// goroutine waits (as [`park_as`]); returns `false` at once, without parking, if the
+    /// deadline has passed. May return early or spuriously: callers re-check their
+    /// condition.
+    pub(crate) fn park_as(&mut self, reason: Reason, at: &'static Location<'static>) -> bool {
         let now = Instant::now();
         if now >= self.deadline {
             return false;
         }
         match goroutine::current() {
             Some(g) => {
+                g.note_wait(reason, at);
                 // Relaxed: only this goroutine writes its `timed_wait`.
                 let wait = g.timed_wait.load(Ordering::Relaxed);
                 if self.armed != Some(wait) {
@@ -306,7 +315,9 @@ fn park_blocking_thread(g: &goroutine::Goroutine) {
 }
 
 /// Parks the calling goroutine or thread for at least `d` (`time::sleep`).
+#[track_caller]
 pub(crate) fn sleep(d: Duration) {
+    let at = Location::caller();
     if d.is_zero() {
         return;
     }
@@ -317,11 +328,11 @@ pub(crate) fn sleep(d: Duration) {
     let Some(deadline) = Instant::now().checked_add(d) else {
         // Beyond what the clock can represent: no timer would ever fire.
         loop {
-            park();
+            park_as(Reason::Sleep, at);
         }
     };
     let mut wait = TimedWait::new(deadline);
-    while wait.park() {}
+    while wait.park_as(Reason::Sleep, at) {}
 }
 
 /// Switches out the current goroutine and queues it behind the runnable ones.

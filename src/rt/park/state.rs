@@ -105,6 +105,12 @@ impl ParkState {
         debug_assert_ne!(prev, PARKED, "goroutine resumed while still parked");
     }
 
+    /// Whether the goroutine is parked now (a snapshot, for diagnostics).
+    pub(crate) fn is_parked(&self) -> bool {
+        // Relaxed: a snapshot; nothing is read through it.
+        self.state.load(Ordering::Relaxed) == PARKED
+    }
+
     /// The waker side: leaves a token, and reports whether the caller must schedule the
     /// goroutine.
     pub(crate) fn unpark(&self) -> Unpark {
