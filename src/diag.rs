@@ -76,12 +76,12 @@ pub struct GoroutineInfo {
     pub created_by: Option<GoroutineId>,
 }
 
-fn info(g: &Goroutine, me: Option<u64>) -> GoroutineInfo {
+fn info(g: &Goroutine, wait: Option<&registry::WaitRecord>, me: Option<u64>) -> GoroutineInfo {
     let (created_at, parent) = g.created();
-    let (reason, since, at) = g.wait.get();
     let (state, waiting_for, blocked_at) = if Some(g.id()) == me {
         (GoroutineState::Running, None, None)
-    } else if g.is_parked() {
+    } else if let (true, Some(wait)) = (g.is_parked(), wait) {
+        let (reason, since, at) = wait.get();
         let waited = registry::coarse_now().saturating_sub(since);
         (
             GoroutineState::Waiting(reason),
@@ -110,12 +110,12 @@ pub fn goroutines() -> Vec<GoroutineInfo> {
     let me = goroutine::current();
     let mut all = Vec::new();
     let mut listed_me = false;
-    registry::for_each(|g| {
+    registry::for_each(|g, wait| {
         listed_me |= me.is_some_and(|m| m.id() == g.id());
-        all.push(info(g, me.map(Goroutine::id)));
+        all.push(info(g, Some(wait), me.map(Goroutine::id)));
     });
     if let (Some(m), false) = (me, listed_me) {
-        all.push(info(m, Some(m.id())));
+        all.push(info(m, None, Some(m.id())));
     }
     all.sort_by_key(|g| g.id);
     all

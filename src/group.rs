@@ -165,6 +165,7 @@ impl<E: Send + 'static> Group<E> {
     ///
     /// Go: `g.Go(f)`. The first error returned by a task is kept for
     /// [`wait`](Self::wait) (and cancels the group's context); later ones are dropped.
+    #[track_caller]
     pub fn go<F>(&self, f: F)
     where
         F: FnOnce() -> Result<(), E> + Send + 'static,

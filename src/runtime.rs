@@ -26,6 +26,7 @@ use crate::rt::{self, park};
 /// });
 /// assert_eq!(sum, 55);
 /// ```
+#[track_caller]
 pub fn run<F, T>(f: F) -> T
 where
     F: FnOnce() -> T + Send + 'static,

@@ -304,6 +304,7 @@ where
     /// }
     /// # main();
     /// ```
+    #[track_caller]
     pub fn go<F>(&self, f: F)
     where
         F: FnOnce() -> Result<(), E> + Send + 'static,

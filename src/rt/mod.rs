@@ -75,6 +75,7 @@
 //!   Stacks are taken at first run (see `goroutine::stack`).
 
 pub(crate) mod config;
+mod deadlock;
 mod fork;
 pub(crate) mod goroutine;
 mod idle;
@@ -118,6 +119,11 @@ pub(crate) struct Runtime {
 }
 
 static RUNTIME: OnceLock<Runtime> = OnceLock::new();
+
+/// The runtime, if it has started.
+pub(crate) fn try_get() -> Option<&'static Runtime> {
+    RUNTIME.get()
+}
 
 /// The runtime, started on first use.
 #[inline]

@@ -99,6 +99,9 @@ const MIN_DELAY: Duration = Duration::from_micros(20);
 const MAX_DELAY: Duration = Duration::from_millis(10);
 /// Looks that retake nothing before the delay starts doubling (Go's 50).
 const CALM_LOOKS: u32 = 50;
+/// How long the monitor waits before it looks a second time at a program that seems
+/// deadlocked (`rt::deadlock`).
+const DEADLOCK_CONFIRM: Duration = Duration::from_millis(20);
 /// How long a goroutine computes before it is asked to yield (Go's `forcePreemptNS`).
 const PREEMPT: Duration = Duration::from_millis(10);
 /// How long it computes before its worker is retaken, if it did not yield.
@@ -208,6 +211,18 @@ fn sleep_while_idle(rt: &Runtime) -> bool {
     if !rt.idle.all_sleeping() {
         m.asleep.store(false, Ordering::SeqCst);
         return false;
+    }
+    // Nothing runs: unless something can still wake a goroutine, nothing ever will.
+    if super::deadlock::deadlocked(rt) && m.asleep.load(Ordering::SeqCst) {
+        // Look once more after a moment (`deadlock`); a wake-up meanwhile clears `asleep`.
+        std::thread::park_timeout(DEADLOCK_CONFIRM);
+        if m.asleep.load(Ordering::SeqCst)
+            && rt.idle.all_sleeping()
+            && super::deadlock::deadlocked(rt)
+            && m.asleep.load(Ordering::SeqCst)
+        {
+            super::deadlock::report();
+        }
     }
     // Thread parking keeps a token, so a `wake` between the look and the park is not lost.
     while m.asleep.load(Ordering::SeqCst) {

@@ -28,8 +28,12 @@
 //! listed.
 //!
 //! The registry is split in `SHARDS` lists, each under its own lock, by goroutine id; a
-//! goroutine links itself into one list and unlinks itself from the same one. The links are
-//! in the header (intrusive, as Go's `allgs` holds its `g`s): linking costs no allocation.
+//! goroutine links itself into one list and unlinks itself from the same one. The entry
+//! (`Node`: the links and the wait record) sits in the goroutine's execution state, at the
+//! top of its stack memory, rather than in its header: linking costs no allocation, and a
+//! goroutine that never runs or never waits pays nothing for it in memory (the header is
+//! allocated for every goroutine from its spawn, a million at once in the `spawn`
+//! benchmark).
 
 use std::cell::Cell;
 use std::panic::Location;
@@ -139,20 +143,27 @@ pub(crate) fn coarse_now() -> u64 {
     COARSE.load(Ordering::Relaxed)
 }
 
-/// The registry's part of a goroutine header: the links of its shard's list (touched only
-/// under that shard's lock) and whether it is linked (touched only by the goroutine).
-pub(crate) struct Links {
-    prev: Cell<*const Goroutine>,
-    next: Cell<*const Goroutine>,
+/// A goroutine's entry in the registry, in its execution state (`goroutine::Exec`, which
+/// lives from its first run until it finishes, longer than it can be listed): the links of
+/// its shard's list (touched only under that shard's lock), whether it is linked (touched
+/// only by the goroutine itself), and its last wait.
+pub(crate) struct Node {
+    prev: Cell<*const Node>,
+    next: Cell<*const Node>,
+    /// The goroutine, set when it links itself (under the lock).
+    g: Cell<*const Goroutine>,
     linked: Cell<bool>,
+    pub(crate) wait: WaitRecord,
 }
 
-impl Links {
-    pub(crate) fn new() -> Links {
-        Links {
+impl Node {
+    pub(crate) fn new() -> Node {
+        Node {
             prev: Cell::new(ptr::null()),
             next: Cell::new(ptr::null()),
+            g: Cell::new(ptr::null()),
             linked: Cell::new(false),
+            wait: WaitRecord::new(),
         }
     }
 }
@@ -160,14 +171,14 @@ impl Links {
 /// How many lists the registry is split in.
 const SHARDS: usize = 16;
 
-/// One list: its first goroutine.
+/// One list: its first node.
 struct Shard {
-    head: *const Goroutine,
+    head: *const Node,
 }
 
-// SAFETY: the raw pointers are goroutines linked in the list; they are only followed under
-// the shard's mutex, and a goroutine unlinks itself (under the same mutex) before its block
-// can be freed.
+// SAFETY: the raw pointers are nodes of listed goroutines; they are only followed under the
+// shard's mutex, and a goroutine unlinks its node (under the same mutex) before its node or
+// its header can go away.
 unsafe impl Send for Shard {}
 
 static REGISTRY: [Mutex<Shard>; SHARDS] =
@@ -179,58 +190,70 @@ fn shard(id: u64) -> MutexGuard<'static, Shard> {
         .unwrap_or_else(|e| e.into_inner())
 }
 
-/// Links `g` into the registry, if it is not linked yet. Called by the goroutine itself.
-pub(crate) fn link(g: &Goroutine) {
-    let links = g.links();
-    if links.linked.get() {
-        return;
+/// Links goroutine `g`'s node into the registry, if it is not linked yet. Called by the
+/// goroutine itself.
+#[inline]
+pub(crate) fn link(node: &Node, g: &Goroutine) {
+    if !node.linked.get() {
+        link_slow(node, g);
     }
-    let mut s = shard(g.id());
-    links.prev.set(ptr::null());
-    links.next.set(s.head);
-    if !s.head.is_null() {
-        // SAFETY: the head is a linked goroutine, alive while linked; its links are touched
-        // only under this shard's lock, which we hold.
-        unsafe { (*s.head).links().prev.set(g) };
-    }
-    s.head = g;
-    links.linked.set(true);
 }
 
-/// Unlinks `g` from the registry, if it is linked. Called by the goroutine itself when it
-/// finishes, before anything can free its block.
-pub(crate) fn unlink(g: &Goroutine) {
-    let links = g.links();
-    if !links.linked.get() {
-        return;
-    }
+#[cold]
+fn link_slow(node: &Node, g: &Goroutine) {
     let mut s = shard(g.id());
-    let (prev, next) = (links.prev.get(), links.next.get());
+    node.g.set(g);
+    node.prev.set(ptr::null());
+    node.next.set(s.head);
+    if !s.head.is_null() {
+        // SAFETY: the head is a listed node, alive while listed; its links are touched only
+        // under this shard's lock, which we hold.
+        unsafe { (*s.head).prev.set(node) };
+    }
+    s.head = node;
+    node.linked.set(true);
+}
+
+/// Unlinks goroutine `g`'s node, if it is linked. Called by the goroutine itself when it
+/// finishes, before anything can free its node or its header.
+#[inline]
+pub(crate) fn unlink(node: &Node, g: &Goroutine) {
+    if node.linked.get() {
+        unlink_slow(node, g);
+    }
+}
+
+#[cold]
+fn unlink_slow(node: &Node, g: &Goroutine) {
+    let mut s = shard(g.id());
+    let (prev, next) = (node.prev.get(), node.next.get());
     if prev.is_null() {
         s.head = next;
     } else {
-        // SAFETY: linked neighbours are alive while linked; we hold the shard's lock.
-        unsafe { (*prev).links().next.set(next) };
+        // SAFETY: listed neighbours are alive while listed; we hold the shard's lock.
+        unsafe { (*prev).next.set(next) };
     }
     if !next.is_null() {
         // SAFETY: as above.
-        unsafe { (*next).links().prev.set(prev) };
+        unsafe { (*next).prev.set(prev) };
     }
-    links.linked.set(false);
+    node.linked.set(false);
 }
 
-/// Calls `f` on every listed goroutine, one shard at a time, under that shard's lock (`f`
-/// must not wait on goroutines, nor link or unlink any).
-pub(crate) fn for_each(mut f: impl FnMut(&Goroutine)) {
+/// Calls `f` on every listed goroutine and its last wait, one shard at a time, under that
+/// shard's lock (`f` must not wait on goroutines, nor list or unlist any).
+pub(crate) fn for_each(mut f: impl FnMut(&Goroutine, &WaitRecord)) {
     for s in &REGISTRY {
         let s = s.lock().unwrap_or_else(|e| e.into_inner());
         let mut p = s.head;
         while !p.is_null() {
-            // SAFETY: a listed goroutine stays alive while listed, and it cannot unlink
-            // itself while we hold its shard's lock.
-            let g = unsafe { &*p };
-            f(g);
-            p = g.links().next.get();
+            // SAFETY: a listed node, and its goroutine, stay alive while listed, and the
+            // goroutine cannot unlink it while we hold its shard's lock; `g` was set under
+            // that lock before the node was listed.
+            let node = unsafe { &*p };
+            // SAFETY: as above.
+            f(unsafe { &*node.g.get() }, &node.wait);
+            p = node.next.get();
         }
     }
 }

@@ -131,6 +131,12 @@ impl Threads {
         shared
     }
 
+    /// The threads registered now (started, and not yet past `unregister`).
+    pub(crate) fn registered(&self) -> usize {
+        let all = self.all.lock().unwrap_or_else(|e| e.into_inner());
+        all.iter().filter(|t| t.is_some()).count()
+    }
+
     /// The calling thread is exiting.
     pub(crate) fn unregister(&self, id: u32) {
         let mut all = self.all.lock().unwrap_or_else(|e| e.into_inner());

@@ -289,6 +289,16 @@ impl Timers {
         self.lock().len
     }
 
+    /// Whether any entry in the set is live (`rt::deadlock`): O(entries), under the lock. An
+    /// entry whose death this thread does not see yet counts as live.
+    pub(crate) fn any_live(&self) -> bool {
+        let inner = self.lock();
+        inner
+            .buckets
+            .values()
+            .any(|b| b.entries.iter().any(|e| e.fire.is_live()))
+    }
+
     /// Removes every timer due at `now` and returns what they do.
     pub(crate) fn take_due(&self, now: u64, out: &mut Vec<Fire>) {
         let mut inner = self.lock();

@@ -173,6 +173,7 @@ impl WaitGroup {
     /// }
     /// wg.wait();
     /// ```
+    #[track_caller]
     pub fn go<F>(&self, f: F)
     where
         F: FnOnce() + Send + 'static,

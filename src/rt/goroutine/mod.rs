@@ -117,10 +117,6 @@ pub(crate) struct Goroutine {
     /// plain thread).
     created_at: &'static Location<'static>,
     parent: u64,
-    /// Its place in the registry of waiting goroutines (`rt::registry`).
-    links: registry::Links,
-    /// What its last wait was (`rt::registry`).
-    pub(crate) wait: registry::WaitRecord,
 }
 
 /// What a goroutine needs only while it runs. It lives at the top of the goroutine's stack
@@ -136,6 +132,10 @@ pub(crate) struct Exec {
     lock_count: u32,
     /// What the sanitizers track of the goroutine's stack (empty in normal builds).
     fiber: sanitizer::Fiber,
+    /// The goroutine's entry in the registry of goroutines that have waited, with what its
+    /// last wait was (`rt::registry`). Here rather than in the header, which every
+    /// goroutine pays for from its spawn (the `spawn` benchmark allocates a million).
+    node: registry::Node,
 }
 
 // SAFETY: the `Cell`/`UnsafeCell` fields (but `joiner`, see `complete`) are accessed only by the holder of the scheduler
@@ -145,9 +145,9 @@ pub(crate) struct Exec {
 // state is the documented contract of the crate (ARCHITECTURE.md, "Thread-locals").
 unsafe impl Send for Goroutine {}
 // SAFETY: shared access from other threads is limited to `id`, `name`, `park`, `pinned`,
-// `timed_wait`, `created_at`, `parent` and `wait`, which are immutable or atomic, and to
-// `links`, whose list links are touched only under their registry shard's lock (see
-// `rt::registry`); see above for the rest.
+// `timed_wait`, `created_at` and `parent`, which are immutable or atomic, and to the
+// registry node in the execution state, touched only under its registry shard's lock or
+// atomic (see `rt::registry`); see above for the rest.
 unsafe impl Sync for Goroutine {}
 
 impl Goroutine {
@@ -162,8 +162,6 @@ impl Goroutine {
         Goroutine {
             created_at,
             parent,
-            links: registry::Links::new(),
-            wait: registry::WaitRecord::new(),
             refs: AtomicUsize::new(1),
             vtable,
             id,
@@ -193,10 +191,6 @@ impl Goroutine {
         (self.created_at, self.parent)
     }
 
-    pub(crate) fn links(&self) -> &registry::Links {
-        &self.links
-    }
-
     /// Whether the goroutine is parked (waiting), rather than running or runnable.
     pub(crate) fn is_parked(&self) -> bool {
         self.park.is_parked()
@@ -205,8 +199,19 @@ impl Goroutine {
     /// Records that the goroutine is about to wait for `reason` at `at`, and lists it in the
     /// registry if it is not yet. Called by the goroutine itself (`park::park_as`).
     pub(crate) fn note_wait(&self, reason: registry::Reason, at: &'static Location<'static>) {
-        registry::link(self);
-        self.wait.set(reason, at);
+        // SAFETY: the goroutine itself is running, so its exec state is attached; the node
+        // is only reached through raw field pointers and shared references (see `resume`).
+        let node = unsafe { &*std::ptr::addr_of!((*self.exec.get()).node) };
+        registry::link(node, self);
+        node.wait.set(reason, at);
+    }
+
+    /// Takes the goroutine off the registry (`rt::registry`). Called by the goroutine itself
+    /// as it finishes, before its result is published.
+    pub(crate) fn unlist(&self) {
+        // SAFETY: as in `note_wait`.
+        let node = unsafe { &*std::ptr::addr_of!((*self.exec.get()).node) };
+        registry::unlink(node, self);
     }
 
     /// The runtime thread this goroutine is locked to, if any.
@@ -269,13 +274,14 @@ impl Goroutine {
                     locals: local::LocalMap::new(),
                     lock_count: 0,
                     fiber: sanitizer::Fiber::new(self.id, bottom, size),
+                    node: registry::Node::new(),
                 })
             };
             self.exec.set(exec);
         }
         // SAFETY: `exec` is attached, and only the scheduler-reference holder (us) and the
         // goroutine itself (inside the resume below) reach it. The worker uses `guard` and
-        // `coroutine`; the goroutine uses only `yielder`, `locals`, `lock_count` and `fiber`,
+        // `coroutine`; the goroutine uses only `yielder`, `locals`, `lock_count`, `fiber` and `node`,
         // through raw field pointers, so the `&mut` borrow of `coroutine` held across the
         // switch never overlaps what the goroutine touches (the worker reaches `fiber`
         // only through a raw pointer, before and after the switch).

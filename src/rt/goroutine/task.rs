@@ -176,7 +176,7 @@ where
     unsafe { exiting(&(*task).header) };
     // Off the registry before anyone can free the block (`rt::registry`).
     // SAFETY: as above.
-    crate::rt::registry::unlink(unsafe { &(*task).header });
+    unsafe { (*task).header.unlist() };
     // SAFETY: as above; the joiner reads the stage only after `complete`.
     unsafe { *(*task).stage.get() = Stage::Done(result) };
     // SAFETY: the block is live (see above).

@@ -39,8 +39,8 @@ pub(crate) mod state;
 use std::fmt;
 use std::marker::PhantomData;
 use std::panic::Location;
-use std::sync::atomic::{fence, Ordering};
-use std::sync::Mutex;
+use std::sync::atomic::{fence, AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::thread::Thread;
 use std::time::{Duration, Instant};
 
@@ -52,7 +52,7 @@ use state::Unpark;
 #[derive(Clone)]
 pub(crate) enum Unparker {
     Goroutine(GRef),
-    Thread(Thread),
+    Thread(Arc<PlainThread>),
 }
 
 impl Unparker {
@@ -60,7 +60,7 @@ impl Unparker {
     pub(crate) fn current() -> Unparker {
         match goroutine::current_ref() {
             Some(g) => Unparker::Goroutine(g),
-            None => Unparker::Thread(std::thread::current()),
+            None => Unparker::Thread(PlainThread::current()),
         }
     }
 
@@ -91,13 +91,100 @@ impl Unparker {
     }
 }
 
+/// A plain thread (not a goroutine) that waits in goro, as its wakers see it: its handle,
+/// and what the deadlock detector (`rt::deadlock`) needs to know whether it is blocked.
+///
+/// # Counting blocked threads
+///
+/// `BLOCKED` counts plain threads parked in an untimed goro wait with no wake-up on its way;
+/// `ACTIVITY` moves whenever one stops counting. The count must never include a thread that
+/// is about to run, so a wake-up that comes before the thread counts itself must be seen by
+/// it, and one that comes after must uncount it. Hence `token`, goro's own mirror of the
+/// thread's park token:
+///
+/// - the thread counts itself (`BLOCKED += 1`, `parked = true`), then swaps `token` out: if
+///   it was set, a wake-up came, and it uncounts itself and returns without parking;
+/// - a waker sets `token`, then swaps `parked` out: if it was set, it uncounts the thread;
+///   then it unparks the thread.
+///
+/// All SeqCst: in their single order, either the thread's swap of `token` comes after the
+/// waker's store (the thread sees it), or the waker's swap of `parked` comes after the
+/// thread's store (the waker uncounts it). A thread that returns from `park` uncounts
+/// itself if no waker did; a token it did not consume stays for its next wait, which then
+/// returns at once (a spurious return, which every caller tolerates).
+pub(crate) struct PlainThread {
+    thread: Thread,
+    parked: AtomicBool,
+    token: AtomicBool,
+}
+
+/// Plain threads blocked in an untimed goro wait (`PlainThread`). SeqCst throughout.
+static BLOCKED: AtomicUsize = AtomicUsize::new(0);
+/// Moves each time a plain thread stops counting as blocked. SeqCst throughout.
+static ACTIVITY: AtomicU64 = AtomicU64::new(0);
+
+/// How many plain threads are blocked in goro, and the activity count (`rt::deadlock`).
+pub(crate) fn plain_blocked() -> (usize, u64) {
+    let a = ACTIVITY.load(Ordering::SeqCst);
+    (BLOCKED.load(Ordering::SeqCst), a)
+}
+
+/// The activity count alone.
+pub(crate) fn plain_activity() -> u64 {
+    ACTIVITY.load(Ordering::SeqCst)
+}
+
+impl PlainThread {
+    fn current() -> Arc<PlainThread> {
+        thread_local! {
+            static ME: Arc<PlainThread> = Arc::new(PlainThread {
+                thread: std::thread::current(),
+                parked: AtomicBool::new(false),
+                token: AtomicBool::new(false),
+            });
+        }
+        ME.with(Arc::clone)
+    }
+
+    /// Stops counting the thread as blocked, if it was (by the thread or a waker).
+    fn uncount(&self) {
+        if self.parked.swap(false, Ordering::SeqCst) {
+            BLOCKED.fetch_sub(1, Ordering::SeqCst);
+            ACTIVITY.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    /// Wakes the thread (type docs).
+    fn unpark(&self) {
+        self.token.store(true, Ordering::SeqCst);
+        self.uncount();
+        self.thread.unpark();
+    }
+
+    /// Blocks the calling thread (this one) until a wake-up, counted as blocked (type
+    /// docs). May return spuriously.
+    fn park(&self) {
+        BLOCKED.fetch_add(1, Ordering::SeqCst);
+        self.parked.store(true, Ordering::SeqCst);
+        if self.token.swap(false, Ordering::SeqCst) {
+            self.uncount();
+            return;
+        }
+        // Every goroutine may be asleep now, with this thread the last one that could have
+        // woken one: let the deadlock detector look again.
+        crate::rt::deadlock::thread_blocked();
+        std::thread::park();
+        self.uncount();
+    }
+}
+
 /// The calling goroutine or thread, held by a blocked operation's waiter without taking a
 /// reference: a goroutine is alive while it waits on the waiter that holds this, and its
 /// waker ends the wait through [`WaiterRef::wake_with`], so the waiting path costs no
 /// reference-count traffic of its own.
 pub(crate) enum WaiterRef {
     Goroutine(*const goroutine::Goroutine),
-    Thread(Thread),
+    Thread(Arc<PlainThread>),
 }
 
 // SAFETY: the goroutine pointer is only used while the goroutine is blocked on the waiter
@@ -111,7 +198,7 @@ impl WaiterRef {
     pub(crate) fn current() -> WaiterRef {
         match goroutine::current() {
             Some(g) => WaiterRef::Goroutine(g),
-            None => WaiterRef::Thread(std::thread::current()),
+            None => WaiterRef::Thread(PlainThread::current()),
         }
     }
 
@@ -179,7 +266,7 @@ impl fmt::Debug for Unparker {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Unparker::Goroutine(g) => write!(f, "Unparker(goroutine {})", g.id()),
-            Unparker::Thread(t) => write!(f, "Unparker({:?})", t.id()),
+            Unparker::Thread(t) => write!(f, "Unparker({:?})", t.thread.id()),
         }
     }
 }
@@ -195,7 +282,7 @@ pub(crate) fn park_as(reason: Reason, at: &'static Location<'static>) {
         }
         None => {
             crate::rt::fork::check();
-            std::thread::park()
+            PlainThread::current().park()
         }
     }
 }
