@@ -172,6 +172,7 @@ pub struct RuntimeBuilder {
     maxprocs: Option<usize>,
     stack_size: Option<usize>,
     max_threads: Option<usize>,
+    dump_on_sigquit: Option<bool>,
 }
 
 impl RuntimeBuilder {
@@ -205,6 +206,15 @@ impl RuntimeBuilder {
         self
     }
 
+    /// Whether `SIGQUIT` (Ctrl-\\ in a terminal) writes the goroutine dump
+    /// ([`crate::dump`]) to stderr and ends the process with status 2, as Go does (default:
+    /// on, unless `GORO_TRACEBACK=none`). Off, goro installs no handler, and the signal
+    /// keeps whatever action the program gave it (by default, the process ends).
+    pub fn dump_on_sigquit(mut self, on: bool) -> RuntimeBuilder {
+        self.dump_on_sigquit = Some(on);
+        self
+    }
+
     /// Starts the runtime with these settings.
     ///
     /// # Errors
@@ -220,6 +230,7 @@ impl RuntimeBuilder {
                 maxprocs: config::check_maxprocs(n, Source::Builder).map_err(invalid)?,
                 stack_size: DEFAULT_STACK_SIZE,
                 max_threads: config::max_threads_from_env().map_err(invalid)?,
+                sigquit: config::sigquit_from_env(),
             },
             None => Config::try_from_env().map_err(invalid)?,
         };
@@ -239,6 +250,9 @@ impl RuntimeBuilder {
         }
         if let Some(size) = self.stack_size {
             config.stack_size = config::check_stack_size(size).map_err(invalid)?;
+        }
+        if let Some(on) = self.dump_on_sigquit {
+            config.sigquit = on;
         }
         match rt::init(config) {
             (_, true) => Ok(()),

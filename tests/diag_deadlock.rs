@@ -9,6 +9,7 @@
 //! child's main thread, as `#[goro::main]` does.
 
 use std::io::Read;
+use std::os::unix::process::ExitStatusExt;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -26,6 +27,11 @@ enum Expect {
     Finishes(&'static str),
     /// Still running, silent, after a while (then killed).
     Silent,
+    /// Sent `SIGQUIT` once it printed `ready`: status 2, `SIGQUIT: quit` and the dump with
+    /// these strings.
+    QuitDump(&'static [&'static str]),
+    /// Sent `SIGQUIT` once it printed `ready`: ended by the signal, no dump.
+    QuitDefault,
 }
 
 fn cases() -> Vec<(&'static str, fn(), Expect)> {
@@ -80,7 +86,55 @@ fn cases() -> Vec<(&'static str, fn(), Expect)> {
             a_thread_blocked_outside_goro_is_not_judged,
             Expect::Silent,
         ),
+        (
+            "sigquit_dumps_every_goroutine",
+            waits_for_sigquit,
+            Expect::QuitDump(&[
+                "goroutine 1 \"main\" [",
+                "\"stuck\" [sync.WaitGroup.Wait]:",
+                "blocked at tests/diag_deadlock.rs:",
+            ]),
+        ),
+        (
+            "traceback_none_leaves_sigquit_alone",
+            waits_for_sigquit,
+            Expect::QuitDefault,
+        ),
     ]
+}
+
+/// Waits on goroutines while a thread blocked outside goro keeps the program alive (no
+/// deadlock), and says when it is ready for the signal.
+fn waits_for_sigquit() {
+    // No core file from the default action.
+    let no_core = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: a valid `rlimit` for the calling process.
+    unsafe { libc::setrlimit(libc::RLIMIT_CORE, &no_core) };
+    let wg = WaitGroup::new();
+    wg.add(1);
+    let wg2 = wg.clone();
+    goro::Builder::new()
+        .name("stuck")
+        .spawn(move || wg2.wait())
+        .unwrap();
+    let (tx, rx) = chan::bounded::<u8>(0);
+    let (_keep, std_rx) = std::sync::mpsc::channel::<()>();
+    std::thread::spawn(move || {
+        let _ = std_rx.recv();
+        drop(tx);
+    });
+    while !goro::goroutines()
+        .iter()
+        .any(|g| g.name.as_deref() == Some("stuck") && g.blocked_at.is_some())
+    {
+        goro::sleep(Duration::from_millis(1));
+    }
+    println!("ready");
+    let _ = rx.recv();
+    wg.done();
 }
 
 fn two_goroutines_wait_on_each_other() {
@@ -188,7 +242,11 @@ fn main() {
 }
 
 fn run_case(name: &str, expect: &Expect) -> Result<(), String> {
-    let mut child = Command::new(std::env::current_exe().unwrap())
+    let mut cmd = Command::new(std::env::current_exe().unwrap());
+    if matches!(expect, Expect::QuitDefault) {
+        cmd.env("GORO_TRACEBACK", "none");
+    }
+    let mut child = cmd
         .env(CASE, name)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -201,6 +259,19 @@ fn run_case(name: &str, expect: &Expect) -> Result<(), String> {
         Expect::Silent => Duration::from_millis(1500),
         _ => Duration::from_secs(30),
     };
+    let mut out = String::new();
+    if matches!(expect, Expect::QuitDump(_) | Expect::QuitDefault) {
+        use std::io::BufRead;
+        let mut stdout = std::io::BufReader::new(child.stdout.as_mut().unwrap());
+        stdout.read_line(&mut out).map_err(|e| e.to_string())?;
+        if out != "ready\n" {
+            let _ = child.kill();
+            return Err(format!("the child said {out:?} instead of ready"));
+        }
+        out.clear();
+        // SAFETY: sending a signal to our own child, by its pid.
+        unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGQUIT) };
+    }
     let start = Instant::now();
     let status = loop {
         if let Some(s) = child.try_wait().map_err(|e| e.to_string())? {
@@ -215,7 +286,6 @@ fn run_case(name: &str, expect: &Expect) -> Result<(), String> {
         let _ = child.kill();
         let _ = child.wait();
     }
-    let mut out = String::new();
     let mut err = String::new();
     child
         .stdout
@@ -241,6 +311,17 @@ fn run_case(name: &str, expect: &Expect) -> Result<(), String> {
             Ok(())
         }
         (Expect::Silent, None) if err.is_empty() => Ok(()),
+        (Expect::QuitDump(wants), Some(s))
+            if s.code() == Some(2) && err.starts_with("SIGQUIT: quit\n\n") =>
+        {
+            match wants.iter().find(|w| !err.contains(*w)) {
+                Some(w) => Err(format!("the dump lacks {w:?}\n{}", describe())),
+                None => Ok(()),
+            }
+        }
+        (Expect::QuitDefault, Some(s)) if s.signal() == Some(libc::SIGQUIT) && err.is_empty() => {
+            Ok(())
+        }
         _ => Err(describe()),
     }
 }

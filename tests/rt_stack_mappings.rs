@@ -43,10 +43,11 @@ fn exhaust_mappings() {
     // No thread can start once the mappings are gone (std maps a signal stack for every new
     // thread and aborts when it cannot). The runtime's monitor may hand a worker to another
     // thread meanwhile (a worker waiting on the kernel's mapping lock looks blocked), so
-    // have spare runtime threads first: goroutines blocked in a system call while others
-    // wait make the runtime start threads, which then linger as spares.
+    // have spare runtime threads first, plenty of them (under a loaded machine the monitor
+    // hands workers over more often): goroutines blocked in a system call while others wait
+    // make the runtime start threads, which then linger as spares.
     let warm = WaitGroup::new();
-    for _ in 0..8 {
+    for _ in 0..32 {
         warm.go(|| std::thread::sleep(Duration::from_millis(50)));
     }
     warm.wait();

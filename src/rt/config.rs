@@ -15,6 +15,15 @@ pub(crate) struct Config {
     pub(crate) stack_size: usize,
     /// The cap on runtime threads (see `rt::thread`).
     pub(crate) max_threads: usize,
+    /// Whether `SIGQUIT` dumps the goroutines and exits (`rt::sigquit`): off with
+    /// `GORO_TRACEBACK=none` or `RuntimeBuilder::dump_on_sigquit(false)`.
+    pub(crate) sigquit: bool,
+}
+
+/// Whether `GORO_TRACEBACK` leaves the `SIGQUIT` dump on (anything but `none`, as Go's
+/// `GOTRACEBACK=none` leaves out every goroutine).
+pub(crate) fn sigquit_from_env() -> bool {
+    std::env::var("GORO_TRACEBACK").map_or(true, |v| v.trim() != "none")
 }
 
 /// The default cap on runtime threads (Go's default for `debug.SetMaxThreads`).
@@ -126,6 +135,7 @@ impl Config {
             maxprocs,
             stack_size: DEFAULT_STACK_SIZE,
             max_threads: max_threads_from_env()?,
+            sigquit: sigquit_from_env(),
         };
         config.check_threads(Source::ThreadsEnv)?;
         Ok(config)
@@ -223,6 +233,7 @@ mod tests {
             maxprocs: 4,
             stack_size: DEFAULT_STACK_SIZE,
             max_threads: 3,
+            sigquit: true,
         };
         let e = config.check_threads(Source::ThreadsBuilder).unwrap_err();
         assert_eq!(

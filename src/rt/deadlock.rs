@@ -20,7 +20,7 @@
 //! 3. no timer is pending (a sleep, a timed wait, an `after` or `tick` channel will wake
 //!    someone, as in Go);
 //! 4. every thread of the process is either one of the runtime's (workers, spares, the
-//!    monitor, all idle by 1 and 2) or a plain thread blocked in an untimed goro wait with no
+//!    monitor, the `SIGQUIT` thread, all idle by 1 and 2) or a plain thread blocked in an untimed goro wait with no
 //!    wake-up on its way (`park::PlainThread`). Any other thread, whatever it does (it may
 //!    hold a `Sender`, wait on a socket, run a tokio runtime), could still wake a goroutine.
 //!
@@ -86,8 +86,9 @@ fn threads_accounted(rt: &Runtime) -> bool {
         return false;
     };
     let (blocked, _) = park::plain_blocked();
-    // The monitor is not among the registered threads.
-    all == rt.threads.registered() + 1 + blocked
+    // The monitor and the `SIGQUIT` thread are not among the registered threads.
+    let helpers = 1 + usize::from(super::sigquit::thread_running());
+    all == rt.threads.registered() + helpers + blocked
 }
 
 /// The number of threads of the process, from `/proc/self/stat` (its 20th field).

@@ -86,6 +86,7 @@ pub(crate) mod park;
 mod queue;
 pub(crate) mod rand;
 pub(crate) mod registry;
+mod sigquit;
 mod thread;
 mod timer;
 mod worker;
@@ -145,12 +146,16 @@ pub(crate) fn init(config: Config) -> (&'static Runtime, bool) {
         panic!("goro: the goroutine runtime cannot run under Miri (plain threads only)");
     }
     let mut started = false;
+    let sigquit = config.sigquit;
     let rt = RUNTIME.get_or_init(|| {
         started = true;
         Runtime::new(config)
     });
     if started {
         fork::watch();
+        if sigquit {
+            sigquit::install();
+        }
         goroutine::overflow::install();
         panic::install_hook();
         for index in 0..rt.workers.len() {
