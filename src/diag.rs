@@ -76,7 +76,11 @@ pub struct GoroutineInfo {
     pub created_by: Option<GoroutineId>,
 }
 
-fn info(g: &Goroutine, wait: Option<&registry::WaitRecord>, me: Option<u64>) -> GoroutineInfo {
+pub(crate) fn info(
+    g: &Goroutine,
+    wait: Option<&registry::WaitRecord>,
+    me: Option<u64>,
+) -> GoroutineInfo {
     let (created_at, parent) = g.created();
     let (state, waiting_for, blocked_at) = if Some(g.id()) == me {
         (GoroutineState::Running, None, None)
@@ -149,7 +153,7 @@ pub fn dump() -> String {
     out
 }
 
-fn write_one(out: &mut String, g: &GoroutineInfo) {
+pub(crate) fn write_one(out: &mut String, g: &GoroutineInfo) {
     let _ = write!(out, "goroutine {}", g.id);
     if let Some(name) = &g.name {
         let _ = write!(out, " {name:?}");

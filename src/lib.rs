@@ -82,6 +82,7 @@ pub mod chan;
 pub mod context;
 pub mod diag;
 pub mod group;
+pub mod leak;
 pub mod pattern;
 pub mod pool;
 pub mod sync;

@@ -242,8 +242,14 @@ where
         }
     };
     let id = rt.next_id.fetch_add(1, Ordering::Relaxed);
-    let parent = goroutine::current().map_or(0, |p| p.id());
-    let g = GRef::new(id, name, dedicated, (created_at, parent), f);
+    let (parent, scope) = match goroutine::current() {
+        Some(p) => (p.id(), p.child_scope()),
+        None => (0, crate::leak::thread_scope()),
+    };
+    if scope != 0 {
+        crate::leak::started(scope);
+    }
+    let g = GRef::new(id, name, dedicated, (created_at, parent, scope), f);
     schedule(g.clone());
     Ok(g)
 }

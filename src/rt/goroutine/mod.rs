@@ -117,6 +117,9 @@ pub(crate) struct Goroutine {
     /// plain thread).
     created_at: &'static Location<'static>,
     parent: u64,
+    /// The leak-check scope the goroutine belongs to (`crate::leak`): the one its creator
+    /// gave its children at the spawn (0: none).
+    scope: u64,
 }
 
 /// What a goroutine needs only while it runs. It lives at the top of the goroutine's stack
@@ -136,6 +139,8 @@ pub(crate) struct Exec {
     /// last wait was (`rt::registry`). Here rather than in the header, which every
     /// goroutine pays for from its spawn (the `spawn` benchmark allocates a million).
     node: registry::Node,
+    /// The leak-check scope of the goroutines it starts (`child_scope`).
+    child_scope: Cell<u64>,
 }
 
 // SAFETY: the `Cell`/`UnsafeCell` fields (but `joiner`, see `complete`) are accessed only by the holder of the scheduler
@@ -158,10 +163,12 @@ impl Goroutine {
         vtable: &'static Vtable,
         created_at: &'static Location<'static>,
         parent: u64,
+        scope: u64,
     ) -> Self {
         Goroutine {
             created_at,
             parent,
+            scope,
             refs: AtomicUsize::new(1),
             vtable,
             id,
@@ -189,6 +196,25 @@ impl Goroutine {
     /// a plain thread).
     pub(crate) fn created(&self) -> (&'static Location<'static>, u64) {
         (self.created_at, self.parent)
+    }
+
+    /// The leak-check scope the goroutine belongs to (`crate::leak`).
+    pub(crate) fn scope(&self) -> u64 {
+        self.scope
+    }
+
+    /// The leak-check scope the goroutine gives the goroutines it starts: its own, unless a
+    /// guard it took opened another. Called by the goroutine itself.
+    pub(crate) fn child_scope(&self) -> u64 {
+        // SAFETY: as in `note_wait`; only the goroutine itself touches `child_scope`.
+        unsafe { (*self.exec.get()).child_scope.get() }
+    }
+
+    /// Sets the scope its children get; returns the previous one. Called by the goroutine
+    /// itself.
+    pub(crate) fn set_child_scope(&self, scope: u64) -> u64 {
+        // SAFETY: as in `child_scope`.
+        unsafe { (*self.exec.get()).child_scope.replace(scope) }
     }
 
     /// Whether the goroutine is parked (waiting), rather than running or runnable.
@@ -275,6 +301,7 @@ impl Goroutine {
                     lock_count: 0,
                     fiber: sanitizer::Fiber::new(self.id, bottom, size),
                     node: registry::Node::new(),
+                    child_scope: Cell::new(self.scope),
                 })
             };
             self.exec.set(exec);

@@ -55,7 +55,7 @@ impl GRef {
         id: u64,
         name: Option<Box<str>>,
         dedicated: Option<Box<GoroutineStack>>,
-        created: (&'static std::panic::Location<'static>, u64),
+        created: (&'static std::panic::Location<'static>, u64, u64),
         f: F,
     ) -> GRef
     where
@@ -68,7 +68,7 @@ impl GRef {
             dealloc: dealloc::<F, T>,
         };
         let task = Box::new(Task {
-            header: Goroutine::new(id, name, dedicated, vtable, created.0, created.1),
+            header: Goroutine::new(id, name, dedicated, vtable, created.0, created.1, created.2),
             stage: UnsafeCell::new(Stage::<F, T>::Start(f)),
         });
         LIVE.fetch_add(1, Ordering::Relaxed);
@@ -190,6 +190,9 @@ where
 ///
 /// Called by the goroutine `g` itself (its locals are reached through `g.locals()`).
 unsafe fn exiting(g: &Goroutine) {
+    if g.scope() != 0 {
+        crate::leak::finished(g.scope());
+    }
     let locals = g.locals();
     if local::is_empty(locals) {
         local::close_empty(locals);
