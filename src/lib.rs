@@ -77,6 +77,7 @@ mod inline_fn;
 mod loom;
 mod rt;
 mod runtime;
+mod testing;
 
 pub mod chan;
 pub mod context;
@@ -108,6 +109,7 @@ pub mod __private {
     pub use crate::context::node::registered as context_registered;
     pub use crate::rt::goroutine::local::local_key;
     pub use crate::rt::timer_entries;
+    pub use crate::testing::{run_test, Passed, TestSettings};
 }
 
 /// The README's examples, run as doctests.
@@ -128,3 +130,37 @@ pub struct ReadmeDoctests;
 ///
 /// `fn main() -> Result<(), E>` works too; the result is returned from the real `main`.
 pub use goro_macros::main;
+
+/// Runs a test as a goroutine, with the leak check ([`leak`]) on; `#[goro::test]` in place
+/// of `#[test]`.
+///
+/// ```no_run
+/// #[goro::test]
+/// fn ping_pong() {
+///     let (tx, rx) = goro::chan::bounded(0);
+///     let h = goro::go(move || tx.send("ping").unwrap());
+///     assert_eq!(rx.recv(), Ok("ping"));
+///     h.join().unwrap();
+/// }
+///
+/// // A runtime with 1 worker: in a child process unless this one has 1 worker.
+/// #[goro::test(maxprocs = 1)]
+/// fn on_one_worker() {
+///     assert_eq!(goro::maxprocs(), 1);
+/// }
+///
+/// // A test that leaves a goroutine behind on purpose.
+/// #[goro::test(leak_check = false)]
+/// fn leaves_one_behind() {
+///     let (_tx, rx) = goro::chan::bounded::<()>(0);
+///     goro::go(move || rx.recv());
+/// }
+/// ```
+///
+/// The body runs in a goroutine named after the test; a panic fails the test as usual
+/// (`#[should_panic]` works), and `-> Result<(), E>` is passed through. With the leak check
+/// on, the test fails if goroutines it started are still alive a second after it returned,
+/// with their dump. The runtime is one per process: a test with `maxprocs = N` runs in a
+/// child process (this test binary again, with only that test and `GORO_MAXPROCS=N`) unless
+/// this process's runtime has `N` workers.
+pub use goro_macros::test;

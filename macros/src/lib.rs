@@ -209,3 +209,190 @@ fn error(span: Span, msg: &str) -> TokenStream {
     ]);
     ts
 }
+
+/// Runs a test as a goroutine, with goro's leak check; `#[goro::test]` in place of
+/// `#[test]`.
+///
+/// `#[goro::test] fn name() { body }` becomes a `#[test]` that runs `body` in a goroutine
+/// (named after the test) and joins it; a panic in it fails the test as usual
+/// (`#[should_panic]` works). A return type (`-> Result<(), E>`) is passed through.
+/// Arguments, separated by commas:
+///
+/// - `maxprocs = N`: the test needs a runtime with `N` workers. The runtime is one per
+///   process, so unless this process's runtime has `N` workers, the test runs in a child
+///   process (this test binary again, with only this test, and `GORO_MAXPROCS=N`), and
+///   fails if the child does.
+/// - `leak_check = false`: no leak check. By default the test fails if goroutines it
+///   started (directly or not) are still alive after it returned and a grace period of a
+///   second (`goro::leak`).
+///
+/// See `goro::test` for an example.
+#[proc_macro_attribute]
+pub fn test(attr: TokenStream, item: TokenStream) -> TokenStream {
+    let tokens: Vec<TokenTree> = item.into_iter().collect();
+    let (maxprocs, leak_check) = match test_args(attr) {
+        Ok(args) => args,
+        Err(e) => {
+            let mut out = e;
+            out.extend(tokens);
+            return out;
+        }
+    };
+    let (name, body) = match test_fn(&tokens) {
+        Ok(found) => found,
+        Err(e) => {
+            let mut out = e;
+            out.extend(tokens);
+            return out;
+        }
+    };
+    let should_panic = tokens.iter().any(|tt| match tt {
+        TokenTree::Group(g) if g.delimiter() == Delimiter::Bracket => g
+            .stream()
+            .into_iter()
+            .next()
+            .is_some_and(|t| t.to_string() == "should_panic"),
+        _ => false,
+    });
+    let maxprocs = match maxprocs {
+        Some(n) => format!("::core::option::Option::Some({n}usize)"),
+        None => "::core::option::Option::None".to_string(),
+    };
+    let mut args: TokenStream = format!(
+        "::goro::__private::TestSettings {{ module: ::core::module_path!(), name: {name:?}, \
+         maxprocs: {maxprocs}, leak_check: {leak_check}, should_panic: {should_panic} }}, \
+         move ||"
+    )
+    .parse()
+    .expect("valid tokens");
+    args.extend([TokenTree::Group(body.clone())]);
+    let mut call: TokenStream = "::goro::__private::run_test".parse().expect("valid tokens");
+    call.extend([TokenTree::Group(Group::new(Delimiter::Parenthesis, args))]);
+    let mut new_body = Group::new(Delimiter::Brace, call);
+    new_body.set_span(body.span());
+
+    let mut out: TokenStream = "#[::core::prelude::v1::test]"
+        .parse()
+        .expect("valid tokens");
+    out.extend(tokens[..tokens.len() - 1].iter().cloned());
+    out.extend([TokenTree::Group(new_body)]);
+    out
+}
+
+/// The arguments of `#[goro::test(...)]`: `maxprocs = N` and `leak_check = bool`.
+fn test_args(attr: TokenStream) -> Result<(Option<u64>, bool), TokenStream> {
+    let tokens: Vec<TokenTree> = attr.into_iter().collect();
+    let mut maxprocs = None;
+    let mut leak_check = true;
+    for arg in tokens.split(|tt| matches!(tt, TokenTree::Punct(p) if p.as_char() == ',')) {
+        match arg {
+            [] => {}
+            [TokenTree::Ident(key), TokenTree::Punct(eq), value] if eq.as_char() == '=' => {
+                match (key.to_string().as_str(), value) {
+                    ("maxprocs", TokenTree::Literal(lit)) => {
+                        let text = lit.to_string();
+                        let digits = text.trim_end_matches("usize").replace('_', "");
+                        match digits.parse::<u64>() {
+                            Ok(n) if n > 0 => maxprocs = Some(n),
+                            _ => {
+                                return Err(error(
+                                    lit.span(),
+                                    "#[goro::test]: maxprocs must be a whole number of workers, at least 1",
+                                ))
+                            }
+                        }
+                    }
+                    ("leak_check", TokenTree::Ident(v)) if v.to_string() == "true" => {
+                        leak_check = true
+                    }
+                    ("leak_check", TokenTree::Ident(v)) if v.to_string() == "false" => {
+                        leak_check = false
+                    }
+                    ("leak_check", v) => {
+                        return Err(error(
+                            v.span(),
+                            "#[goro::test]: leak_check is true or false",
+                        ))
+                    }
+                    ("maxprocs", v) => {
+                        return Err(error(
+                            v.span(),
+                            "#[goro::test]: maxprocs must be a whole number of workers, at least 1",
+                        ))
+                    }
+                    (_, _) => {
+                        return Err(error(
+                            key.span(),
+                            "#[goro::test] takes `maxprocs = N` and `leak_check = false`",
+                        ))
+                    }
+                }
+            }
+            [first, ..] => {
+                return Err(error(
+                    first.span(),
+                    "#[goro::test] takes `maxprocs = N` and `leak_check = false`",
+                ))
+            }
+        }
+    }
+    Ok((maxprocs, leak_check))
+}
+
+/// Checks that `tokens` are a test function without parameters, generics or `async`; returns
+/// its name and body.
+fn test_fn(tokens: &[TokenTree]) -> Result<(String, &Group), TokenStream> {
+    let fn_at = tokens
+        .iter()
+        .position(|tt| matches!(tt, TokenTree::Ident(id) if id.to_string() == "fn"));
+    let Some(fn_at) = fn_at else {
+        let span = tokens.first().map_or_else(Span::call_site, TokenTree::span);
+        return Err(error(span, "#[goro::test] must be placed on a function"));
+    };
+    for tt in &tokens[..fn_at] {
+        if let TokenTree::Ident(id) = tt {
+            if id.to_string() == "async" {
+                return Err(error(
+                    id.span(),
+                    "#[goro::test] functions must not be async: goroutines run plain blocking code",
+                ));
+            }
+        }
+    }
+    let name = match tokens.get(fn_at + 1) {
+        Some(TokenTree::Ident(name)) => name.to_string(),
+        _ => {
+            return Err(error(
+                tokens[fn_at].span(),
+                "#[goro::test] must be placed on a function",
+            ))
+        }
+    };
+    match tokens.get(fn_at + 2) {
+        Some(TokenTree::Group(params)) if params.delimiter() == Delimiter::Parenthesis => {
+            if !params.stream().is_empty() {
+                return Err(error(
+                    params.span(),
+                    "a #[goro::test] function takes no parameters",
+                ));
+            }
+        }
+        Some(tt) => {
+            return Err(error(
+                tt.span(),
+                "#[goro::test] does not support a generic test function",
+            ))
+        }
+        None => {
+            return Err(error(
+                tokens[fn_at].span(),
+                "#[goro::test] must be placed on a function",
+            ))
+        }
+    }
+    match tokens.last() {
+        Some(TokenTree::Group(body)) if body.delimiter() == Delimiter::Brace => Ok((name, body)),
+        Some(tt) => Err(error(tt.span(), "#[goro::test] needs the function's body")),
+        None => unreachable!("`fn` was found in the item"),
+    }
+}

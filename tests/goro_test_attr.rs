@@ -1,0 +1,69 @@
+//! `#[goro::test]`: the body runs as a goroutine, with the leak check on by default, and
+//! `maxprocs = N` gives it a runtime with `N` workers (a child process when this one has
+//! another count).
+
+use goro::chan;
+
+#[goro::test]
+fn the_body_runs_in_a_goroutine() {
+    assert!(goro::in_goroutine());
+    let (tx, rx) = chan::bounded(0);
+    let h = goro::go(move || tx.send(7).unwrap());
+    assert_eq!(rx.recv(), Ok(7));
+    h.join().unwrap();
+}
+
+#[goro::test(maxprocs = 1)]
+fn maxprocs_one() {
+    assert_eq!(goro::maxprocs(), 1);
+}
+
+#[goro::test(maxprocs = 3, leak_check = true)]
+fn maxprocs_three() {
+    assert_eq!(goro::maxprocs(), 3);
+}
+
+#[goro::test]
+#[should_panic(expected = "1 goroutine leaked")]
+fn a_leaked_goroutine_fails_the_test() {
+    let (tx, rx) = chan::bounded::<()>(0);
+    std::mem::forget(tx);
+    goro::go(move || rx.recv());
+}
+
+#[goro::test(leak_check = false)]
+fn leak_check_false_lets_it_be() {
+    let (tx, rx) = chan::bounded::<()>(0);
+    std::mem::forget(tx);
+    goro::go(move || rx.recv());
+}
+
+#[goro::test]
+#[should_panic(expected = "boom")]
+fn a_panic_fails_the_test() {
+    goro::go(|| ()).join().unwrap();
+    panic!("boom");
+}
+
+#[goro::test(maxprocs = 1)]
+#[should_panic(expected = "boom on one worker")]
+fn a_panic_in_a_child_process_fails_the_test() {
+    panic!("boom on one worker");
+}
+
+#[goro::test]
+fn a_result_is_passed_through() -> Result<(), String> {
+    let h = goro::go(|| 2 + 2);
+    if h.join().unwrap() == 4 {
+        Ok(())
+    } else {
+        Err("arithmetic".into())
+    }
+}
+
+mod nested {
+    #[goro::test(maxprocs = 1)]
+    fn a_test_in_a_module_runs_in_its_child_too() {
+        assert_eq!(goro::maxprocs(), 1);
+    }
+}
