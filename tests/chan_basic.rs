@@ -37,49 +37,45 @@ fn fifo_for_every_capacity_up_to_200() {
     });
 }
 
-#[test]
+#[goro::test]
 fn unbuffered_send_completes_only_when_received() {
-    goro::run(|| {
-        let (tx, rx) = chan::bounded(0);
-        let sent = Arc::new(AtomicUsize::new(0));
-        let s = sent.clone();
-        let h = goro::go(move || {
-            tx.send(1).unwrap();
-            s.store(1, Ordering::SeqCst);
-        });
-        goro::sleep(Duration::from_millis(20));
-        assert_eq!(
-            sent.load(Ordering::SeqCst),
-            0,
-            "send finished without a receiver"
-        );
-        assert_eq!(rx.recv().unwrap(), 1);
-        h.join().unwrap();
-        assert_eq!(sent.load(Ordering::SeqCst), 1);
+    let (tx, rx) = chan::bounded(0);
+    let sent = Arc::new(AtomicUsize::new(0));
+    let s = sent.clone();
+    let h = goro::go(move || {
+        tx.send(1).unwrap();
+        s.store(1, Ordering::SeqCst);
     });
+    goro::sleep(Duration::from_millis(20));
+    assert_eq!(
+        sent.load(Ordering::SeqCst),
+        0,
+        "send finished without a receiver"
+    );
+    assert_eq!(rx.recv().unwrap(), 1);
+    h.join().unwrap();
+    assert_eq!(sent.load(Ordering::SeqCst), 1);
 }
 
-#[test]
+#[goro::test]
 fn try_send_on_unbuffered_needs_a_waiting_receiver() {
-    goro::run(|| {
-        let (tx, rx) = chan::bounded::<i32>(0);
-        assert_eq!(tx.try_send(1), Err(TrySendError::Full(1)));
-        assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
-        let h = goro::go(move || rx.recv().unwrap());
-        // Retry until the receiver has parked.
-        let mut v = 7;
-        loop {
-            match tx.try_send(v) {
-                Ok(()) => break,
-                Err(TrySendError::Full(back)) => {
-                    v = back;
-                    goro::yield_now();
-                }
-                Err(e) => panic!("{e}"),
+    let (tx, rx) = chan::bounded::<i32>(0);
+    assert_eq!(tx.try_send(1), Err(TrySendError::Full(1)));
+    assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
+    let h = goro::go(move || rx.recv().unwrap());
+    // Retry until the receiver has parked.
+    let mut v = 7;
+    loop {
+        match tx.try_send(v) {
+            Ok(()) => break,
+            Err(TrySendError::Full(back)) => {
+                v = back;
+                goro::yield_now();
             }
+            Err(e) => panic!("{e}"),
         }
-        assert_eq!(h.join().unwrap(), 7);
-    });
+    }
+    assert_eq!(h.join().unwrap(), 7);
 }
 
 #[test]
@@ -114,56 +110,52 @@ fn close_lets_receivers_drain_then_fails_at_once() {
     }
 }
 
-#[test]
+#[goro::test]
 fn close_wakes_every_blocked_sender_and_receiver() {
-    goro::run(|| {
-        let (tx, rx) = chan::bounded::<u32>(0);
-        let receivers: Vec<_> = (0..10)
-            .map(|_| {
-                let rx = rx.clone();
-                goro::go(move || rx.recv())
-            })
-            .collect();
-        let (tx2, _rx2) = chan::bounded::<u32>(0);
-        let senders: Vec<_> = (0..10)
-            .map(|i| {
-                let tx2 = tx2.clone();
-                goro::go(move || tx2.send(i))
-            })
-            .collect();
-        goro::sleep(Duration::from_millis(20));
-        tx.close();
-        tx2.close();
-        for h in receivers {
-            assert_eq!(h.join().unwrap(), Err(chan::RecvError));
-        }
-        let mut back: Vec<u32> = senders
-            .into_iter()
-            .map(|h| h.join().unwrap().unwrap_err().into_inner())
-            .collect();
-        back.sort();
-        assert_eq!(
-            back,
-            (0..10).collect::<Vec<_>>(),
-            "each value handed back once"
-        );
-    });
+    let (tx, rx) = chan::bounded::<u32>(0);
+    let receivers: Vec<_> = (0..10)
+        .map(|_| {
+            let rx = rx.clone();
+            goro::go(move || rx.recv())
+        })
+        .collect();
+    let (tx2, _rx2) = chan::bounded::<u32>(0);
+    let senders: Vec<_> = (0..10)
+        .map(|i| {
+            let tx2 = tx2.clone();
+            goro::go(move || tx2.send(i))
+        })
+        .collect();
+    goro::sleep(Duration::from_millis(20));
+    tx.close();
+    tx2.close();
+    for h in receivers {
+        assert_eq!(h.join().unwrap(), Err(chan::RecvError));
+    }
+    let mut back: Vec<u32> = senders
+        .into_iter()
+        .map(|h| h.join().unwrap().unwrap_err().into_inner())
+        .collect();
+    back.sort();
+    assert_eq!(
+        back,
+        (0..10).collect::<Vec<_>>(),
+        "each value handed back once"
+    );
 }
 
-#[test]
+#[goro::test]
 fn dropping_every_receiver_fails_sends() {
-    goro::run(|| {
-        let (tx, rx) = chan::bounded::<u32>(0);
-        let blocked = {
-            let tx = tx.clone();
-            goro::go(move || tx.send(5))
-        };
-        goro::sleep(Duration::from_millis(20));
-        drop(rx);
-        assert_eq!(blocked.join().unwrap(), Err(chan::SendError(5)));
-        assert_eq!(tx.send(6), Err(chan::SendError(6)));
-        assert!(tx.is_closed());
-    });
+    let (tx, rx) = chan::bounded::<u32>(0);
+    let blocked = {
+        let tx = tx.clone();
+        goro::go(move || tx.send(5))
+    };
+    goro::sleep(Duration::from_millis(20));
+    drop(rx);
+    assert_eq!(blocked.join().unwrap(), Err(chan::SendError(5)));
+    assert_eq!(tx.send(6), Err(chan::SendError(6)));
+    assert!(tx.is_closed());
 }
 
 #[test]
@@ -238,36 +230,34 @@ fn a_panicking_drop_does_not_abandon_the_other_buffered_values() {
     }
 }
 
-#[test]
+#[goro::test]
 fn timeouts_and_deadlines() {
-    goro::run(|| {
-        let (tx, rx) = chan::bounded::<u8>(0);
-        let t = Instant::now();
-        assert_eq!(
-            rx.recv_timeout(Duration::from_millis(20)),
-            Err(RecvTimeoutError::Timeout)
-        );
-        assert!(t.elapsed() >= Duration::from_millis(20));
-        assert_eq!(
-            tx.send_timeout(4, Duration::from_millis(5)),
-            Err(SendTimeoutError::Timeout(4))
-        );
-        assert_eq!(
-            rx.recv_deadline(Instant::now()),
-            Err(RecvTimeoutError::Timeout)
-        );
-        // A value arriving before the deadline is received.
-        let h = goro::go(move || {
-            goro::sleep(Duration::from_millis(5));
-            tx.send(9).unwrap();
-        });
-        assert_eq!(rx.recv_timeout(Duration::from_secs(30)), Ok(9));
-        h.join().unwrap();
-        assert_eq!(
-            rx.recv_timeout(Duration::from_secs(30)),
-            Err(RecvTimeoutError::Closed)
-        );
+    let (tx, rx) = chan::bounded::<u8>(0);
+    let t = Instant::now();
+    assert_eq!(
+        rx.recv_timeout(Duration::from_millis(20)),
+        Err(RecvTimeoutError::Timeout)
+    );
+    assert!(t.elapsed() >= Duration::from_millis(20));
+    assert_eq!(
+        tx.send_timeout(4, Duration::from_millis(5)),
+        Err(SendTimeoutError::Timeout(4))
+    );
+    assert_eq!(
+        rx.recv_deadline(Instant::now()),
+        Err(RecvTimeoutError::Timeout)
+    );
+    // A value arriving before the deadline is received.
+    let h = goro::go(move || {
+        goro::sleep(Duration::from_millis(5));
+        tx.send(9).unwrap();
     });
+    assert_eq!(rx.recv_timeout(Duration::from_secs(30)), Ok(9));
+    h.join().unwrap();
+    assert_eq!(
+        rx.recv_timeout(Duration::from_secs(30)),
+        Err(RecvTimeoutError::Closed)
+    );
 }
 
 #[test]
@@ -290,22 +280,20 @@ fn never_is_never_ready() {
     assert!(!rx.is_closed());
 }
 
-#[test]
+#[goro::test]
 fn range_over_a_channel() {
-    goro::run(|| {
-        let (tx, rx) = chan::bounded(0);
-        goro::go(move || {
-            for i in 0..3 {
-                tx.send(i).unwrap();
-            }
-            tx.close();
-        });
-        let mut got = Vec::new();
-        for v in &rx {
-            got.push(v);
+    let (tx, rx) = chan::bounded(0);
+    goro::go(move || {
+        for i in 0..3 {
+            tx.send(i).unwrap();
         }
-        assert_eq!(got, [0, 1, 2]);
+        tx.close();
     });
+    let mut got = Vec::new();
+    for v in &rx {
+        got.push(v);
+    }
+    assert_eq!(got, [0, 1, 2]);
 }
 
 /// Goroutines and OS threads sending and receiving on one channel, for each capacity.

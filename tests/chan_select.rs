@@ -63,27 +63,25 @@ fn send_values_are_evaluated_once_and_losers_are_dropped_unsent() {
     assert_eq!(ra.len() + rb.len(), 1, "exactly one send took effect");
 }
 
-#[test]
+#[goro::test]
 fn a_losing_receive_takes_nothing() {
-    goro::run(|| {
-        for _ in 0..1_000 {
-            let (ta, ra) = chan::bounded(1);
-            let (tb, rb) = chan::bounded(1);
-            ta.send(1).unwrap();
-            tb.send(2).unwrap();
-            let got = goro::select! {
-                recv(ra) -> v => v.unwrap(),
-                recv(rb) -> v => v.unwrap(),
-            };
-            // The other value is still there.
-            let other = if got == 1 {
-                rb.try_recv()
-            } else {
-                ra.try_recv()
-            };
-            assert_eq!(other, Ok(3 - got));
-        }
-    });
+    for _ in 0..1_000 {
+        let (ta, ra) = chan::bounded(1);
+        let (tb, rb) = chan::bounded(1);
+        ta.send(1).unwrap();
+        tb.send(2).unwrap();
+        let got = goro::select! {
+            recv(ra) -> v => v.unwrap(),
+            recv(rb) -> v => v.unwrap(),
+        };
+        // The other value is still there.
+        let other = if got == 1 {
+            rb.try_recv()
+        } else {
+            ra.try_recv()
+        };
+        assert_eq!(other, Ok(3 - got));
+    }
 }
 
 #[test]
@@ -164,25 +162,23 @@ fn timeout_with_select() {
     });
 }
 
-#[test]
+#[goro::test]
 fn blocked_select_wakes_for_the_first_ready_case() {
-    goro::run(|| {
-        let (t1, r1) = chan::bounded::<&str>(0);
-        let (t2, r2) = chan::bounded::<&str>(0);
-        goro::go(move || {
-            goro::sleep(Duration::from_millis(10));
-            t1.send("one").unwrap();
-        });
-        goro::go(move || {
-            goro::sleep(Duration::from_millis(300));
-            let _ = t2.send("two");
-        });
-        let got = goro::select! {
-            recv(r1) -> m => m.unwrap(),
-            recv(r2) -> m => m.unwrap(),
-        };
-        assert_eq!(got, "one");
+    let (t1, r1) = chan::bounded::<&str>(0);
+    let (t2, r2) = chan::bounded::<&str>(0);
+    goro::go(move || {
+        goro::sleep(Duration::from_millis(10));
+        t1.send("one").unwrap();
     });
+    goro::go(move || {
+        goro::sleep(Duration::from_millis(300));
+        let _ = t2.send("two");
+    });
+    let got = goro::select! {
+        recv(r1) -> m => m.unwrap(),
+        recv(r2) -> m => m.unwrap(),
+    };
+    assert_eq!(got, "one");
 }
 
 #[test]
@@ -586,18 +582,16 @@ fn select_biased_takes_the_first_ready_case() {
     assert!(none);
 }
 
-#[test]
+#[goro::test]
 fn select_biased_blocks_until_a_case_is_ready() {
-    goro::run(|| {
-        let (tx, rx) = chan::bounded::<i32>(0);
-        let (_keep, quiet) = chan::bounded::<i32>(0);
-        goro::go(move || tx.send(9).unwrap());
-        let got = goro::select_biased! {
-            recv(quiet) -> _v => panic!("nobody sends here"),
-            recv(rx) -> v => v.unwrap(),
-        };
-        assert_eq!(got, 9);
-    });
+    let (tx, rx) = chan::bounded::<i32>(0);
+    let (_keep, quiet) = chan::bounded::<i32>(0);
+    goro::go(move || tx.send(9).unwrap());
+    let got = goro::select_biased! {
+        recv(quiet) -> _v => panic!("nobody sends here"),
+        recv(rx) -> v => v.unwrap(),
+    };
+    assert_eq!(got, 9);
 }
 
 #[test]

@@ -16,36 +16,34 @@ use support::payload_str;
 
 /// A panicking task does not take the others down: `wait` returns once every task is done,
 /// then resumes the panic with its message; the group's context is cancelled with it.
-#[test]
+#[goro::test]
 fn wait_resumes_a_task_panic_with_its_message() {
-    goro::run(|| {
-        let (g, ctx) = Group::<String>::with_context(&context::background());
-        let finished = Arc::new(AtomicUsize::new(0));
-        for _ in 0..10 {
-            let (ctx, finished) = (ctx.clone(), finished.clone());
-            g.go(move || {
-                let _ = ctx.done().recv(); // stopped by the panic's cancellation
-                finished.fetch_add(1, Ordering::SeqCst);
-                Ok(())
-            });
-        }
-        g.go(|| panic!("task {} exploded", 7));
-        let r = panic::catch_unwind(AssertUnwindSafe(|| g.wait()));
-        let payload = r.expect_err("wait must resume the panic");
-        assert_eq!(payload_str(&*payload), Some("task 7 exploded"));
-        assert_eq!(
-            finished.load(Ordering::SeqCst),
-            10,
-            "wait returned before every task"
-        );
-        assert_eq!(ctx.err(), Some(ContextError::Canceled));
-        let cause = ctx.cause().unwrap().to_string();
-        assert!(cause.contains("task 7 exploded"), "{cause}");
+    let (g, ctx) = Group::<String>::with_context(&context::background());
+    let finished = Arc::new(AtomicUsize::new(0));
+    for _ in 0..10 {
+        let (ctx, finished) = (ctx.clone(), finished.clone());
+        g.go(move || {
+            let _ = ctx.done().recv(); // stopped by the panic's cancellation
+            finished.fetch_add(1, Ordering::SeqCst);
+            Ok(())
+        });
+    }
+    g.go(|| panic!("task {} exploded", 7));
+    let r = panic::catch_unwind(AssertUnwindSafe(|| g.wait()));
+    let payload = r.expect_err("wait must resume the panic");
+    assert_eq!(payload_str(&*payload), Some("task 7 exploded"));
+    assert_eq!(
+        finished.load(Ordering::SeqCst),
+        10,
+        "wait returned before every task"
+    );
+    assert_eq!(ctx.err(), Some(ContextError::Canceled));
+    let cause = ctx.cause().unwrap().to_string();
+    assert!(cause.contains("task 7 exploded"), "{cause}");
 
-        // Resumed once: the group can be used again.
-        g.go(|| Ok(()));
-        assert_eq!(g.wait(), Ok(()));
-    });
+    // Resumed once: the group can be used again.
+    g.go(|| Ok(()));
+    assert_eq!(g.wait(), Ok(()));
 }
 
 /// A panic wins over an error; a `&'static str` payload keeps its type.
@@ -62,91 +60,85 @@ fn panic_wins_over_error() {
 }
 
 /// `go` waits while the limit is reached and starts the task once a place frees.
-#[test]
+#[goro::test]
 fn go_blocks_at_the_limit() {
-    goro::run(|| {
-        let g = Group::<()>::new();
-        g.set_limit(2);
-        let (release_tx, release) = chan::bounded::<()>(0);
-        for _ in 0..2 {
-            let release = release.clone();
+    let g = Group::<()>::new();
+    g.set_limit(2);
+    let (release_tx, release) = chan::bounded::<()>(0);
+    for _ in 0..2 {
+        let release = release.clone();
+        g.go(move || {
+            let _ = release.recv();
+            Ok(())
+        });
+    }
+    let third_started = Arc::new(AtomicBool::new(false));
+    let starter = {
+        let (g, third_started) = (g.clone(), third_started.clone());
+        goro::go(move || {
             g.go(move || {
-                let _ = release.recv();
+                third_started.store(true, Ordering::SeqCst);
                 Ok(())
             });
-        }
-        let third_started = Arc::new(AtomicBool::new(false));
-        let starter = {
-            let (g, third_started) = (g.clone(), third_started.clone());
-            goro::go(move || {
-                g.go(move || {
-                    third_started.store(true, Ordering::SeqCst);
-                    Ok(())
-                });
-            })
-        };
-        goro::sleep(Duration::from_millis(5));
-        assert!(
-            !third_started.load(Ordering::SeqCst),
-            "started beyond the limit"
-        );
-        release_tx.send(()).unwrap(); // one place frees
-        starter.join().unwrap();
-        release_tx.send(()).unwrap();
-        g.wait().unwrap();
-        assert!(third_started.load(Ordering::SeqCst));
-    });
+        })
+    };
+    goro::sleep(Duration::from_millis(5));
+    assert!(
+        !third_started.load(Ordering::SeqCst),
+        "started beyond the limit"
+    );
+    release_tx.send(()).unwrap(); // one place frees
+    starter.join().unwrap();
+    release_tx.send(()).unwrap();
+    g.wait().unwrap();
+    assert!(third_started.load(Ordering::SeqCst));
 }
 
 /// Tasks may start more tasks through a clone of the group; `wait` waits for all.
-#[test]
+#[goro::test]
 fn tasks_start_tasks() {
-    goro::run(|| {
-        let g = Group::<String>::new();
-        let count = Arc::new(AtomicUsize::new(0));
-        fn spread(g: Group<String>, count: Arc<AtomicUsize>, depth: u32) {
-            let inner = g.clone();
-            g.go(move || {
-                count.fetch_add(1, Ordering::SeqCst);
-                if depth > 0 {
-                    spread(inner.clone(), count.clone(), depth - 1);
-                    spread(inner, count, depth - 1);
-                }
-                Ok(())
-            });
-        }
-        spread(g.clone(), count.clone(), 10);
-        g.wait().unwrap();
-        assert_eq!(count.load(Ordering::SeqCst), (1 << 11) - 1);
-    });
+    let g = Group::<String>::new();
+    let count = Arc::new(AtomicUsize::new(0));
+    fn spread(g: Group<String>, count: Arc<AtomicUsize>, depth: u32) {
+        let inner = g.clone();
+        g.go(move || {
+            count.fetch_add(1, Ordering::SeqCst);
+            if depth > 0 {
+                spread(inner.clone(), count.clone(), depth - 1);
+                spread(inner, count, depth - 1);
+            }
+            Ok(())
+        });
+    }
+    spread(g.clone(), count.clone(), 10);
+    g.wait().unwrap();
+    assert_eq!(count.load(Ordering::SeqCst), (1 << 11) - 1);
 }
 
 /// Two goroutines waiting at once both return after the tasks; exactly one gets the error.
-#[test]
+#[goro::test]
 fn several_waiters_share_one_error() {
-    goro::run(|| {
-        let g = Group::<&str>::new();
-        let (release_tx, release) = chan::bounded::<()>(0);
-        g.go(move || {
-            let _ = release.recv();
-            Err("the error")
-        });
-        let waiters: Vec<_> = (0..2)
-            .map(|_| {
-                let g = g.clone();
-                goro::go(move || g.wait())
-            })
-            .collect();
-        goro::sleep(Duration::from_millis(1));
-        release_tx.close();
-        let results: Vec<_> = waiters.into_iter().map(|h| h.join().unwrap()).collect();
-        assert_eq!(
-            results.iter().filter(|r| r.is_err()).count(),
-            1,
-            "{results:?}"
-        );
-        assert!(results.contains(&Err("the error")));
+    let g = Group::<&str>::new();
+    let (release_tx, release) = chan::bounded::<()>(0);
+    g.go(move || {
+        let _ = release.recv();
+        Err("the error")
     });
+    let waiters: Vec<_> = (0..2)
+        .map(|_| {
+            let g = g.clone();
+            goro::go(move || g.wait())
+        })
+        .collect();
+    goro::sleep(Duration::from_millis(1));
+    release_tx.close();
+    let results: Vec<_> = waiters.into_iter().map(|h| h.join().unwrap()).collect();
+    assert_eq!(
+        results.iter().filter(|r| r.is_err()).count(),
+        1,
+        "{results:?}"
+    );
+    assert!(results.contains(&Err("the error")));
 }
 
 /// Errors need not be `Clone`: `std::io::Error`, with a context whose cause is its text.
@@ -160,24 +152,22 @@ fn io_errors_and_their_cause() {
 }
 
 /// Many small tasks under a small limit all run exactly once.
-#[test]
+#[goro::test]
 fn many_tasks_under_a_limit() {
-    goro::run(|| {
-        let n = support::scaled(100_000);
-        let g = Group::<String>::new();
-        g.set_limit(8);
-        let sum = Arc::new(AtomicUsize::new(0));
-        for i in 0..n {
-            let sum = sum.clone();
-            g.go(move || {
-                sum.fetch_add(i, Ordering::Relaxed);
-                Ok(())
-            });
-        }
-        g.wait().unwrap();
-        assert_eq!(sum.load(Ordering::Relaxed), n * (n - 1) / 2);
-        assert_eq!(format!("{g:?}"), "Group { running: 0, limit: Some(8) }");
-    });
+    let n = support::scaled(100_000);
+    let g = Group::<String>::new();
+    g.set_limit(8);
+    let sum = Arc::new(AtomicUsize::new(0));
+    for i in 0..n {
+        let sum = sum.clone();
+        g.go(move || {
+            sum.fetch_add(i, Ordering::Relaxed);
+            Ok(())
+        });
+    }
+    g.wait().unwrap();
+    assert_eq!(sum.load(Ordering::Relaxed), n * (n - 1) / 2);
+    assert_eq!(format!("{g:?}"), "Group { running: 0, limit: Some(8) }");
 }
 
 /// `set_limit(0)` is refused with a message naming the problem.

@@ -84,22 +84,20 @@ fn generate_of_nothing_is_closed_at_once() {
 // ---- merge ----
 
 /// Values of 8 inputs: each exactly once, and each input's values in their order.
-#[test]
+#[goro::test]
 fn merge_delivers_every_value_once_keeping_each_inputs_order() {
-    goro::run(|| {
-        const INPUTS: u64 = 8;
-        const EACH: u64 = 10_000;
-        let inputs = (0..INPUTS).map(|i| generate((0..EACH).map(move |s| (i, s))));
-        let mut next = vec![0; INPUTS as usize];
-        let mut count = 0;
-        for (i, s) in &merge(inputs) {
-            assert_eq!(s, next[i as usize], "input {i} out of order");
-            next[i as usize] += 1;
-            count += 1;
-        }
-        assert_eq!(count, INPUTS * EACH);
-        assert!(next.iter().all(|&n| n == EACH));
-    });
+    const INPUTS: u64 = 8;
+    const EACH: u64 = 10_000;
+    let inputs = (0..INPUTS).map(|i| generate((0..EACH).map(move |s| (i, s))));
+    let mut next = vec![0; INPUTS as usize];
+    let mut count = 0;
+    for (i, s) in &merge(inputs) {
+        assert_eq!(s, next[i as usize], "input {i} out of order");
+        next[i as usize] += 1;
+        count += 1;
+    }
+    assert_eq!(count, INPUTS * EACH);
+    assert!(next.iter().all(|&n| n == EACH));
 }
 
 #[test]
@@ -127,49 +125,45 @@ fn merge_closes_after_its_last_input() {
 
 // ---- fan_out ----
 
-#[test]
+#[goro::test]
 fn fan_out_maps_every_value_exactly_once() {
-    goro::run(|| {
-        const N: u64 = 50_000;
-        let out = fan_out(generate(0..N), 6, |x| (x, x * x));
-        let mut seen = vec![false; N as usize];
-        for (x, sq) in &out {
-            assert_eq!(sq, x * x);
-            assert!(!seen[x as usize], "{x} delivered twice");
-            seen[x as usize] = true;
-        }
-        assert!(seen.iter().all(|&s| s), "a value was lost");
-    });
+    const N: u64 = 50_000;
+    let out = fan_out(generate(0..N), 6, |x| (x, x * x));
+    let mut seen = vec![false; N as usize];
+    for (x, sq) in &out {
+        assert_eq!(sq, x * x);
+        assert!(!seen[x as usize], "{x} delivered twice");
+        seen[x as usize] = true;
+    }
+    assert!(seen.iter().all(|&s| s), "a value was lost");
 }
 
 /// With `n` workers, `f` runs at most `n` times at once, and does reach `n`: the first `n`
 /// calls each wait until all `n` are running together.
-#[test]
+#[goro::test]
 fn fan_out_runs_exactly_n_calls_at_once() {
-    goro::run(|| {
-        const N: usize = 5;
-        let in_flight = Arc::new(InFlight::default());
-        let (gate_tx, gate) = chan::bounded::<()>(0);
-        let gate_tx = Arc::new(std::sync::Mutex::new(Some(gate_tx)));
-        let f = {
-            let in_flight = in_flight.clone();
-            move |x: usize| {
-                if in_flight.enter() == N {
-                    gate_tx.lock().unwrap().take(); // all N are in: open the gate
-                }
-                if x < N {
-                    let r = gate.recv_timeout(LIVENESS);
-                    assert_eq!(r, Err(RecvTimeoutError::Closed), "never {N} calls at once");
-                }
-                goro::yield_now();
-                in_flight.leave();
-                x
+    const N: usize = 5;
+    let in_flight = Arc::new(InFlight::default());
+    let (gate_tx, gate) = chan::bounded::<()>(0);
+    let gate_tx = Arc::new(std::sync::Mutex::new(Some(gate_tx)));
+    let f = {
+        let in_flight = in_flight.clone();
+        move |x: usize| {
+            if in_flight.enter() == N {
+                gate_tx.lock().unwrap().take(); // all N are in: open the gate
             }
-        };
-        let out = fan_out(generate(0..2_000), N, f);
-        assert_eq!(out.iter().sum::<usize>(), (0..2_000).sum());
-        assert_eq!(in_flight.max(), N);
-    });
+            if x < N {
+                let r = gate.recv_timeout(LIVENESS);
+                assert_eq!(r, Err(RecvTimeoutError::Closed), "never {N} calls at once");
+            }
+            goro::yield_now();
+            in_flight.leave();
+            x
+        }
+    };
+    let out = fan_out(generate(0..2_000), N, f);
+    assert_eq!(out.iter().sum::<usize>(), (0..2_000).sum());
+    assert_eq!(in_flight.max(), N);
 }
 
 #[test]
@@ -196,65 +190,61 @@ fn fan_out_with_no_worker_panics() {
 // ---- map_ordered ----
 
 /// 100,000 values come out in order, with at most `n` calls of `f` at once.
-#[test]
+#[goro::test]
 fn map_ordered_keeps_the_order_of_100k_values_with_at_most_n_in_flight() {
-    goro::run(|| {
-        const N: usize = 8;
-        const COUNT: u64 = 100_000;
-        let in_flight = Arc::new(InFlight::default());
-        let f = {
-            let in_flight = in_flight.clone();
-            move |x: u64| {
-                in_flight.enter();
-                // Stay in `f` a while (longer for some values, so that later values
-                // overtake earlier ones), so that calls pile up to the limit.
-                for _ in 0..4 + x % 5 {
-                    goro::yield_now();
-                }
-                in_flight.leave();
-                x * 3
+    const N: usize = 8;
+    const COUNT: u64 = 100_000;
+    let in_flight = Arc::new(InFlight::default());
+    let f = {
+        let in_flight = in_flight.clone();
+        move |x: u64| {
+            in_flight.enter();
+            // Stay in `f` a while (longer for some values, so that later values
+            // overtake earlier ones), so that calls pile up to the limit.
+            for _ in 0..4 + x % 5 {
+                goro::yield_now();
             }
-        };
-        let mut expected = 0;
-        for y in &map_ordered(generate(0..COUNT), N, f) {
-            assert_eq!(y, expected * 3, "out of order");
-            expected += 1;
+            in_flight.leave();
+            x * 3
         }
-        assert_eq!(expected, COUNT);
-        let max = in_flight.max();
-        assert!(
-            (1..=N).contains(&max),
-            "{max} calls of f at once, limit {N}"
-        );
-    });
+    };
+    let mut expected = 0;
+    for y in &map_ordered(generate(0..COUNT), N, f) {
+        assert_eq!(y, expected * 3, "out of order");
+        expected += 1;
+    }
+    assert_eq!(expected, COUNT);
+    let max = in_flight.max();
+    assert!(
+        (1..=N).contains(&max),
+        "{max} calls of f at once, limit {N}"
+    );
 }
 
 /// `map_ordered` does run `n` calls at once: the first `n` each wait for all `n`.
-#[test]
+#[goro::test]
 fn map_ordered_reaches_n_calls_at_once() {
-    goro::run(|| {
-        const N: usize = 4;
-        let in_flight = Arc::new(InFlight::default());
-        let (gate_tx, gate) = chan::bounded::<()>(0);
-        let gate_tx = Arc::new(std::sync::Mutex::new(Some(gate_tx)));
-        let f = {
-            let in_flight = in_flight.clone();
-            move |x: usize| {
-                if in_flight.enter() == N {
-                    gate_tx.lock().unwrap().take();
-                }
-                if x < N {
-                    let r = gate.recv_timeout(LIVENESS);
-                    assert_eq!(r, Err(RecvTimeoutError::Closed), "never {N} calls at once");
-                }
-                in_flight.leave();
-                x
+    const N: usize = 4;
+    let in_flight = Arc::new(InFlight::default());
+    let (gate_tx, gate) = chan::bounded::<()>(0);
+    let gate_tx = Arc::new(std::sync::Mutex::new(Some(gate_tx)));
+    let f = {
+        let in_flight = in_flight.clone();
+        move |x: usize| {
+            if in_flight.enter() == N {
+                gate_tx.lock().unwrap().take();
             }
-        };
-        let got: Vec<usize> = map_ordered(generate(0..100), N, f).iter().collect();
-        assert_eq!(got, (0..100).collect::<Vec<_>>());
-        assert_eq!(in_flight.max(), N);
-    });
+            if x < N {
+                let r = gate.recv_timeout(LIVENESS);
+                assert_eq!(r, Err(RecvTimeoutError::Closed), "never {N} calls at once");
+            }
+            in_flight.leave();
+            x
+        }
+    };
+    let got: Vec<usize> = map_ordered(generate(0..100), N, f).iter().collect();
+    assert_eq!(got, (0..100).collect::<Vec<_>>());
+    assert_eq!(in_flight.max(), N);
 }
 
 /// While the first value is held up, at most `n - 1` later values are started: results
@@ -294,18 +284,16 @@ fn map_ordered_runs_at_most_n_values_ahead_of_a_slow_one() {
 }
 
 /// A panic in `f` ends the output just before that value: no hole, nothing after it.
-#[test]
+#[goro::test]
 fn map_ordered_ends_before_a_value_whose_f_panicked() {
-    goro::run(|| {
-        let f = |x: u32| {
-            if x == 50 {
-                panic!("f fails on purpose at {x}");
-            }
-            x
-        };
-        let got: Vec<u32> = map_ordered(generate(0..1_000), 4, f).iter().collect();
-        assert_eq!(got, (0..50).collect::<Vec<_>>());
-    });
+    let f = |x: u32| {
+        if x == 50 {
+            panic!("f fails on purpose at {x}");
+        }
+        x
+    };
+    let got: Vec<u32> = map_ordered(generate(0..1_000), 4, f).iter().collect();
+    assert_eq!(got, (0..50).collect::<Vec<_>>());
 }
 
 #[test]
@@ -329,16 +317,14 @@ fn map_ordered_with_no_slot_panics() {
 
 // ---- tee ----
 
-#[test]
+#[goro::test]
 fn tee_gives_both_outputs_every_value_in_order() {
-    goro::run(|| {
-        let (a, b) = tee(generate(0..10_000u32));
-        let ha = goro::go(move || a.iter().collect::<Vec<_>>());
-        let hb = goro::go(move || b.iter().collect::<Vec<_>>());
-        let expected: Vec<u32> = (0..10_000).collect();
-        assert_eq!(ha.join().unwrap(), expected);
-        assert_eq!(hb.join().unwrap(), expected);
-    });
+    let (a, b) = tee(generate(0..10_000u32));
+    let ha = goro::go(move || a.iter().collect::<Vec<_>>());
+    let hb = goro::go(move || b.iter().collect::<Vec<_>>());
+    let expected: Vec<u32> = (0..10_000).collect();
+    assert_eq!(ha.join().unwrap(), expected);
+    assert_eq!(hb.join().unwrap(), expected);
 }
 
 /// The next value is taken from the input only once both outputs have the current one.
@@ -361,19 +347,17 @@ fn tee_moves_in_lockstep() {
 }
 
 /// An output dropped midway is given up; the other still gets every value.
-#[test]
+#[goro::test]
 fn tee_keeps_feeding_one_output_after_the_other_is_dropped() {
-    goro::run(|| {
-        let (a, b) = tee(generate((0..1_000).map(|i| i.to_string())));
-        for i in 0..10 {
-            assert_eq!(a.recv().unwrap(), i.to_string());
-            assert_eq!(b.recv().unwrap(), i.to_string());
-        }
-        drop(a);
-        let rest: Vec<String> = b.iter().collect();
-        let expected: Vec<String> = (10..1_000).map(|i| i.to_string()).collect();
-        assert_eq!(rest, expected);
-    });
+    let (a, b) = tee(generate((0..1_000).map(|i| i.to_string())));
+    for i in 0..10 {
+        assert_eq!(a.recv().unwrap(), i.to_string());
+        assert_eq!(b.recv().unwrap(), i.to_string());
+    }
+    drop(a);
+    let rest: Vec<String> = b.iter().collect();
+    let expected: Vec<String> = (10..1_000).map(|i| i.to_string()).collect();
+    assert_eq!(rest, expected);
 }
 
 // ---- or_done ----
@@ -437,70 +421,64 @@ fn or_done_stops_at_a_deadline() {
 // ---- Pipeline ----
 
 /// Source, unordered map, ordered map and a custom stage: every value once.
-#[test]
+#[goro::test]
 fn pipeline_passes_every_value_once_through_its_stages() {
-    goro::run(|| {
-        const COUNT: u64 = 20_000;
-        let p = Pipeline::<StageError>::new(&context::background());
-        let plus_one = p.try_map(p.generate(0..COUNT), 4, |x| Ok(x + 1));
-        let doubled = p.try_map_ordered(plus_one, 4, |x| Ok(x * 2));
-        let (tx, odd_halves) = chan::bounded(0);
-        let stage = p.clone();
-        p.go(move || {
-            while let Some(x) = stage.recv(&doubled)? {
-                if (x / 2) % 2 == 1 && !stage.send(&tx, x / 2)? {
-                    break;
-                }
+    const COUNT: u64 = 20_000;
+    let p = Pipeline::<StageError>::new(&context::background());
+    let plus_one = p.try_map(p.generate(0..COUNT), 4, |x| Ok(x + 1));
+    let doubled = p.try_map_ordered(plus_one, 4, |x| Ok(x * 2));
+    let (tx, odd_halves) = chan::bounded(0);
+    let stage = p.clone();
+    p.go(move || {
+        while let Some(x) = stage.recv(&doubled)? {
+            if (x / 2) % 2 == 1 && !stage.send(&tx, x / 2)? {
+                break;
             }
-            Ok(())
-        });
-        let got: HashSet<u64> = odd_halves.iter().collect();
-        let expected: HashSet<u64> = (1..=COUNT).filter(|x| x % 2 == 1).collect();
-        assert_eq!(got, expected);
-        assert_eq!(p.wait(), Ok(()));
+        }
+        Ok(())
     });
+    let got: HashSet<u64> = odd_halves.iter().collect();
+    let expected: HashSet<u64> = (1..=COUNT).filter(|x| x % 2 == 1).collect();
+    assert_eq!(got, expected);
+    assert_eq!(p.wait(), Ok(()));
 }
 
 /// The first error cancels every stage, even an endless source; `wait` returns it and the
 /// context's cause names it.
-#[test]
+#[goro::test]
 fn pipeline_first_error_cancels_every_stage_and_is_returned() {
-    goro::run(|| {
-        let p = Pipeline::<StageError>::new(&context::background());
-        let checked = p.try_map(p.generate(0..), 4, |x: u64| {
-            if x == 1_000 {
-                Err(StageError::Bad(x))
-            } else {
-                Ok(x)
-            }
-        });
-        let squared = p.try_map_ordered(checked, 3, |x| Ok(x * x));
-        // Ends only because the error stopped the endless source.
-        for (i, _) in squared.iter().enumerate() {
-            assert!(i < 1_000_000, "the error did not stop the pipeline");
+    let p = Pipeline::<StageError>::new(&context::background());
+    let checked = p.try_map(p.generate(0..), 4, |x: u64| {
+        if x == 1_000 {
+            Err(StageError::Bad(x))
+        } else {
+            Ok(x)
         }
-        assert_eq!(p.wait(), Err(StageError::Bad(1_000)));
-        let ctx = p.context();
-        assert_eq!(ctx.err(), Some(ContextError::Canceled));
-        assert_eq!(ctx.cause().unwrap().to_string(), "bad value 1000");
     });
+    let squared = p.try_map_ordered(checked, 3, |x| Ok(x * x));
+    // Ends only because the error stopped the endless source.
+    for (i, _) in squared.iter().enumerate() {
+        assert!(i < 1_000_000, "the error did not stop the pipeline");
+    }
+    assert_eq!(p.wait(), Err(StageError::Bad(1_000)));
+    let ctx = p.context();
+    assert_eq!(ctx.err(), Some(ContextError::Canceled));
+    assert_eq!(ctx.cause().unwrap().to_string(), "bad value 1000");
 }
 
 /// The parent's cancellation stops every stage; `wait` returns the context error.
-#[test]
+#[goro::test]
 fn pipeline_stops_when_its_parent_is_cancelled() {
-    goro::run(|| {
-        let (parent, cancel) = context::background().with_cancel();
-        let p = Pipeline::<StageError>::new(&parent);
-        let out = p.try_map_ordered(p.generate(0..), 2, |x: u64| Ok(x));
-        for x in 0..100 {
-            assert_eq!(out.recv(), Ok(x));
-        }
-        cancel();
-        let rest = out.iter().count(); // closes: the source is endless
-        assert!(rest <= 4, "{rest} values after the cancellation");
-        assert_eq!(p.wait(), Err(StageError::Ctx(ContextError::Canceled)));
-    });
+    let (parent, cancel) = context::background().with_cancel();
+    let p = Pipeline::<StageError>::new(&parent);
+    let out = p.try_map_ordered(p.generate(0..), 2, |x: u64| Ok(x));
+    for x in 0..100 {
+        assert_eq!(out.recv(), Ok(x));
+    }
+    cancel();
+    let rest = out.iter().count(); // closes: the source is endless
+    assert!(rest <= 4, "{rest} values after the cancellation");
+    assert_eq!(p.wait(), Err(StageError::Ctx(ContextError::Canceled)));
 }
 
 /// The parent's deadline too, while the consumer is not reading: blocked sends give up.
@@ -533,125 +511,117 @@ fn pipeline_consumer_stopping_early_is_not_an_error() {
 }
 
 /// A panicking stage cancels the others; `wait` re-raises the panic.
-#[test]
+#[goro::test]
 fn pipeline_wait_resumes_a_stage_panic() {
-    goro::run(|| {
-        let p = Pipeline::<StageError>::new(&context::background());
-        let out = p.try_map(p.generate(0..), 2, |x: u64| {
-            if x == 30 {
-                panic!("stage exploded at {x}");
-            }
-            Ok(x)
-        });
-        let _ = out.iter().count(); // closes: the panic cancelled the endless source
-        let r = panic::catch_unwind(AssertUnwindSafe(|| p.wait()));
-        let payload = r.expect_err("wait must re-raise the panic");
-        assert_eq!(payload_str(&*payload), Some("stage exploded at 30"));
-        assert_eq!(p.context().err(), Some(ContextError::Canceled));
+    let p = Pipeline::<StageError>::new(&context::background());
+    let out = p.try_map(p.generate(0..), 2, |x: u64| {
+        if x == 30 {
+            panic!("stage exploded at {x}");
+        }
+        Ok(x)
     });
+    let _ = out.iter().count(); // closes: the panic cancelled the endless source
+    let r = panic::catch_unwind(AssertUnwindSafe(|| p.wait()));
+    let payload = r.expect_err("wait must re-raise the panic");
+    assert_eq!(payload_str(&*payload), Some("stage exploded at 30"));
+    assert_eq!(p.context().err(), Some(ContextError::Canceled));
 }
 
 /// Ordered stage: in order, at most `n` calls at once.
-#[test]
+#[goro::test]
 fn pipeline_try_map_ordered_keeps_order_with_at_most_n_in_flight() {
-    goro::run(|| {
-        const N: usize = 6;
-        let in_flight = Arc::new(InFlight::default());
-        let p = Pipeline::<StageError>::new(&context::background());
-        let f = {
-            let in_flight = in_flight.clone();
-            move |x: u64| {
-                in_flight.enter();
-                for _ in 0..4 + x % 5 {
-                    goro::yield_now();
-                }
-                in_flight.leave();
-                Ok(x + 7)
+    const N: usize = 6;
+    let in_flight = Arc::new(InFlight::default());
+    let p = Pipeline::<StageError>::new(&context::background());
+    let f = {
+        let in_flight = in_flight.clone();
+        move |x: u64| {
+            in_flight.enter();
+            for _ in 0..4 + x % 5 {
+                goro::yield_now();
             }
-        };
-        let out = p.try_map_ordered(p.generate(0..20_000), N, f);
-        let got: Vec<u64> = out.iter().collect();
-        assert_eq!(got, (7..20_007).collect::<Vec<_>>());
-        assert_eq!(p.wait(), Ok(()));
-        let max = in_flight.max();
-        assert!((1..=N).contains(&max), "{max} calls at once, limit {N}");
-    });
+            in_flight.leave();
+            Ok(x + 7)
+        }
+    };
+    let out = p.try_map_ordered(p.generate(0..20_000), N, f);
+    let got: Vec<u64> = out.iter().collect();
+    assert_eq!(got, (7..20_007).collect::<Vec<_>>());
+    assert_eq!(p.wait(), Ok(()));
+    let max = in_flight.max();
+    assert!((1..=N).contains(&max), "{max} calls at once, limit {N}");
 }
 
 /// An ordered stage's error: the consumer gets a prefix of the results, cut at the latest
 /// before the failed value.
-#[test]
+#[goro::test]
 fn pipeline_try_map_ordered_error_yields_a_prefix() {
-    goro::run(|| {
-        let p = Pipeline::<StageError>::new(&context::background());
-        let out = p.try_map_ordered(p.generate(0..), 5, |x: u64| {
-            if x == 500 {
-                Err(StageError::Bad(x))
-            } else {
-                Ok(x * 10)
-            }
-        });
-        let got: Vec<u64> = out.iter().collect();
-        let expected: Vec<u64> = (0..500).map(|x| x * 10).collect();
-        assert!(
-            expected.starts_with(&got),
-            "not a prefix: {} values",
-            got.len()
-        );
-        assert_eq!(p.wait(), Err(StageError::Bad(500)));
+    let p = Pipeline::<StageError>::new(&context::background());
+    let out = p.try_map_ordered(p.generate(0..), 5, |x: u64| {
+        if x == 500 {
+            Err(StageError::Bad(x))
+        } else {
+            Ok(x * 10)
+        }
     });
+    let got: Vec<u64> = out.iter().collect();
+    let expected: Vec<u64> = (0..500).map(|x| x * 10).collect();
+    assert!(
+        expected.starts_with(&got),
+        "not a prefix: {} values",
+        got.len()
+    );
+    assert_eq!(p.wait(), Err(StageError::Bad(500)));
 }
 
 /// `recv` and `send` give up when the pipeline is cancelled by another stage's error, and
 /// `send` reports a consumer that is gone.
-#[test]
+#[goro::test]
 fn pipeline_recv_and_send_follow_the_context_and_the_consumer() {
-    goro::run(|| {
-        let p = Pipeline::<StageError>::new(&context::background());
-        let (_never_tx, never) = chan::bounded::<u64>(0);
-        let (blocked_tx, blocked) = chan::bounded::<u64>(0);
-        let (report_tx, report) = chan::bounded(2);
-        let (ready_tx, ready) = chan::bounded::<()>(0);
-        {
-            let (stage, report_tx) = (p.clone(), report_tx.clone());
-            p.go(move || {
-                let r = stage.recv(&never); // no value will ever come
-                report_tx.send(format!("recv: {r:?}")).unwrap();
-                r.map(drop)
-            });
-        }
-        {
-            let stage = p.clone();
-            p.go(move || {
-                let r = stage.send(&blocked_tx, 1); // nobody reads `blocked`
-                report_tx.send(format!("send: {r:?}")).unwrap();
-                r.map(drop)
-            });
-        }
+    let p = Pipeline::<StageError>::new(&context::background());
+    let (_never_tx, never) = chan::bounded::<u64>(0);
+    let (blocked_tx, blocked) = chan::bounded::<u64>(0);
+    let (report_tx, report) = chan::bounded(2);
+    let (ready_tx, ready) = chan::bounded::<()>(0);
+    {
+        let (stage, report_tx) = (p.clone(), report_tx.clone());
         p.go(move || {
-            ready.recv().ok();
-            Err(StageError::Bad(9))
+            let r = stage.recv(&never); // no value will ever come
+            report_tx.send(format!("recv: {r:?}")).unwrap();
+            r.map(drop)
         });
-        drop(ready_tx); // the third stage fails now
-        let mut reports: Vec<String> = report.iter().take(2).collect();
-        reports.sort();
-        assert_eq!(
-            reports,
-            ["recv: Err(Ctx(Canceled))", "send: Err(Ctx(Canceled))"]
-        );
-        assert_eq!(p.wait(), Err(StageError::Bad(9)));
-        drop(blocked);
-
-        let p = Pipeline::<StageError>::new(&context::background());
-        let (tx, rx) = chan::bounded::<u64>(0);
-        drop(rx);
-        assert_eq!(p.send(&tx, 1), Ok(false));
-        let (tx, rx) = chan::bounded::<u64>(1);
-        assert_eq!(p.send(&tx, 2), Ok(true));
-        drop(tx);
-        assert_eq!(p.recv(&rx), Ok(Some(2)));
-        assert_eq!(p.recv(&rx), Ok(None));
+    }
+    {
+        let stage = p.clone();
+        p.go(move || {
+            let r = stage.send(&blocked_tx, 1); // nobody reads `blocked`
+            report_tx.send(format!("send: {r:?}")).unwrap();
+            r.map(drop)
+        });
+    }
+    p.go(move || {
+        ready.recv().ok();
+        Err(StageError::Bad(9))
     });
+    drop(ready_tx); // the third stage fails now
+    let mut reports: Vec<String> = report.iter().take(2).collect();
+    reports.sort();
+    assert_eq!(
+        reports,
+        ["recv: Err(Ctx(Canceled))", "send: Err(Ctx(Canceled))"]
+    );
+    assert_eq!(p.wait(), Err(StageError::Bad(9)));
+    drop(blocked);
+
+    let p = Pipeline::<StageError>::new(&context::background());
+    let (tx, rx) = chan::bounded::<u64>(0);
+    drop(rx);
+    assert_eq!(p.send(&tx, 1), Ok(false));
+    let (tx, rx) = chan::bounded::<u64>(1);
+    assert_eq!(p.send(&tx, 2), Ok(true));
+    drop(tx);
+    assert_eq!(p.recv(&rx), Ok(Some(2)));
+    assert_eq!(p.recv(&rx), Ok(None));
 }
 
 #[test]

@@ -58,42 +58,40 @@ fn broadcast_wakes_every_waiter() {
 }
 
 /// `signal` wakes the longest waiter, one per call.
-#[test]
+#[goro::test]
 fn signal_wakes_one_in_arrival_order() {
-    goro::run(|| {
-        let m = Arc::new(Mutex::new(Vec::new()));
-        let cond = Arc::new(Cond::new());
-        let (waiting_tx, waiting_rx) = chan::bounded(0);
-        let (awake_tx, awake_rx) = chan::bounded(10);
-        for i in 0..10 {
-            let (m2, cond, waiting_tx, awake_tx) = (
-                m.clone(),
-                cond.clone(),
-                waiting_tx.clone(),
-                awake_tx.clone(),
-            );
-            goro::go(move || {
-                let g = m2.lock();
-                waiting_tx.send(()).unwrap();
-                let mut g = cond.wait(g);
-                g.push(i);
-                awake_tx.send(i).unwrap();
-            });
-            // Waiter i holds the mutex until it waits: queue order is 0, 1, 2, ...
-            waiting_rx.recv().unwrap();
-            drop(m.lock());
-        }
-        for i in 0..10 {
-            assert!(
-                awake_rx.try_recv().is_err(),
-                "a waiter woke without a signal"
-            );
-            cond.signal();
-            assert_eq!(awake_rx.recv().unwrap(), i, "signal woke the wrong waiter");
-        }
-        assert_eq!(*m.lock(), (0..10).collect::<Vec<_>>());
-        cond.signal(); // nobody waits: no effect
-    });
+    let m = Arc::new(Mutex::new(Vec::new()));
+    let cond = Arc::new(Cond::new());
+    let (waiting_tx, waiting_rx) = chan::bounded(0);
+    let (awake_tx, awake_rx) = chan::bounded(10);
+    for i in 0..10 {
+        let (m2, cond, waiting_tx, awake_tx) = (
+            m.clone(),
+            cond.clone(),
+            waiting_tx.clone(),
+            awake_tx.clone(),
+        );
+        goro::go(move || {
+            let g = m2.lock();
+            waiting_tx.send(()).unwrap();
+            let mut g = cond.wait(g);
+            g.push(i);
+            awake_tx.send(i).unwrap();
+        });
+        // Waiter i holds the mutex until it waits: queue order is 0, 1, 2, ...
+        waiting_rx.recv().unwrap();
+        drop(m.lock());
+    }
+    for i in 0..10 {
+        assert!(
+            awake_rx.try_recv().is_err(),
+            "a waiter woke without a signal"
+        );
+        cond.signal();
+        assert_eq!(awake_rx.recv().unwrap(), i, "signal woke the wrong waiter");
+    }
+    assert_eq!(*m.lock(), (0..10).collect::<Vec<_>>());
+    cond.signal(); // nobody waits: no effect
 }
 
 /// A bounded queue with two conditions (not empty, not full), producers and consumers on

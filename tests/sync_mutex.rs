@@ -232,34 +232,32 @@ fn a_waiter_is_not_starved_by_a_hog_thread() {
     hog.join().unwrap();
 }
 
-#[test]
+#[goro::test]
 fn a_waiting_goroutine_is_not_starved() {
-    goro::run(|| {
-        let m = Arc::new(Mutex::new(()));
-        let stop = Arc::new(AtomicBool::new(false));
-        let (m2, stop2) = (m.clone(), stop.clone());
-        // The hog holds the lock across a park and re-takes it at once after unlocking.
-        let hog = goro::go(move || {
-            while !stop2.load(Ordering::Relaxed) {
-                let _g = m2.lock();
-                goro::sleep(Duration::from_micros(100));
-            }
-        });
-        let (done_tx, done_rx) = chan::bounded(1);
-        goro::go(move || {
-            for _ in 0..10 {
-                goro::sleep(Duration::from_micros(100));
-                drop(m.lock());
-            }
-            done_tx.send(()).unwrap();
-        });
-        goro::select! {
-            recv(done_rx) -> _ => {}
-            recv(goro::time::after(LIVENESS)) -> _ => panic!("can't acquire the mutex in {LIVENESS:?}"),
+    let m = Arc::new(Mutex::new(()));
+    let stop = Arc::new(AtomicBool::new(false));
+    let (m2, stop2) = (m.clone(), stop.clone());
+    // The hog holds the lock across a park and re-takes it at once after unlocking.
+    let hog = goro::go(move || {
+        while !stop2.load(Ordering::Relaxed) {
+            let _g = m2.lock();
+            goro::sleep(Duration::from_micros(100));
         }
-        stop.store(true, Ordering::Relaxed);
-        hog.join().unwrap();
     });
+    let (done_tx, done_rx) = chan::bounded(1);
+    goro::go(move || {
+        for _ in 0..10 {
+            goro::sleep(Duration::from_micros(100));
+            drop(m.lock());
+        }
+        done_tx.send(()).unwrap();
+    });
+    goro::select! {
+        recv(done_rx) -> _ => {}
+        recv(goro::time::after(LIVENESS)) -> _ => panic!("can't acquire the mutex in {LIVENESS:?}"),
+    }
+    stop.store(true, Ordering::Relaxed);
+    hog.join().unwrap();
 }
 
 /// The starvation mode, deterministically: with one worker, a hog that unlocks and
@@ -299,25 +297,23 @@ fn starvation_mode_with_one_worker() {
 
 /// Many goroutines queue on a lock held across a sleep; each gets it exactly once, and the
 /// lock ends free with nobody counted as waiting.
-#[test]
+#[goro::test]
 fn queue_of_parked_goroutines_drains() {
-    goro::run(|| {
-        let m = Arc::new(Mutex::new(Vec::new()));
-        let n = scaled(10_000);
-        let g = m.lock();
-        let wg = WaitGroup::new();
-        for i in 0..n {
-            let m = m.clone();
-            wg.go(move || m.lock().push(i));
-        }
-        goro::sleep(Duration::from_millis(10));
-        drop(g);
-        wg.wait();
-        let mut v = std::mem::take(&mut *m.lock());
-        v.sort_unstable();
-        assert_eq!(v, (0..n).collect::<Vec<_>>());
-        assert!(!m.is_locked());
-    });
+    let m = Arc::new(Mutex::new(Vec::new()));
+    let n = scaled(10_000);
+    let g = m.lock();
+    let wg = WaitGroup::new();
+    for i in 0..n {
+        let m = m.clone();
+        wg.go(move || m.lock().push(i));
+    }
+    goro::sleep(Duration::from_millis(10));
+    drop(g);
+    wg.wait();
+    let mut v = std::mem::take(&mut *m.lock());
+    v.sort_unstable();
+    assert_eq!(v, (0..n).collect::<Vec<_>>());
+    assert!(!m.is_locked());
 }
 
 /// The auto traits a user relies on: locks shared between goroutines (`Sync`), guards
