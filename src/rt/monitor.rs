@@ -102,6 +102,8 @@ const CALM_LOOKS: u32 = 50;
 /// How long the monitor waits before it looks a second time at a program that seems
 /// deadlocked (`rt::deadlock`).
 const DEADLOCK_CONFIRM: Duration = Duration::from_millis(20);
+/// The shortest time between two deadlock looks (`sleep_while_idle`).
+const DEADLOCK_EVERY: Duration = Duration::from_millis(5);
 /// How long a goroutine computes before it is asked to yield (Go's `forcePreemptNS`).
 const PREEMPT: Duration = Duration::from_millis(10);
 /// How long it computes before its worker is retaken, if it did not yield.
@@ -169,10 +171,11 @@ pub(crate) fn run(rt: &'static Runtime) {
         libc::prctl(libc::PR_SET_TIMERSLACK, 1_000 as libc::c_ulong);
     }
     let mut seen: Vec<Seen> = (0..rt.maxprocs()).map(|_| Seen::default()).collect();
+    let mut last_deadlock_look: Option<Instant> = None;
     let mut delay = MIN_DELAY;
     let mut calm = 0u32;
     loop {
-        if sleep_while_idle(rt) {
+        if sleep_while_idle(rt, &mut last_deadlock_look) {
             delay = MIN_DELAY;
             calm = 0;
             for s in &mut seen {
@@ -201,7 +204,12 @@ pub(crate) fn run(rt: &'static Runtime) {
 }
 
 /// Sleeps while every worker sleeps; returns whether it slept.
-fn sleep_while_idle(rt: &Runtime) -> bool {
+///
+/// While it sleeps so, it looks whether the program is deadlocked (`rt::deadlock`), at most
+/// once per `DEADLOCK_EVERY`: a program whose plain threads park and wake all the time, with
+/// every worker asleep, would otherwise have it read `/proc` at each of their parks. A look
+/// put off is made when the period is over, unless a worker woke meanwhile.
+fn sleep_while_idle(rt: &Runtime, last_look: &mut Option<Instant>) -> bool {
     let m = &rt.monitor;
     if !rt.idle.all_sleeping() {
         return false;
@@ -213,6 +221,16 @@ fn sleep_while_idle(rt: &Runtime) -> bool {
         return false;
     }
     // Nothing runs: unless something can still wake a goroutine, nothing ever will.
+    if let Some(at) = *last_look {
+        let since = at.elapsed();
+        if since < DEADLOCK_EVERY {
+            std::thread::park_timeout(DEADLOCK_EVERY - since);
+            if !m.asleep.load(Ordering::SeqCst) {
+                return true;
+            }
+        }
+    }
+    *last_look = Some(Instant::now());
     if super::deadlock::deadlocked(rt) && m.asleep.load(Ordering::SeqCst) {
         // Look once more after a moment (`deadlock`); a wake-up meanwhile clears `asleep`.
         std::thread::park_timeout(DEADLOCK_CONFIRM);
