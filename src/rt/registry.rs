@@ -27,8 +27,9 @@
 //! ones) without naming them. A deadlock or a leak is made of waiting goroutines, all
 //! listed.
 //!
-//! The registry is split in `SHARDS` lists, each under its own lock, by goroutine id; a
-//! goroutine links itself into one list and unlinks itself from the same one. The entry
+//! The registry is split in `SHARDS` lists, each under its own lock; a goroutine links
+//! itself into the list of the thread it runs on (`home_shard`) and unlinks itself from the
+//! same one. The entry
 //! (`Node`: the links and the wait record) sits in the goroutine's execution state, at the
 //! top of its stack memory, rather than in its header: linking costs no allocation, and a
 //! goroutine that never runs or never waits pays nothing for it in memory (the header is
@@ -122,8 +123,12 @@ impl Reason {
 
 /// The coarse clock: nanoseconds since the process's first goroutine wait or monitor look,
 /// advanced by the monitor at each look (module docs). Relaxed: a timestamp, no data is
-/// published through it.
-static COARSE: AtomicU64 = AtomicU64::new(0);
+/// published through it. On a cache line of its own: every wait reads it, and the monitor
+/// writes it; nothing else should move with it.
+static COARSE: Coarse = Coarse(AtomicU64::new(0));
+
+#[repr(align(128))]
+struct Coarse(AtomicU64);
 
 /// The origin of the coarse clock.
 fn epoch() -> std::time::Instant {
@@ -134,13 +139,13 @@ fn epoch() -> std::time::Instant {
 /// Advances the coarse clock to now (the monitor, at each look; a dump, before it reads).
 pub(crate) fn tick_coarse() -> u64 {
     let now = epoch().elapsed().as_nanos() as u64;
-    COARSE.fetch_max(now, Ordering::Relaxed);
+    COARSE.0.fetch_max(now, Ordering::Relaxed);
     now
 }
 
 /// The coarse clock's time.
 pub(crate) fn coarse_now() -> u64 {
-    COARSE.load(Ordering::Relaxed)
+    COARSE.0.load(Ordering::Relaxed)
 }
 
 /// A goroutine's entry in the registry, in its execution state (`goroutine::Exec`, which
@@ -152,6 +157,8 @@ pub(crate) struct Node {
     next: Cell<*const Node>,
     /// The goroutine, set when it links itself (under the lock).
     g: Cell<*const Goroutine>,
+    /// The shard it is linked in (touched only by the goroutine itself).
+    shard: Cell<u8>,
     linked: Cell<bool>,
     pub(crate) wait: WaitRecord,
 }
@@ -162,6 +169,7 @@ impl Node {
             prev: Cell::new(ptr::null()),
             next: Cell::new(ptr::null()),
             g: Cell::new(ptr::null()),
+            shard: Cell::new(0),
             linked: Cell::new(false),
             wait: WaitRecord::new(),
         }
@@ -171,23 +179,46 @@ impl Node {
 /// How many lists the registry is split in.
 const SHARDS: usize = 16;
 
-/// One list: its first node.
+/// One list: its first node. On a cache line of its own (two: adjacent-line prefetching),
+/// as the shards' locks are taken by different threads at once.
+#[repr(align(128))]
 struct Shard {
+    lock: Mutex<List>,
+}
+
+struct List {
     head: *const Node,
 }
 
 // SAFETY: the raw pointers are nodes of listed goroutines; they are only followed under the
 // shard's mutex, and a goroutine unlinks its node (under the same mutex) before its node or
 // its header can go away.
-unsafe impl Send for Shard {}
+unsafe impl Send for List {}
 
-static REGISTRY: [Mutex<Shard>; SHARDS] =
-    [const { Mutex::new(Shard { head: ptr::null() }) }; SHARDS];
+static REGISTRY: [Shard; SHARDS] = [const {
+    Shard {
+        lock: Mutex::new(List { head: ptr::null() }),
+    }
+}; SHARDS];
 
-fn shard(id: u64) -> MutexGuard<'static, Shard> {
-    REGISTRY[(id % SHARDS as u64) as usize]
+fn shard(index: u8) -> MutexGuard<'static, List> {
+    REGISTRY[index as usize]
+        .lock
         .lock()
         .unwrap_or_else(|e| e.into_inner())
+}
+
+/// The shard a goroutine running on this thread links itself into: one per thread, handed
+/// out in turn, so that a goroutine's link usually takes a lock (and touches neighbours)
+/// that this thread used last, and a goroutine usually finishes on the thread it last ran
+/// on, where its unlink does the same.
+fn home_shard() -> u8 {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    thread_local! {
+        // Relaxed: a counter handing out shard numbers.
+        static HOME: u8 = (NEXT.fetch_add(1, Ordering::Relaxed) % SHARDS as u64) as u8;
+    }
+    HOME.with(|h| *h)
 }
 
 /// Links goroutine `g`'s node into the registry, if it is not linked yet. Called by the
@@ -201,7 +232,9 @@ pub(crate) fn link(node: &Node, g: &Goroutine) {
 
 #[cold]
 fn link_slow(node: &Node, g: &Goroutine) {
-    let mut s = shard(g.id());
+    let home = home_shard();
+    let mut s = shard(home);
+    node.shard.set(home);
     node.g.set(g);
     node.prev.set(ptr::null());
     node.next.set(s.head);
@@ -217,15 +250,15 @@ fn link_slow(node: &Node, g: &Goroutine) {
 /// Unlinks goroutine `g`'s node, if it is linked. Called by the goroutine itself when it
 /// finishes, before anything can free its node or its header.
 #[inline]
-pub(crate) fn unlink(node: &Node, g: &Goroutine) {
+pub(crate) fn unlink(node: &Node) {
     if node.linked.get() {
-        unlink_slow(node, g);
+        unlink_slow(node);
     }
 }
 
 #[cold]
-fn unlink_slow(node: &Node, g: &Goroutine) {
-    let mut s = shard(g.id());
+fn unlink_slow(node: &Node) {
+    let mut s = shard(node.shard.get());
     let (prev, next) = (node.prev.get(), node.next.get());
     if prev.is_null() {
         s.head = next;
@@ -244,7 +277,7 @@ fn unlink_slow(node: &Node, g: &Goroutine) {
 /// shard's lock (`f` must not wait on goroutines, nor list or unlist any).
 pub(crate) fn for_each(mut f: impl FnMut(&Goroutine, &WaitRecord)) {
     for s in &REGISTRY {
-        let s = s.lock().unwrap_or_else(|e| e.into_inner());
+        let s = s.lock.lock().unwrap_or_else(|e| e.into_inner());
         let mut p = s.head;
         while !p.is_null() {
             // SAFETY: a listed node, and its goroutine, stay alive while listed, and the
