@@ -22,6 +22,9 @@ pub(crate) struct Channel<T> {
     /// For a channel fed by goro itself (`chan::internal`), what feeds it; its buffer is
     /// then out of sight (length and capacity read 0). `None` for every user channel.
     feeder: Option<Weak<dyn Feeder>>,
+    /// Made by `chan::never`: every such channel counts as the same one (`same_channel`),
+    /// as every nil channel is the same value in Go.
+    pub(crate) never: bool,
     flavor: Flavor<T>,
 }
 
@@ -77,6 +80,7 @@ impl<T> Channel<T> {
             senders: AtomicUsize::new(senders),
             receivers: AtomicUsize::new(1),
             feeder: None,
+            never: false,
             flavor,
         }
     }
@@ -88,6 +92,7 @@ impl<T> Channel<T> {
             senders: AtomicUsize::new(senders),
             receivers: AtomicUsize::new(1),
             feeder: Some(feeder),
+            never: false,
             flavor: Flavor::Locked(locked::Channel::new(Some(cap))),
         }
     }

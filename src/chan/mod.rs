@@ -68,6 +68,15 @@
 //!   watches would be a second kind of waiter in every queue. Run the operation in the
 //!   select itself ([`select!`](crate::select), [`Select::select`]); Go has no readiness
 //!   test either.
+//! - **Timers in a parked select.** When several timer channels wake a blocked select, the
+//!   first timer to fire wins, as in Go (two `after(1ms)` in one select: the one fired first
+//!   takes it every time); crossbeam looks at every due timer after waking and picks one at
+//!   random. Timers already due when the select starts are ready cases and chosen at random
+//!   among the others, in both. Timer channels read length and capacity 0, as in Go 1.23,
+//!   and `tick(Duration::ZERO)` panics, as `time.NewTicker(0)` does.
+//! - **Values left in a channel** are dropped with it, even while a panic unwinds, as
+//!   `Vec` drops its elements: a value whose `Drop` panics during that unwinding aborts the
+//!   process, as a second panic does anywhere. crossbeam leaks them instead.
 //! - **Limits.** `select!` takes up to 128 cases (a larger select is a [`Select`]).
 //! - **Blocking.** On a goroutine a blocked operation parks only the goroutine; on a plain
 //!   thread it blocks the thread, as crossbeam's does.
@@ -134,8 +143,10 @@ pub fn unbounded<T>() -> (Sender<T>, Receiver<T>) {
 /// `try_recv` is always empty, and it is never closed.
 pub fn never<T>() -> Receiver<T> {
     // A channel with one sender that does not exist: it can never be closed or fed.
+    let mut chan = Channel::new(Some(0), 1);
+    chan.never = true;
     Receiver {
-        chan: Arc::new(Channel::new(Some(0), 1)),
+        chan: Arc::new(chan),
     }
 }
 
@@ -479,9 +490,17 @@ impl<T> Receiver<T> {
     /// assert!(!a.same_channel(&b));
     /// ```
     pub fn same_channel(&self, other: &Receiver<T>) -> bool {
-        Arc::ptr_eq(&self.chan, &other.chan)
+        Arc::ptr_eq(&self.chan, &other.chan) || (self.chan.never && other.chan.never)
     }
 }
+
+// A channel's state is whole whatever panics: an operation either happens or does not, and
+// no lock of goro's is poisoned; so its ends may cross `catch_unwind`, as std's and
+// crossbeam's do.
+impl<T> std::panic::UnwindSafe for Sender<T> {}
+impl<T> std::panic::RefUnwindSafe for Sender<T> {}
+impl<T> std::panic::UnwindSafe for Receiver<T> {}
+impl<T> std::panic::RefUnwindSafe for Receiver<T> {}
 
 impl<T> Clone for Sender<T> {
     fn clone(&self) -> Self {

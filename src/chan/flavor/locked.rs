@@ -217,6 +217,9 @@ impl<T> Channel<T> {
     }
 }
 
+/// A buffer keeps up to this many slots however empty it gets (`Buffer::pop_into`).
+const SHRINK_ABOVE: usize = 1024;
+
 /// The buffer of a locked channel: a FIFO whose values go in and out by pointer, so that a
 /// value is copied once on the way in (from the sender's place) and once on the way out
 /// (into the receiver's), never through a temporary on the stack as `push_back(v)` and
@@ -267,6 +270,14 @@ impl<T> Buffer<T> {
         // any more (a `MaybeUninit` drops nothing).
         unsafe { ptr::copy_nonoverlapping(front.as_ptr(), dst, 1) };
         self.q.pop_front();
+        // Give memory back as the buffer drains, as crossbeam's list flavour frees its
+        // blocks: an unbounded channel that once held a million values should not keep
+        // room for them. Halving once a quarter is used leaves room to double before the
+        // next growth, so each value moved by a shrink was paid for by a receive.
+        let cap = self.q.capacity();
+        if cap > SHRINK_ABOVE && self.q.len() <= cap / 4 {
+            self.q.shrink_to(cap / 2);
+        }
         true
     }
 }
