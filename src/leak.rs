@@ -44,7 +44,8 @@ thread_local! {
 
 /// The scope of the goroutines the calling plain thread starts (`rt::spawn`).
 pub(crate) fn thread_scope() -> u64 {
-    THREAD_SCOPE.with(Cell::get)
+    // 0 once the thread's locals are gone (a goroutine spawned from a destructor).
+    THREAD_SCOPE.try_with(Cell::get).unwrap_or(0)
 }
 
 /// Live goroutines per open scope (scope 0, everything outside any guard, is not counted:

@@ -136,14 +136,22 @@ pub(crate) fn plain_activity() -> u64 {
 
 impl PlainThread {
     fn current() -> Arc<PlainThread> {
-        thread_local! {
-            static ME: Arc<PlainThread> = Arc::new(PlainThread {
+        fn new() -> Arc<PlainThread> {
+            Arc::new(PlainThread {
                 thread: std::thread::current(),
                 parked: AtomicBool::new(false),
                 token: AtomicBool::new(false),
-            });
+            })
         }
-        ME.with(Arc::clone)
+        thread_local! {
+            static ME: Arc<PlainThread> = new();
+        }
+        // A thread may wait in goro from a thread-local's destructor, after `ME` is gone:
+        // it then gets a fresh record at each call, so its waker and its park may use two.
+        // The count stays balanced (each record uncounts what it counted), but the thread
+        // may count as blocked for a moment after its wake-up, which only a deadlock of the
+        // whole program in that moment could mistake for one.
+        ME.try_with(Arc::clone).unwrap_or_else(|_| new())
     }
 
     /// Stops counting the thread as blocked, if it was (by the thread or a waker).
