@@ -15,6 +15,9 @@ static PIPE: AtomicI32 = AtomicI32::new(-1);
 /// Whether the `goro-sigquit` thread runs (the deadlock detector counts it among the
 /// runtime's threads). Relaxed: set once, before the runtime runs any goroutine.
 static RUNNING: AtomicBool = AtomicBool::new(false);
+/// The process that installed the handler. A child made by `fork` inherits the handler but
+/// not the thread: there the signal gets its default action back. Relaxed: as `PIPE`.
+static PID: AtomicI32 = AtomicI32::new(0);
 
 /// Whether the `goro-sigquit` thread runs.
 pub(crate) fn thread_running() -> bool {
@@ -22,6 +25,14 @@ pub(crate) fn thread_running() -> bool {
 }
 
 extern "C" fn on_sigquit(_: libc::c_int) {
+    // SAFETY: `getpid`, `signal` and `raise` are async-signal-safe.
+    unsafe {
+        if libc::getpid() != PID.load(Ordering::Relaxed) {
+            libc::signal(libc::SIGQUIT, libc::SIG_DFL);
+            libc::raise(libc::SIGQUIT);
+            return;
+        }
+    }
     let fd = PIPE.load(Ordering::Relaxed);
     let byte = 1u8;
     // SAFETY: `write` is async-signal-safe; the buffer is a live local byte. A failed write
@@ -46,6 +57,8 @@ pub(crate) fn install() {
     }
     RUNNING.store(true, Ordering::Relaxed);
     PIPE.store(write_end, Ordering::Relaxed);
+    // SAFETY: `getpid` has no preconditions.
+    PID.store(unsafe { libc::getpid() }, Ordering::Relaxed);
     // SAFETY: a zeroed `sigaction` is a valid value to fill in; the handler is an
     // `extern "C" fn(c_int)` that does only async-signal-safe things (`on_sigquit`).
     unsafe {
