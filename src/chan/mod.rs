@@ -477,7 +477,8 @@ impl<T> Receiver<T> {
         self.chan.capacity().is_some_and(|cap| self.len() >= cap)
     }
 
-    /// Whether `self` and `other` receive from the same channel.
+    /// Whether `self` and `other` receive from the same channel. Every [`never()`] is the
+    /// same channel, as every nil channel is the same value in Go.
     ///
     /// crossbeam-channel: `Receiver::same_channel`; Go: `ch1 == ch2`.
     ///
@@ -488,6 +489,7 @@ impl<T> Receiver<T> {
     /// let (_tb, b) = chan::bounded::<i32>(1);
     /// assert!(a.same_channel(&a.clone()));
     /// assert!(!a.same_channel(&b));
+    /// assert!(chan::never::<i32>().same_channel(&chan::never()));
     /// ```
     pub fn same_channel(&self, other: &Receiver<T>) -> bool {
         Arc::ptr_eq(&self.chan, &other.chan) || (self.chan.never && other.chan.never)
