@@ -132,6 +132,8 @@ fn waits_for_sigquit() {
     {
         goro::sleep(Duration::from_millis(1));
     }
+    // The dump describes goroutines that have waited at least once: make sure main has.
+    goro::sleep(Duration::from_millis(1));
     println!("ready");
     let _ = rx.recv();
     wg.done();
