@@ -85,7 +85,7 @@ fn threads_accounted(rt: &Runtime) -> bool {
     let Some(all) = process_threads() else {
         return false;
     };
-    let (blocked, _) = park::plain_blocked();
+    let blocked = park::plain_blocked();
     // The monitor and the `SIGQUIT` thread are not among the registered threads.
     let helpers = 1 + usize::from(super::sigquit::thread_running());
     all == rt.threads.registered() + helpers + blocked

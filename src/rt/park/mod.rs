@@ -123,13 +123,12 @@ static BLOCKED: AtomicUsize = AtomicUsize::new(0);
 /// Moves each time a plain thread stops counting as blocked. SeqCst throughout.
 static ACTIVITY: AtomicU64 = AtomicU64::new(0);
 
-/// How many plain threads are blocked in goro, and the activity count (`rt::deadlock`).
-pub(crate) fn plain_blocked() -> (usize, u64) {
-    let a = ACTIVITY.load(Ordering::SeqCst);
-    (BLOCKED.load(Ordering::SeqCst), a)
+/// How many plain threads are blocked in goro (`rt::deadlock`).
+pub(crate) fn plain_blocked() -> usize {
+    BLOCKED.load(Ordering::SeqCst)
 }
 
-/// The activity count alone.
+/// The count that moves whenever a blocked plain thread stops being blocked.
 pub(crate) fn plain_activity() -> u64 {
     ACTIVITY.load(Ordering::SeqCst)
 }
