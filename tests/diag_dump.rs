@@ -176,3 +176,39 @@ fn finished_goroutines_leave_the_list() {
         goro::dump()
     );
 }
+
+#[test]
+fn a_goroutine_on_a_reused_stack_shows_its_own_wait() {
+    // Goroutines that finish one after another hand their stacks (and the registry entry
+    // kept at the top of each) to the next: each must still show its own wait and place.
+    for round in 0..20 {
+        let (tx, rx) = chan::bounded::<()>(0);
+        let m = std::sync::Arc::new(Mutex::new(()));
+        let held = m.lock();
+        let name = format!("round-{round}");
+        let (h, line, reason) = if round % 2 == 0 {
+            let m2 = m.clone();
+            let line = line!() + 3;
+            let h = goro::Builder::new()
+                .name(name.clone())
+                .spawn(move || drop(m2.lock()))
+                .unwrap();
+            (h, line, WaitReason::MutexLock)
+        } else {
+            let line = line!() + 4;
+            let h = goro::Builder::new()
+                .name(name.clone())
+                .spawn(move || {
+                    let _ = rx.recv();
+                })
+                .unwrap();
+            (h, line, WaitReason::ChanReceive)
+        };
+        let g = wait_until_waiting(&name, reason);
+        let at = g.blocked_at.expect("a waiting goroutine has a place");
+        assert_eq!((at.file(), at.line()), (file!(), line), "{}", goro::dump());
+        drop(held);
+        drop(tx);
+        h.join().unwrap();
+    }
+}

@@ -148,10 +148,12 @@ pub(crate) fn coarse_now() -> u64 {
     COARSE.0.load(Ordering::Relaxed)
 }
 
-/// A goroutine's entry in the registry, in its execution state (`goroutine::Exec`, which
-/// lives from its first run until it finishes, longer than it can be listed): the links of
-/// its shard's list (touched only under that shard's lock), whether it is linked (touched
-/// only by the goroutine itself), and its last wait.
+/// A goroutine's entry in the registry, in its execution state (`goroutine::Exec`, at the
+/// top of its stack memory): the links of its shard's list (touched only under that
+/// shard's lock), whether it is linked (touched only by the goroutine itself), and its last
+/// wait. All-zero bytes are a valid, unlinked node: a stack's memory starts as zeroes, and
+/// its node is kept from one goroutine to the next (`goroutine::Exec::node`), never written
+/// until its goroutine waits.
 pub(crate) struct Node {
     prev: Cell<*const Node>,
     next: Cell<*const Node>,
@@ -161,19 +163,6 @@ pub(crate) struct Node {
     shard: Cell<u8>,
     linked: Cell<bool>,
     pub(crate) wait: WaitRecord,
-}
-
-impl Node {
-    pub(crate) fn new() -> Node {
-        Node {
-            prev: Cell::new(ptr::null()),
-            next: Cell::new(ptr::null()),
-            g: Cell::new(ptr::null()),
-            shard: Cell::new(0),
-            linked: Cell::new(false),
-            wait: WaitRecord::new(),
-        }
-    }
 }
 
 /// How many lists the registry is split in.
@@ -221,17 +210,27 @@ fn home_shard() -> u8 {
     HOME.with(|h| *h)
 }
 
-/// Links goroutine `g`'s node into the registry, if it is not linked yet. Called by the
-/// goroutine itself.
+/// Records that goroutine `g` is about to wait for `reason` at `at`, and links its node into
+/// the registry if it is not linked yet. Called by the goroutine itself.
 #[inline]
-pub(crate) fn link(node: &Node, g: &Goroutine) {
-    if !node.linked.get() {
-        link_slow(node, g);
+pub(crate) fn note_wait(
+    node: &Node,
+    g: &Goroutine,
+    reason: Reason,
+    at: &'static Location<'static>,
+) {
+    if node.linked.get() {
+        node.wait.set(reason, at);
+    } else {
+        link_slow(node, g, reason, at);
     }
 }
 
 #[cold]
-fn link_slow(node: &Node, g: &Goroutine) {
+fn link_slow(node: &Node, g: &Goroutine, reason: Reason, at: &'static Location<'static>) {
+    // The record first: the node may hold the last wait of an earlier goroutine on this
+    // stack, which a listing must not see under this one's name.
+    node.wait.set(reason, at);
     let home = home_shard();
     let mut s = shard(home);
     node.shard.set(home);
@@ -299,14 +298,6 @@ pub(crate) struct WaitRecord {
 }
 
 impl WaitRecord {
-    pub(crate) fn new() -> WaitRecord {
-        WaitRecord {
-            reason: std::sync::atomic::AtomicU8::new(Reason::None as u8),
-            since: AtomicU64::new(0),
-            at: std::sync::atomic::AtomicPtr::new(ptr::null_mut()),
-        }
-    }
-
     /// Records a wait about to start. Relaxed: read by dumps as a snapshot; the three may
     /// be seen from different waits, which only mislabels one line of one dump.
     pub(crate) fn set(&self, reason: Reason, at: &'static Location<'static>) {

@@ -51,6 +51,7 @@ unsafe impl Sync for GRef {}
 
 impl GRef {
     /// Allocates a goroutine block with one reference, returned.
+    #[inline]
     pub(crate) fn new<F, T>(
         id: u64,
         name: Option<Box<str>>,
