@@ -2,11 +2,16 @@
 
 use std::any::Any;
 use std::fmt;
+use std::future::{Future, IntoFuture};
 use std::io;
 use std::marker::PhantomData;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
 
 use crate::rt::config::check_stack_size;
 use crate::rt::goroutine::{self, GRef};
+use crate::rt::park::{Unparker, WakerSlot};
 use crate::rt::{self, panic};
 
 /// Starts `f` in a new goroutine and returns a handle to join it.
@@ -185,6 +190,78 @@ impl<T> JoinHandle<T> {
     /// The goroutine's name, if it was given one.
     pub fn name(&self) -> Option<&str> {
         self.g.name()
+    }
+}
+
+/// Awaiting a `JoinHandle` waits for the goroutine from async code, without blocking the
+/// executor's thread, and gives what [`join`](JoinHandle::join) gives.
+///
+/// ```
+/// # let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+/// # rt.block_on(async {
+/// let h = goro::go(|| (1..=10).sum::<u32>());
+/// assert_eq!(h.await.unwrap(), 55);
+/// # });
+/// ```
+impl<T> IntoFuture for JoinHandle<T> {
+    type Output = Result<T, JoinError>;
+    type IntoFuture = JoinFuture<T>;
+
+    fn into_future(self) -> JoinFuture<T> {
+        JoinFuture {
+            handle: Some(self),
+            slot: None,
+        }
+    }
+}
+
+/// The future of an awaited [`JoinHandle`].
+///
+/// Dropping it before it completes detaches the goroutine, as dropping the handle does.
+#[must_use = "futures do nothing unless polled"]
+pub struct JoinFuture<T> {
+    handle: Option<JoinHandle<T>>,
+    /// The waker the goroutine wakes as it finishes, once registered.
+    slot: Option<Arc<WakerSlot>>,
+}
+
+impl<T> Future for JoinFuture<T> {
+    type Output = Result<T, JoinError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = &mut *self;
+        let h = this
+            .handle
+            .as_ref()
+            .expect("goro: a JoinHandle's future polled after it completed");
+        if !h.g.is_done() {
+            match &this.slot {
+                Some(slot) => slot.set(cx.waker()),
+                None => {
+                    let slot = Arc::new(WakerSlot::new(cx.waker()));
+                    let registered = h.g.join_async(Unparker::Task(slot.clone()));
+                    this.slot = Some(slot);
+                    if registered {
+                        return Poll::Pending;
+                    }
+                }
+            }
+            // The goroutine may have finished before the new waker was in place: look
+            // again after placing it (the finish wakes whatever waker it finds).
+            if !h.g.is_done() {
+                return Poll::Pending;
+            }
+        }
+        let h = this.handle.take().expect("checked above");
+        Poll::Ready(h.join())
+    }
+}
+
+impl<T> fmt::Debug for JoinFuture<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("JoinFuture")
+            .field("handle", &self.handle)
+            .finish()
     }
 }
 

@@ -177,6 +177,29 @@ impl<T> Channel<T> {
         dispatch!(self, c => unsafe { c.recv(dst, block) })
     }
 
+    /// What an async operation that was dropped after its waiter completed must do so
+    /// that nothing is lost (`chan::future`): a receive handed a value puts it back
+    /// (`give_back`); an operation only notified passes the notification on (`pass_on`).
+    ///
+    /// # Safety
+    ///
+    /// For a value handed back, `v` points to a valid `T` the caller owns and gives up.
+    pub(crate) unsafe fn give_back(&self, v: *const T) {
+        match &self.flavor {
+            // SAFETY: the caller's contract.
+            Flavor::Locked(c) => unsafe { c.give_back(v) },
+            Flavor::LockFree(_) => unreachable!("lock-free channels hand no value to waiters"),
+        }
+    }
+
+    /// See `give_back`: a notification of direction `dir` passed on. Locked channels
+    /// notify nobody.
+    pub(crate) fn pass_on(&self, dir: Dir) {
+        if let Flavor::LockFree(c) = &self.flavor {
+            c.pass_on(dir);
+        }
+    }
+
     /// Closes the channel: wakes every waiter; returns false if it was already closed.
     pub(crate) fn close(&self) -> bool {
         dispatch!(self, c => c.close())

@@ -105,6 +105,7 @@ mod channel;
 mod core;
 mod error;
 mod flavor;
+mod future;
 mod lock;
 mod ring;
 pub(crate) mod select;
@@ -122,6 +123,12 @@ pub use error::{
     RecvError, RecvTimeoutError, SendError, SendTimeoutError, TryRecvError, TrySendError,
 };
 use flavor::{Block, Outcome};
+pub(crate) use future::OwnedRecv;
+#[cfg(feature = "futures-core")]
+pub use future::RecvStream;
+#[cfg(feature = "futures-sink")]
+pub use future::SendSink;
+pub use future::{RecvFuture, SendFuture};
 pub use select::{Select, Selected};
 
 /// A channel holding up to `cap` values; `cap == 0` is Go's unbuffered (rendezvous) channel.

@@ -30,7 +30,7 @@
 //! `tests/loom_waiter.rs` model-checks these queues (plain and select waiters, wakers,
 //! close) with loom.
 
-use std::cell::Cell;
+use std::cell::{Cell, UnsafeCell};
 use std::fmt;
 use std::panic::Location;
 use std::ptr;
@@ -104,8 +104,10 @@ impl fmt::Debug for Token {
 
 /// One blocked send or receive.
 pub(crate) struct Waiter<T> {
-    /// Who to wake; `None` for a select's waiter, which wakes through its token.
-    unparker: Option<WaiterRef>,
+    /// Who to wake; `None` for a select's waiter, which wakes through its token. Written
+    /// at creation, and by the owner of an async waiter while it is linked, under the
+    /// channel lock (`replace_unparker`); read by a waker that has unlinked it.
+    unparker: UnsafeCell<Option<WaiterRef>>,
     /// The select this waiter belongs to (null for a plain operation), and its case.
     token: *const Token,
     case: usize,
@@ -126,8 +128,14 @@ pub(crate) struct Waiter<T> {
 impl<T> Waiter<T> {
     /// A waiter for a plain operation whose value is at (or goes to) `elem`; see the field.
     pub(crate) fn new(elem: *mut T) -> Waiter<T> {
+        Waiter::with_unparker(elem, WaiterRef::current())
+    }
+
+    /// A waiter for a plain operation that `who` waits for (an async task's waker, see
+    /// `chan::future`).
+    pub(crate) fn with_unparker(elem: *mut T, who: WaiterRef) -> Waiter<T> {
         Waiter {
-            unparker: Some(WaiterRef::current()),
+            unparker: UnsafeCell::new(Some(who)),
             token: std::ptr::null(),
             case: 0,
             elem,
@@ -141,7 +149,7 @@ impl<T> Waiter<T> {
     /// A waiter for case `case` of a select waiting on `token`, which must outlive it.
     pub(crate) fn for_select(elem: *mut T, token: &Token, case: usize) -> Waiter<T> {
         Waiter {
-            unparker: None,
+            unparker: UnsafeCell::new(None),
             token,
             case,
             elem,
@@ -157,6 +165,33 @@ impl<T> Waiter<T> {
         // SAFETY: a select's token outlives its linked waiters (it unlinks them all, under
         // the channel locks, before it returns).
         self.token.is_null() || unsafe { (*self.token).claim(self.case) }
+    }
+
+    /// Whether the waiter is linked in a queue. Only meaningful under the channel lock.
+    pub(crate) fn is_linked(&self) -> bool {
+        self.linked.get()
+    }
+
+    /// Replaces who to wake, with `update` on the current one (an async waiter's owner,
+    /// polled again with another waker).
+    ///
+    /// # Safety
+    ///
+    /// The caller holds the channel lock and the waiter is linked (`is_linked`), so no waker
+    /// has it or reads its unparker.
+    pub(crate) unsafe fn update_unparker(&self, update: impl FnOnce(&mut Option<WaiterRef>)) {
+        // SAFETY: wakers read the unparker only after unlinking the waiter under the lock,
+        // which they cannot do while we hold it; the owner is the only other user.
+        update(unsafe { &mut *self.unparker.get() });
+    }
+
+    /// Resets a waiter that is not linked and whose state was read, for another wait (an
+    /// async operation keeps one allocation across waits).
+    pub(crate) fn reset(&self) {
+        debug_assert!(!self.linked.get());
+        // Relaxed: nobody else reaches an unlinked waiter whose final state was read; the
+        // lock taken to link it again publishes the reset.
+        self.state.store(WAITING, Ordering::Relaxed);
     }
 
     /// The final state, once the waiter is no longer linked (or `WAITING`).
@@ -406,7 +441,9 @@ impl<T> Queue<T> {
 
 /// The completion of an unlinked waiter, to run once the lock is released (`Wake`).
 fn complete<T>(w: &Waiter<T>, state: u8) -> Wake {
-    let who: *const WaiterRef = match &w.unparker {
+    // SAFETY: the waiter was just unlinked under the lock we hold; its owner changes the
+    // unparker only while it is linked (`update_unparker`), so this read races with nothing.
+    let who: *const WaiterRef = match unsafe { &*w.unparker.get() } {
         Some(u) => u,
         // SAFETY: a select's token outlives its linked waiters (see `Waiter::claim`), and
         // its select waits for the winning waiter's state before returning.

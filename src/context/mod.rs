@@ -336,6 +336,29 @@ impl Context {
         }
     }
 
+    /// A future that completes when this context ends: [`done`](Context::done) for async
+    /// code, which waits without blocking the executor's thread.
+    ///
+    /// tokio-util: `CancellationToken::cancelled`. For [`background()`] and the like it
+    /// never completes.
+    ///
+    /// ```
+    /// use goro::context;
+    ///
+    /// # let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    /// # rt.block_on(async {
+    /// let (ctx, cancel) = context::background().with_cancel();
+    /// goro::go(move || cancel());
+    /// ctx.done_async().await;
+    /// assert!(ctx.err().is_some());
+    /// # });
+    /// ```
+    pub fn done_async(&self) -> Done {
+        Done {
+            recv: chan::OwnedRecv::new(self.done()),
+        }
+    }
+
     /// `None` while the context is live; once it has ended, why:
     /// [`Canceled`](ContextError::Canceled) or
     /// [`DeadlineExceeded`](ContextError::DeadlineExceeded). It never changes after that.
@@ -464,5 +487,29 @@ impl fmt::Debug for Context {
         }
         names.reverse();
         f.write_str(&names.join("."))
+    }
+}
+
+/// The future of [`Context::done_async`]: completes when the context ends.
+#[must_use = "futures do nothing unless polled"]
+pub struct Done {
+    recv: chan::OwnedRecv<()>,
+}
+
+impl std::future::Future for Done {
+    type Output = ();
+
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<()> {
+        // Nothing is ever sent on `done`: it completes only by closing.
+        std::pin::Pin::new(&mut self.recv).poll(cx).map(|_| ())
+    }
+}
+
+impl fmt::Debug for Done {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Done").finish_non_exhaustive()
     }
 }

@@ -208,6 +208,56 @@ impl<T: Send> TaskHandle<T> {
     }
 }
 
+/// Awaiting a `TaskHandle` waits for the job from async code, without blocking the
+/// executor's thread, and gives what [`wait`](TaskHandle::wait) gives.
+///
+/// ```
+/// use goro::pool::Pool;
+///
+/// # let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+/// # rt.block_on(async {
+/// let pool = Pool::new(2);
+/// let h = pool.submit_with_result(|| 6 * 7).unwrap();
+/// assert_eq!(h.await.unwrap(), 42);
+/// # });
+/// ```
+impl<T: Send> std::future::IntoFuture for TaskHandle<T> {
+    type Output = Result<T, TaskError>;
+    type IntoFuture = TaskFuture<T>;
+
+    fn into_future(self) -> TaskFuture<T> {
+        TaskFuture {
+            recv: chan::OwnedRecv::new(self.rx),
+        }
+    }
+}
+
+/// The future of an awaited [`TaskHandle`]. Dropping it does not cancel the job.
+#[must_use = "futures do nothing unless polled"]
+pub struct TaskFuture<T> {
+    recv: chan::OwnedRecv<Result<T, TaskError>>,
+}
+
+impl<T> std::future::Future for TaskFuture<T> {
+    type Output = Result<T, TaskError>;
+
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        // As in `wait`: closed without a value means dropped unrun, a cancellation.
+        std::pin::Pin::new(&mut self.recv)
+            .poll(cx)
+            .map(|r| r.unwrap_or(Err(TaskError::Canceled)))
+    }
+}
+
+impl<T> fmt::Debug for TaskFuture<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TaskFuture").finish_non_exhaustive()
+    }
+}
+
 impl<T> fmt::Debug for TaskHandle<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TaskHandle").finish_non_exhaustive()

@@ -99,7 +99,7 @@ mod worker;
 
 pub use builder::{Builder, ErrorPolicy, PanicPolicy};
 pub use error::{JobError, SubmitError, TaskError};
-pub use job::{JobResult, TaskHandle};
+pub use job::{JobResult, TaskFuture, TaskHandle};
 pub use map::{Map, MapUnordered};
 pub use report::Report;
 

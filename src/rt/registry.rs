@@ -77,6 +77,8 @@ pub enum Reason {
     OnceWait,
     /// `JoinHandle::join`.
     Join,
+    /// `goro::block_on`: a future is pending.
+    Await,
 }
 
 impl Reason {
@@ -97,11 +99,12 @@ impl Reason {
             Reason::Semacquire => "semacquire",
             Reason::OnceWait => "sync.Once.Do",
             Reason::Join => "join",
+            Reason::Await => "await",
         }
     }
 
     pub(crate) fn from_u8(v: u8) -> Reason {
-        const ALL: [Reason; 14] = [
+        const ALL: [Reason; 15] = [
             Reason::None,
             Reason::ChanReceive,
             Reason::ChanSend,
@@ -116,6 +119,7 @@ impl Reason {
             Reason::Semacquire,
             Reason::OnceWait,
             Reason::Join,
+            Reason::Await,
         ];
         ALL.get(v as usize).copied().unwrap_or(Reason::None)
     }

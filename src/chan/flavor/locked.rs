@@ -8,7 +8,9 @@
 //! - Receivers wait only while the buffer is empty: a waiting receiver and a buffered value
 //!   never coexist.
 //! - Senders wait only while the buffer is full (always, for capacity 0): a waiting sender
-//!   and free buffer space never coexist.
+//!   and free buffer space never coexist. The buffer may hold one value more than its
+//!   capacity (one, for capacity 0) after an async receive that was dropped handed its
+//!   value back (`give_back`); receivers take that value first.
 //! - Once `closed`, nobody waits: `close` completes every waiter, and new operations fail
 //!   (sends at once; receives once the buffer is drained).
 //!
@@ -107,14 +109,19 @@ impl<T> Channel<T> {
     pub(crate) unsafe fn recv_now(&self, st: &mut State<T, Buffer<T>>, dst: *mut T) -> Now {
         // SAFETY: `dst` is valid for a write (contract).
         if unsafe { st.buf.pop_into(dst) } {
-            // Room in the buffer: the oldest blocked sender moves its value in.
-            let wake = st.sendq.pop_sender().map(|(src, wake)| {
-                // SAFETY: `src` is the value of a sender that was linked until now, valid
-                // until `wake` runs; the sender gives it up with the `DONE` that `wake`
-                // publishes, so it is moved out exactly once, here.
-                unsafe { st.buf.push_from(src) };
-                wake
-            });
+            // Room in the buffer: the oldest blocked sender moves its value in. (Unless the
+            // buffer is still full: it holds a value handed back, see `give_back`.)
+            let room = self.cap.is_none_or(|cap| st.buf.len() < cap);
+            let wake = room
+                .then(|| st.sendq.pop_sender())
+                .flatten()
+                .map(|(src, wake)| {
+                    // SAFETY: `src` is the value of a sender that was linked until now, valid
+                    // until `wake` runs; the sender gives it up with the `DONE` that `wake`
+                    // publishes, so it is moved out exactly once, here.
+                    unsafe { st.buf.push_from(src) };
+                    wake
+                });
             self.len.store(st.buf.len(), Ordering::Relaxed);
             return Now::Done(wake);
         }
@@ -208,6 +215,32 @@ impl<T> Channel<T> {
         }
     }
 
+    /// Puts back a value that was received but never reached its receiver (an async
+    /// receive dropped after a sender handed it the value, see `chan::future`): it goes to
+    /// the oldest waiting receiver, else to the front of the buffer, ahead of every value
+    /// sent after it, even if that makes the buffer hold one value more than its capacity
+    /// (so a sender finds it full, and receivers take it first). Returns the receiver's
+    /// wake-up, to run once the caller has released nothing: this takes and releases the
+    /// lock itself.
+    ///
+    /// # Safety
+    ///
+    /// `v` points to a valid `T` that the caller owns and gives up.
+    pub(crate) unsafe fn give_back(&self, v: *const T) {
+        let mut st = self.core.lock();
+        if let Some((dst, wake)) = st.recvq.pop_receiver() {
+            // SAFETY: as in `send_now`: `dst` is a linked receiver's destination, valid
+            // until `wake` runs; `v` is ours to give up (contract).
+            unsafe { ptr::copy_nonoverlapping(v, dst, 1) };
+            drop(st);
+            wake.wake();
+            return;
+        }
+        // SAFETY: the caller gives the value up (contract): it is moved in once.
+        unsafe { st.buf.push_front_from(v) };
+        self.len.store(st.buf.len(), Ordering::Relaxed);
+    }
+
     /// Closes the channel: wakes every waiter; returns false if it was already closed.
     pub(crate) fn close(&self) -> bool {
         self.core.close(|_| {
@@ -252,6 +285,18 @@ impl<T> Buffer<T> {
         // SAFETY: `src` is a valid `T` (contract) and `back` a place for one in the deque,
         // so they do not overlap.
         unsafe { ptr::copy_nonoverlapping(src, back.as_mut_ptr(), 1) };
+    }
+
+    /// Moves the value at `src` in at the front (a value handed back, `give_back`).
+    ///
+    /// # Safety
+    ///
+    /// As for `push_from`.
+    unsafe fn push_front_from(&mut self, src: *const T) {
+        self.q.push_front(MaybeUninit::uninit());
+        let front = self.q.front_mut().expect("an element was just pushed");
+        // SAFETY: as in `push_from`.
+        unsafe { ptr::copy_nonoverlapping(src, front.as_mut_ptr(), 1) };
     }
 
     /// Moves the oldest value to `dst`; false (nothing written) if the buffer is empty.

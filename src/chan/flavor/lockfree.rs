@@ -271,6 +271,19 @@ impl<T> Channel<T> {
         }
     }
 
+    /// Passes a notification on: an async operation of direction `dir` that was notified
+    /// (a value or room appeared for it) and then dropped without looking at the ring
+    /// wakes the next waiter of its direction in its place (`chan::future`), so that what
+    /// the notification announced is not left unclaimed while others wait.
+    pub(crate) fn pass_on(&self, dir: Dir) {
+        let mut st = self.core.lock();
+        let wake = self.notify_locked(&mut st, dir);
+        drop(st);
+        if let Some(w) = wake {
+            w.wake();
+        }
+    }
+
     /// Closes the channel: wakes every waiter; returns false if it was already closed.
     pub(crate) fn close(&self) -> bool {
         self.core.close(|st| {

@@ -428,6 +428,27 @@ impl Goroutine {
         }
     }
 
+    /// Registers `joiner` (an async task's waker) to be woken when the goroutine completes,
+    /// for the one joiner that waits asynchronously (`JoinHandle`'s future). Returns false
+    /// if it has completed already (nothing registered).
+    pub(crate) fn join_async(&self, joiner: Unparker) -> bool {
+        if self.is_done() {
+            return false;
+        }
+        // SAFETY: as in `wait_done`: nobody reads `joiner` before JOIN_WAITING is published,
+        // and there is one joiner, which registers once.
+        unsafe { *self.joiner.get() = Some(joiner) };
+        // Release: publishes `joiner`; Acquire on failure pairs with `complete`'s swap.
+        self.join
+            .compare_exchange(
+                JOIN_EMPTY,
+                JOIN_WAITING,
+                Ordering::Release,
+                Ordering::Acquire,
+            )
+            .is_ok()
+    }
+
     /// Switches from the goroutine's stack back to its worker. Called only by the goroutine
     /// itself (`self` is the current goroutine).
     pub(crate) fn suspend(&self, why: Suspend) {

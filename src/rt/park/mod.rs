@@ -48,11 +48,44 @@ use super::goroutine::{self, GRef, Suspend, NOT_PINNED};
 use super::registry::Reason;
 use state::Unpark;
 
-/// A handle that wakes one parked goroutine or thread.
+/// A handle that wakes one parked goroutine or thread, or an async task.
 #[derive(Clone)]
 pub(crate) enum Unparker {
     Goroutine(GRef),
     Thread(Arc<PlainThread>),
+    /// An async task waiting on a goro event (`JoinHandle`'s future): wakes whatever waker
+    /// the task left last.
+    Task(Arc<WakerSlot>),
+}
+
+/// The waker of an async task that waits on a goro event, replaced each time the task is
+/// polled with another one.
+pub(crate) struct WakerSlot {
+    waker: Mutex<Option<std::task::Waker>>,
+}
+
+impl WakerSlot {
+    pub(crate) fn new(w: &std::task::Waker) -> WakerSlot {
+        WakerSlot {
+            waker: Mutex::new(Some(w.clone())),
+        }
+    }
+
+    /// Keeps `w` as the waker to wake, unless it wakes the same task as the one kept.
+    pub(crate) fn set(&self, w: &std::task::Waker) {
+        let mut slot = self.waker.lock().unwrap_or_else(|e| e.into_inner());
+        match &*slot {
+            Some(old) if old.will_wake(w) => {}
+            _ => *slot = Some(w.clone()),
+        }
+    }
+
+    fn wake(&self) {
+        let w = self.waker.lock().unwrap_or_else(|e| e.into_inner()).take();
+        if let Some(w) = w {
+            w.wake();
+        }
+    }
 }
 
 impl Unparker {
@@ -87,6 +120,7 @@ impl Unparker {
                 }
             },
             Unparker::Thread(t) => t.unpark(),
+            Unparker::Task(slot) => slot.wake(),
         }
     }
 }
@@ -192,6 +226,9 @@ impl PlainThread {
 pub(crate) enum WaiterRef {
     Goroutine(*const goroutine::Goroutine),
     Thread(Arc<PlainThread>),
+    /// An async task (`chan::future`): its waker, woken once the waiter's state is
+    /// published.
+    Task(std::task::Waker),
 }
 
 // SAFETY: the goroutine pointer is only used while the goroutine is blocked on the waiter
@@ -234,7 +271,8 @@ impl WaiterRef {
         // SAFETY: `*this` is valid until `publish` runs (the caller's contract).
         let target = match unsafe { &*this } {
             WaiterRef::Goroutine(g) => Ok(*g),
-            WaiterRef::Thread(t) => Err(t.clone()),
+            WaiterRef::Thread(t) => Err(Ok(t.clone())),
+            WaiterRef::Task(w) => Err(Err(w.clone())),
         };
         match target {
             Ok(g) => {
@@ -261,9 +299,13 @@ impl WaiterRef {
                     }
                 }
             }
-            Err(t) => {
+            Err(Ok(t)) => {
                 publish();
                 t.unpark();
+            }
+            Err(Err(w)) => {
+                publish();
+                w.wake();
             }
         }
     }
@@ -274,6 +316,7 @@ impl fmt::Debug for Unparker {
         match self {
             Unparker::Goroutine(g) => write!(f, "Unparker(goroutine {})", g.id()),
             Unparker::Thread(t) => write!(f, "Unparker({:?})", t.thread.id()),
+            Unparker::Task(_) => write!(f, "Unparker(async task)"),
         }
     }
 }

@@ -1,0 +1,428 @@
+//! Channels from async code (`send_async`, `recv_async`): with tokio's runtimes (multi-thread
+//! and current-thread) and `futures::executor`, beside goroutines and threads on the same
+//! channels, and cancel safety: futures dropped at random points never lose or duplicate a
+//! value.
+
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use goro::chan::{self, Receiver, RecvError, SendError, Sender};
+
+fn multi_thread() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_time()
+        .build()
+        .unwrap()
+}
+
+fn current_thread() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .unwrap()
+}
+
+/// The capacities that pick each flavour: unbuffered and unbounded (locked), small
+/// buffered (lock-free ring), and a buffer too large for a ring (locked).
+fn channels<T>() -> Vec<(&'static str, Sender<T>, Receiver<T>)> {
+    let mut v = Vec::new();
+    let (tx, rx) = chan::bounded(0);
+    v.push(("unbuffered", tx, rx));
+    let (tx, rx) = chan::bounded(4);
+    v.push(("bounded(4)", tx, rx));
+    let (tx, rx) = chan::bounded(1 << 22);
+    v.push(("bounded(4M)", tx, rx));
+    let (tx, rx) = chan::unbounded();
+    v.push(("unbounded", tx, rx));
+    v
+}
+
+#[test]
+fn a_task_receives_what_a_goroutine_sends() {
+    for rt in [multi_thread(), current_thread()] {
+        for (kind, tx, rx) in channels::<u64>() {
+            let sender = goro::go(move || {
+                for i in 0..1000 {
+                    tx.send(i).unwrap();
+                }
+            });
+            let sum = rt.block_on(async move {
+                let mut sum = 0;
+                while let Ok(v) = rx.recv_async().await {
+                    sum += v;
+                }
+                sum
+            });
+            sender.join().unwrap();
+            assert_eq!(sum, 999 * 1000 / 2, "{kind}");
+        }
+    }
+}
+
+#[test]
+fn a_goroutine_receives_what_a_task_sends() {
+    for rt in [multi_thread(), current_thread()] {
+        for (kind, tx, rx) in channels::<u64>() {
+            let receiver = goro::go(move || rx.iter().sum::<u64>());
+            rt.block_on(async move {
+                for i in 0..1000 {
+                    tx.send_async(i).await.unwrap();
+                }
+            });
+            assert_eq!(receiver.join().unwrap(), 999 * 1000 / 2, "{kind}");
+        }
+    }
+}
+
+#[test]
+fn tasks_on_both_sides() {
+    let rt = multi_thread();
+    for (kind, tx, rx) in channels::<u64>() {
+        let total = rt.block_on(async move {
+            let mut senders = Vec::new();
+            for t in 0..4u64 {
+                let tx = tx.clone();
+                senders.push(tokio::spawn(async move {
+                    for i in 0..500 {
+                        tx.send_async(t * 1000 + i).await.unwrap();
+                    }
+                }));
+            }
+            drop(tx);
+            let mut receivers = Vec::new();
+            for _ in 0..3 {
+                let rx = rx.clone();
+                receivers.push(tokio::spawn(async move {
+                    let mut got = Vec::new();
+                    while let Ok(v) = rx.recv_async().await {
+                        got.push(v);
+                    }
+                    got
+                }));
+            }
+            for s in senders {
+                s.await.unwrap();
+            }
+            let mut all = Vec::new();
+            for r in receivers {
+                all.extend(r.await.unwrap());
+            }
+            all
+        });
+        let set: HashSet<u64> = total.iter().copied().collect();
+        assert_eq!(total.len(), 2000, "{kind}");
+        assert_eq!(set.len(), 2000, "{kind}: a value arrived twice");
+    }
+}
+
+#[test]
+fn futures_executor_works_too() {
+    for (kind, tx, rx) in channels::<u32>() {
+        let h = std::thread::spawn(move || {
+            futures::executor::block_on(async {
+                for i in 0..100 {
+                    tx.send_async(i).await.unwrap();
+                }
+            })
+        });
+        let got: Vec<u32> =
+            futures::executor::block_on(async { std::iter::from_fn(|| None).collect() });
+        assert!(got.is_empty());
+        let sum = futures::executor::block_on(async {
+            let mut s = 0;
+            while let Ok(v) = rx.recv_async().await {
+                s += v;
+            }
+            s
+        });
+        h.join().unwrap();
+        assert_eq!(sum, 99 * 100 / 2, "{kind}");
+    }
+}
+
+#[test]
+fn closing_wakes_waiting_tasks_and_hands_values_back() {
+    let rt = multi_thread();
+    for (kind, tx, rx) in channels::<String>() {
+        let rx2 = rx.clone();
+        let waiting = rt.spawn(async move { rx2.recv_async().await });
+        // Let it wait, then close.
+        std::thread::sleep(Duration::from_millis(20));
+        tx.close();
+        assert_eq!(rt.block_on(waiting).unwrap(), Err(RecvError), "{kind}");
+        let sent = rt.block_on(tx.send_async("back".to_string()));
+        assert_eq!(sent, Err(SendError("back".to_string())), "{kind}");
+        drop(rx);
+    }
+    // A task blocked in a send on a full channel gets its value back at the close.
+    let (tx, rx) = chan::bounded::<String>(0);
+    let tx2 = tx.clone();
+    let sending = rt.spawn(async move { tx2.send_async("kept".to_string()).await });
+    std::thread::sleep(Duration::from_millis(20));
+    tx.close();
+    assert_eq!(
+        rt.block_on(sending).unwrap(),
+        Err(SendError("kept".to_string()))
+    );
+    drop(rx);
+}
+
+/// A value that counts its drops, to check that none is lost or dropped twice.
+struct Counted {
+    id: u64,
+    drops: Arc<AtomicUsize>,
+}
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        self.drops.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// A small xorshift generator, seeded per task.
+fn next(seed: &mut u64) -> u64 {
+    *seed ^= *seed << 13;
+    *seed ^= *seed >> 7;
+    *seed ^= *seed << 17;
+    *seed
+}
+
+#[test]
+fn cancelled_receives_lose_nothing() {
+    const SENDERS: u64 = 3;
+    const PER_SENDER: u64 = 2000;
+    let rt = multi_thread();
+    for (kind, tx, rx) in channels::<Counted>() {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let got = Arc::new(Mutex::new(Vec::new()));
+        // Senders: goroutines, a thread and a task.
+        let mut goroutines = Vec::new();
+        for s in 0..SENDERS - 1 {
+            let tx = tx.clone();
+            let drops = drops.clone();
+            goroutines.push(goro::go(move || {
+                for i in 0..PER_SENDER {
+                    let id = s * PER_SENDER + i;
+                    tx.send(Counted {
+                        id,
+                        drops: drops.clone(),
+                    })
+                    .unwrap();
+                }
+            }));
+        }
+        let task_sender = {
+            let tx = tx.clone();
+            let drops = drops.clone();
+            rt.spawn(async move {
+                for i in 0..PER_SENDER {
+                    let id = (SENDERS - 1) * PER_SENDER + i;
+                    tx.send_async(Counted {
+                        id,
+                        drops: drops.clone(),
+                    })
+                    .await
+                    .unwrap();
+                }
+            })
+        };
+        drop(tx);
+        // Receivers: tasks whose receives time out at random (dropping the future at
+        // whatever point it reached), and a goroutine that receives plainly.
+        let mut tasks = Vec::new();
+        for t in 0..3u64 {
+            let rx = rx.clone();
+            let got = got.clone();
+            tasks.push(rt.spawn(async move {
+                let mut seed = 0x9E37_79B9_7F4A_7C15 ^ (t + 1);
+                loop {
+                    let wait = Duration::from_micros(next(&mut seed) % 60);
+                    // Biased towards the timer: a receive that was handed its value
+                    // but not polled since is dropped when the timer is due too.
+                    tokio::select! {
+                        biased;
+                        _ = tokio::time::sleep(wait) => {}
+                        r = rx.recv_async() => match r {
+                            Ok(v) => got.lock().unwrap().push(v.id),
+                            Err(RecvError) => break,
+                        },
+                    }
+                }
+            }));
+        }
+        let plain = {
+            let rx = rx.clone();
+            let got = got.clone();
+            goro::go(move || {
+                for v in rx.iter() {
+                    got.lock().unwrap().push(v.id);
+                    goro::yield_now();
+                }
+            })
+        };
+        for g in goroutines {
+            g.join().unwrap();
+        }
+        rt.block_on(task_sender).unwrap();
+        for t in tasks {
+            rt.block_on(t).unwrap();
+        }
+        plain.join().unwrap();
+        drop(rx);
+        let got = got.lock().unwrap();
+        let set: HashSet<u64> = got.iter().copied().collect();
+        assert_eq!(set.len(), got.len(), "{kind}: a value was received twice");
+        assert_eq!(
+            got.len() as u64,
+            SENDERS * PER_SENDER,
+            "{kind}: a value was lost"
+        );
+        assert_eq!(
+            drops.load(Ordering::Relaxed) as u64,
+            SENDERS * PER_SENDER,
+            "{kind}: drops"
+        );
+    }
+}
+
+#[test]
+fn cancelled_sends_either_arrive_or_are_dropped() {
+    let rt = multi_thread();
+    for (kind, tx, rx) in channels::<Counted>() {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let delivered = Arc::new(Mutex::new(Vec::new()));
+        let receiver = {
+            let delivered = delivered.clone();
+            goro::go(move || {
+                for v in rx.iter() {
+                    delivered.lock().unwrap().push(v.id);
+                    if v.id % 7 == 0 {
+                        goro::sleep(Duration::from_micros(50));
+                    }
+                }
+            })
+        };
+        let attempts = rt.block_on(async move {
+            let mut tasks = Vec::new();
+            for t in 0..3u64 {
+                let tx = tx.clone();
+                let drops = drops.clone();
+                tasks.push(tokio::spawn(async move {
+                    let mut seed = 0xD1B5_4A32_D192_ED03 ^ (t + 1);
+                    let mut sent_ok = Vec::new();
+                    for i in 0..1500u64 {
+                        let id = t * 100_000 + i;
+                        let v = Counted {
+                            id,
+                            drops: drops.clone(),
+                        };
+                        let wait = Duration::from_micros(next(&mut seed) % 150);
+                        tokio::select! {
+                            biased;
+                            _ = tokio::time::sleep(wait) => {}
+                            r = tx.send_async(v) => {
+                                r.unwrap();
+                                sent_ok.push(id);
+                            }
+                        }
+                    }
+                    sent_ok
+                }));
+            }
+            drop(tx);
+            let mut ok = Vec::new();
+            for t in tasks {
+                ok.extend(t.await.unwrap());
+            }
+            (ok, drops)
+        });
+        receiver.join().unwrap();
+        let (ok, drops) = attempts;
+        let delivered = delivered.lock().unwrap();
+        let got: HashSet<u64> = delivered.iter().copied().collect();
+        assert_eq!(got.len(), delivered.len(), "{kind}: a value arrived twice");
+        // Every send that completed arrived; one cancelled may have arrived too (its value
+        // was taken as the future was dropped), but nothing else.
+        for id in &ok {
+            assert!(got.contains(id), "{kind}: sent {id} never arrived");
+        }
+        // Every value was dropped exactly once: by its receiver or with its future.
+        assert_eq!(drops.load(Ordering::Relaxed), 4500, "{kind}: drops");
+    }
+}
+
+#[test]
+fn goroutines_threads_and_tasks_share_a_channel() {
+    let rt = multi_thread();
+    for (kind, tx, rx) in channels::<u64>() {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let mut goroutines = Vec::new();
+        let mut threads = Vec::new();
+        let mut tasks = Vec::new();
+        for k in 0..2u64 {
+            let (tx1, tx2, tx3) = (tx.clone(), tx.clone(), tx.clone());
+            goroutines.push(goro::go(move || {
+                let tx = tx1;
+                for i in 0..300 {
+                    tx.send(k * 10_000 + i).unwrap();
+                }
+            }));
+            threads.push(std::thread::spawn(move || {
+                let tx = tx2;
+                for i in 0..300 {
+                    tx.send(100_000 + k * 10_000 + i).unwrap();
+                }
+            }));
+            tasks.push(rt.spawn(async move {
+                let tx = tx3;
+                for i in 0..300 {
+                    tx.send_async(200_000 + k * 10_000 + i).await.unwrap();
+                }
+            }));
+        }
+        drop(tx);
+        let mut receivers = Vec::new();
+        for _ in 0..2 {
+            let (rx, seen) = (rx.clone(), seen.clone());
+            receivers.push(goro::go(move || {
+                for v in rx.iter() {
+                    seen.lock().unwrap().push(v);
+                }
+            }));
+        }
+        let (rx2, seen2) = (rx.clone(), seen.clone());
+        let thread_rx = std::thread::spawn(move || {
+            for v in rx2.iter() {
+                seen2.lock().unwrap().push(v);
+            }
+        });
+        let (rx3, seen3) = (rx.clone(), seen.clone());
+        let task_rx = rt.spawn(async move {
+            while let Ok(v) = rx3.recv_async().await {
+                seen3.lock().unwrap().push(v);
+            }
+        });
+        drop(rx);
+        for g in goroutines {
+            g.join().unwrap();
+        }
+        for t in threads {
+            t.join().unwrap();
+        }
+        for t in tasks {
+            rt.block_on(t).unwrap();
+        }
+        for r in receivers {
+            r.join().unwrap();
+        }
+        thread_rx.join().unwrap();
+        rt.block_on(task_rx).unwrap();
+        let seen = seen.lock().unwrap();
+        let set: HashSet<u64> = seen.iter().copied().collect();
+        assert_eq!(seen.len(), 1800, "{kind}");
+        assert_eq!(set.len(), 1800, "{kind}: duplicates");
+    }
+}
