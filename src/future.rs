@@ -40,28 +40,47 @@ use crate::rt::registry::Reason;
 pub fn block_on<F: Future>(fut: F) -> F::Output {
     let at = Location::caller();
     let mut fut = pin!(fut);
-    let signal = Arc::new(Signal {
-        unparker: Unparker::current(),
-        woken: AtomicBool::new(false),
-    });
+    let signal = Signal::current();
     let waker = Waker::from(signal.clone());
     let mut cx = Context::from_waker(&waker);
     loop {
         if let Poll::Ready(v) = fut.as_mut().poll(&mut cx) {
             return v;
         }
-        // Acquire: pairs with the AcqRel swap in `wake_by_ref`, so the poll after a wake-up
-        // sees what was done before it.
-        while !signal.woken.swap(false, Ordering::Acquire) {
+        while !signal.take() {
             park::park_as(Reason::Await, at);
         }
     }
 }
 
-/// The waker of a [`block_on`]: a flag, and the goroutine or thread to unpark.
-struct Signal {
+/// The waker of a [`block_on`] (and of a `select!`'s future cases): a flag, and the
+/// goroutine or thread to unpark.
+pub(crate) struct Signal {
     unparker: Unparker,
     woken: AtomicBool,
+}
+
+impl Signal {
+    /// A signal for the calling goroutine or thread.
+    pub(crate) fn current() -> Arc<Signal> {
+        Arc::new(Signal {
+            unparker: Unparker::current(),
+            woken: AtomicBool::new(false),
+        })
+    }
+
+    /// Whether the waker was woken since the last `take`; clears it.
+    pub(crate) fn take(&self) -> bool {
+        // Acquire: pairs with the AcqRel swap in `wake_by_ref`, so the poll after a wake-up
+        // sees what was done before it.
+        self.woken.swap(false, Ordering::Acquire)
+    }
+
+    /// Whether the waker was woken since the last `take`.
+    pub(crate) fn is_woken(&self) -> bool {
+        // Acquire: as in `take`.
+        self.woken.load(Ordering::Acquire)
+    }
 }
 
 impl Wake for Signal {

@@ -104,8 +104,8 @@ pub use time::sleep;
 #[doc(hidden)]
 pub mod __private {
     pub use crate::chan::select::{
-        select, select_biased, wait_for, RecvCase, SelectCase, SelectPeel, SelectRecv, SelectSend,
-        SendCase, Wait,
+        select, select_biased, wait_for, FutCase, RecvCase, SelectCase, SelectFuture, SelectPeel,
+        SelectRecv, SelectSend, SendCase, Wait,
     };
     pub use crate::chan::waiter::{Token, Wake};
     pub use crate::context::node::registered as context_registered;

@@ -56,6 +56,9 @@ pub(crate) const NOTIFIED: u8 = 3;
 pub(crate) const NONE: usize = usize::MAX;
 /// The select's deadline passed first: no case can be chosen any more.
 const TIMED_OUT: usize = usize::MAX - 1;
+/// A future case of the select was woken first: the select looks at every case again
+/// (`select::passes_with_futures`).
+pub(crate) const REPOLL: usize = usize::MAX - 2;
 
 /// The shared state of one blocked `select`: which case won.
 pub struct Token {
@@ -85,6 +88,13 @@ impl Token {
     /// choose one from now on. False if a case won first.
     pub(crate) fn time_out(&self) -> bool {
         self.claim(TIMED_OUT)
+    }
+
+    /// Ends a select's wait because one of its futures was woken: claims it for no case
+    /// (`REPOLL`), so that no waker can choose one until the select looks again. False if
+    /// a case won first.
+    pub(crate) fn repoll(&self) -> bool {
+        self.claim(REPOLL)
     }
 
     /// The winning case, `NONE`, or an internal value once timed out (`time_out`).

@@ -1,5 +1,6 @@
 //! What `select!` accepts as a channel: the traits that turn `recv(rx)` and `send(tx, v)`
-//! arguments into cases, and the deadline of `default(timeout)`.
+//! arguments into cases, what `fut(f)` accepts ([`SelectFuture`]), and the deadline of
+//! `default(timeout)`.
 //!
 //! An argument goes through two steps. First a method call, `(expr).__goro_peel()` (the
 //! trait [`SelectPeel`]), whose auto-dereferencing strips any number of references and
@@ -13,6 +14,8 @@
 //! borrow of the `Option`, so a select's body may set that variable to `None` (Go's way of
 //! turning a case off).
 
+use std::future::Future;
+use std::pin::Pin;
 use std::time::Duration;
 
 use super::super::{Receiver, Sender};
@@ -104,5 +107,35 @@ impl<'a, T> SelectSend<'a, T> for &Option<&'a Sender<T>> {
 impl<'a, T> SelectSend<'a, T> for &'a Option<Sender<T>> {
     fn select_sender(self) -> Option<&'a Sender<T>> {
         self.as_ref()
+    }
+}
+
+/// What a `select!` `fut(f)` case accepts: a pinned mutable reference to a future
+/// (`pin!(fut)`, `fut.as_mut()`, `Box::pin(fut).as_mut()`), or a mutable reference to a
+/// future that is `Unpin` (a `Pin<Box<_>>`, goro's own futures, `&mut rx.recv_async()`).
+#[diagnostic::on_unimplemented(
+    message = "a select! `fut` case takes a `Pin<&mut F>` or an `&mut F` with `F: Future + Unpin`, not `{Self}`",
+    label = "pin the future first: `std::pin::pin!(fut)`, or `Box::pin(fut)`"
+)]
+pub trait SelectFuture<'a> {
+    /// The future.
+    type Future: Future + ?Sized + 'a;
+    /// The future, pinned.
+    fn select_future(self) -> Pin<&'a mut Self::Future>;
+}
+
+impl<'a, F: Future + ?Sized> SelectFuture<'a> for Pin<&'a mut F> {
+    type Future = F;
+
+    fn select_future(self) -> Pin<&'a mut F> {
+        self
+    }
+}
+
+impl<'a, F: Future + Unpin + ?Sized> SelectFuture<'a> for &'a mut F {
+    type Future = F;
+
+    fn select_future(self) -> Pin<&'a mut F> {
+        Pin::new(self)
     }
 }

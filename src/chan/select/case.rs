@@ -1,10 +1,13 @@
-//! The cases of a select: [`RecvCase`] and [`SendCase`], and the protocol the algorithm
-//! drives them through ([`SelectCase`], sealed: only these two implement it).
+//! The cases of a select: [`RecvCase`], [`SendCase`] and [`FutCase`], and the protocol the
+//! algorithm drives them through ([`SelectCase`], sealed: only these implement it).
 
 use std::cell::UnsafeCell;
 use std::fmt;
+use std::future::Future;
 use std::mem::MaybeUninit;
+use std::pin::Pin;
 use std::ptr;
+use std::task::{Context, Poll};
 
 use super::super::core::Dir;
 use super::super::error::{RecvError, SendError};
@@ -66,6 +69,16 @@ pub trait SelectCase: sealed::Sealed {
     ///
     /// The channel's lock is held by this select.
     unsafe fn unlink(&mut self, won: bool) -> bool;
+    /// Whether the case is a future (`fut(f)`), which has no channel: `prepare` returns
+    /// `None` for it, and the channel calls do nothing.
+    fn is_future(&self) -> bool {
+        false
+    }
+    /// For a future case, with no lock held: polls the future; true if it is ready (its
+    /// output is kept for `take_result`).
+    fn poll_future(&mut self, _cx: &mut Context<'_>) -> bool {
+        false
+    }
 }
 
 /// Where a case keeps its value: the value a send case has not sent yet (or got back), or
@@ -216,6 +229,82 @@ impl<T> fmt::Debug for SendCase<'_, T> {
             .field("waiting", &self.waiter.is_some())
             .field("done", &self.result.is_some())
             .finish()
+    }
+}
+
+/// A future case (`fut(f) -> v => ...`): the future is polled by the select, outside the
+/// channel locks, and its output is the case's result. A future that does not win is left
+/// as it is (polled, perhaps, but never past `Pending`), to be awaited or selected again.
+pub struct FutCase<'a, F: Future + ?Sized> {
+    fut: Pin<&'a mut F>,
+    out: Option<F::Output>,
+}
+
+impl<'a, F: Future + ?Sized> FutCase<'a, F> {
+    /// A case for the future `fut`.
+    #[inline]
+    pub fn new(fut: Pin<&'a mut F>) -> FutCase<'a, F> {
+        FutCase { fut, out: None }
+    }
+
+    /// The future's output, once the case ran.
+    #[inline]
+    pub fn take_result(&mut self) -> F::Output {
+        self.out.take().expect("the select ran this case")
+    }
+}
+
+impl<F: Future + ?Sized> fmt::Debug for FutCase<'_, F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FutCase")
+            .field("ready", &self.out.is_some())
+            .finish()
+    }
+}
+
+impl<F: Future + ?Sized> sealed::Sealed for FutCase<'_, F> {}
+
+impl<F: Future + ?Sized> SelectCase for FutCase<'_, F> {
+    fn prepare(&self) -> Option<usize> {
+        None
+    }
+
+    fn lock(&self) {}
+
+    unsafe fn unlock(&self) {}
+
+    unsafe fn try_now(&mut self, _wake: &mut Option<Wake>) -> bool {
+        false
+    }
+
+    fn version(&self) -> Option<usize> {
+        None
+    }
+
+    unsafe fn announce(&self) -> bool {
+        false
+    }
+
+    unsafe fn link(&mut self, _token: &Token, _index: usize) {}
+
+    fn wait_completed(&self) {}
+
+    unsafe fn unlink(&mut self, _won: bool) -> bool {
+        false
+    }
+
+    fn is_future(&self) -> bool {
+        true
+    }
+
+    fn poll_future(&mut self, cx: &mut Context<'_>) -> bool {
+        match self.fut.as_mut().poll(cx) {
+            Poll::Ready(v) => {
+                self.out = Some(v);
+                true
+            }
+            Poll::Pending => false,
+        }
     }
 }
 

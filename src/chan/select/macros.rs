@@ -9,6 +9,9 @@
 ///   and drained: a closed channel is always ready, as in Go);
 /// - `send(tx, value) -> r => body`: `r` is `Result<(), SendError<T>>` (`Err` hands the value
 ///   back if the channel is closed);
+/// - `fut(f) -> v => body`: `f` is a pinned future (`Pin<&mut F>`, from `std::pin::pin!` or
+///   `Box::pin`, or `&mut f` for an `Unpin` one) and `v` its output: one select waits on
+///   channels, timers and futures at once (see "Futures" below);
 /// - `default => body`: runs if no case is ready now;
 /// - `default(timeout) => body`: runs if no case became ready within `timeout`.
 ///
@@ -64,6 +67,38 @@
 ///     }
 /// }
 /// assert_eq!(sum, 3);
+/// ```
+///
+/// # Futures
+///
+/// A `fut` case makes any future a case: an async API's call, a tokio `JoinHandle`, goro's
+/// own `recv_async`. The select polls it with a waker that wakes the select (the goroutine
+/// parks meanwhile, as for a channel); when it is ready, its case wins as a ready channel
+/// case would, and ready cases are chosen among uniformly at random, futures included. A
+/// future whose case does not win is left as it is: it was polled, perhaps, but it did not
+/// complete, so it can be selected or awaited again.
+///
+/// The futures are polled outside the channels' locks, so a future may do anything,
+/// channels included. A future that needs its runtime's reactor (tokio's sockets and
+/// timers) must be polled inside that runtime: select on its `JoinHandle` instead
+/// (`handle.spawn(fut)`), as for [`block_on`](crate::block_on).
+///
+/// ```
+/// use std::pin::pin;
+/// use std::time::Duration;
+/// use goro::chan;
+///
+/// let rt = tokio::runtime::Runtime::new().unwrap();
+/// let (_tx, rx) = chan::bounded::<u32>(0);
+/// let mut answer = pin!(rt.spawn(async {
+///     tokio::time::sleep(Duration::from_millis(10)).await;
+///     42
+/// }));
+/// let got = goro::select! {
+///     recv(rx) -> v => v.unwrap(),
+///     fut(answer.as_mut()) -> v => v.unwrap(),
+/// };
+/// assert_eq!(got, 42);
 /// ```
 #[macro_export]
 macro_rules! select {
@@ -178,6 +213,30 @@ macro_rules! __select_parse {
         $crate::__select_parse!(@cases($($c)* [send $i ($s, $v) ($p) ($body)]) @idx($($is)*)
             @default($($d)*))
     };
+    // fut(f) -> v => { ... }
+    (@cases($($c:tt)*) @idx($i:tt $($is:tt)*) @default($($d:tt)*)
+        fut($f:expr $(,)?) -> $p:pat => $body:block, $($rest:tt)*) => {
+        $crate::__select_parse!(@cases($($c)* [fut $i ($f) ($p) ($body)]) @idx($($is)*)
+            @default($($d)*) $($rest)*)
+    };
+    // (no comma after the block) fut(f) -> v => { ... }
+    (@cases($($c:tt)*) @idx($i:tt $($is:tt)*) @default($($d:tt)*)
+        fut($f:expr $(,)?) -> $p:pat => $body:block $($rest:tt)*) => {
+        $crate::__select_parse!(@cases($($c)* [fut $i ($f) ($p) ($body)]) @idx($($is)*)
+            @default($($d)*) $($rest)*)
+    };
+    // fut(f) -> v => expr,
+    (@cases($($c:tt)*) @idx($i:tt $($is:tt)*) @default($($d:tt)*)
+        fut($f:expr $(,)?) -> $p:pat => $body:expr, $($rest:tt)*) => {
+        $crate::__select_parse!(@cases($($c)* [fut $i ($f) ($p) ($body)]) @idx($($is)*)
+            @default($($d)*) $($rest)*)
+    };
+    // fut(f) -> v => expr (last)
+    (@cases($($c:tt)*) @idx($i:tt $($is:tt)*) @default($($d:tt)*)
+        fut($f:expr $(,)?) -> $p:pat => $body:expr) => {
+        $crate::__select_parse!(@cases($($c)* [fut $i ($f) ($p) ($body)]) @idx($($is)*)
+            @default($($d)*))
+    };
     // default => ...
     (@cases($($c:tt)*) @idx($($is:tt)*) @default()
         default => $body:block, $($rest:tt)*) => {
@@ -237,6 +296,9 @@ macro_rules! __select_parse {
             "missing `-> r` in a select! `send` case: `send(tx, value) -> r => body`"
         )
     };
+    (@cases($($c:tt)*) @idx($($is:tt)*) @default($($d:tt)*) fut($($a:tt)*) => $($rest:tt)*) => {
+        ::core::compile_error!("missing `-> v` in a select! `fut` case: `fut(f) -> v => body`")
+    };
     // Done: expand.
     (@cases($($c:tt)*) @idx($($is:tt)*) @default($($d:tt)*)) => {
         $crate::__select_expand!(($($c)*) ($($d)*))
@@ -250,18 +312,19 @@ macro_rules! __select_parse {
     };
     (@case recv) => { $crate::__select_parse!(@syntax) };
     (@case send) => { $crate::__select_parse!(@syntax) };
+    (@case fut) => { $crate::__select_parse!(@syntax) };
     (@case default) => { $crate::__select_parse!(@syntax) };
     (@case $op:ident) => {
         ::core::compile_error!(::core::concat!(
             "`", ::core::stringify!($op), "` is not a select! operation: expected \
-             `recv(rx) -> v => body`, `send(tx, value) -> r => body`, `default => body` or \
-             `default(timeout) => body`"
+             `recv(rx) -> v => body`, `send(tx, value) -> r => body`, `fut(f) -> v => body`, \
+             `default => body` or `default(timeout) => body`"
         ))
     };
     (@syntax) => {
         ::core::compile_error!(
             "expected `recv(rx) -> v => body`, `send(tx, value) -> r => body`, \
-             `default => body` or `default(timeout) => body`"
+             `fut(f) -> v => body`, `default => body` or `default(timeout) => body`"
         )
     };
 }
@@ -311,6 +374,9 @@ macro_rules! __select_arg {
             $v,
         )
     };
+    (fut $f:expr) => {
+        $crate::__private::SelectFuture::select_future($f)
+    };
 }
 
 #[doc(hidden)]
@@ -323,6 +389,9 @@ macro_rules! __select_case {
         let (__goro_tx, __goro_value) = $($a)*;
         $crate::__private::SendCase::new(__goro_tx, __goro_value)
     }};
+    (fut $($a:tt)*) => {
+        $crate::__private::FutCase::new($($a)*)
+    };
 }
 
 #[doc(hidden)]

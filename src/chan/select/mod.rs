@@ -40,15 +40,18 @@ mod case;
 mod dynamic;
 mod macros;
 
-use std::panic::Location;
+use std::panic::{self as std_panic, AssertUnwindSafe, Location};
+use std::sync::Arc;
+use std::task::{Context, Waker};
 use std::time::Instant;
 
-use super::waiter::{Token, Wake, NONE};
+use super::waiter::{Token, Wake, NONE, REPOLL};
 use super::AbortOnUnwind;
+use crate::future::Signal;
 use crate::rt::registry::Reason;
 use crate::rt::{park, rand};
-pub use arg::{wait_for, SelectPeel, SelectRecv, SelectSend};
-pub use case::{RecvCase, SelectCase, SendCase};
+pub use arg::{wait_for, SelectFuture, SelectPeel, SelectRecv, SelectSend};
+pub use case::{FutCase, RecvCase, SelectCase, SendCase};
 pub use dynamic::{Select, Selected};
 
 /// How long a select may wait.
@@ -97,15 +100,24 @@ fn run<const BIASED: bool>(cases: &mut [&mut dyn SelectCase], wait: Wait) -> Opt
         order_heap.resize(n, 0);
         (&mut locks_heap[..], &mut order_heap[..])
     };
-    let locks = lock_order(cases, locks, order, BIASED);
+    let (locks, futures) = lock_order(cases, locks, order, BIASED);
     let sel = Locks { locks };
     // A send case's value may be moved out by a receiver while the case still says it
     // holds it (until pass 3 reads the waiter's state): no panic may unwind from here into
-    // the case's drop. Only goro's own code runs here (the cases are sealed).
+    // the case's drop. Only goro's own code runs here (the cases are sealed), but for the
+    // futures of future cases, which are polled between the passes, when nothing is in
+    // flight, and whose panics are caught and resumed only past the guard.
     let guard = AbortOnUnwind;
-    let chosen = passes(cases, order, sel, wait);
+    let chosen = if futures {
+        passes_with_futures(cases, order, sel, wait)
+    } else {
+        Ok(passes(cases, order, sel, wait))
+    };
     std::mem::forget(guard);
-    chosen
+    match chosen {
+        Ok(chosen) => chosen,
+        Err(panic) => std_panic::resume_unwind(panic),
+    }
 }
 
 /// The passes of `select`, until a case ran or the wait is over.
@@ -137,13 +149,104 @@ fn passes(
         if let Some(i) = enqueue(cases, order, &sel, &token) {
             return Some(i);
         }
-        let winner = park_until_claimed(cases, &token, deadline);
+        let winner = park_until_claimed(cases, &token, deadline, None);
         match dequeue(cases, &sel, winner) {
             Dequeued::Won(i) => return Some(i),
             Dequeued::TimedOut => return None,
             Dequeued::Again => continue,
         }
     }
+}
+
+/// A panic from a future case's `poll`, to resume once the select is out of its passes.
+type Panic = Box<dyn std::any::Any + Send>;
+
+/// `passes` for a select with future cases (`fut(f)` in `select!`).
+///
+/// Futures are polled without any channel lock held (a future may use the same channels,
+/// or run any code), all of them in poll order, either before pass 1 or right after it:
+/// before if the first case in poll order is a future, so that with random poll order
+/// every case is equally likely to be looked at first (Go's fairness, extended to futures),
+/// and a biased select looks at its cases in their order. Channels looked at before the
+/// futures are looked at again after, under the locks that pass 2 needs held since the
+/// last look. The futures' waker (`Signal`) unparks the select; a parked select that finds
+/// it woken claims its token for no case (`Token::repoll`), unlinks its waiters and looks
+/// at every case again.
+#[inline(never)]
+#[track_caller]
+fn passes_with_futures(
+    cases: &mut [&mut dyn SelectCase],
+    order: &[usize],
+    sel: Locks,
+    wait: Wait,
+) -> Result<Option<usize>, Panic> {
+    let signal = Signal::current();
+    let waker = Waker::from(Arc::clone(&signal));
+    let futures_first = order.first().is_some_and(|&i| cases[i].is_future());
+    loop {
+        if futures_first {
+            if let Some(i) = poll_futures(cases, order, &signal, &waker)? {
+                return Ok(Some(i));
+            }
+        }
+        sel.lock_all(cases);
+        if let Some(i) = poll(cases, order, &sel) {
+            return Ok(Some(i));
+        }
+        if !futures_first {
+            sel.unlock_all(cases);
+            if let Some(i) = poll_futures(cases, order, &signal, &waker)? {
+                return Ok(Some(i));
+            }
+            sel.lock_all(cases);
+            if let Some(i) = poll(cases, order, &sel) {
+                return Ok(Some(i));
+            }
+        }
+        let deadline = match wait {
+            Wait::Never => {
+                let chosen = settle(cases, order, &sel);
+                if chosen.is_none() {
+                    sel.unlock_all(cases);
+                }
+                return Ok(chosen);
+            }
+            Wait::Forever => None,
+            Wait::Until(d) => Some(d),
+        };
+        let token = Token::new();
+        if let Some(i) = enqueue(cases, order, &sel, &token) {
+            return Ok(Some(i));
+        }
+        let winner = park_until_claimed(cases, &token, deadline, Some(&signal));
+        match dequeue(cases, &sel, winner) {
+            Dequeued::Won(REPOLL) | Dequeued::Again => continue,
+            Dequeued::Won(i) => return Ok(Some(i)),
+            Dequeued::TimedOut => return Ok(None),
+        }
+    }
+}
+
+/// Polls every future case in poll order, no lock held; returns the first that is ready.
+/// Clears the signal first: a wake-up from here on makes the next park return.
+fn poll_futures(
+    cases: &mut [&mut dyn SelectCase],
+    order: &[usize],
+    signal: &Signal,
+    waker: &Waker,
+) -> Result<Option<usize>, Panic> {
+    signal.take();
+    let mut cx = Context::from_waker(waker);
+    for &i in order {
+        if cases[i].is_future() {
+            let ready =
+                std_panic::catch_unwind(AssertUnwindSafe(|| cases[i].poll_future(&mut cx)))?;
+            if ready {
+                return Ok(Some(i));
+            }
+        }
+    }
+    Ok(None)
 }
 
 /// The locks of a select's channels: `(address, case index)` in address order, each
@@ -169,7 +272,8 @@ impl Locks<'_> {
 }
 
 /// Fills `locks` with the channels in lock order (by address, each once) and returns the
-/// used part; fills `order` with a random poll order, or the cases' own order if `biased`.
+/// used part, and whether any case is a future; fills `order` with a random poll order, or
+/// the cases' own order if `biased`.
 /// Each case is prepared first, before any lock is taken: a timer channel whose timer is
 /// due gets its value now.
 #[inline(always)]
@@ -178,12 +282,15 @@ fn lock_order<'a>(
     locks: &'a mut [(usize, usize)],
     order: &mut [usize],
     biased: bool,
-) -> &'a [(usize, usize)] {
+) -> (&'a [(usize, usize)], bool) {
     let mut nlocks = 0;
+    let mut futures = false;
     for (i, c) in cases.iter().enumerate() {
         if let Some(a) = c.prepare() {
             locks[nlocks] = (a, i);
             nlocks += 1;
+        } else if c.is_future() {
+            futures = true;
         }
     }
     let locks = &mut locks[..nlocks];
@@ -204,7 +311,7 @@ fn lock_order<'a>(
             order.swap(i, rand::below(i + 1));
         }
     }
-    &locks[..distinct]
+    (&locks[..distinct], futures)
 }
 
 /// Performs the first case in `order` that can proceed; if one did, unlocks and wakes its
@@ -325,15 +432,18 @@ fn enqueue(
     None
 }
 
-/// Parks until a case claims `token` or `deadline` passes. Returns the winning case, or
-/// `NONE` if the deadline won: a timed-out select claims its own token, so no case can win
-/// from then on. A winner's waker publishes the outcome after unlocking; this waits for it.
+/// Parks until a case claims `token`, `deadline` passes, or `futures` (the waker of the
+/// select's future cases, if it has any) is woken. Returns the winning case, `NONE` if the
+/// deadline won, or `REPOLL` if a future was woken: the select then claims its own token,
+/// so no case can win from then on. A winner's waker publishes the outcome after
+/// unlocking; this waits for it.
 #[inline(always)]
 #[track_caller]
 fn park_until_claimed(
     cases: &mut [&mut dyn SelectCase],
     token: &Token,
     deadline: Option<Instant>,
+    futures: Option<&Signal>,
 ) -> usize {
     let at = Location::caller();
     let reason = if cases.is_empty() {
@@ -342,7 +452,8 @@ fn park_until_claimed(
         Reason::Select
     };
     let mut timed = deadline.map(park::TimedWait::new);
-    while token.selected() == NONE {
+    let woken = || futures.is_some_and(Signal::is_woken);
+    while token.selected() == NONE && !woken() {
         match &mut timed {
             None => park::park_as(reason, at),
             Some(t) => {
@@ -355,8 +466,14 @@ fn park_until_claimed(
     // The wait is over (only a winner's publication may be left to wait for): retire its
     // timer now.
     drop(timed);
-    if token.selected() == NONE && token.time_out() {
-        return NONE;
+    if token.selected() == NONE {
+        if woken() {
+            if token.repoll() {
+                return REPOLL;
+            }
+        } else if token.time_out() {
+            return NONE;
+        }
     }
     let winner = token.selected();
     cases[winner].wait_completed();
