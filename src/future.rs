@@ -40,7 +40,7 @@ use crate::rt::registry::Reason;
 pub fn block_on<F: Future>(fut: F) -> F::Output {
     let at = Location::caller();
     let mut fut = pin!(fut);
-    let signal = Signal::current();
+    let signal = Signal::current(true);
     let waker = Waker::from(signal.clone());
     let mut cx = Context::from_waker(&waker);
     loop {
@@ -61,10 +61,15 @@ pub(crate) struct Signal {
 }
 
 impl Signal {
-    /// A signal for the calling goroutine or thread.
-    pub(crate) fn current() -> Arc<Signal> {
+    /// A signal for the calling goroutine or thread, about to wait for it (or, if
+    /// `may_wait` is false, perhaps not at all).
+    pub(crate) fn current(may_wait: bool) -> Arc<Signal> {
         Arc::new(Signal {
-            unparker: Unparker::current(),
+            unparker: if may_wait {
+                Unparker::current()
+            } else {
+                Unparker::current_unchecked()
+            },
             woken: AtomicBool::new(false),
         })
     }

@@ -279,3 +279,85 @@ fn a_goroutine_pipeline_feeds_an_async_consumer_and_back() {
     assert_eq!(produced.load(Ordering::Relaxed), 1000);
     assert_eq!(total, (0..1000u64).map(|n| n * (n + 1) / 2).sum::<u64>());
 }
+
+/// The panic message of a failed tokio task or `catch_unwind`.
+fn message(p: Box<dyn std::any::Any + Send>) -> String {
+    p.downcast_ref::<String>()
+        .cloned()
+        .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
+        .unwrap_or_default()
+}
+
+#[test]
+fn blocking_on_a_tokio_thread_panics_and_names_the_async_form() {
+    // In a runtime's `block_on`.
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let (tx, rx) = chan::bounded::<u8>(0);
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        rt.block_on(async { rx.recv() })
+    }));
+    let msg = message(r.unwrap_err());
+    assert!(msg.contains("tokio") && msg.contains("recv_async"), "{msg}");
+    // In a task of a multi-thread runtime: the task fails, the worker goes on.
+    let rt = runtime();
+    let rx2 = rx.clone();
+    let err = rt
+        .block_on(rt.spawn(async move { rx2.recv() }))
+        .unwrap_err();
+    let msg = message(err.into_panic());
+    assert!(msg.contains("spawn_blocking"), "{msg}");
+    // A goro mutex held elsewhere, and goro::sleep, too.
+    let m = Arc::new(goro::sync::Mutex::new(()));
+    let held = m.lock();
+    let m2 = m.clone();
+    let err = rt
+        .block_on(rt.spawn(async move { drop(m2.lock()) }))
+        .unwrap_err();
+    assert!(err.is_panic());
+    drop(held);
+    let err = rt
+        .block_on(rt.spawn(async { goro::sleep(Duration::from_millis(1)) }))
+        .unwrap_err();
+    assert!(err.is_panic());
+    // Nothing was left registered: the channel still works.
+    goro::go(move || tx.send(3).unwrap());
+    assert_eq!(rx.recv(), Ok(3));
+}
+
+#[test]
+fn blocking_is_fine_where_tokio_allows_it() {
+    let rt = runtime();
+    let (tx, rx) = chan::bounded::<u8>(0);
+    let sender = goro::go(move || {
+        for i in 0..3 {
+            tx.send(i).unwrap();
+        }
+    });
+    // spawn_blocking, block_in_place, and a plain thread inside the runtime's context.
+    let rx1 = rx.clone();
+    let a = rt.block_on(rt.spawn_blocking(move || rx1.recv().unwrap()));
+    let rx2 = rx.clone();
+    let b = rt
+        .block_on(rt.spawn(async move { tokio::task::block_in_place(|| rx2.recv().unwrap()) }))
+        .unwrap();
+    let _enter = rt.enter();
+    let c = rx.recv().unwrap();
+    let mut got = [a.unwrap(), b, c];
+    got.sort();
+    assert_eq!(got, [0, 1, 2]);
+    sender.join().unwrap();
+    // What does not block is allowed anywhere.
+    let (tx, rx) = chan::bounded::<u8>(1);
+    rt.block_on(async move {
+        assert!(rx.try_recv().is_err());
+        tx.send(1).unwrap();
+        assert_eq!(rx.recv(), Ok(1));
+        goro::select! {
+            recv(rx) -> _ => unreachable!(),
+            fut(std::pin::pin!(std::future::pending::<()>())) -> () => unreachable!(),
+            default => {}
+        }
+    });
+}

@@ -180,7 +180,7 @@ fn passes_with_futures(
     sel: Locks,
     wait: Wait,
 ) -> Result<Option<usize>, Panic> {
-    let signal = Signal::current();
+    let signal = Signal::current(!matches!(wait, Wait::Never));
     let waker = Waker::from(Arc::clone(&signal));
     let futures_first = order.first().is_some_and(|&i| cases[i].is_future());
     loop {

@@ -89,8 +89,20 @@ impl WakerSlot {
 }
 
 impl Unparker {
-    /// The unparker of the calling context.
+    /// The unparker of the calling context, which is about to wait.
     pub(crate) fn current() -> Unparker {
+        match goroutine::current_ref() {
+            Some(g) => Unparker::Goroutine(g),
+            None => {
+                check_thread_may_block("a blocking goro operation");
+                Unparker::Thread(PlainThread::current())
+            }
+        }
+    }
+
+    /// The unparker of the calling context, which may not wait at all (a `select!` with
+    /// futures and `default`): no check that a plain thread may block.
+    pub(crate) fn current_unchecked() -> Unparker {
         match goroutine::current_ref() {
             Some(g) => Unparker::Goroutine(g),
             None => Unparker::Thread(PlainThread::current()),
@@ -123,6 +135,53 @@ impl Unparker {
             Unparker::Task(slot) => slot.wake(),
         }
     }
+}
+
+/// Called by a plain thread about to wait in goro, before anything of the wait is
+/// registered: with the `tokio` feature, panics if the thread is running a tokio
+/// runtime's async tasks, where blocking would stall every task of that thread (tokio
+/// panics the same way for a nested `block_on`). `what` names the operation.
+///
+/// tokio has no public way to ask whether a thread is one of its workers, so this asks
+/// whether the code runs with a task budget (`tokio::task::consume_budget`): async tasks,
+/// and the future of a runtime's `block_on`, run with one (128 units per poll), while
+/// `spawn_blocking` and `block_in_place` turn it off, and threads outside any runtime
+/// have none. Spending the rest of the budget to find out costs nothing: a thread that
+/// has one is about to panic. Code that opted out of budgeting (`tokio::task::unconstrained`)
+/// and other executors are not detected.
+#[inline]
+fn check_thread_may_block(what: &str) {
+    #[cfg(feature = "tokio")]
+    if runs_tokio_tasks() {
+        panic!(
+            "goro: {what} was called on a thread that runs tokio tasks; it would block the \
+             thread and stall every task on it. From async code use the async forms \
+             (`send_async`, `recv_async`, `.await` on a goroutine's `JoinHandle` or a pool's \
+             `TaskHandle`, `Context::done_async`, a `fut(...)` case in `select!`), or make the \
+             call in `tokio::task::spawn_blocking` or a goroutine"
+        );
+    }
+    #[cfg(not(feature = "tokio"))]
+    let _ = what;
+}
+
+/// Whether the calling thread is polling a tokio task (`check_thread_may_block`).
+#[cfg(feature = "tokio")]
+#[cold]
+fn runs_tokio_tasks() -> bool {
+    use std::future::Future;
+    if tokio::runtime::Handle::try_current().is_err() {
+        return false;
+    }
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    // A budget has at most 128 units: the 129th unit is refused if there is a budget.
+    for _ in 0..=128 {
+        let consume = std::pin::pin!(tokio::task::consume_budget());
+        if consume.poll(&mut cx).is_pending() {
+            return true;
+        }
+    }
+    false
 }
 
 /// A plain thread (not a goroutine) that waits in goro, as its wakers see it: its handle,
@@ -242,7 +301,10 @@ impl WaiterRef {
     pub(crate) fn current() -> WaiterRef {
         match goroutine::current() {
             Some(g) => WaiterRef::Goroutine(g),
-            None => WaiterRef::Thread(PlainThread::current()),
+            None => {
+                check_thread_may_block("a blocking channel operation");
+                WaiterRef::Thread(PlainThread::current())
+            }
         }
     }
 
@@ -459,6 +521,7 @@ pub(crate) fn sleep(d: Duration) {
         return;
     }
     if goroutine::current().is_none() {
+        check_thread_may_block("goro::sleep");
         std::thread::sleep(d);
         return;
     }
