@@ -63,6 +63,31 @@
 //! - **Stack size** is fixed: overflowing it aborts the process with
 //!   `goroutine N (name) has overflowed its stack`. Ask for more with
 //!   [`Builder::stack_size`] or [`RuntimeBuilder::stack_size`].
+//!
+//! # Async Rust
+//!
+//! goro and async executors (tokio, or any other) share a program, each on its own threads,
+//! and talk through goro's channels and handles, which work from both sides:
+//!
+//! | from async code | from a goroutine (or thread) |
+//! |-----------------|------------------------------|
+//! | [`tx.send_async(v).await`](chan::Sender::send_async), [`rx.recv_async().await`](chan::Receiver::recv_async) | `tx.send(v)`, `rx.recv()` |
+//! | `rx.stream()` (a `Stream`, feature `futures-core`), `tx.sink()` (a `Sink`, feature `futures-sink`) | `rx.iter()` |
+//! | `handle.await` for a [`JoinHandle`] or a pool's [`TaskHandle`](pool::TaskHandle) | `handle.join()`, `handle.wait()` |
+//! | [`ctx.done_async().await`](context::Context::done_async) | `ctx.done().recv()` |
+//! | — | [`block_on(fut)`](block_on()): await a future, parking only the goroutine |
+//! | — | `select!` with a [`fut(f) -> v`](select!) case: channels, timers and futures at once |
+//!
+//! The async operations are cancel-safe: a future dropped early never loses a value nor
+//! delivers one twice ([`chan`] module docs, "Async"). Goroutines, threads and async tasks
+//! may wait on one channel together, first come first served.
+//!
+//! A blocking goro call (`recv`, `send`, `join`, a contended `Mutex`, `sleep`, ...) must not
+//! run on an executor's thread: it would stall every task of that thread. With the `tokio`
+//! feature, goro checks this on a tokio runtime's threads and panics with a message naming
+//! the async form, as tokio does for a nested `block_on` (tokio's `spawn_blocking` and
+//! `block_in_place` stay allowed). Which to pick, and how the two share the machine: the
+//! README, "goro and async Rust".
 
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(

@@ -476,3 +476,34 @@ fn tour_runs_every_section_in_order() {
         assert!(pos(&line) < pos("All workers finished."));
     }
 }
+
+#[test]
+fn tokio_offload_gets_every_result_back_as_futures() {
+    let lines = run("tokio_offload");
+    assert_eq!(
+        lines,
+        [
+            "24 jobs done by goroutines, 148357 primes in all",
+            "the executor stayed responsive: 3 ticks meanwhile",
+            "primes below 200000: 17984",
+            "primes below 1000: 168",
+        ]
+    );
+}
+
+#[test]
+fn goroutines_call_async_gets_every_answer_and_cancels_the_slow_call() {
+    let lines = run("goroutines_call_async");
+    assert_eq!(
+        lines,
+        [
+            "10: user-10",
+            "11: user-11",
+            "12: user-12",
+            "13: error: user 13: not found",
+            "14: user-14",
+            "15: user-15",
+            "cancelled the slow call",
+        ]
+    );
+}

@@ -81,6 +81,34 @@
 //! - **Blocking.** On a goroutine a blocked operation parks only the goroutine; on a plain
 //!   thread it blocks the thread, as crossbeam's does.
 //!
+//! # Async
+//!
+//! [`Sender::send_async`] and [`Receiver::recv_async`] are the send and the receive as
+//! futures, for async code on any executor; `Receiver::stream` and `Sender::sink` (features
+//! `futures-core` and `futures-sink`) make a channel a `Stream` or a `Sink`. An async
+//! operation waits in the channel's queue like a parked goroutine, first come first served
+//! with goroutines and threads, and its future holds the waiter (in a small heap block,
+//! allocated only if it has to wait), so the futures are `Unpin`.
+//!
+//! They are cancel-safe. A future may be dropped at any point (a `select!` or `timeout` that
+//! took another branch, an aborted task), and then:
+//!
+//! - a send has either delivered its value or not, and the value is then dropped with the
+//!   future (a completed `send_async` returned `Ok`; one dropped early may still have
+//!   delivered, as a send races with its cancellation in any language);
+//! - a receive has either received nothing, or, if a sender had already handed it its
+//!   value (an unbuffered or unbounded channel hands values straight to a waiting
+//!   receiver), the value goes back to the channel: to the next waiting receiver, or to the
+//!   front of the buffer, ahead of every value sent after it. It is never lost, and never
+//!   received twice. (To the senders it looks as if the value had been received, so an
+//!   unbuffered channel's `len()` may read 1 until someone takes it.)
+//! - an operation that was only told to look again (a buffered channel's waiters are
+//!   notified rather than handed values) passes that notification on to the next waiter,
+//!   so no value or room is left unclaimed while others wait.
+//!
+//! `tests/chan_async.rs` drops futures at random points under load from goroutines,
+//! threads and tokio tasks, and counts every value's drops.
+//!
 //! # How values move
 //!
 //! A value is copied once into the channel and once out of it, or once in all when the other
