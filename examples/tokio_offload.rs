@@ -67,7 +67,10 @@ async fn main() {
     producer.await.unwrap();
     results.sort();
     let total: u64 = results.iter().map(|&(_, primes)| primes).sum();
-    println!("{} jobs done by goroutines, {total} primes in all", results.len());
+    println!(
+        "{} jobs done by goroutines, {total} primes in all",
+        results.len()
+    );
     println!(
         "the executor stayed responsive: {} ticks meanwhile",
         ticker.await.unwrap()

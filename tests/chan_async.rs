@@ -4,6 +4,7 @@
 //! value.
 
 use std::collections::HashSet;
+use std::future::Future;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -128,9 +129,6 @@ fn futures_executor_works_too() {
                 }
             })
         });
-        let got: Vec<u32> =
-            futures::executor::block_on(async { std::iter::from_fn(|| None).collect() });
-        assert!(got.is_empty());
         let sum = futures::executor::block_on(async {
             let mut s = 0;
             while let Ok(v) = rx.recv_async().await {
@@ -425,4 +423,138 @@ fn goroutines_threads_and_tasks_share_a_channel() {
         assert_eq!(seen.len(), 1800, "{kind}");
         assert_eq!(set.len(), 1800, "{kind}: duplicates");
     }
+}
+
+#[test]
+fn a_select_over_channels_fed_by_tasks_is_fair() {
+    let rt = multi_thread();
+    let (tx1, rx1) = chan::bounded::<u8>(0);
+    let (tx2, rx2) = chan::bounded::<u8>(0);
+    for tx in [tx1, tx2] {
+        rt.spawn(async move { while tx.send_async(1).await.is_ok() {} });
+    }
+    let counts = goro::go(move || {
+        let (mut a, mut b) = (0, 0);
+        for _ in 0..2000 {
+            goro::select! {
+                recv(rx1) -> _ => a += 1,
+                recv(rx2) -> _ => b += 1,
+            }
+        }
+        (a, b)
+    })
+    .join()
+    .unwrap();
+    // About 1000 each; far outside these bounds only if the choice is not fair.
+    assert!(
+        (700..=1300).contains(&counts.0) && (700..=1300).contains(&counts.1),
+        "{counts:?}"
+    );
+}
+
+#[test]
+fn parked_selects_tasks_and_threads_receive_together() {
+    let rt = multi_thread();
+    for (kind, tx, rx) in channels::<u64>() {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let (_other_tx, other_rx) = chan::bounded::<u64>(0);
+        let selecting = {
+            let (rx, seen) = (rx.clone(), seen.clone());
+            goro::go(move || loop {
+                goro::select! {
+                    recv(rx) -> v => match v {
+                        Ok(v) => seen.lock().unwrap().push(v),
+                        Err(_) => break,
+                    },
+                    recv(other_rx) -> _ => unreachable!(),
+                }
+            })
+        };
+        let task = {
+            let (rx, seen) = (rx.clone(), seen.clone());
+            rt.spawn(async move {
+                while let Ok(v) = rx.recv_async().await {
+                    seen.lock().unwrap().push(v);
+                }
+            })
+        };
+        let thread = {
+            let (rx, seen) = (rx.clone(), seen.clone());
+            std::thread::spawn(move || {
+                for v in rx.iter() {
+                    seen.lock().unwrap().push(v);
+                }
+            })
+        };
+        drop(rx);
+        for i in 0..3000 {
+            tx.send(i).unwrap();
+        }
+        drop(tx);
+        selecting.join().unwrap();
+        rt.block_on(task).unwrap();
+        thread.join().unwrap();
+        let mut seen = seen.lock().unwrap().clone();
+        seen.sort_unstable();
+        assert_eq!(seen, (0..3000).collect::<Vec<_>>(), "{kind}");
+    }
+}
+
+#[test]
+fn a_dropped_receive_hands_its_value_back_in_order() {
+    // Deterministic: a receive future waiting on an unbuffered channel is handed a value,
+    // then dropped; the value goes back ahead of the ones sent after it.
+    let waker = futures::task::noop_waker();
+    let mut cx = std::task::Context::from_waker(&waker);
+    let (tx0, rx0) = chan::bounded::<u32>(0);
+    let mut fut = rx0.recv_async();
+    assert!(std::pin::Pin::new(&mut fut).poll(&mut cx).is_pending());
+    tx0.try_send(1).unwrap();
+    drop(fut);
+    // Back in the channel, as if buffered: the next receive takes it.
+    assert_eq!(rx0.len(), 1);
+    assert_eq!(rx0.try_recv(), Ok(1));
+    // On an unbounded channel, ahead of a value sent after it.
+    let (tx, rx) = chan::unbounded::<u32>();
+    let mut fut = rx.recv_async();
+    assert!(std::pin::Pin::new(&mut fut).poll(&mut cx).is_pending());
+    tx.send(1).unwrap();
+    tx.send(2).unwrap();
+    drop(fut);
+    assert_eq!(rx.try_iter().collect::<Vec<_>>(), [1, 2]);
+}
+
+#[test]
+fn a_dropped_notified_receive_passes_the_notification_on() {
+    // Two receive futures wait on a buffered (lock-free) channel; a send notifies the
+    // first, which is dropped without looking: the second must be woken.
+    let (tx, rx) = chan::bounded::<u32>(4);
+    let woken = Arc::new(AtomicUsize::new(0));
+    struct Count(Arc<AtomicUsize>);
+    impl std::task::Wake for Count {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+    let (w1, w2) = (
+        std::task::Waker::from(Arc::new(Count(Arc::new(AtomicUsize::new(0))))),
+        std::task::Waker::from(Arc::new(Count(woken.clone()))),
+    );
+    let mut f1 = rx.recv_async();
+    let mut f2 = rx.recv_async();
+
+    assert!(std::pin::Pin::new(&mut f1)
+        .poll(&mut std::task::Context::from_waker(&w1))
+        .is_pending());
+    assert!(std::pin::Pin::new(&mut f2)
+        .poll(&mut std::task::Context::from_waker(&w2))
+        .is_pending());
+    tx.send(7).unwrap();
+    assert_eq!(woken.load(Ordering::SeqCst), 0);
+    drop(f1);
+    assert_eq!(woken.load(Ordering::SeqCst), 1);
+    assert_eq!(
+        std::pin::Pin::new(&mut f2).poll(&mut std::task::Context::from_waker(&w2)),
+        std::task::Poll::Ready(Ok(7))
+    );
 }

@@ -422,3 +422,86 @@ fn sync_primitives_from_threads() {
     sem.release(2);
     assert!(sem.try_acquire(2));
 }
+
+/// A waker that counts its wake-ups (for polling futures by hand).
+struct CountingWaker(AtomicUsize);
+
+impl std::task::Wake for CountingWaker {
+    fn wake(self: Arc<Self>) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+fn counting_waker() -> (Arc<CountingWaker>, std::task::Waker) {
+    let c = Arc::new(CountingWaker(AtomicUsize::new(0)));
+    (c.clone(), std::task::Waker::from(c))
+}
+
+/// Polls `f` once with `waker`.
+fn poll_once<F: std::future::Future + Unpin>(
+    f: &mut F,
+    waker: &std::task::Waker,
+) -> std::task::Poll<F::Output> {
+    std::pin::Pin::new(f).poll(&mut std::task::Context::from_waker(waker))
+}
+
+#[test]
+fn async_receive_dropped_after_the_hand_over_gives_the_value_back() {
+    // The sender writes into the future's heap block; the dropped future moves the value
+    // back into the channel, where the next receive finds it.
+    let (tx, rx) = chan::bounded::<Box<u32>>(0);
+    let (wakes, waker) = counting_waker();
+    let mut fut = rx.recv_async();
+    assert!(poll_once(&mut fut, &waker).is_pending());
+    tx.try_send(Box::new(5)).unwrap();
+    assert_eq!(wakes.0.load(Ordering::SeqCst), 1);
+    drop(fut);
+    assert_eq!(*rx.try_recv().unwrap(), 5);
+}
+
+#[test]
+fn async_operations_between_threads() {
+    for cap in [0, 1, 1 << 20] {
+        let (tx, rx) = chan::bounded::<Box<u32>>(cap);
+        let sender = thread::spawn(move || {
+            goro::block_on(async {
+                for i in 0..PER_SENDER {
+                    tx.send_async(Box::new(i)).await.unwrap();
+                }
+            })
+        });
+        let got = goro::block_on(async {
+            let mut got = Vec::new();
+            while let Ok(b) = rx.recv_async().await {
+                got.push(*b);
+            }
+            got
+        });
+        sender.join().unwrap();
+        assert_eq!(got, (0..PER_SENDER).collect::<Vec<_>>(), "cap {cap}");
+    }
+}
+
+#[test]
+fn async_waiters_dropped_while_threads_wake_them() {
+    // Futures dropped right as another thread completes them: each value is received
+    // once (by a later receive, if its future was dropped holding it).
+    let (tx, rx) = chan::bounded::<Box<u32>>(0);
+    let sender = thread::spawn(move || {
+        for i in 0..PER_SENDER {
+            tx.send(Box::new(i)).unwrap();
+        }
+    });
+    let (_wakes, waker) = counting_waker();
+    let mut got = Vec::new();
+    loop {
+        let mut fut = rx.recv_async();
+        match poll_once(&mut fut, &waker) {
+            std::task::Poll::Ready(Ok(b)) => got.push(*b),
+            std::task::Poll::Ready(Err(RecvError)) => break,
+            std::task::Poll::Pending => thread::yield_now(),
+        }
+    }
+    sender.join().unwrap();
+    assert_eq!(got, (0..PER_SENDER).collect::<Vec<_>>());
+}
