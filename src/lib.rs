@@ -110,6 +110,8 @@ pub mod context;
 pub mod diag;
 pub mod group;
 pub mod leak;
+#[cfg(feature = "net")]
+pub mod net;
 pub mod pattern;
 pub mod pool;
 pub mod sync;

@@ -59,6 +59,11 @@ pub(crate) fn deadlocked(rt: &Runtime) -> bool {
     if rt.timers.any_live() || !threads_accounted(rt) {
         return false;
     }
+    // A goroutine waiting on a socket waits for the network, which may always come.
+    #[cfg(feature = "net")]
+    if super::netpoll::has_waiters() {
+        return false;
+    }
     if !rt.injector.is_empty() || rt.workers.iter().any(|w| w.has_work()) {
         return false;
     }

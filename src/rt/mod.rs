@@ -80,6 +80,8 @@ mod fork;
 pub(crate) mod goroutine;
 mod idle;
 mod monitor;
+#[cfg(feature = "net")]
+pub(crate) mod netpoll;
 mod own;
 pub(crate) mod panic;
 pub(crate) mod park;

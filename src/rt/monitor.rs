@@ -186,6 +186,12 @@ pub(crate) fn run(rt: &'static Runtime) {
         if rt.threads.has_orphans() {
             rt.threads.adopt_orphans(rt);
         }
+        // Goroutines waiting on sockets wake even while every worker computes (Go's
+        // `sysmon` polls the network too); a worker sleeping in the poller does it otherwise.
+        #[cfg(feature = "net")]
+        if super::netpoll::has_waiters() && !super::netpoll::blocker_active() {
+            super::netpoll::poll_now();
+        }
         let now = Instant::now();
         super::registry::tick_coarse();
         let mut retook = false;

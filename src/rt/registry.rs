@@ -79,6 +79,8 @@ pub enum Reason {
     Join,
     /// `goro::block_on`: a future is pending.
     Await,
+    /// A `goro::net` socket operation waiting for the socket to be ready.
+    IoWait,
 }
 
 impl Reason {
@@ -100,11 +102,12 @@ impl Reason {
             Reason::OnceWait => "sync.Once.Do",
             Reason::Join => "join",
             Reason::Await => "await",
+            Reason::IoWait => "IO wait",
         }
     }
 
     pub(crate) fn from_u8(v: u8) -> Reason {
-        const ALL: [Reason; 15] = [
+        const ALL: [Reason; 16] = [
             Reason::None,
             Reason::ChanReceive,
             Reason::ChanSend,
@@ -120,6 +123,7 @@ impl Reason {
             Reason::OnceWait,
             Reason::Join,
             Reason::Await,
+            Reason::IoWait,
         ];
         ALL.get(v as usize).copied().unwrap_or(Reason::None)
     }

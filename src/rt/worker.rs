@@ -77,6 +77,11 @@ pub(crate) struct Worker {
     pub(crate) adopted_cpu: AtomicU64,
     /// The thread holding this worker (replaced when the worker moves, see `thread`).
     thread: Mutex<Option<Thread>>,
+    /// Set while the worker sleeps in the netpoller rather than on its thread
+    /// (`rt::netpoll`), so that waking it goes through the poller's waker. SeqCst: set
+    /// before the worker joins the sleepers (under their lock), read by a waker after it
+    /// took the worker off that list.
+    in_netpoll: AtomicBool,
 }
 
 impl Worker {
@@ -93,6 +98,7 @@ impl Worker {
             adopted_at: AtomicU64::new(0),
             adopted_cpu: AtomicU64::new(0),
             thread: Mutex::new(None),
+            in_netpoll: AtomicBool::new(false),
         }
     }
 
@@ -100,6 +106,12 @@ impl Worker {
         let t = self.thread.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(t) = &*t {
             t.unpark();
+        }
+        drop(t);
+        // SeqCst: pairs with the store in `sleep` (see the field).
+        #[cfg(feature = "net")]
+        if self.in_netpoll.load(Ordering::SeqCst) {
+            super::netpoll::notify();
         }
     }
 
@@ -569,6 +581,12 @@ impl Machine {
             if let Some(g) = rt.injector.pop_batch(&me.queue, batch) {
                 return self.found(g);
             }
+            // Out of goroutines: those waiting on sockets may be ready (`rt::netpoll`);
+            // what this wakes lands in our queue.
+            #[cfg(feature = "net")]
+            if super::netpoll::has_waiters() && super::netpoll::poll_now() > 0 {
+                continue;
+            }
             if !self.searching.get() && rt.maxprocs() > 1 && rt.idle.may_search() {
                 self.searching.set(true);
                 rt.idle.start_searching();
@@ -711,15 +729,45 @@ impl Machine {
             || rt.workers.iter().any(|w| !w.queue.is_empty())
     }
 
+    /// Blocks the thread for at most `timeout` (or until woken): in the netpoller if `net`
+    /// (the worker took its role, see `sleep`), which it gives back after, else parked.
+    fn block(&self, timeout: Option<std::time::Duration>, net: bool) {
+        if net {
+            #[cfg(feature = "net")]
+            super::netpoll::block(timeout);
+            return;
+        }
+        match timeout {
+            Some(t) => std::thread::park_timeout(t),
+            None => std::thread::park(),
+        }
+    }
+
     fn sleep(&self) {
         if super::fork::is_child() {
             super::fork::end_child();
         }
         let rt = self.rt;
+        // While goroutines wait on sockets, one sleeping worker sleeps in the netpoller
+        // (`rt::netpoll`), announced before it joins the sleepers, so that a waker that
+        // takes it off the list knows to go through the poller.
+        #[cfg(feature = "net")]
+        let net = super::netpoll::try_block();
+        #[cfg(not(feature = "net"))]
+        let net = false;
+        if net {
+            // SeqCst: pairs with the load in `unpark_thread` (see the field).
+            self.me().in_netpoll.store(true, Ordering::SeqCst);
+        }
         rt.idle
             .register(self.index(), self.searching.replace(false));
         if self.work_anywhere() {
             // Step 2 of the idle protocol found something: look again, as a searcher.
+            if net {
+                self.me().in_netpoll.store(false, Ordering::SeqCst);
+                #[cfg(feature = "net")]
+                super::netpoll::release_block();
+            }
             if rt.idle.unregister(self.index()) == idle::Woken::Idle {
                 rt.idle.start_searching();
             }
@@ -743,7 +791,9 @@ impl Machine {
                 let now = rt.now();
                 if deadline > now {
                     let until = std::time::Duration::from_nanos(deadline - now);
-                    std::thread::park_timeout(nap.map_or(until, |n| n.min(until)));
+                    self.block(Some(nap.map_or(until, |n| n.min(until))), net);
+                } else if net {
+                    self.block(Some(std::time::Duration::ZERO), net);
                 }
                 rt.timers.leave_waiter(self.index());
                 // We are about to run goroutines (fired timers, or work we were woken for),
@@ -754,10 +804,10 @@ impl Machine {
                     }
                 }
             }
-            None => match nap {
-                Some(nap) => std::thread::park_timeout(nap),
-                None => std::thread::park(),
-            },
+            None => self.block(nap, net),
+        }
+        if net {
+            self.me().in_netpoll.store(false, Ordering::SeqCst);
         }
         if rt.idle.unregister(self.index()) == idle::Woken::Searching {
             self.searching.set(true);

@@ -150,7 +150,7 @@ impl Unparker {
 /// has one is about to panic. Code that opted out of budgeting (`tokio::task::unconstrained`)
 /// and other executors are not detected.
 #[inline]
-fn check_thread_may_block(what: &str) {
+pub(crate) fn check_thread_may_block(what: &str) {
     #[cfg(feature = "tokio")]
     if runs_tokio_tasks() {
         panic!(
