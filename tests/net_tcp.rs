@@ -1,0 +1,411 @@
+//! `goro::net` over loopback: TCP servers and clients on goroutines and threads, half-closes,
+//! deadlines, closes from another goroutine, errors, and thousands of connections parked at
+//! once. Every wait is bounded: a hang fails the test through a deadline, not a timeout of
+//! the harness.
+
+use std::io::{self, Read, Write};
+use std::net::Shutdown;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use goro::context;
+use goro::net::{TcpListener, TcpStream, UdpSocket};
+use goro::sync::WaitGroup;
+
+/// An echo server on a goroutine per connection; returns its address and the listener (to
+/// close it).
+fn echo_server() -> (std::net::SocketAddr, Arc<TcpListener>) {
+    let listener = Arc::new(TcpListener::bind("127.0.0.1:0").unwrap());
+    let addr = listener.local_addr().unwrap();
+    let l = listener.clone();
+    goro::go(move || {
+        while let Ok((conn, _)) = l.accept() {
+            goro::go(move || {
+                let mut buf = [0u8; 4096];
+                loop {
+                    match (&conn).read(&mut buf) {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => {
+                            if (&conn).write_all(&buf[..n]).is_err() {
+                                return;
+                            }
+                        }
+                    }
+                }
+            });
+        }
+    });
+    (addr, listener)
+}
+
+/// A deadline for a test's waits: a hang shows up as `TimedOut`.
+fn soon() -> Option<Instant> {
+    Some(Instant::now() + Duration::from_secs(20))
+}
+
+#[goro::test]
+fn many_clients_at_once() {
+    let (addr, listener) = echo_server();
+    let wg = WaitGroup::new();
+    for c in 0..200u32 {
+        wg.go(move || {
+            let mut s = TcpStream::connect(addr).unwrap();
+            s.set_deadline(soon());
+            for i in 0..20u32 {
+                let msg = format!("client {c} message {i}\n");
+                s.write_all(msg.as_bytes()).unwrap();
+                let mut back = vec![0; msg.len()];
+                s.read_exact(&mut back).unwrap();
+                assert_eq!(back, msg.as_bytes());
+            }
+        });
+    }
+    wg.wait();
+    listener.close();
+}
+
+#[goro::test(maxprocs = 1)]
+fn one_worker_serves_every_connection() {
+    let (addr, listener) = echo_server();
+    let wg = WaitGroup::new();
+    for c in 0..50u8 {
+        wg.go(move || {
+            let mut s = TcpStream::connect(addr).unwrap();
+            s.set_deadline(soon());
+            for _ in 0..10 {
+                s.write_all(&[c; 100]).unwrap();
+                let mut back = [0; 100];
+                s.read_exact(&mut back).unwrap();
+                assert_eq!(back, [c; 100]);
+            }
+        });
+    }
+    wg.wait();
+    listener.close();
+}
+
+#[goro::test]
+fn half_close_then_reply() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = goro::go(move || {
+        let (mut conn, _) = listener.accept().unwrap();
+        let mut request = Vec::new();
+        conn.read_to_end(&mut request).unwrap(); // until the client's half-close
+        conn.write_all(&request.iter().rev().copied().collect::<Vec<_>>())
+            .unwrap();
+        // Dropping closes our half: the client reads to the end.
+    });
+    let mut c = TcpStream::connect(addr).unwrap();
+    c.set_deadline(soon());
+    c.write_all(b"abcdef").unwrap();
+    c.shutdown(Shutdown::Write).unwrap();
+    let mut reply = String::new();
+    c.read_to_string(&mut reply).unwrap();
+    assert_eq!(reply, "fedcba");
+    server.join().unwrap();
+}
+
+#[goro::test]
+fn a_read_deadline_fails_the_read_with_timed_out() {
+    let (addr, listener) = echo_server();
+    let c = TcpStream::connect(addr).unwrap();
+    c.set_read_deadline(Some(Instant::now() + Duration::from_millis(30)));
+    let start = Instant::now();
+    let err = (&c).read(&mut [0; 8]).unwrap_err();
+    assert_eq!(err.kind(), io::ErrorKind::TimedOut, "{err}");
+    assert!(start.elapsed() >= Duration::from_millis(25));
+    // Cleared, the connection works again.
+    c.set_read_deadline(None);
+    (&c).write_all(b"x").unwrap();
+    let mut b = [0];
+    (&c).read_exact(&mut b).unwrap();
+    assert_eq!(&b, b"x");
+    listener.close();
+}
+
+#[goro::test]
+fn moving_the_deadline_affects_a_blocked_read() {
+    let (addr, listener) = echo_server();
+    let c = Arc::new(TcpStream::connect(addr).unwrap());
+    let reader = {
+        let c = c.clone();
+        goro::go(move || (&*c).read(&mut [0; 8]).map_err(|e| e.kind()))
+    };
+    goro::sleep(Duration::from_millis(20));
+    // A deadline in the past wakes the blocked read at once.
+    c.set_read_deadline(Some(Instant::now()));
+    assert_eq!(reader.join().unwrap(), Err(io::ErrorKind::TimedOut));
+    listener.close();
+}
+
+#[goro::test]
+fn std_timeouts_work_per_operation() {
+    let (addr, listener) = echo_server();
+    let mut c = TcpStream::connect(addr).unwrap();
+    c.set_read_timeout(Some(Duration::from_millis(20))).unwrap();
+    assert_eq!(c.read_timeout().unwrap(), Some(Duration::from_millis(20)));
+    for _ in 0..2 {
+        let e = c.read(&mut [0; 4]).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::TimedOut);
+    }
+    assert!(c.set_read_timeout(Some(Duration::ZERO)).is_err());
+    listener.close();
+}
+
+#[goro::test]
+fn close_from_another_goroutine_wakes_readers_and_accepts() {
+    let (addr, listener) = echo_server();
+    let c = Arc::new(TcpStream::connect(addr).unwrap());
+    c.set_deadline(soon());
+    let reader = {
+        let c = c.clone();
+        goro::go(move || (&*c).read(&mut [0; 8]).map_err(|e| e.kind()))
+    };
+    goro::sleep(Duration::from_millis(20));
+    c.close();
+    assert_eq!(reader.join().unwrap(), Err(io::ErrorKind::NotConnected));
+    assert_eq!(
+        (&*c).write(b"x").unwrap_err().kind(),
+        io::ErrorKind::NotConnected
+    );
+
+    // A listener closed while a goroutine waits in accept.
+    let l = Arc::new(TcpListener::bind("127.0.0.1:0").unwrap());
+    l.set_deadline(soon());
+    let acceptor = {
+        let l = l.clone();
+        goro::go(move || l.accept().map(|_| ()).map_err(|e| e.kind()))
+    };
+    goro::sleep(Duration::from_millis(20));
+    l.close();
+    assert_eq!(acceptor.join().unwrap(), Err(io::ErrorKind::NotConnected));
+    listener.close();
+}
+
+#[goro::test]
+fn shutdown_from_another_goroutine_ends_a_blocked_read() {
+    let (addr, listener) = echo_server();
+    let c = Arc::new(TcpStream::connect(addr).unwrap());
+    c.set_deadline(soon());
+    let reader = {
+        let c = c.clone();
+        goro::go(move || (&*c).read(&mut [0; 8]).unwrap())
+    };
+    goro::sleep(Duration::from_millis(20));
+    c.shutdown(Shutdown::Read).unwrap();
+    assert_eq!(reader.join().unwrap(), 0, "end of file");
+    listener.close();
+}
+
+#[goro::test]
+fn contexts_end_accepts_and_reads() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let (ctx, _cancel) = context::background().with_timeout(Duration::from_millis(30));
+    let err = listener.accept_ctx(&ctx).unwrap_err();
+    assert_eq!(err.kind(), io::ErrorKind::TimedOut, "{err}");
+
+    let addr = listener.local_addr().unwrap();
+    let client = goro::go(move || TcpStream::connect(addr).unwrap());
+    let (conn, _) = listener.accept().unwrap();
+    let (ctx, cancel) = context::background().with_cancel();
+    goro::go(move || {
+        goro::sleep(Duration::from_millis(20));
+        cancel();
+    });
+    let err = conn.read_ctx(&mut [0; 4], &ctx).unwrap_err();
+    assert_eq!(err.kind(), io::ErrorKind::Other, "{err}");
+    assert!(err.to_string().contains("cancel"), "{err}");
+    drop(client.join().unwrap());
+}
+
+#[goro::test]
+fn errors_are_std_errors() {
+    // Connection refused: a port nobody listens on (bound, then freed).
+    let addr = {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap()
+    };
+    let e = TcpStream::connect(addr).unwrap_err();
+    assert_eq!(e.kind(), io::ErrorKind::ConnectionRefused, "{e}");
+    // Address in use.
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let e = TcpListener::bind(l.local_addr().unwrap()).unwrap_err();
+    assert_eq!(e.kind(), io::ErrorKind::AddrInUse, "{e}");
+    // A peer that resets: it closes with unread data, which sends a reset.
+    let addr = l.local_addr().unwrap();
+    let server = goro::go(move || {
+        let (mut conn, _) = l.accept().unwrap();
+        conn.write_all(b"x").unwrap();
+        goro::sleep(Duration::from_millis(20));
+        // Unread data from the client makes the close a reset.
+        drop(conn);
+    });
+    let mut c = TcpStream::connect(addr).unwrap();
+    c.set_deadline(soon());
+    c.write_all(&[1; 64]).unwrap();
+    server.join().unwrap();
+    goro::sleep(Duration::from_millis(20));
+    let mut got_reset = false;
+    for _ in 0..10 {
+        match c.read(&mut [0; 16]) {
+            Err(e) if e.kind() == io::ErrorKind::ConnectionReset => {
+                got_reset = true;
+                break;
+            }
+            Ok(0) => break,
+            _ => {}
+        }
+    }
+    assert!(got_reset, "a reset peer is reported as ConnectionReset");
+    // A zero connect timeout is refused as std does.
+    assert_eq!(
+        TcpStream::connect_timeout(&addr, Duration::ZERO)
+            .unwrap_err()
+            .kind(),
+        io::ErrorKind::InvalidInput
+    );
+}
+
+#[goro::test]
+fn thousands_of_connections_parked_at_once() {
+    let n = 2000;
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (ready_tx, ready_rx) = goro::chan::bounded::<()>(0);
+    let server = goro::go(move || {
+        let wg = WaitGroup::new();
+        for _ in 0..n {
+            let (mut conn, _) = listener.accept().unwrap();
+            wg.go(move || {
+                // Parked until its client speaks, then one echo.
+                conn.set_deadline(soon());
+                let mut b = [0; 1];
+                conn.read_exact(&mut b).unwrap();
+                conn.write_all(&b).unwrap();
+            });
+        }
+        wg.wait();
+    });
+    let mut conns = Vec::new();
+    for _ in 0..n {
+        conns.push(TcpStream::connect(addr).unwrap());
+    }
+    // Let every server goroutine park on its read.
+    goro::go(move || {
+        goro::sleep(Duration::from_millis(50));
+        ready_tx.send(()).unwrap();
+    });
+    ready_rx.recv().unwrap();
+    let waiting = goro::goroutines()
+        .iter()
+        .filter(|g| g.state == goro::diag::GoroutineState::Waiting(goro::diag::WaitReason::IoWait))
+        .count();
+    assert!(waiting >= n / 2, "{waiting} goroutines in IO wait");
+    for (i, c) in conns.iter_mut().enumerate() {
+        c.set_deadline(soon());
+        c.write_all(&[i as u8]).unwrap();
+    }
+    for (i, c) in conns.iter_mut().enumerate() {
+        let mut b = [0; 1];
+        c.read_exact(&mut b).unwrap();
+        assert_eq!(b[0], i as u8);
+    }
+    server.join().unwrap();
+}
+
+#[test]
+fn goroutines_and_threads_on_one_socket() {
+    let (addr, listener) = echo_server();
+    let c = Arc::new(TcpStream::connect(addr).unwrap());
+    c.set_deadline(soon());
+    // A thread writes while a goroutine reads, then the other way round.
+    let writer = {
+        let c = c.clone();
+        std::thread::spawn(move || {
+            for i in 0..100u8 {
+                (&*c).write_all(&[i]).unwrap();
+            }
+        })
+    };
+    let reader = {
+        let c = c.clone();
+        goro::go(move || {
+            let mut got = vec![0; 100];
+            (&*c).read_exact(&mut got).unwrap();
+            got
+        })
+    };
+    writer.join().unwrap();
+    assert_eq!(reader.join().unwrap(), (0..100).collect::<Vec<u8>>());
+    let writer = {
+        let c = c.clone();
+        goro::go(move || (&*c).write_all(&[7; 50]).unwrap())
+    };
+    let mut got = vec![0; 50];
+    (&*c).read_exact(&mut got).unwrap(); // the test's own thread
+    assert_eq!(got, [7; 50]);
+    writer.join().unwrap();
+    // A plain thread blocked in a read wakes when another closes the socket.
+    let reader = {
+        let c = c.clone();
+        std::thread::spawn(move || (&*c).read(&mut [0; 4]).map_err(|e| e.kind()))
+    };
+    std::thread::sleep(Duration::from_millis(20));
+    c.close();
+    // Closed before its read started: `NotConnected`; closed during the read system call:
+    // end of file, as the close shuts the connection down.
+    let r = reader.join().unwrap();
+    assert!(
+        matches!(r, Err(io::ErrorKind::NotConnected) | Ok(0)),
+        "{r:?}"
+    );
+    listener.close();
+}
+
+#[test]
+fn std_conversions() {
+    let std_listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let listener = TcpListener::try_from(std_listener).unwrap();
+    let addr = listener.local_addr().unwrap();
+    let client = std::thread::spawn(move || {
+        let mut s = std::net::TcpStream::connect(addr).unwrap();
+        s.write_all(b"std").unwrap();
+    });
+    let (conn, _) = listener.accept().unwrap();
+    let mut back: std::net::TcpStream = conn.into();
+    let mut buf = [0; 3];
+    back.read_exact(&mut buf).unwrap();
+    assert_eq!(&buf, b"std");
+    client.join().unwrap();
+    let _: std::net::TcpListener = listener.into();
+}
+
+#[goro::test]
+fn udp_round_trips_and_deadlines() {
+    let server = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let addr = server.local_addr().unwrap();
+    let echo = goro::go(move || {
+        let mut buf = [0; 64];
+        server.set_read_deadline(soon());
+        for _ in 0..10 {
+            let (n, from) = server.recv_from(&mut buf).unwrap();
+            server.send_to(&buf[..n], from).unwrap();
+        }
+    });
+    let client = UdpSocket::bind("127.0.0.1:0").unwrap();
+    client.connect(addr).unwrap();
+    client.set_read_deadline(soon());
+    for i in 0..10u8 {
+        client.send(&[i; 8]).unwrap();
+        let mut buf = [0; 64];
+        let n = client.recv(&mut buf).unwrap();
+        assert_eq!(&buf[..n], &[i; 8]);
+    }
+    echo.join().unwrap();
+    client.set_read_deadline(Some(Instant::now() + Duration::from_millis(20)));
+    assert_eq!(
+        client.recv(&mut [0; 8]).unwrap_err().kind(),
+        io::ErrorKind::TimedOut
+    );
+}
