@@ -33,13 +33,14 @@
 //! | `rt/queue.rs` | `tests/loom_queue.rs` |
 //! | `rt/idle.rs` | `tests/loom_idle.rs` |
 //! | `chan/waiter.rs` | `tests/loom_waiter.rs` |
+//! | `rt/readiness.rs` | `tests/loom_netpoll.rs` |
 
 /// Whether the code is compiled into a loom model (see the module docs): `false` here,
 /// `true` in `tests/support/loom.rs`.
 pub(crate) const MODEL: bool = false;
 
 pub(crate) mod sync {
-    pub(crate) use std::sync::Mutex;
+    pub(crate) use std::sync::{Mutex, MutexGuard};
 
     pub(crate) mod atomic {
         pub(crate) use std::sync::atomic::{

@@ -409,3 +409,39 @@ fn udp_round_trips_and_deadlines() {
         io::ErrorKind::TimedOut
     );
 }
+
+#[goro::test]
+fn several_readers_on_one_connection_share_its_data() {
+    // Readers take turns per direction (Go's fdMutex): data announced by one readiness edge
+    // and left by one reader is seen by the next, never stranded.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let writer = goro::go(move || {
+        let (mut conn, _) = listener.accept().unwrap();
+        for _ in 0..100 {
+            conn.write_all(&[1; 10]).unwrap();
+            goro::yield_now();
+        }
+    });
+    let c = Arc::new(TcpStream::connect(addr).unwrap());
+    c.set_read_deadline(soon());
+    let readers: Vec<_> = (0..4)
+        .map(|_| {
+            let c = c.clone();
+            goro::go(move || {
+                let mut total = 0;
+                let mut buf = [0; 3];
+                loop {
+                    match (&*c).read(&mut buf) {
+                        Ok(0) => return total,
+                        Ok(n) => total += n,
+                        Err(e) => panic!("{e}"),
+                    }
+                }
+            })
+        })
+        .collect();
+    writer.join().unwrap();
+    let total: usize = readers.into_iter().map(|r| r.join().unwrap()).sum();
+    assert_eq!(total, 1000);
+}

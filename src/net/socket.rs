@@ -18,6 +18,13 @@ const THREAD_SLICE: Duration = Duration::from_millis(20);
 pub(crate) struct Socket<S: AsRawFd> {
     inner: Option<S>,
     reg: Registration,
+    /// One operation per direction at a time, from its first system call to its return
+    /// (Go's `fdMutex`): the netpoller reports edges, and an edge consumed by one reader
+    /// may announce more data than it reads, so a second reader must not be waiting for the
+    /// next edge meanwhile; queued here, it tries its system call first once its turn
+    /// comes (see `rt/readiness.rs`).
+    read_op: crate::sync::Mutex<()>,
+    write_op: crate::sync::Mutex<()>,
     /// `std`'s per-operation timeouts, in nanoseconds (0: none). Relaxed: settings.
     read_timeout: AtomicU64,
     write_timeout: AtomicU64,
@@ -31,6 +38,8 @@ impl<S: AsRawFd> Socket<S> {
         Ok(Socket {
             inner: Some(inner),
             reg,
+            read_op: crate::sync::Mutex::new(()),
+            write_op: crate::sync::Mutex::new(()),
             read_timeout: AtomicU64::new(0),
             write_timeout: AtomicU64::new(0),
         })
@@ -96,6 +105,10 @@ impl<S: AsRawFd> Socket<S> {
         let until = match timeout {
             0 => until,
             ns => earliest(until, Instant::now().checked_add(Duration::from_nanos(ns))),
+        };
+        let _turn = match d {
+            Direction::Read => self.read_op.lock(),
+            Direction::Write => self.write_op.lock(),
         };
         loop {
             if self.reg.is_closed() {

@@ -87,6 +87,8 @@ pub(crate) mod panic;
 pub(crate) mod park;
 mod queue;
 pub(crate) mod rand;
+#[cfg(feature = "net")]
+mod readiness;
 pub(crate) mod registry;
 mod sigquit;
 mod thread;

@@ -51,6 +51,7 @@ use mio::{Events, Interest, Poll, Registry, Token, Waker};
 
 use super::goroutine;
 use super::park::{self, Unparker};
+use super::readiness::{Readiness, Registered};
 use super::registry::Reason;
 
 /// The waker's token; descs' tokens have a slot index below 2^32 in their high half.
@@ -99,35 +100,12 @@ pub(crate) fn has_waiters() -> bool {
     WAITERS.load(Ordering::SeqCst) != 0
 }
 
-/// One direction of a socket.
-struct Dir {
-    state: Mutex<DirState>,
-}
-
-#[derive(Default)]
-struct DirState {
-    /// An edge came that no waiter consumed yet.
-    ready: bool,
-    /// Who waits (goroutine id or 0 for none known, and its unparker).
-    waiters: Vec<(u64, Unparker)>,
-    /// The deadline set with `set_*_deadline` (Go's), if any.
-    deadline: Option<Instant>,
-    /// Bumped to wake waiters without readiness (a deadline changed, an interrupt).
-    generation: u64,
-}
-
-impl Dir {
-    fn lock(&self) -> MutexGuard<'_, DirState> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
-    }
-}
-
 /// A socket's registration: see the module docs.
 pub(crate) struct Desc {
     /// Bumped when the socket is closed, so that its stale events are ignored.
     seq: AtomicU32,
-    read: Dir,
-    write: Dir,
+    read: Readiness<Unparker>,
+    write: Readiness<Unparker>,
     /// Set by `close` (Go's `pollDesc.closing`): every wait fails from then on.
     closed: AtomicBool,
 }
@@ -136,17 +114,13 @@ impl Desc {
     fn new() -> Desc {
         Desc {
             seq: AtomicU32::new(0),
-            read: Dir {
-                state: Mutex::new(DirState::default()),
-            },
-            write: Dir {
-                state: Mutex::new(DirState::default()),
-            },
+            read: Readiness::new(),
+            write: Readiness::new(),
             closed: AtomicBool::new(false),
         }
     }
 
-    fn dir(&self, d: Direction) -> &Dir {
+    fn dir(&self, d: Direction) -> &Readiness<Unparker> {
         match d {
             Direction::Read => &self.read,
             Direction::Write => &self.write,
@@ -223,12 +197,8 @@ impl Registration {
         let desc = slot(index).expect("allocated");
         // Relaxed: the slot was handed to us by the free list's lock.
         let seq = desc.seq.load(Ordering::Relaxed);
-        {
-            let mut r = desc.read.lock();
-            let mut w = desc.write.lock();
-            *r = DirState::default();
-            *w = DirState::default();
-        }
+        desc.read.reset();
+        desc.write.reset();
         // Relaxed: published to the poller by the registration system call below, and to
         // other users of the socket by the socket's own hand-over.
         desc.closed.store(false, Ordering::Relaxed);
@@ -275,8 +245,8 @@ impl Registration {
         let desc = self.desc();
         // Release: pairs with the Acquire load in `is_closed`.
         desc.closed.store(true, Ordering::Release);
-        wake_all(&desc.read, false);
-        wake_all(&desc.write, false);
+        wake(desc.read.interrupt());
+        wake(desc.write.interrupt());
     }
 
     /// Whether `close` was called.
@@ -288,13 +258,13 @@ impl Registration {
     /// Go's `SetReadDeadline` / `SetWriteDeadline`: waiters of that direction look again.
     pub(crate) fn set_deadline(&self, d: Direction, deadline: Option<Instant>) {
         let dir = self.desc().dir(d);
-        dir.lock().deadline = deadline;
-        wake_all(dir, false);
+        dir.set_deadline(deadline);
+        wake(dir.interrupt());
     }
 
     /// The deadline set for direction `d`.
     pub(crate) fn deadline(&self, d: Direction) -> Option<Instant> {
-        self.desc().dir(d).lock().deadline
+        self.desc().dir(d).deadline()
     }
 
     /// Wakes the waiters of direction `d` without readiness (a context ended, see
@@ -302,7 +272,7 @@ impl Registration {
     pub(crate) fn interrupt(&self, d: Direction) {
         // Relaxed: a stale registration (the socket was closed since) interrupts nobody.
         if self.desc().seq.load(Ordering::Relaxed) == self.seq {
-            wake_all(self.desc().dir(d), false);
+            wake(self.desc().dir(d).interrupt());
         }
     }
 
@@ -325,34 +295,25 @@ impl Registration {
         let dir = desc.dir(d);
         let g = goroutine::current().expect("netpoll waits are for goroutines");
         let id = g.id();
-        let mut st = dir.lock();
-        if st.ready {
-            st.ready = false;
-            return Ok(());
-        }
         if self.is_closed() {
             return Err(closed_error());
         }
         if let Some(e) = stop() {
             return Err(e);
         }
-        let deadline = earliest(st.deadline, until);
+        let deadline = earliest(dir.deadline(), until);
         if deadline.is_some_and(|t| t <= Instant::now()) {
             return Err(timed_out());
         }
-        let generation = st.generation;
-        st.waiters.push((id, Unparker::current()));
-        drop(st);
+        let generation = match dir.register(id, Unparker::current) {
+            Registered::Ready => return Ok(()),
+            Registered::Listed(generation) => generation,
+        };
         // SeqCst: read by workers deciding whether to poll (`try_block`, `has_waiters`).
         // The worker running us reads it when it next looks for work or sleeps, after this.
         WAITERS.fetch_add(1, Ordering::SeqCst);
         let mut timed = deadline.map(park::TimedWait::new);
-        loop {
-            let st = dir.lock();
-            if st.ready || st.generation != generation || !st.waiters.iter().any(|w| w.0 == id) {
-                break;
-            }
-            drop(st);
+        while dir.still_waiting(id, generation) {
             match &mut timed {
                 None => park::park_as(Reason::IoWait, at),
                 Some(t) => {
@@ -364,11 +325,7 @@ impl Registration {
         }
         drop(timed);
         WAITERS.fetch_sub(1, Ordering::SeqCst);
-        let mut st = dir.lock();
-        st.waiters.retain(|w| w.0 != id);
-        if st.ready {
-            st.ready = false;
-        }
+        dir.done(id);
         // Whatever woke us (readiness, a deadline, an interrupt, a close), the caller
         // retries its operation, which checks them all again.
         Ok(())
@@ -396,18 +353,8 @@ pub(crate) fn timed_out() -> io::Error {
     io::Error::new(io::ErrorKind::TimedOut, "i/o timeout")
 }
 
-/// Sets `ready` if `ready` is true, moves the generation on otherwise, and unparks every
-/// waiter of `dir`.
-fn wake_all(dir: &Dir, ready: bool) {
-    let waiters = {
-        let mut st = dir.lock();
-        if ready {
-            st.ready = true;
-        } else {
-            st.generation = st.generation.wrapping_add(1);
-        }
-        std::mem::take(&mut st.waiters)
-    };
+/// Unparks the waiters taken from a direction.
+fn wake(waiters: Vec<(u64, Unparker)>) {
     for (_, u) in waiters {
         u.unpark();
     }
@@ -497,11 +444,11 @@ fn poll_locked(guard: &mut MutexGuard<'_, (Poll, Events)>, timeout: Option<Durat
         let failed = ev.is_error();
         if ev.is_readable() || ev.is_read_closed() || failed {
             woken += 1;
-            wake_all(&desc.read, true);
+            wake(desc.read.fire());
         }
         if ev.is_writable() || ev.is_write_closed() || failed {
             woken += 1;
-            wake_all(&desc.write, true);
+            wake(desc.write.fire());
         }
     }
     woken

@@ -11,7 +11,7 @@
 pub(crate) const MODEL: bool = true;
 
 pub(crate) mod sync {
-    pub(crate) use ::loom::sync::Mutex;
+    pub(crate) use ::loom::sync::{Mutex, MutexGuard};
 
     pub(crate) mod atomic {
         pub(crate) use ::loom::sync::atomic::{

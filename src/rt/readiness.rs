@@ -1,0 +1,133 @@
+//! One direction of a socket as the netpoller sees it (`rt::netpoll`): whether an edge came
+//! that nobody consumed, who waits for the next one, and the deadline.
+//!
+//! # Why a readiness event and a parking waiter cannot miss each other
+//!
+//! The socket is registered edge-triggered, so the kernel reports an edge each time it
+//! becomes readable (writable) again, and none while it stays so. A waiter tries its system
+//! call first and comes here only after `WouldBlock`, so an edge for whatever arrives next
+//! is still to come. Operations of one direction take turns (the socket's operation lock,
+//! `net::Socket`, Go's `fdMutex`), from their first system call to their return: two edges
+//! can fold into one `ready`, and a reader that consumed it may read less than they
+//! announced, so no second reader may be waiting for the next edge meanwhile; in its turn
+//! it tries its system call first, and sees what is left. Everything here is under one
+//! lock:
+//!
+//! - the poller's [`fire`](Readiness::fire) sets `ready` and takes the waiter list;
+//! - a waiter's [`register`](Readiness::register) either consumes `ready` (an edge came
+//!   since its system call failed, or since an earlier waiter consumed one: it retries the
+//!   call) or lists itself.
+//!
+//! So the edge for the data a waiter waits for is fired either before the waiter's
+//! `register` (which then finds `ready`) or after (it finds the waiter listed and unparks
+//! it). The unpark may come before the waiter parks: goro's park keeps the token, and the
+//! waiter also checks [`still_waiting`](Readiness::still_waiting) under the lock before each
+//! park. A waiter woken for an edge whose data another waiter took retries, gets
+//! `WouldBlock`, and registers again, for the next edge; `ready` left set by an edge whose
+//! data was already read costs one spurious retry. [`interrupt`](Readiness::interrupt)
+//! (a deadline moved, a close, a context) wakes the waiters without readiness: they look at
+//! their conditions and retry.
+//!
+//! `tests/loom_netpoll.rs` model-checks this with loom: a poller firing edges and readers
+//! taking turns, registering and parking, with no packet left unread while a reader sleeps
+//! (without the turns, the model finds that lost wake-up).
+
+use std::time::Instant;
+
+use crate::loom::sync::Mutex;
+
+/// The state of one direction; `W` is whom to wake (an `Unparker`).
+pub(crate) struct Readiness<W> {
+    state: Mutex<State<W>>,
+}
+
+struct State<W> {
+    ready: bool,
+    /// Moves on at each `interrupt`, so that a waiter knows it was woken.
+    generation: u64,
+    waiters: Vec<(u64, W)>,
+    deadline: Option<Instant>,
+}
+
+/// What [`Readiness::register`] did.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Registered {
+    /// An edge was waiting: consumed, retry the system call.
+    Ready,
+    /// Listed as a waiter, at this generation: park until `still_waiting` says not.
+    Listed(u64),
+}
+
+impl<W> Readiness<W> {
+    pub(crate) fn new() -> Readiness<W> {
+        Readiness {
+            state: Mutex::new(State {
+                ready: false,
+                generation: 0,
+                waiters: Vec::new(),
+                deadline: None,
+            }),
+        }
+    }
+
+    fn lock(&self) -> crate::loom::sync::MutexGuard<'_, State<W>> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Clears everything, for a new socket in a recycled slot.
+    pub(crate) fn reset(&self) {
+        let mut st = self.lock();
+        st.ready = false;
+        st.waiters.clear();
+        st.deadline = None;
+    }
+
+    /// Consumes an edge, or lists the waiter `id` (made by `waker` only then).
+    pub(crate) fn register(&self, id: u64, waker: impl FnOnce() -> W) -> Registered {
+        let mut st = self.lock();
+        if st.ready {
+            st.ready = false;
+            return Registered::Ready;
+        }
+        st.waiters.push((id, waker()));
+        Registered::Listed(st.generation)
+    }
+
+    /// Whether waiter `id`, listed at `generation`, is still to be woken (no edge took it
+    /// off the list, no interrupt came).
+    pub(crate) fn still_waiting(&self, id: u64, generation: u64) -> bool {
+        let st = self.lock();
+        st.generation == generation && st.waiters.iter().any(|w| w.0 == id)
+    }
+
+    /// Ends waiter `id`'s wait: unlists it if it is still listed (a deadline, a spurious
+    /// wake-up) and consumes an edge that came meanwhile (the caller retries anyway).
+    pub(crate) fn done(&self, id: u64) {
+        let mut st = self.lock();
+        st.waiters.retain(|w| w.0 != id);
+        st.ready = false;
+    }
+
+    /// An edge came: sets `ready` and returns the waiters to wake.
+    pub(crate) fn fire(&self) -> Vec<(u64, W)> {
+        let mut st = self.lock();
+        st.ready = true;
+        std::mem::take(&mut st.waiters)
+    }
+
+    /// Wakes the waiters without readiness (they look at their conditions again): returns
+    /// them.
+    pub(crate) fn interrupt(&self) -> Vec<(u64, W)> {
+        let mut st = self.lock();
+        st.generation = st.generation.wrapping_add(1);
+        std::mem::take(&mut st.waiters)
+    }
+
+    pub(crate) fn set_deadline(&self, deadline: Option<Instant>) {
+        self.lock().deadline = deadline;
+    }
+
+    pub(crate) fn deadline(&self) -> Option<Instant> {
+        self.lock().deadline
+    }
+}
