@@ -11,7 +11,9 @@ A RESULT line is
 One row per (workload, n, metric): the median and [min-max] of each system's runs, and the
 ratio of the medians, goro/Go. Every metric is lower-is-better, so a ratio below 1 means goro
 did better. goro's `Pool` rows are also set against Go's article pool (`workerpool2`). The peer tables have a column per system (medians; system/Go), "-" where a
-system skipped the workload. Standard library only.
+system skipped the workload. The async workloads (`async_*`: channels used from tokio tasks,
+which Go does not run) have a table of their own: each system's median [min-max], and goro's
+ratio to kanal, tokio and flume. Standard library only.
 """
 
 import statistics
@@ -40,7 +42,15 @@ WORKLOAD_ORDER = (
     "pooldyn2",
     "poolmap2",
     "blocking",
+    "async_spsc",
+    "async_mpmc",
+    "async_pingpong",
 )
+# Channels used from tokio tasks, every system on one tokio runtime; Go skips them.
+ASYNC_WORKLOADS = ("async_spsc", "async_mpmc", "async_pingpong")
+# The systems of the async table, and those goro's ratios are taken against.
+ASYNC_SYSTEMS = ("goro", "goro-base", "tokio", "flume", "kanal")
+ASYNC_PEERS = ("kanal", "tokio", "flume")
 METRIC_UNITS = {
     "ns_per_goroutine": "ns/goroutine",
     "wall_ms": "wall ms",
@@ -124,9 +134,12 @@ def grid(header, rows, right):
 
 
 def ratios(table):
-    """[(label, metric, {system: median/Go median})] per row, in table order."""
+    """[(label, metric, {system: median/Go median})] per row, in table order (without the
+    async rows, which Go does not run)."""
     out = []
     for (workload, n, metric), by_system in sorted(table.items(), key=sort_key):
+        if workload in ASYNC_WORKLOADS:
+            continue
         go = by_system.get("go", [])
         r = {}
         if go and statistics.median(go) != 0:
@@ -164,6 +177,8 @@ def render(table):
     rows = []
     runs = set()
     for (workload, n, metric), by_system in sorted(table.items(), key=sort_key):
+        if workload in ASYNC_WORKLOADS:
+            continue
         go, goro = by_system.get("go", []), by_system.get("goro", [])
         runs.update(len(v) for v in (go, goro) if v)
         if go and goro and statistics.median(go) != 0:
@@ -227,6 +242,40 @@ def render_baseline(table):
     return "\n".join(out)
 
 
+def render_async(table):
+    """The async rows: each system's median [min–max], and goro's median over kanal's,
+    tokio's and flume's; None if there are none."""
+    keys = [k for k, _ in sorted(table.items(), key=sort_key) if k[0] in ASYNC_WORKLOADS]
+    if not keys:
+        return None
+    seen = {s for k in keys for s in table[k]}
+    systems = [s for s in ASYNC_SYSTEMS if s in seen]
+    peers = [p for p in ASYNC_PEERS if p in seen]
+    rows = []
+    for key in keys:
+        workload, n, metric = key
+        by_system = table[key]
+        goro = by_system.get("goro", [])
+        r = []
+        for p in peers:
+            peer = by_system.get(p, [])
+            if goro and peer and statistics.median(peer) != 0:
+                r.append(f"{statistics.median(goro) / statistics.median(peer):.2f}")
+            else:
+                r.append("-")
+        rows.append([label(workload, n), METRIC_UNITS.get(metric, metric)]
+                    + [cell(by_system.get(s, [])) for s in systems] + r)
+    header = (["workload", "metric"] + [f"{s} median [min–max]" for s in systems]
+              + [f"goro/{p}" for p in peers])
+    out = ["Async channels, every system's tasks on one tokio runtime (Go and the peers "
+           "without async operations skip them):", ""]
+    out += grid(header, rows, set(range(2, len(header))))
+    out.append("")
+    out.append('goro/<peer> < 1 means goro is ahead; "-": the peer skipped the workload '
+               "(tokio's mpsc has one receiver: no async_mpmc).")
+    return "\n".join(out)
+
+
 def main(argv):
     if len(argv) > 1:
         lines = []
@@ -247,6 +296,10 @@ def main(argv):
     if base:
         print()
         print(base)
+    asynch = render_async(table)
+    if asynch:
+        print()
+        print(asynch)
     if any(s not in ("go", "goro", "goro-base") for s in systems_of(table)):
         print()
         print(render_peers(table))

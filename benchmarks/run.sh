@@ -12,6 +12,9 @@
 #                   `git worktree`), as the system `goro-base`, interleaved with the others
 #   --only LIST     only these systems, comma-separated (e.g. go,goro,goro-base)
 #
+# The async workloads (async_spsc, async_mpmc, async_pingpong) run in --quick too: every
+# system with async channel operations (goro, tokio, flume, kanal) on one tokio runtime.
+#
 # Every run is a fresh process; the systems alternate (go, goro, crossbeam, tokio, ...).
 # A system that does not implement a workload prints `SKIP <workload>: <reason>` on stderr
 # and exits 0; it is skipped for that workload. Raw RESULT lines, the tables, chart.svg and
@@ -149,6 +152,11 @@ workloads+=("pool2" "pooldyn2" "poolmap2")
 # Goroutines blocked in system calls beside a ping-pong (two RESULT lines: wall ms and ns
 # per round trip).
 workloads+=("blocking")
+# Async channel operations from tokio tasks, every system on the same tokio runtime (the
+# systems without async operations, Go among them, print SKIP).
+async_workloads=" async_spsc async_mpmc async_pingpong "
+# shellcheck disable=SC2206 # split on purpose
+workloads+=($async_workloads)
 
 raw="$out/raw.txt"
 : > "$raw"
@@ -165,6 +173,14 @@ if [ "$quick" = 1 ]; then
             skipped["$s $w"]="--quick: hand-off workload on OS threads"
             echo "SKIP $s $w: --quick leaves out the hand-off workloads on OS threads" >> "$log"
         done
+    done
+fi
+# A baseline built before the async workloads existed would reject their names (a usage
+# error, exit 2): it skips them.
+if [ -n "$baseline" ] && ! grep -q '"async_spsc"' "$baseline/benchmarks/src/bin/goro_rt.rs"; then
+    for w in $async_workloads; do
+        skipped["goro-base $w"]="the baseline predates the async workloads"
+        echo "SKIP goro-base $w: the baseline predates the async workloads" >> "$log"
     done
 fi
 

@@ -4,9 +4,14 @@
 //
 //	| pingpong0 | pingpong1 | spsc | spsc1k | mpmc1024 | mpmc0 | workerpool2 | workerpool8 | ring
 //	| mutex1 | mutex8 | ctxcancel | pool2 | pooldyn2 | poolmap2 | blocking
+//	| async_spsc | async_mpmc | async_pingpong
 //
 // Each run measures one workload once and prints its RESULT line(s). Timing starts inside
-// main, after the runtime is up.
+// main, after the runtime is up. The async workloads compare the Rust systems' async channel
+// operations in tokio tasks; Go has no futures to await (its channel operations block the
+// goroutine, measured by spsc, mpmc1024 and pingpong1), so it prints
+// "SKIP <workload>: <reason>" on stderr for them and exits 0, as the Rust peers do for the
+// workloads they do not implement.
 package main
 
 import (
@@ -57,7 +62,11 @@ const (
 
 const usage = "usage: go-rt select4 | spawn | skynet | sleeps | parked N | pingpong0 | pingpong1 | spsc | spsc1k" +
 	" | mpmc1024 | mpmc0 | workerpool2 | workerpool8 | ring | mutex1 | mutex8 | ctxcancel" +
-	" | pool2 | pooldyn2 | poolmap2 | blocking"
+	" | pool2 | pooldyn2 | poolmap2 | blocking | async_spsc | async_mpmc | async_pingpong"
+
+// noAsync is why Go skips the async workloads.
+const noAsync = "Go has no async/await: its channel operations block the goroutine" +
+	" (spsc, mpmc1024 and pingpong1 measure them)"
 
 func main() {
 	args := os.Args[1:]
@@ -106,6 +115,8 @@ func main() {
 		poolMap()
 	case len(args) == 1 && args[0] == "blocking":
 		blocking()
+	case len(args) == 1 && (args[0] == "async_spsc" || args[0] == "async_mpmc" || args[0] == "async_pingpong"):
+		skip(args[0], noAsync)
 	default:
 		fail(usage)
 	}
@@ -114,6 +125,13 @@ func main() {
 func fail(msg string) {
 	fmt.Fprintln(os.Stderr, msg)
 	os.Exit(2)
+}
+
+// skip says that this program does not implement workload, and why: "SKIP <workload>:
+// <reason>" on stderr and exit code 0, without a RESULT line (run.sh records the skip).
+func skip(workload, reason string) {
+	fmt.Fprintf(os.Stderr, "SKIP %s: %s\n", workload, reason)
+	os.Exit(0)
 }
 
 // report prints one measurement in the format run.sh and report.py parse.

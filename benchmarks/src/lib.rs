@@ -1,12 +1,14 @@
 //! Shared helpers for the goro benchmark programs and their Rust peers (`crossbeam_rt`,
 //! `tokio_rt`, `flume_rt`, `kanal_rt`, `may_rt`): the workload sizes, the result and skip
-//! lines that `run.sh` parses, and the process measurements (CPU time, resident set size).
+//! lines that `run.sh` parses, the process measurements (CPU time, resident set size), and
+//! the tokio runtime that `tokio_rt` and the async channel workloads ([`tasks`]) run on.
 //!
 //! The Go programs in `benchmarks/go` use the same sizes and print the same line; see
 //! `benchmarks/README.md`.
 
 use std::time::Duration;
 
+pub mod tasks;
 pub mod threads;
 
 #[cfg(not(target_os = "linux"))]
@@ -89,6 +91,18 @@ pub const BLOCKING_SLEEP: Duration = Duration::from_millis(1);
 /// Round trips of the ping-pong that runs beside the blocked goroutines in `blocking`.
 pub const BLOCKING_TRIPS: u64 = 20_000;
 
+/// Capacity of the `async_spsc` and `async_mpmc` channels.
+pub const ASYNC_CAP: usize = 1024;
+/// Messages of `async_spsc`.
+pub const ASYNC_SPSC_N: u64 = 1_000_000;
+/// Messages of `async_mpmc`, in all (a quarter per producer task).
+pub const ASYNC_MPMC_N: u64 = 1_000_000;
+/// Round trips of `async_pingpong`, over two channels of capacity 1 (`tokio::sync::mpsc`
+/// has no capacity 0).
+pub const ASYNC_PINGPONG_N: u64 = 100_000;
+/// The async channel workloads, as `run.sh` names them.
+pub const ASYNC_WORKLOADS: [&str; 3] = ["async_spsc", "async_mpmc", "async_pingpong"];
+
 /// Prints one measurement in the format `run.sh` and `report.py` parse:
 ///
 /// `RESULT system=goro workload=spawn n=1000000 metric=ns_per_goroutine value=123.456`
@@ -142,6 +156,35 @@ pub const OS_THREAD_BLOCKING_SKIP: &str = "channels on OS threads: a blocking ca
                                            blocks its own thread, so 1,000 threads in \
                                            nanosleep beside a ping-pong between two threads \
                                            measure the kernel, not the channel library";
+
+/// Why a system without async channel operations skips the async workloads.
+pub const NO_ASYNC_SKIP: &str = "its channels have no async (future-returning) send and \
+                                 receive to await from tokio tasks";
+
+/// The worker threads of every tokio runtime here: `GORO_MAXPROCS` if it is set to a
+/// positive number, else the available parallelism, as goro counts its own workers (and
+/// `may_rt` its scheduler's).
+pub fn worker_threads() -> usize {
+    std::env::var("GORO_MAXPROCS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|&n: &usize| n > 0)
+        .unwrap_or_else(|| {
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1)
+        })
+}
+
+/// The tokio runtime of `tokio_rt` and of every system's async workloads: multi-thread,
+/// [`worker_threads`] workers, the time driver on.
+pub fn tokio_runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(worker_threads())
+        .enable_time()
+        .build()
+        .expect("tokio runtime")
+}
 
 /// Milliseconds in `d`, as a float.
 pub fn ms(d: Duration) -> f64 {

@@ -3,8 +3,9 @@
 //!
 //! Usage: `crossbeam_rt <workload>`, the workload names of `goro_rt`. `spawn`, `skynet`,
 //! `sleeps`, `parked` and `ring` need thousands to a million goroutines, one OS thread each
-//! here, and `blocking` would measure the kernel's threads: they print `SKIP <workload>:
-//! <reason>` on stderr and exit 0.
+//! here, and `blocking` would measure the kernel's threads; crossbeam-channel has no async
+//! operations for the async workloads: they print `SKIP <workload>: <reason>` on stderr and
+//! exit 0.
 
 use std::thread;
 use std::time::Instant;
@@ -13,13 +14,14 @@ use crossbeam_channel::{bounded, select};
 use goro_benchmarks::threads::{self, ThreadChannels};
 use goro_benchmarks::{
     fail, per_op, report_as, skip, MPMC_BIG_CAP, MPMC_BIG_N, MPMC_SMALL_N, NOT_CHANNEL_SKIP,
-    NOT_POOL_SKIP, OS_THREAD_BLOCKING_SKIP, OS_THREAD_RING_SKIP, OS_THREAD_SKIP, SELECT_PER,
+    NOT_POOL_SKIP, NO_ASYNC_SKIP, OS_THREAD_BLOCKING_SKIP, OS_THREAD_RING_SKIP, OS_THREAD_SKIP,
+    SELECT_PER,
 };
 
 const SYSTEM: &str = "crossbeam";
 const USAGE: &str = "usage: crossbeam_rt spawn | skynet | sleeps | parked N | pingpong0 \
                      | pingpong1 | spsc | spsc1k | mpmc1024 | mpmc0 | select4 | workerpool2 \
-                     | workerpool8 | ring";
+                     | workerpool8 | ring | async_spsc | async_mpmc | async_pingpong";
 
 /// crossbeam_channel's channels, for the shared thread workloads.
 struct Crossbeam;
@@ -50,6 +52,7 @@ fn main() {
         ["blocking"] => skip("blocking", OS_THREAD_BLOCKING_SKIP),
         [w @ ("mutex1" | "mutex8" | "ctxcancel")] => skip(w, NOT_CHANNEL_SKIP),
         [w @ ("pool2" | "pooldyn2" | "poolmap2")] => skip(w, NOT_POOL_SKIP),
+        [w @ ("async_spsc" | "async_mpmc" | "async_pingpong")] => skip(w, NO_ASYNC_SKIP),
         ["pingpong0"] => threads::pingpong::<Crossbeam>("pingpong0", 0),
         ["pingpong1"] => threads::pingpong::<Crossbeam>("pingpong1", 1),
         ["spsc"] => threads::spsc::<Crossbeam>(),

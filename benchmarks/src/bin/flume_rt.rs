@@ -1,5 +1,6 @@
 //! The flume peer of `goro_rt`: the channel workloads on OS threads
-//! (`std::thread::spawn` where Go starts a goroutine), with `flume::bounded`.
+//! (`std::thread::spawn` where Go starts a goroutine), with `flume::bounded`, and the async
+//! workloads (`goro_benchmarks::tasks`) with `send_async`/`recv_async` in tokio tasks.
 //!
 //! Usage: `flume_rt <workload>`, the workload names of `goro_rt`. `spawn`, `skynet`,
 //! `sleeps`, `parked` and `ring` need thousands to a million goroutines, one OS thread each
@@ -10,6 +11,7 @@ use std::thread;
 use std::time::Instant;
 
 use flume::{bounded, Selector};
+use goro_benchmarks::tasks::{self, AsyncChannels};
 use goro_benchmarks::threads::{self, ThreadChannels};
 use goro_benchmarks::{
     fail, per_op, report_as, skip, MPMC_BIG_CAP, MPMC_BIG_N, MPMC_SMALL_N, NOT_CHANNEL_SKIP,
@@ -19,9 +21,9 @@ use goro_benchmarks::{
 const SYSTEM: &str = "flume";
 const USAGE: &str = "usage: flume_rt spawn | skynet | sleeps | parked N | pingpong0 \
                      | pingpong1 | spsc | spsc1k | mpmc1024 | mpmc0 | select4 | workerpool2 \
-                     | workerpool8 | ring";
+                     | workerpool8 | ring | async_spsc | async_mpmc | async_pingpong";
 
-/// flume's channels, for the shared thread workloads.
+/// flume's channels, for the shared thread and async workloads.
 struct Flume;
 
 impl ThreadChannels for Flume {
@@ -42,6 +44,24 @@ impl ThreadChannels for Flume {
     }
 }
 
+impl AsyncChannels for Flume {
+    const SYSTEM: &'static str = SYSTEM;
+    type Tx<T: Send + 'static> = flume::Sender<T>;
+    type Rx<T: Send + 'static> = flume::Receiver<T>;
+
+    fn bounded<T: Send + 'static>(cap: usize) -> (Self::Tx<T>, Self::Rx<T>) {
+        flume::bounded(cap)
+    }
+
+    async fn send<T: Send + 'static>(tx: &Self::Tx<T>, v: T) -> bool {
+        tx.send_async(v).await.is_ok()
+    }
+
+    async fn recv<T: Send + 'static>(rx: &mut Self::Rx<T>) -> Option<T> {
+        rx.recv_async().await.ok()
+    }
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.iter().map(String::as_str).collect::<Vec<_>>()[..] {
@@ -59,6 +79,9 @@ fn main() {
         ["select4"] => select4(),
         ["workerpool2"] => threads::workerpool::<Flume>("workerpool2", 2),
         ["workerpool8"] => threads::workerpool::<Flume>("workerpool8", 8),
+        ["async_spsc"] => tasks::spsc::<Flume>(),
+        ["async_mpmc"] => tasks::mpmc::<Flume>(),
+        ["async_pingpong"] => tasks::pingpong::<Flume>(),
         _ => fail(USAGE),
     }
 }

@@ -3,10 +3,14 @@
 //! Usage: `goro_rt spawn | skynet | sleeps | parked N | pingpong0 | pingpong1 | spsc | spsc1k
 //! | mpmc1024
 //! | mpmc0 | workerpool2 | workerpool8 | ring | mutex1 | mutex8 | ctxcancel | pool2 | pooldyn2
-//! | poolmap2 | blocking`
+//! | poolmap2 | blocking | async_spsc | async_mpmc | async_pingpong`
 //!
 //! Each run measures one workload once and prints its `RESULT` line(s). Timing starts inside
-//! `main`, after the runtime is up (`#[goro::main]` runs `main` as a goroutine).
+//! `main`, after the runtime is up: `main` runs as a goroutine (`goro::run`, which is what
+//! `#[goro::main]` expands to). The async workloads are the exception: they use goro's
+//! channels through `send_async`/`recv_async` from tokio tasks, on the tokio runtime that
+//! every system's async workloads share (`goro_benchmarks::tasks`), and never start the goro
+//! runtime.
 
 use std::process::exit;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -15,6 +19,7 @@ use std::time::{Duration, Instant};
 
 use goro::chan::{self, Receiver, Sender};
 use goro::sync::WaitGroup;
+use goro_benchmarks::tasks::{self, AsyncChannels};
 use goro_benchmarks::{
     cpu_time, ms, msg1k, msg1k_index, report, rss_bytes, Msg1k, BLOCKING_N, BLOCKING_SLEEP,
     BLOCKING_TRIPS, CTX_WAITERS, MPMC_BIG_CAP, MPMC_BIG_N, MPMC_CONSUMERS, MPMC_PRODUCERS,
@@ -25,11 +30,45 @@ use goro_benchmarks::{
 
 const USAGE: &str = "usage: goro_rt spawn | skynet | sleeps | parked N | pingpong0 | pingpong1 \
                      | spsc | spsc1k | mpmc1024 | mpmc0 | workerpool2 | workerpool8 | ring | mutex1 \
-                     | mutex8 | ctxcancel | pool2 | pooldyn2 | poolmap2 | blocking";
+                     | mutex8 | ctxcancel | pool2 | pooldyn2 | poolmap2 | blocking | async_spsc \
+                     | async_mpmc | async_pingpong";
 
-#[goro::main]
+/// goro's channels used from async code (`send_async`, `recv_async`), for the shared async
+/// workloads.
+struct GoroAsync;
+
+impl AsyncChannels for GoroAsync {
+    const SYSTEM: &'static str = "goro";
+    type Tx<T: Send + 'static> = Sender<T>;
+    type Rx<T: Send + 'static> = Receiver<T>;
+
+    fn bounded<T: Send + 'static>(cap: usize) -> (Self::Tx<T>, Self::Rx<T>) {
+        chan::bounded(cap)
+    }
+
+    async fn send<T: Send + 'static>(tx: &Self::Tx<T>, v: T) -> bool {
+        tx.send_async(v).await.is_ok()
+    }
+
+    async fn recv<T: Send + 'static>(rx: &mut Self::Rx<T>) -> Option<T> {
+        rx.recv_async().await.ok()
+    }
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    // The async workloads run in tokio tasks, outside the goro runtime.
+    match args.iter().map(String::as_str).collect::<Vec<_>>()[..] {
+        ["async_spsc"] => return tasks::spsc::<GoroAsync>(),
+        ["async_mpmc"] => return tasks::mpmc::<GoroAsync>(),
+        ["async_pingpong"] => return tasks::pingpong::<GoroAsync>(),
+        _ => {}
+    }
+    goro::run(move || goroutine_main(&args));
+}
+
+/// The goroutine workloads, run as the main goroutine.
+fn goroutine_main(args: &[String]) {
     match args.iter().map(String::as_str).collect::<Vec<_>>()[..] {
         ["spawn"] => spawn(),
         ["skynet"] => skynet(),

@@ -1,11 +1,13 @@
 //! The kanal peer of `goro_rt`: the channel workloads on OS threads
-//! (`std::thread::spawn` where Go starts a goroutine), with `kanal::bounded`.
+//! (`std::thread::spawn` where Go starts a goroutine), with `kanal::bounded`, and the async
+//! workloads (`goro_benchmarks::tasks`) with `kanal::bounded_async` in tokio tasks.
 //!
 //! Usage: `kanal_rt <workload>`, the workload names of `goro_rt`. `spawn`, `skynet`,
 //! `sleeps`, `parked` and `ring` need thousands to a million goroutines, one OS thread each
 //! here, `blocking` would measure the kernel's threads, and kanal has no `select` for
 //! `select4`: they print `SKIP <workload>: <reason>` on stderr and exit 0.
 
+use goro_benchmarks::tasks::{self, AsyncChannels};
 use goro_benchmarks::threads::{self, ThreadChannels};
 use goro_benchmarks::{
     fail, skip, MPMC_BIG_CAP, MPMC_BIG_N, MPMC_SMALL_N, NOT_CHANNEL_SKIP, NOT_POOL_SKIP,
@@ -15,7 +17,7 @@ use goro_benchmarks::{
 const SYSTEM: &str = "kanal";
 const USAGE: &str = "usage: kanal_rt spawn | skynet | sleeps | parked N | pingpong0 \
                      | pingpong1 | spsc | spsc1k | mpmc1024 | mpmc0 | select4 | workerpool2 \
-                     | workerpool8 | ring";
+                     | workerpool8 | ring | async_spsc | async_mpmc | async_pingpong";
 
 /// kanal's channels, for the shared thread workloads.
 struct Kanal;
@@ -38,6 +40,27 @@ impl ThreadChannels for Kanal {
     }
 }
 
+/// kanal's async channels (`kanal::bounded_async`), for the shared async workloads.
+struct KanalAsync;
+
+impl AsyncChannels for KanalAsync {
+    const SYSTEM: &'static str = SYSTEM;
+    type Tx<T: Send + 'static> = kanal::AsyncSender<T>;
+    type Rx<T: Send + 'static> = kanal::AsyncReceiver<T>;
+
+    fn bounded<T: Send + 'static>(cap: usize) -> (Self::Tx<T>, Self::Rx<T>) {
+        kanal::bounded_async(cap)
+    }
+
+    async fn send<T: Send + 'static>(tx: &Self::Tx<T>, v: T) -> bool {
+        tx.send(v).await.is_ok()
+    }
+
+    async fn recv<T: Send + 'static>(rx: &mut Self::Rx<T>) -> Option<T> {
+        rx.recv().await.ok()
+    }
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.iter().map(String::as_str).collect::<Vec<_>>()[..] {
@@ -55,6 +78,9 @@ fn main() {
         ["select4"] => skip("select4", "kanal has no select over several channels"),
         ["workerpool2"] => threads::workerpool::<Kanal>("workerpool2", 2),
         ["workerpool8"] => threads::workerpool::<Kanal>("workerpool8", 8),
+        ["async_spsc"] => tasks::spsc::<KanalAsync>(),
+        ["async_mpmc"] => tasks::mpmc::<KanalAsync>(),
+        ["async_pingpong"] => tasks::pingpong::<KanalAsync>(),
         _ => fail(USAGE),
     }
 }

@@ -8,13 +8,16 @@
 //! (`may::sync::mpsc`, `may::sync::mpmc`) are unbounded, so the channel workloads that need
 //! capacity 0, 1 or 1024 print `SKIP <workload>: <reason>` on stderr and exit 0; `ring`
 //! (one token in flight, so capacity does not matter) uses unbounded links. `blocking` is
-//! skipped too: a blocking call in a may coroutine blocks its worker thread.
+//! skipped too: a blocking call in a may coroutine blocks its worker thread. So are the async
+//! workloads: may's channels block a coroutine and have no async operations to await from
+//! tokio tasks.
 
 use std::time::Instant;
 
 use goro_benchmarks::{
-    cpu_time, fail, ms, per_op, report_as, rss_bytes, skip, NOT_POOL_SKIP, PARK_SETTLE, RING_HOPS,
-    RING_SIZE, SKYNET_FANOUT, SKYNET_LEAVES, SKYNET_SUM, SLEEP, SLEEPS_N, SPAWN_N,
+    cpu_time, fail, ms, per_op, report_as, rss_bytes, skip, NOT_POOL_SKIP, NO_ASYNC_SKIP,
+    PARK_SETTLE, RING_HOPS, RING_SIZE, SKYNET_FANOUT, SKYNET_LEAVES, SKYNET_SUM, SLEEP, SLEEPS_N,
+    SPAWN_N,
 };
 use may::coroutine::JoinHandle;
 use may::sync::{mpmc, mpsc};
@@ -24,7 +27,7 @@ const SYSTEM: &str = "may";
 const SKYNET_TREE: usize = 1_111_111;
 const USAGE: &str = "usage: may_rt spawn | skynet | sleeps | parked N | pingpong0 | pingpong1 \
                      | spsc | spsc1k | mpmc1024 | mpmc0 | select4 | workerpool2 | workerpool8 \
-                     | ring";
+                     | ring | async_spsc | async_mpmc | async_pingpong";
 const NO_SYNC: &str = "not ported: may's Mutex and cancellation (Coroutine::cancel) differ \
                        from a mutex around a counter and a context tree; goro, Go and tokio \
                        cover these";
@@ -49,6 +52,7 @@ fn main() {
         [w @ ("mutex1" | "mutex8" | "ctxcancel")] => skip(w, NO_SYNC),
         ["blocking"] => skip("blocking", BLOCKING_IN_COROUTINE),
         [w @ ("pool2" | "pooldyn2" | "poolmap2")] => skip(w, NOT_POOL_SKIP),
+        [w @ ("async_spsc" | "async_mpmc" | "async_pingpong")] => skip(w, NO_ASYNC_SKIP),
         _ => fail(USAGE),
     };
     let workers = std::env::var("GORO_MAXPROCS")

@@ -9,16 +9,18 @@
 //! code inside a task, which tokio asks to move to `spawn_blocking`). `select4` and `ring`,
 //! unbuffered in Go, use capacity 1 here. `mutex1` and `mutex8` use `tokio::sync::Mutex`; `ctxcancel` uses
 //! tokio-util's `CancellationToken` (a child token per waiter), tokio's counterpart of a
-//! context tree.
+//! context tree. `async_spsc` and `async_pingpong` are the shared async workloads
+//! (`goro_benchmarks::tasks`) on `mpsc`; `async_mpmc` needs several receivers and skips.
 
 use std::sync::Arc;
 use std::time::Instant;
 
+use goro_benchmarks::tasks::{self, AsyncChannels};
 use goro_benchmarks::{
-    cpu_time, fail, ms, msg1k, msg1k_index, per_op, report_as, rss_bytes, skip, Msg1k, CTX_WAITERS,
-    MUTEX_GOROUTINES, MUTEX_N, NOT_POOL_SKIP, PARK_SETTLE, PINGPONG_N, RING_HOPS, RING_SIZE,
-    SELECT_PER, SKYNET_FANOUT, SKYNET_LEAVES, SKYNET_SUM, SLEEP, SLEEPS_N, SPAWN_N, SPSC1K_N,
-    SPSC_CAP, SPSC_N,
+    cpu_time, fail, ms, msg1k, msg1k_index, per_op, report_as, rss_bytes, skip, tokio_runtime,
+    Msg1k, CTX_WAITERS, MUTEX_GOROUTINES, MUTEX_N, NOT_POOL_SKIP, PARK_SETTLE, PINGPONG_N,
+    RING_HOPS, RING_SIZE, SELECT_PER, SKYNET_FANOUT, SKYNET_LEAVES, SKYNET_SUM, SLEEP, SLEEPS_N,
+    SPAWN_N, SPSC1K_N, SPSC_CAP, SPSC_N,
 };
 use tokio::sync::{mpsc, Semaphore};
 use tokio::task::JoinHandle;
@@ -26,7 +28,7 @@ use tokio::task::JoinHandle;
 const SYSTEM: &str = "tokio";
 const USAGE: &str = "usage: tokio_rt spawn | skynet | sleeps | parked N | pingpong0 | pingpong1 \
                      | spsc | spsc1k | mpmc1024 | mpmc0 | select4 | workerpool2 | workerpool8 | ring \
-                     | mutex1 | mutex8 | ctxcancel";
+                     | mutex1 | mutex8 | ctxcancel | async_spsc | async_mpmc | async_pingpong";
 const NO_RENDEZVOUS: &str = "tokio::sync::mpsc has no capacity-0 (rendezvous) channel";
 const BLOCKING_IN_TASK: &str = "a blocking call inside a task blocks its worker thread, a \
                                 misuse of tokio; its answer is tokio::task::spawn_blocking, \
@@ -49,24 +51,13 @@ fn main() {
         ["pingpong0"] => skip("pingpong0", NO_RENDEZVOUS),
         ["mpmc0"] => skip("mpmc0", NO_RENDEZVOUS),
         ["blocking"] => skip("blocking", BLOCKING_IN_TASK),
-        [w @ ("mpmc1024" | "workerpool2" | "workerpool8")] => skip(w, NO_MPMC),
+        [w @ ("mpmc1024" | "workerpool2" | "workerpool8" | "async_mpmc")] => skip(w, NO_MPMC),
+        ["async_spsc"] => return tasks::spsc::<TokioMpsc>(),
+        ["async_pingpong"] => return tasks::pingpong::<TokioMpsc>(),
         [w @ ("pool2" | "pooldyn2" | "poolmap2")] => skip(w, NOT_POOL_SKIP),
         _ => fail(USAGE),
     };
-    let workers = std::env::var("GORO_MAXPROCS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .filter(|&n: &usize| n > 0)
-        .unwrap_or_else(|| {
-            std::thread::available_parallelism()
-                .map(|n| n.get())
-                .unwrap_or(1)
-        });
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(workers)
-        .enable_time()
-        .build()
-        .expect("tokio runtime");
+    let rt = tokio_runtime();
     let workload = args[0].to_string();
     // As `#[goro::main]` does, run the workload as a task on the started runtime.
     rt.block_on(async move {
@@ -90,6 +81,28 @@ fn main() {
         .await
         .expect("workload task panicked")
     });
+}
+
+/// tokio's `mpsc` channels, for the shared async workloads (`send(v).await`,
+/// `recv().await`).
+struct TokioMpsc;
+
+impl AsyncChannels for TokioMpsc {
+    const SYSTEM: &'static str = SYSTEM;
+    type Tx<T: Send + 'static> = mpsc::Sender<T>;
+    type Rx<T: Send + 'static> = mpsc::Receiver<T>;
+
+    fn bounded<T: Send + 'static>(cap: usize) -> (Self::Tx<T>, Self::Rx<T>) {
+        mpsc::channel(cap)
+    }
+
+    async fn send<T: Send + 'static>(tx: &Self::Tx<T>, v: T) -> bool {
+        tx.send(v).await.is_ok()
+    }
+
+    async fn recv<T: Send + 'static>(rx: &mut Self::Rx<T>) -> Option<T> {
+        rx.recv().await
+    }
 }
 
 /// 1M tasks that return a number, spawned from the main task, then awaited in order.
