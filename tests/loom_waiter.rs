@@ -33,6 +33,17 @@ mod rt {
                 WaiterRef(Unparker::current())
             }
 
+            /// goro's takes async tasks' wakers out; the models have none.
+            pub(crate) fn take_owned(_slot: &mut Option<WaiterRef>) -> Option<WaiterRef> {
+                None
+            }
+
+            /// Never reached: `take_owned` takes nothing.
+            pub(crate) fn wake_owned(self, publish: impl FnOnce()) {
+                publish();
+                self.0.unpark();
+            }
+
             /// As goro's: `this` may be freed by `publish`, so it is read before.
             pub(crate) unsafe fn wake_with(this: *const WaiterRef, publish: impl FnOnce()) {
                 // SAFETY: valid until `publish` (the caller's contract).

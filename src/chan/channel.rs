@@ -200,6 +200,37 @@ impl<T> Channel<T> {
         }
     }
 
+    /// On a lock-free channel, a send that neither waits nor locks unless it must notify
+    /// (`lockfree::Channel::try_send`); `None` if it would wait, or if the channel is locked
+    /// (the caller then takes its lock).
+    ///
+    /// # Safety
+    ///
+    /// As for `send`, with `Block::No`.
+    #[inline]
+    pub(crate) unsafe fn try_send_lock_free(&self, v: *const T) -> Option<Outcome> {
+        match &self.flavor {
+            // SAFETY: the caller's contract.
+            Flavor::LockFree(c) => unsafe { c.try_send(v) },
+            Flavor::Locked(_) => None,
+        }
+    }
+
+    /// The receiving twin of `try_send_lock_free` (without the feeder: only internal
+    /// channels have one, and they are locked).
+    ///
+    /// # Safety
+    ///
+    /// As for `recv`, with `Block::No`.
+    #[inline]
+    pub(crate) unsafe fn try_recv_lock_free(&self, dst: *mut T) -> Option<Outcome> {
+        match &self.flavor {
+            // SAFETY: the caller's contract.
+            Flavor::LockFree(c) => unsafe { c.try_recv(dst) },
+            Flavor::Locked(_) => None,
+        }
+    }
+
     /// Closes the channel: wakes every waiter; returns false if it was already closed.
     pub(crate) fn close(&self) -> bool {
         dispatch!(self, c => c.close())

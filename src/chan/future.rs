@@ -49,7 +49,7 @@ use std::task::{Context, Poll, Waker};
 
 use super::channel::Channel;
 use super::core::Dir;
-use super::flavor::{Block, Now, Outcome};
+use super::flavor::{Now, Outcome};
 use super::waiter::{Waiter, DONE, NOTIFIED, WAITING};
 use super::{Receiver, RecvError, SendError, Sender};
 use crate::rt::park::WaiterRef;
@@ -234,6 +234,7 @@ fn settle<T>(w: &Waiter<T>) -> u8 {
 }
 
 /// One poll of an async receive (module docs).
+#[inline]
 fn poll_recv<T>(
     chan: &Channel<T>,
     op: &mut Op<T>,
@@ -255,15 +256,24 @@ fn poll_recv<T>(
         }
     }
     let mut v = MaybeUninit::<T>::uninit();
-    if !chan.values_in_waiters() {
-        // SAFETY: `v` is valid for a write and stays in place until this returns.
-        match unsafe { chan.recv_unfed(v.as_mut_ptr(), Block::No) } {
-            // SAFETY: `Done` means the channel wrote a value there.
-            Outcome::Done => return Poll::Ready(Ok(unsafe { v.assume_init() })),
-            Outcome::Closed => return Poll::Ready(Err(RecvError)),
-            Outcome::TimedOut => {}
-        }
+    // SAFETY: `v` is valid for a write and stays in place until this returns.
+    match unsafe { chan.try_recv_lock_free(v.as_mut_ptr()) } {
+        // SAFETY: `Done` means the channel wrote a value there.
+        Some(Outcome::Done) => return Poll::Ready(Ok(unsafe { v.assume_init() })),
+        Some(_) => return Poll::Ready(Err(RecvError)),
+        None => {}
     }
+    poll_recv_slow(chan, op, cx, v)
+}
+
+/// The rest of `poll_recv`: under the channel lock, receive or link the waiter.
+#[inline(never)]
+fn poll_recv_slow<T>(
+    chan: &Channel<T>,
+    op: &mut Op<T>,
+    cx: &mut Context<'_>,
+    mut v: MaybeUninit<T>,
+) -> Poll<Result<T, RecvError>> {
     chan.lock();
     // SAFETY: we hold the lock (all the calls up to `unlock`).
     unsafe { chan.announce(Dir::Recv) };
@@ -299,7 +309,15 @@ fn poll_recv<T>(
 }
 
 /// A dropped async receive (module docs, "Cancel safety").
+#[inline]
 fn cancel_recv<T>(chan: &Channel<T>, op: &mut Op<T>) {
+    if op.waiting {
+        cancel_recv_slow(chan, op);
+    }
+}
+
+#[inline(never)]
+fn cancel_recv_slow<T>(chan: &Channel<T>, op: &mut Op<T>) {
     match op.cancel(chan, Dir::Recv) {
         Some(DONE) => {
             let v = op.slot().value.get().cast::<T>();
@@ -314,6 +332,7 @@ fn cancel_recv<T>(chan: &Channel<T>, op: &mut Op<T>) {
 
 /// One poll of an async send of `value` (the future's, until it first waits; the slot's
 /// from then on: `op.full`).
+#[inline]
 fn poll_send<T>(
     chan: &Channel<T>,
     op: &mut Op<T>,
@@ -353,16 +372,14 @@ fn poll_send<T>(
             }
         }
     };
-    if !chan.values_in_waiters() {
-        // SAFETY: `src` is a valid `T` we own and give up on `Done` only.
-        match unsafe { chan.send(src, Block::No) } {
-            Outcome::Done => {
-                op.full = false;
-                return Poll::Ready(Ok(()));
-            }
-            Outcome::Closed => return Poll::Ready(Err(SendError(take_back(op, in_future)))),
-            Outcome::TimedOut => {}
+    // SAFETY: `src` is a valid `T` we own and give up on `Done` only.
+    match unsafe { chan.try_send_lock_free(src) } {
+        Some(Outcome::Done) => {
+            op.full = false;
+            return Poll::Ready(Ok(()));
         }
+        Some(_) => return Poll::Ready(Err(SendError(take_back(op, in_future)))),
+        None => {}
     }
     chan.lock();
     // SAFETY: we hold the lock (all the calls up to `unlock`).
@@ -409,7 +426,15 @@ fn poll_send<T>(
 
 /// A dropped async send (module docs, "Cancel safety"). A value not taken stays in the
 /// slot, dropped with it.
+#[inline]
 fn cancel_send<T>(chan: &Channel<T>, op: &mut Op<T>) {
+    if op.waiting {
+        cancel_send_slow(chan, op);
+    }
+}
+
+#[inline(never)]
+fn cancel_send_slow<T>(chan: &Channel<T>, op: &mut Op<T>) {
     match op.cancel(chan, Dir::Send) {
         // A receiver took it.
         Some(DONE) => op.full = false,

@@ -251,6 +251,9 @@ impl<T> Waiter<T> {
 pub struct Wake {
     /// The waiting goroutine or thread (in the waiter, or in its select's token).
     who: *const WaiterRef,
+    /// Or the waiter's own, taken out of it under the lock (an async task's waker, which
+    /// is then woken by value, with no clone: `WaiterRef::take_owned`).
+    owned: Option<WaiterRef>,
     /// The waiter's `state`, and what to store there.
     state: *const AtomicU8,
     value: u8,
@@ -259,6 +262,12 @@ pub struct Wake {
 impl Wake {
     pub(crate) fn wake(self) {
         let (state, value) = (self.state, self.value);
+        if let Some(owned) = self.owned {
+            // SAFETY: as below; the waker was moved out of the waiter, so nothing of the
+            // waiter is read after the store.
+            owned.wake_owned(|| unsafe { (*state).store(value, Ordering::Release) });
+            return;
+        }
         // SAFETY: the waiter (and its select's token) stay valid until `state` leaves
         // WAITING, which only the closure below does: its owner is still waiting (a waiter
         // that finds itself unlinked waits for this store, see `Waiter::completed`).
@@ -452,15 +461,20 @@ impl<T> Queue<T> {
 /// The completion of an unlinked waiter, to run once the lock is released (`Wake`).
 fn complete<T>(w: &Waiter<T>, state: u8) -> Wake {
     // SAFETY: the waiter was just unlinked under the lock we hold; its owner changes the
-    // unparker only while it is linked (`update_unparker`), so this read races with nothing.
-    let who: *const WaiterRef = match unsafe { &*w.unparker.get() } {
-        Some(u) => u,
+    // unparker only while it is linked (`update_unparker`), so this access races with
+    // nothing, and the owner looks at it again only after the state is published.
+    let slot = unsafe { &mut *w.unparker.get() };
+    let owned = WaiterRef::take_owned(slot);
+    let who: *const WaiterRef = match (&owned, &*slot) {
+        (Some(_), _) => ptr::null(),
+        (None, Some(u)) => u,
         // SAFETY: a select's token outlives its linked waiters (see `Waiter::claim`), and
         // its select waits for the winning waiter's state before returning.
-        None => unsafe { &(*w.token).unparker },
+        (None, None) => unsafe { &(*w.token).unparker },
     };
     Wake {
         who,
+        owned,
         state: &w.state,
         value: state,
     }

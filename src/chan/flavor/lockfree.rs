@@ -118,16 +118,60 @@ impl<T> Channel<T> {
 
     /// Without the lock, after a push (pop): notifies a waiting receiver (sender) if the
     /// flag says there may be one.
+    #[inline]
     fn notify(&self, dir: Dir) {
         // SeqCst: ordered after the ring's SeqCst CAS that made the change; pairs with the
         // SeqCst store in `announce` (module docs).
         if self.flag(dir).load(Ordering::SeqCst) {
-            let mut st = self.core.lock();
-            let wake = self.notify_locked(&mut st, dir);
-            drop(st);
-            if let Some(w) = wake {
-                w.wake();
+            self.notify_slow(dir);
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn notify_slow(&self, dir: Dir) {
+        let mut st = self.core.lock();
+        let wake = self.notify_locked(&mut st, dir);
+        drop(st);
+        if let Some(w) = wake {
+            w.wake();
+        }
+    }
+
+    /// A send that does not wait and takes no lock unless it has a waiter to notify: the
+    /// fast path of async sends (`chan::future`). `None` if the ring is full.
+    ///
+    /// # Safety
+    ///
+    /// As for `Ring::push`: `v` is a valid `T` the caller owns, and gives up on `Done`.
+    #[inline]
+    pub(crate) unsafe fn try_send(&self, v: *const T) -> Option<Outcome> {
+        // SAFETY: the caller's contract is the ring's.
+        match unsafe { self.ring.push(v) } {
+            Ok(()) => {
+                self.notify(Dir::Recv);
+                Some(Outcome::Done)
             }
+            Err(PushError::Closed) => Some(Outcome::Closed),
+            Err(PushError::Full) => None,
+        }
+    }
+
+    /// The receiving twin of `try_send`. `None` if the ring is empty.
+    ///
+    /// # Safety
+    ///
+    /// As for `Ring::pop`: `dst` is valid for writing a `T`, written on `Done` only.
+    #[inline]
+    pub(crate) unsafe fn try_recv(&self, dst: *mut T) -> Option<Outcome> {
+        // SAFETY: the caller's contract is the ring's.
+        match unsafe { self.ring.pop(dst) } {
+            Ok(()) => {
+                self.notify(Dir::Send);
+                Some(Outcome::Done)
+            }
+            Err(PopError::Closed) => Some(Outcome::Closed),
+            Err(PopError::Empty) => None,
         }
     }
 

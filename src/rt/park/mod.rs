@@ -308,6 +308,32 @@ impl WaiterRef {
         }
     }
 
+    /// Takes an async task's waker out of a waiter's unparker (`slot`), for a waker that
+    /// unlinked the waiter under its channel's lock: woken by value afterwards
+    /// (`wake_owned`), it needs no clone. Goroutines and threads stay in place, woken
+    /// through `wake_with`.
+    pub(crate) fn take_owned(slot: &mut Option<WaiterRef>) -> Option<WaiterRef> {
+        match slot {
+            Some(WaiterRef::Task(_)) => slot.take(),
+            _ => None,
+        }
+    }
+
+    /// Ends the wait of a waiter whose `WaiterRef` was taken out of it (`take_owned`):
+    /// runs `publish`, then wakes.
+    pub(crate) fn wake_owned(self, publish: impl FnOnce()) {
+        match self {
+            WaiterRef::Task(w) => {
+                publish();
+                w.wake();
+            }
+            other => {
+                // SAFETY: `other` is ours, alive until after `publish`.
+                unsafe { WaiterRef::wake_with(&other, publish) }
+            }
+        }
+    }
+
     /// Ends the wait: runs `publish`, which makes the waiter's condition true (after which
     /// the waiter may return and free what `this` points into), and wakes the waiter.
     ///
