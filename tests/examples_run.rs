@@ -507,3 +507,143 @@ fn goroutines_call_async_gets_every_answer_and_cancels_the_slow_call() {
         ]
     );
 }
+
+/// A server example started on a free port: the child, and the address it printed.
+struct Server {
+    child: std::process::Child,
+    stdout: BufReader<std::process::ChildStdout>,
+    addr: String,
+}
+
+impl Server {
+    fn start(name: &str) -> Server {
+        let mut child = Command::new(example(name))
+            .arg("127.0.0.1:0")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdout = BufReader::new(child.stdout.take().unwrap());
+        let mut first = String::new();
+        stdout.read_line(&mut first).unwrap();
+        let addr = first
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("{name} printed {first:?}"))
+            .trim_start_matches("http://")
+            .trim_end_matches('/')
+            .to_string();
+        Server {
+            child,
+            stdout,
+            addr,
+        }
+    }
+
+    fn connect(&self) -> std::net::TcpStream {
+        let s = std::net::TcpStream::connect(&self.addr).unwrap();
+        s.set_read_timeout(Some(std::time::Duration::from_secs(20)))
+            .unwrap();
+        s
+    }
+
+    /// Ctrl-C, then what it printed after, and its exit status.
+    fn interrupt(mut self) -> (String, std::process::ExitStatus) {
+        // SAFETY: `kill` has no memory-safety preconditions; the pid is our own child's.
+        assert_eq!(
+            unsafe { libc::kill(self.child.id() as i32, libc::SIGINT) },
+            0
+        );
+        let mut rest = String::new();
+        self.stdout.read_to_string(&mut rest).unwrap();
+        (rest, self.child.wait().unwrap())
+    }
+}
+
+#[test]
+fn echo_server_echoes_and_shuts_down_on_ctrl_c() {
+    use std::io::Write;
+    let server = Server::start("echo_server");
+    let mut clients: Vec<_> = (0..5).map(|_| server.connect()).collect();
+    for (i, c) in clients.iter_mut().enumerate() {
+        let msg = format!("hello {i}\n");
+        c.write_all(msg.as_bytes()).unwrap();
+        let mut back = vec![0; msg.len()];
+        c.read_exact(&mut back).unwrap();
+        assert_eq!(back, msg.as_bytes());
+    }
+    drop(clients.pop());
+    // The other four are still open at the Ctrl-C: the server closes them and ends.
+    let (rest, status) = server.interrupt();
+    assert!(status.success(), "{status}: {rest}");
+    assert_eq!(rest.trim(), "shut down: 5 connections served");
+    for mut c in clients {
+        assert_eq!(c.read(&mut [0; 8]).unwrap_or(0), 0, "closed by the server");
+    }
+}
+
+#[test]
+fn chat_server_broadcasts_arrivals_and_messages() {
+    use std::io::Write;
+    let server = Server::start("chat_server");
+    let mut alice = BufReader::new(server.connect());
+    let mut line = String::new();
+    alice.read_line(&mut line).unwrap();
+    assert!(line.starts_with("You are "), "{line}");
+    // As in Go's program, a client is announced to those already there, not to itself.
+    let mut bob = BufReader::new(server.connect());
+    let mut bob_name = String::new();
+    bob.read_line(&mut bob_name).unwrap();
+    let bob_name = bob_name
+        .trim()
+        .strip_prefix("You are ")
+        .unwrap()
+        .to_string();
+    line.clear();
+    alice.read_line(&mut line).unwrap();
+    assert_eq!(line, format!("{bob_name} has arrived\n"));
+    bob.get_mut().write_all(b"hi all\n").unwrap();
+    line.clear();
+    alice.read_line(&mut line).unwrap();
+    assert_eq!(line, format!("{bob_name}: hi all\n"));
+    let (rest, status) = server.interrupt();
+    assert!(status.success(), "{status}: {rest}");
+    assert_eq!(rest.trim(), "shut down: 2 clients served");
+}
+
+#[test]
+fn http_hello_answers_keep_alive_requests() {
+    use std::io::Write;
+    let server = Server::start("http_hello");
+    let mut c = server.connect();
+    for _ in 0..3 {
+        c.write_all(b"GET / HTTP/1.1\r\nHost: test\r\n\r\n")
+            .unwrap();
+        let mut r = BufReader::new(&c);
+        let mut status = String::new();
+        r.read_line(&mut status).unwrap();
+        assert_eq!(status, "HTTP/1.1 200 OK\r\n");
+        let mut len = 0;
+        loop {
+            let mut h = String::new();
+            r.read_line(&mut h).unwrap();
+            if h == "\r\n" {
+                break;
+            }
+            if let Some(v) = h.strip_prefix("Content-Length: ") {
+                len = v.trim().parse().unwrap();
+            }
+        }
+        let mut body = vec![0; len];
+        r.read_exact(&mut body).unwrap();
+        assert_eq!(body, b"Hello, world!\n");
+    }
+    c.write_all(b"GET / HTTP/1.1\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let mut all = String::new();
+    c.read_to_string(&mut all).unwrap();
+    assert!(all.contains("Connection: close") && all.ends_with("Hello, world!\n"));
+    let (rest, status) = server.interrupt();
+    assert!(status.success(), "{status}: {rest}");
+    assert_eq!(rest.trim(), "shut down: 4 requests answered");
+}
