@@ -98,7 +98,7 @@ fn main() {
     });
     println!("listening on {}", listener.local_addr().unwrap());
     let (ctx, cancel) = context::background().with_cancel();
-    ctrlc::set_handler(move || cancel()).expect("Ctrl-C handler");
+    ctrlc::set_handler(move || (*cancel)()).expect("Ctrl-C handler");
 
     let (events_tx, events_rx) = chan::unbounded();
     let b = {

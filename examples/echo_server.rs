@@ -27,7 +27,7 @@ fn main() {
 
     // Ctrl-C cancels the server's context.
     let (ctx, cancel) = context::background().with_cancel();
-    ctrlc::set_handler(move || cancel()).expect("Ctrl-C handler");
+    ctrlc::set_handler(move || (*cancel)()).expect("Ctrl-C handler");
 
     let open: Arc<Mutex<HashMap<u64, Arc<TcpStream>>>> = Arc::default();
     let served = Arc::new(AtomicU64::new(0));

@@ -75,7 +75,7 @@ fn main() {
     });
     println!("listening on http://{}/", listener.local_addr().unwrap());
     let (ctx, cancel) = context::background().with_cancel();
-    ctrlc::set_handler(move || cancel()).expect("Ctrl-C handler");
+    ctrlc::set_handler(move || (*cancel)()).expect("Ctrl-C handler");
 
     let requests = Arc::new(AtomicU64::new(0));
     let wg = WaitGroup::new();
