@@ -31,6 +31,7 @@
 //! | `errgroup.Group` (x/sync) | [`group::Group`] |
 //! | hand-written worker pools (ants, pond) | [`pool::Pool`] |
 //! | fan-in, fan-out, tee, or-done, pipelines (idioms) | [`pattern::merge`], [`pattern::fan_out`], [`pattern::map_ordered`], [`pattern::tee`], [`pattern::or_done`], [`pattern::Pipeline`] |
+//! | package `net` (`Listen`, `Dial`, deadlines, `Close`) | `net` (feature `net`, on by default): `TcpListener`, `TcpStream`, `UdpSocket`, `unix` |
 //! | `runtime.NumGoroutine()` | [`num_goroutine()`] |
 //! | `runtime.GOMAXPROCS(0)` | [`maxprocs()`], `GORO_MAXPROCS` |
 //! | `runtime.LockOSThread()` | [`lock_os_thread()`] |
