@@ -185,9 +185,11 @@ def render_peers(table):
     others = [s for s in systems if s != "go"]
     rows = [[lab, unit] + [f"{r[s]:.2f}" if s in r else "-" for s in others]
             for lab, unit, r in ratios(table)]
-    out += ["", "Ratio to Go (system median / Go median; < 1 is ahead of Go):", ""]
-    out += grid(["workload", "metric"] + [f"{s}/Go" for s in others], rows,
-                set(range(2, 2 + len(others))))
+    if rows:
+        out += ["", "Ratio to Go (system median / Go median; < 1 is ahead of Go; the async "
+                "and network rows are in their own tables):", ""]
+        out += grid(["workload", "metric"] + [f"{s}/Go" for s in others], rows,
+                    set(range(2, 2 + len(others))))
     out.append("")
     out.append('"-": not run; the system does not implement the workload, or --quick left it out '
                "(see benchmarks/README.md).")
@@ -210,6 +212,8 @@ def render(table):
         rows.append(
             [label(workload, n), METRIC_UNITS.get(metric, metric), cell(go), cell(goro), ratio]
         )
+    if not rows:
+        return None
     out = grid(header, rows, {2, 3, 4})
     n_runs = "/".join(str(r) for r in sorted(runs)) or "0"
     out.append("")
@@ -322,7 +326,7 @@ def render_net(table):
         rows.append([label(workload, n), METRIC_UNITS.get(metric, metric)]
                     + [cell(by_system.get(s, [])) for s in systems] + r)
     header = (["workload", "metric"] + [f"{s} median [min–max]" for s in systems]
-              + [f"goro/{p}" for p in peers])
+              + [f"goro/{'Go' if p == 'go' else p}" for p in peers])
     out = ["Network, loopback TCP (server and clients in one process):", ""]
     out += grid(header, rows, set(range(2, len(header))))
     out.append("")
@@ -343,7 +347,9 @@ def main(argv):
     table = parse(lines)
     if not table:
         sys.exit("report.py: no RESULT lines")
-    print(render(table))
+    main_table = render(table)
+    if main_table:
+        print(main_table)
     pools = render_pool_vs_article(table)
     if pools:
         print()
@@ -352,14 +358,13 @@ def main(argv):
     if base:
         print()
         print(base)
-    asynch = render_async(table)
-    if asynch:
-        print()
-        print(asynch)
-    net = render_net(table)
-    if net:
-        print()
-        print(net)
+    sections = [render_async(table), render_net(table)]
+    for section in sections:
+        if section:
+            if main_table:
+                print()
+            print(section)
+            main_table = True
     if any(s not in ("go", "goro", "goro-base") for s in systems_of(table)):
         print()
         print(render_peers(table))
