@@ -13,7 +13,10 @@ ratio of the medians, goro/Go. Every metric is lower-is-better, so a ratio below
 did better. goro's `Pool` rows are also set against Go's article pool (`workerpool2`). The peer tables have a column per system (medians; system/Go), "-" where a
 system skipped the workload. The async workloads (`async_*`: channels used from tokio tasks,
 which Go does not run) have a table of their own: each system's median [min-max], and goro's
-ratio to kanal, tokio and flume. Standard library only.
+ratio to kanal, tokio and flume. The network workloads (`echo*`, `idle*`: loopback TCP) have a
+table of their own too: each system's median [min-max], goro/Go and goro/tokio; their
+throughput rows (round trips per second) are the one metric where higher is better.
+Standard library only.
 """
 
 import statistics
@@ -45,12 +48,23 @@ WORKLOAD_ORDER = (
     "async_spsc",
     "async_mpmc",
     "async_pingpong",
+    "echo1",
+    "echo100",
+    "echo10k",
+    "idle10k",
+    "idle100k",
 )
 # Channels used from tokio tasks, every system on one tokio runtime; Go skips them.
 ASYNC_WORKLOADS = ("async_spsc", "async_mpmc", "async_pingpong")
 # The systems of the async table, and those goro's ratios are taken against.
 ASYNC_SYSTEMS = ("goro", "goro-base", "tokio", "flume", "kanal")
 ASYNC_PEERS = ("kanal", "tokio", "flume")
+# Loopback TCP, in their own table; the connections each workload's name stands for (a run
+# given another count is labelled with it).
+NET_WORKLOADS = {"echo1": 1, "echo100": 100, "echo10k": 10_000, "idle10k": 10_000,
+                 "idle100k": 100_000}
+NET_SYSTEMS = ("go", "goro", "goro-base", "tokio", "may")
+NET_PEERS = ("go", "tokio")
 METRIC_UNITS = {
     "ns_per_goroutine": "ns/goroutine",
     "wall_ms": "wall ms",
@@ -62,6 +76,9 @@ METRIC_UNITS = {
     "ns_per_hop": "ns/hop",
     "ns_per_op": "ns/op",
     "ns_per_waiter": "ns/waiter",
+    "rtt_per_s": "round trips/s",
+    "p99_us": "p99 µs",
+    "bytes_per_conn": "bytes/conn",
 }
 
 
@@ -97,6 +114,11 @@ def cell(values):
 
 
 def label(workload, n):
+    if workload in NET_WORKLOADS:
+        # The name carries the size; n is the number of connections.
+        if n == NET_WORKLOADS[workload]:
+            return workload
+        return f"{workload} ({n:,} conns)"
     if n >= 1_000_000 and n % 1_000_000 == 0:
         size = f"{n // 1_000_000}M"
     elif n >= 1_000 and n % 1_000 == 0:
@@ -135,10 +157,10 @@ def grid(header, rows, right):
 
 def ratios(table):
     """[(label, metric, {system: median/Go median})] per row, in table order (without the
-    async rows, which Go does not run)."""
+    async rows, which Go does not run, nor the network rows, which have their own table)."""
     out = []
     for (workload, n, metric), by_system in sorted(table.items(), key=sort_key):
-        if workload in ASYNC_WORKLOADS:
+        if workload in ASYNC_WORKLOADS or workload in NET_WORKLOADS:
             continue
         go = by_system.get("go", [])
         r = {}
@@ -163,9 +185,11 @@ def render_peers(table):
     others = [s for s in systems if s != "go"]
     rows = [[lab, unit] + [f"{r[s]:.2f}" if s in r else "-" for s in others]
             for lab, unit, r in ratios(table)]
-    out += ["", "Ratio to Go (system median / Go median; < 1 is ahead of Go):", ""]
-    out += grid(["workload", "metric"] + [f"{s}/Go" for s in others], rows,
-                set(range(2, 2 + len(others))))
+    if rows:
+        out += ["", "Ratio to Go (system median / Go median; < 1 is ahead of Go; the async "
+                "and network rows are in their own tables):", ""]
+        out += grid(["workload", "metric"] + [f"{s}/Go" for s in others], rows,
+                    set(range(2, 2 + len(others))))
     out.append("")
     out.append('"-": not run; the system does not implement the workload, or --quick left it out '
                "(see benchmarks/README.md).")
@@ -177,7 +201,7 @@ def render(table):
     rows = []
     runs = set()
     for (workload, n, metric), by_system in sorted(table.items(), key=sort_key):
-        if workload in ASYNC_WORKLOADS:
+        if workload in ASYNC_WORKLOADS or workload in NET_WORKLOADS:
             continue
         go, goro = by_system.get("go", []), by_system.get("goro", [])
         runs.update(len(v) for v in (go, goro) if v)
@@ -188,6 +212,8 @@ def render(table):
         rows.append(
             [label(workload, n), METRIC_UNITS.get(metric, metric), cell(go), cell(goro), ratio]
         )
+    if not rows:
+        return None
     out = grid(header, rows, {2, 3, 4})
     n_runs = "/".join(str(r) for r in sorted(runs)) or "0"
     out.append("")
@@ -276,6 +302,40 @@ def render_async(table):
     return "\n".join(out)
 
 
+def render_net(table):
+    """The network rows: each system's median [min–max], then goro's median over Go's and
+    tokio's; None if there are none."""
+    keys = [k for k, _ in sorted(table.items(), key=sort_key) if k[0] in NET_WORKLOADS]
+    if not keys:
+        return None
+    seen = {s for k in keys for s in table[k]}
+    systems = [s for s in NET_SYSTEMS if s in seen]
+    peers = [p for p in NET_PEERS if p in seen]
+    rows = []
+    for key in keys:
+        workload, n, metric = key
+        by_system = table[key]
+        goro = by_system.get("goro", [])
+        r = []
+        for p in peers:
+            peer = by_system.get(p, [])
+            if goro and peer and statistics.median(peer) != 0:
+                r.append(f"{statistics.median(goro) / statistics.median(peer):.2f}")
+            else:
+                r.append("-")
+        rows.append([label(workload, n), METRIC_UNITS.get(metric, metric)]
+                    + [cell(by_system.get(s, [])) for s in systems] + r)
+    header = (["workload", "metric"] + [f"{s} median [min–max]" for s in systems]
+              + [f"goro/{'Go' if p == 'go' else p}" for p in peers])
+    out = ["Network, loopback TCP (server and clients in one process):", ""]
+    out += grid(header, rows, set(range(2, len(header))))
+    out.append("")
+    out.append("round trips/s: higher is better, goro/<peer> > 1 means goro is ahead; p99 µs and "
+               "bytes/conn: lower is better, goro/<peer> < 1 means goro is ahead; \"-\": skipped "
+               "(see stderr.log: the descriptor limit, or a peer without network I/O).")
+    return "\n".join(out)
+
+
 def main(argv):
     if len(argv) > 1:
         lines = []
@@ -287,7 +347,9 @@ def main(argv):
     table = parse(lines)
     if not table:
         sys.exit("report.py: no RESULT lines")
-    print(render(table))
+    main_table = render(table)
+    if main_table:
+        print(main_table)
     pools = render_pool_vs_article(table)
     if pools:
         print()
@@ -296,10 +358,13 @@ def main(argv):
     if base:
         print()
         print(base)
-    asynch = render_async(table)
-    if asynch:
-        print()
-        print(asynch)
+    sections = [render_async(table), render_net(table)]
+    for section in sections:
+        if section:
+            if main_table:
+                print()
+            print(section)
+            main_table = True
     if any(s not in ("go", "goro", "goro-base") for s in systems_of(table)):
         print()
         print(render_peers(table))

@@ -3,6 +3,7 @@
 # tokio, flume, kanal, may: every system with a binary), and prints the tables.
 #
 # Usage: bash benchmarks/run.sh [--quick] [--runs R] [--procs N] [--baseline DIR] [--only LIST]
+#                               [--workloads LIST] [--net-conns C]
 #
 #   --quick         3 runs per system and workload, no 1M `parked` case, and no hand-off
 #                   workloads (pingpong0, pingpong1, mpmc0, select4) for the OS-thread peers
@@ -11,9 +12,15 @@
 #   --baseline DIR  also runs goro as built from the checkout DIR (an older commit, say a
 #                   `git worktree`), as the system `goro-base`, interleaved with the others
 #   --only LIST     only these systems, comma-separated (e.g. go,goro,goro-base)
+#   --workloads LIST  only these workloads, comma-separated (e.g. echo1,echo100,idle10k)
+#   --net-conns C   runs echo10k and idle10k with C connections instead of 10,000 (for a
+#                   machine whose RLIMIT_NOFILE hard limit is below the 20,100 they need)
 #
 # The async workloads (async_spsc, async_mpmc, async_pingpong) run in --quick too: every
 # system with async channel operations (goro, tokio, flume, kanal) on one tokio runtime.
+# So do the network workloads (echo1, echo100, echo10k, idle10k, idle100k: loopback TCP,
+# Go, goro, tokio and may); a workload whose connections need more descriptors than the
+# RLIMIT_NOFILE hard limit allows (two per connection, plus 100) is skipped by every system.
 #
 # Every run is a fresh process; the systems alternate (go, goro, crossbeam, tokio, ...).
 # A system that does not implement a workload prints `SKIP <workload>: <reason>` on stderr
@@ -25,7 +32,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/.." && pwd)
 
 usage() {
-    sed -n '5,14p' "$0" | sed 's/^# \{0,1\}//' >&2
+    sed -n '5,19p' "$0" | sed 's/^# \{0,1\}//' >&2
     exit 2
 }
 
@@ -34,6 +41,8 @@ runs=
 procs=
 baseline=
 only=
+net_conns=
+only_workloads=
 while [ $# -gt 0 ]; do
     case "$1" in
         --quick) quick=1 ;;
@@ -41,6 +50,8 @@ while [ $# -gt 0 ]; do
         --procs) [ $# -ge 2 ] || usage; procs=$2; shift ;;
         --baseline) [ $# -ge 2 ] || usage; baseline=$2; shift ;;
         --only) [ $# -ge 2 ] || usage; only=$2; shift ;;
+        --net-conns) [ $# -ge 2 ] || usage; net_conns=$2; shift ;;
+        --workloads) [ $# -ge 2 ] || usage; only_workloads=$2; shift ;;
         -h | --help) usage ;;
         *) echo "run.sh: unknown argument: $1" >&2; usage ;;
     esac
@@ -50,6 +61,9 @@ if [ -z "$runs" ]; then
     if [ "$quick" = 1 ]; then runs=3; else runs=5; fi
 fi
 case "$runs" in '' | *[!0-9]* | 0) echo "run.sh: --runs wants a positive number" >&2; exit 2 ;; esac
+if [ -n "$net_conns" ]; then
+    case "$net_conns" in *[!0-9]* | 0) echo "run.sh: --net-conns wants a positive number" >&2; exit 2 ;; esac
+fi
 if [ -n "$procs" ]; then
     case "$procs" in *[!0-9]* | 0) echo "run.sh: --procs wants a positive number" >&2; exit 2 ;; esac
     export GOMAXPROCS=$procs GORO_MAXPROCS=$procs
@@ -137,6 +151,10 @@ done
     echo "quick: $quick"
     echo "GOMAXPROCS: ${GOMAXPROCS:-unset}"
     echo "GORO_MAXPROCS: ${GORO_MAXPROCS:-unset}"
+    echo "RLIMIT_NOFILE hard: $(ulimit -Hn)"
+    echo "net-conns: ${net_conns:-nominal}"
+    echo "tcp_tw_reuse: $(cat /proc/sys/net/ipv4/tcp_tw_reuse 2> /dev/null || echo unknown)"
+    echo "load: $(cat /proc/loadavg)"
 } > "$out/machine.txt"
 
 workloads=("spawn" "skynet" "sleeps" "parked 100000")
@@ -157,6 +175,22 @@ workloads+=("blocking")
 async_workloads=" async_spsc async_mpmc async_pingpong "
 # shellcheck disable=SC2206 # split on purpose
 workloads+=($async_workloads)
+# Loopback TCP: an echo server with 1, 100 and 10,000 clients, and memory per idle
+# connection. Every client closes its connection before the server does (the TIME_WAIT
+# sockets stay on the clients' ephemeral ports, which connect() reuses on loopback when
+# net.ipv4.tcp_tw_reuse is 1 or 2, its default).
+net_workloads=" echo1 echo100 echo10k idle10k idle100k "
+workloads+=("echo1" "echo100" "echo10k${net_conns:+ $net_conns}" "idle10k${net_conns:+ $net_conns}" "idle100k")
+
+if [ -n "$only_workloads" ]; then
+    kept=()
+    for w in "${workloads[@]}"; do
+        case ",$only_workloads," in *",${w%% *},"*) kept+=("$w") ;; esac
+    done
+    [ ${#kept[@]} -gt 0 ] || { echo "run.sh: --workloads $only_workloads names no workload" >&2; exit 2; }
+    workloads=("${kept[@]}")
+    echo "workloads: ${workloads[*]}" >> "$out/machine.txt"
+fi
 
 raw="$out/raw.txt"
 : > "$raw"
@@ -184,6 +218,15 @@ if [ -n "$baseline" ] && ! grep -q '"async_spsc"' "$baseline/benchmarks/src/bin/
     done
 fi
 
+# Likewise a baseline built before the network workloads.
+if [ -n "$baseline" ] && ! grep -q '"echo1"' "$baseline/benchmarks/src/net.rs" 2> /dev/null; then
+    for w in "${workloads[@]}"; do
+        case "$net_workloads" in *" ${w%% *} "*) ;; *) continue ;; esac
+        skipped["goro-base $w"]="the baseline predates the network workloads"
+        echo "SKIP goro-base $w: the baseline predates the network workloads" >> "$log"
+    done
+fi
+
 # run_one SYSTEM WORKLOAD...: one fresh process; its RESULT lines go to raw.txt. A run that
 # exits 0 with no RESULT line and a `SKIP` line on stderr marks the workload skipped.
 run_one() {
@@ -192,6 +235,9 @@ run_one() {
     local stdout rc=0 err
     [ -z "${skipped["$system $*"]:-}" ] || return 0
     echo "-- $system $*" >> "$log"
+    case "$net_workloads" in
+        *" $1 "*) ss -s 2> /dev/null | grep '^TCP:' >> "$log" || true ;;
+    esac
     err=$(mktemp)
     stdout=$(timeout 300 "$bin" "$@" 2> "$err") || rc=$?
     cat "$err" >> "$log"
@@ -245,5 +291,6 @@ for w in "${workloads[@]}"; do
 done
 
 python3 "$here/report.py" "$raw" | tee "$out/table.txt"
-python3 "$here/chart.py" "$raw" "$out/chart.svg"
+# The chart shows ratios to Go: none when only workloads outside it ran (async, network).
+python3 "$here/chart.py" "$raw" "$out/chart.svg" || echo "run.sh: no chart.svg" >&2
 echo "results: $out" >&2

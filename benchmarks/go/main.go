@@ -5,6 +5,7 @@
 //	| pingpong0 | pingpong1 | spsc | spsc1k | mpmc1024 | mpmc0 | workerpool2 | workerpool8 | ring
 //	| mutex1 | mutex8 | ctxcancel | pool2 | pooldyn2 | poolmap2 | blocking
 //	| async_spsc | async_mpmc | async_pingpong
+//	| echo1 | echo100 | echo10k | idle10k | idle100k  (optionally followed by a connection count)
 //
 // Each run measures one workload once and prints its RESULT line(s). Timing starts inside
 // main, after the runtime is up. The async workloads compare the Rust systems' async channel
@@ -62,7 +63,8 @@ const (
 
 const usage = "usage: go-rt select4 | spawn | skynet | sleeps | parked N | pingpong0 | pingpong1 | spsc | spsc1k" +
 	" | mpmc1024 | mpmc0 | workerpool2 | workerpool8 | ring | mutex1 | mutex8 | ctxcancel" +
-	" | pool2 | pooldyn2 | poolmap2 | blocking | async_spsc | async_mpmc | async_pingpong"
+	" | pool2 | pooldyn2 | poolmap2 | blocking | async_spsc | async_mpmc | async_pingpong" +
+	" | echo1 | echo100 | echo10k | idle10k | idle100k (a network workload takes an optional connection count)"
 
 // noAsync is why Go skips the async workloads.
 const noAsync = "Go has no async/await: its channel operations block the goroutine" +
@@ -70,6 +72,9 @@ const noAsync = "Go has no async/await: its channel operations block the gorouti
 
 func main() {
 	args := os.Args[1:]
+	if netMain(args) {
+		return
+	}
 	switch {
 	case len(args) == 1 && args[0] == "spawn":
 		spawn()

@@ -1,13 +1,15 @@
 //! Shared helpers for the goro benchmark programs and their Rust peers (`crossbeam_rt`,
 //! `tokio_rt`, `flume_rt`, `kanal_rt`, `may_rt`): the workload sizes, the result and skip
 //! lines that `run.sh` parses, the process measurements (CPU time, resident set size), and
-//! the tokio runtime that `tokio_rt` and the async channel workloads ([`tasks`]) run on.
+//! the tokio runtime that `tokio_rt` and the async channel workloads ([`tasks`]) run on, and
+//! what the network workloads share ([`net`]).
 //!
 //! The Go programs in `benchmarks/go` use the same sizes and print the same line; see
 //! `benchmarks/README.md`.
 
 use std::time::Duration;
 
+pub mod net;
 pub mod tasks;
 pub mod threads;
 

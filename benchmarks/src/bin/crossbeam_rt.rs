@@ -5,7 +5,7 @@
 //! `sleeps`, `parked` and `ring` need thousands to a million goroutines, one OS thread each
 //! here, and `blocking` would measure the kernel's threads; crossbeam-channel has no async
 //! operations for the async workloads: they print `SKIP <workload>: <reason>` on stderr and
-//! exit 0.
+//! exit 0, as they do for the network workloads (a channel crate has no network I/O).
 
 use std::thread;
 use std::time::Instant;
@@ -49,6 +49,9 @@ fn main() {
     match args.iter().map(String::as_str).collect::<Vec<_>>()[..] {
         [w @ ("spawn" | "skynet" | "sleeps")] | [w @ "parked", _] => skip(w, OS_THREAD_SKIP),
         ["ring"] => skip("ring", OS_THREAD_RING_SKIP),
+        [w, ..] if goro_benchmarks::net::nominal(w).is_some() => {
+            skip(w, goro_benchmarks::net::NOT_NET_SKIP)
+        }
         ["blocking"] => skip("blocking", OS_THREAD_BLOCKING_SKIP),
         [w @ ("mutex1" | "mutex8" | "ctxcancel")] => skip(w, NOT_CHANNEL_SKIP),
         [w @ ("pool2" | "pooldyn2" | "poolmap2")] => skip(w, NOT_POOL_SKIP),

@@ -3,22 +3,28 @@
 //! Usage: `goro_rt spawn | skynet | sleeps | parked N | pingpong0 | pingpong1 | spsc | spsc1k
 //! | mpmc1024
 //! | mpmc0 | workerpool2 | workerpool8 | ring | mutex1 | mutex8 | ctxcancel | pool2 | pooldyn2
-//! | poolmap2 | blocking | async_spsc | async_mpmc | async_pingpong`
+//! | poolmap2 | blocking | async_spsc | async_mpmc | async_pingpong | echo1 | echo100 | echo10k
+//! | idle10k | idle100k` (a network workload takes an optional connection count after its
+//! name)
 //!
 //! Each run measures one workload once and prints its `RESULT` line(s). Timing starts inside
 //! `main`, after the runtime is up: `main` runs as a goroutine (`goro::run`, which is what
 //! `#[goro::main]` expands to). The async workloads are the exception: they use goro's
 //! channels through `send_async`/`recv_async` from tokio tasks, on the tokio runtime that
 //! every system's async workloads share (`goro_benchmarks::tasks`), and never start the goro
-//! runtime.
+//! runtime. The network workloads use `goro::net` over loopback, server and clients
+//! on the one runtime (`goro_benchmarks::net` has their sizes and checks).
 
+use std::io::{Read, Write};
 use std::process::exit;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use goro::chan::{self, Receiver, Sender};
+use goro::net::{TcpListener, TcpStream};
 use goro::sync::WaitGroup;
+use goro_benchmarks::net::{self as netw, Net, MSG_LEN, SERVER_BUF};
 use goro_benchmarks::tasks::{self, AsyncChannels};
 use goro_benchmarks::{
     cpu_time, ms, msg1k, msg1k_index, report, rss_bytes, Msg1k, BLOCKING_N, BLOCKING_SLEEP,
@@ -31,7 +37,8 @@ use goro_benchmarks::{
 const USAGE: &str = "usage: goro_rt spawn | skynet | sleeps | parked N | pingpong0 | pingpong1 \
                      | spsc | spsc1k | mpmc1024 | mpmc0 | workerpool2 | workerpool8 | ring | mutex1 \
                      | mutex8 | ctxcancel | pool2 | pooldyn2 | poolmap2 | blocking | async_spsc \
-                     | async_mpmc | async_pingpong";
+                     | async_mpmc | async_pingpong | echo1 | echo100 | echo10k | idle10k \
+                     | idle100k  (a network workload may be followed by a connection count)";
 
 /// goro's channels used from async code (`send_async`, `recv_async`), for the shared async
 /// workloads.
@@ -63,6 +70,16 @@ fn main() {
         ["async_mpmc"] => return tasks::mpmc::<GoroAsync>(),
         ["async_pingpong"] => return tasks::pingpong::<GoroAsync>(),
         _ => {}
+    }
+    let argv: Vec<&str> = args.iter().map(String::as_str).collect();
+    if let Some(w) = netw::parse(&argv, USAGE) {
+        // Raise the descriptor limit, or skip, before the runtime starts.
+        netw::prepare(&w);
+        goro::run(move || match w {
+            Net::Echo { .. } => echo(&w),
+            Net::Idle { .. } => idle(&w),
+        });
+        return;
     }
     goro::run(move || goroutine_main(&args));
 }
@@ -653,4 +670,120 @@ fn blocking() {
         "ns_per_roundtrip",
         per_op(pp_elapsed, BLOCKING_TRIPS),
     );
+}
+
+/// Binds the loopback listener of a network workload and starts its server: a goroutine
+/// accepting connections, and a goroutine per accepted connection that calls
+/// `accepted.done()`, then reads into a [`SERVER_BUF`]-byte buffer and writes back what it
+/// read, until end of file (or an error: the process is ending).
+fn start_server(accepted: &WaitGroup) -> std::net::SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| fail(&format!("bind: {e}")));
+    let addr = listener.local_addr().expect("listener address");
+    let accepted = accepted.clone();
+    goro::go(move || loop {
+        let (mut conn, _) = listener
+            .accept()
+            .unwrap_or_else(|e| fail(&format!("accept: {e}")));
+        conn.set_nodelay(true)
+            .unwrap_or_else(|e| fail(&format!("set_nodelay: {e}")));
+        let accepted = accepted.clone();
+        goro::go(move || {
+            accepted.done();
+            let mut buf = [0u8; SERVER_BUF];
+            while let Ok(n @ 1..) = conn.read(&mut buf) {
+                if conn.write_all(&buf[..n]).is_err() {
+                    return;
+                }
+            }
+        });
+    });
+    addr
+}
+
+/// A client connection of a network workload, `TCP_NODELAY` set.
+fn dial(name: &str, addr: std::net::SocketAddr) -> TcpStream {
+    let s = TcpStream::connect(addr).unwrap_or_else(|e| fail(&format!("{name}: connect: {e}")));
+    s.set_nodelay(true)
+        .unwrap_or_else(|e| fail(&format!("{name}: set_nodelay: {e}")));
+    s
+}
+
+/// `echo1`, `echo100`, `echo10k`: main connects every client (a goroutine each, waiting on
+/// a gate) and waits until the server has accepted them all; then it opens the gate and
+/// every client makes its round trips, timing each, and closes its connection. Round trips
+/// per second from the gate's opening until every client is done, and the 99th percentile
+/// of the round trips.
+fn echo(w: &Net) {
+    let Net::Echo { name, conns, trips } = *w else {
+        unreachable!()
+    };
+    let accepted = WaitGroup::new();
+    accepted.add(conns);
+    let addr = start_server(&accepted);
+    let (gate_tx, gate) = chan::bounded::<()>(0);
+    let done = WaitGroup::new();
+    let clients: Vec<goro::JoinHandle<Vec<u64>>> = (0..conns)
+        .map(|c| {
+            let mut s = dial(name, addr);
+            let (gate, done) = (gate.clone(), done.clone());
+            done.add(1);
+            goro::go(move || {
+                let mut lat = Vec::with_capacity(trips);
+                let (mut msg, mut got) = ([0u8; MSG_LEN], [0u8; MSG_LEN]);
+                let _ = gate.recv();
+                for t in 0..trips {
+                    netw::fill_msg(&mut msg, c, t);
+                    let t0 = Instant::now();
+                    s.write_all(&msg)
+                        .unwrap_or_else(|e| fail(&format!("{name}: write: {e}")));
+                    s.read_exact(&mut got)
+                        .unwrap_or_else(|e| fail(&format!("{name}: read: {e}")));
+                    lat.push(t0.elapsed().as_nanos() as u64);
+                    netw::check_echo(name, &msg, &got);
+                }
+                drop(s);
+                done.done();
+                lat
+            })
+        })
+        .collect();
+    accepted.wait();
+    let start = Instant::now();
+    gate_tx.close();
+    done.wait();
+    let elapsed = start.elapsed();
+    let mut lat = Vec::with_capacity(conns * trips);
+    for h in clients {
+        lat.extend(h.join().unwrap());
+    }
+    netw::report_echo("goro", w, elapsed, &mut lat);
+}
+
+/// `idle10k`, `idle100k`: main opens the connections one after another; for each, the
+/// server's goroutine blocks reading it and a client goroutine blocks reading the other
+/// end. Once every goroutine has started (and `PARK_SETTLE` more, for the last ones to
+/// park), resident bytes per connection over the resident size before the first
+/// connection. The connections close when the process exits.
+fn idle(w: &Net) {
+    let (name, conns) = (w.name(), w.conns());
+    let rss0 = rss_bytes();
+    let accepted = WaitGroup::new();
+    accepted.add(conns);
+    let addr = start_server(&accepted);
+    let parked = WaitGroup::new();
+    parked.add(conns);
+    for _ in 0..conns {
+        let mut s = dial(name, addr);
+        let parked = parked.clone();
+        goro::go(move || {
+            parked.done();
+            let mut buf = [0u8; MSG_LEN];
+            let _ = s.read(&mut buf);
+        });
+    }
+    accepted.wait();
+    parked.wait();
+    goro::sleep(PARK_SETTLE);
+    let rss1 = rss_bytes();
+    netw::report_idle("goro", w, rss0, rss1);
 }

@@ -5,7 +5,8 @@
 //! Usage: `kanal_rt <workload>`, the workload names of `goro_rt`. `spawn`, `skynet`,
 //! `sleeps`, `parked` and `ring` need thousands to a million goroutines, one OS thread each
 //! here, `blocking` would measure the kernel's threads, and kanal has no `select` for
-//! `select4`: they print `SKIP <workload>: <reason>` on stderr and exit 0.
+//! `select4`: they print `SKIP <workload>: <reason>` on stderr and exit 0, as they do for
+//! the network workloads (a channel crate has no network I/O).
 
 use goro_benchmarks::tasks::{self, AsyncChannels};
 use goro_benchmarks::threads::{self, ThreadChannels};
@@ -66,6 +67,9 @@ fn main() {
     match args.iter().map(String::as_str).collect::<Vec<_>>()[..] {
         [w @ ("spawn" | "skynet" | "sleeps")] | [w @ "parked", _] => skip(w, OS_THREAD_SKIP),
         ["ring"] => skip("ring", OS_THREAD_RING_SKIP),
+        [w, ..] if goro_benchmarks::net::nominal(w).is_some() => {
+            skip(w, goro_benchmarks::net::NOT_NET_SKIP)
+        }
         ["blocking"] => skip("blocking", OS_THREAD_BLOCKING_SKIP),
         [w @ ("mutex1" | "mutex8" | "ctxcancel")] => skip(w, NOT_CHANNEL_SKIP),
         [w @ ("pool2" | "pooldyn2" | "poolmap2")] => skip(w, NOT_POOL_SKIP),

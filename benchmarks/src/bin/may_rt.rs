@@ -10,16 +10,20 @@
 //! (one token in flight, so capacity does not matter) uses unbounded links. `blocking` is
 //! skipped too: a blocking call in a may coroutine blocks its worker thread. So are the async
 //! workloads: may's channels block a coroutine and have no async operations to await from
-//! tokio tasks.
+//! tokio tasks. The network workloads (`echo1`, `echo100`, `echo10k`, `idle10k`,
+//! `idle100k`) use `may::net` over loopback, a coroutine per connection.
 
+use std::io::{Read, Write};
 use std::time::Instant;
 
+use goro_benchmarks::net::{self as netw, Net, MSG_LEN, SERVER_BUF};
 use goro_benchmarks::{
     cpu_time, fail, ms, per_op, report_as, rss_bytes, skip, NOT_POOL_SKIP, NO_ASYNC_SKIP,
     PARK_SETTLE, RING_HOPS, RING_SIZE, SKYNET_FANOUT, SKYNET_LEAVES, SKYNET_SUM, SLEEP, SLEEPS_N,
     SPAWN_N,
 };
 use may::coroutine::JoinHandle;
+use may::net::{TcpListener, TcpStream};
 use may::sync::{mpmc, mpsc};
 
 const SYSTEM: &str = "may";
@@ -27,7 +31,9 @@ const SYSTEM: &str = "may";
 const SKYNET_TREE: usize = 1_111_111;
 const USAGE: &str = "usage: may_rt spawn | skynet | sleeps | parked N | pingpong0 | pingpong1 \
                      | spsc | spsc1k | mpmc1024 | mpmc0 | select4 | workerpool2 | workerpool8 \
-                     | ring | async_spsc | async_mpmc | async_pingpong";
+                     | ring | async_spsc | async_mpmc | async_pingpong | echo1 | echo100 \
+                     | echo10k | idle10k | idle100k  (a network workload may be followed by a \
+                     connection count)";
 const NO_SYNC: &str = "not ported: may's Mutex and cancellation (Coroutine::cancel) differ \
                        from a mutex around a counter and a context tree; goro, Go and tokio \
                        cover these";
@@ -41,7 +47,9 @@ const UNBOUNDED: &str = "may's channels (may::sync::mpsc, mpmc) are unbounded: n
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let net = netw::parse(&args, USAGE);
     let parked_n = match args[..] {
+        _ if net.is_some() => 0,
         ["spawn" | "skynet" | "sleeps" | "ring"] => 0,
         ["parked", n] => match n.parse::<usize>() {
             Ok(n) if n > 0 => n,
@@ -71,6 +79,8 @@ fn main() {
         "skynet" => SKYNET_TREE,
         "sleeps" => SLEEPS_N,
         "parked" => parked_n,
+        // A coroutine per connection on each side, and the acceptor.
+        _ if net.is_some() => 2 * net.map_or(0, |w| w.conns()) + 1,
         _ => RING_SIZE,
     };
     let limit = max_map_count() / 2;
@@ -84,6 +94,16 @@ fn main() {
         );
     }
     may::config().set_workers(workers);
+    if let Some(w) = net {
+        netw::prepare(&w);
+        may::go!(move || match w {
+            Net::Echo { .. } => echo(&w),
+            Net::Idle { .. } => idle(&w),
+        })
+        .join()
+        .expect("workload coroutine panicked");
+        return;
+    }
     let workload = args[0].to_string();
     // As `#[goro::main]` does, run the workload as a coroutine on the started runtime.
     may::go!(move || match workload.as_str() {
@@ -262,4 +282,123 @@ fn ring() {
         "ns_per_hop",
         per_op(elapsed, RING_HOPS),
     );
+}
+
+/// Binds the loopback listener of a network workload and starts its server: a coroutine
+/// accepting connections, and a coroutine per accepted connection that sends on
+/// `accepted`, then reads into a [`SERVER_BUF`]-byte buffer and writes back what it read,
+/// until end of file (or an error: the process is ending).
+fn start_server(accepted: mpsc::Sender<()>) -> std::net::SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| fail(&format!("bind: {e}")));
+    let addr = listener.local_addr().expect("listener address");
+    may::go!(move || loop {
+        let (mut conn, _) = listener
+            .accept()
+            .unwrap_or_else(|e| fail(&format!("accept: {e}")));
+        conn.set_nodelay(true)
+            .unwrap_or_else(|e| fail(&format!("set_nodelay: {e}")));
+        let accepted = accepted.clone();
+        may::go!(move || {
+            let _ = accepted.send(());
+            drop(accepted);
+            let mut buf = [0u8; SERVER_BUF];
+            while let Ok(n @ 1..) = conn.read(&mut buf) {
+                if conn.write_all(&buf[..n]).is_err() {
+                    return;
+                }
+            }
+        });
+    });
+    addr
+}
+
+/// A client connection of a network workload, `TCP_NODELAY` set.
+fn dial(name: &str, addr: std::net::SocketAddr) -> TcpStream {
+    let s = TcpStream::connect(addr).unwrap_or_else(|e| fail(&format!("{name}: connect: {e}")));
+    s.set_nodelay(true)
+        .unwrap_or_else(|e| fail(&format!("{name}: set_nodelay: {e}")));
+    s
+}
+
+/// Waits for `n` messages on `rx` (one per started coroutine).
+fn count(rx: &mpsc::Receiver<()>, n: usize) {
+    for _ in 0..n {
+        rx.recv().expect("counting channel closed");
+    }
+}
+
+/// `echo1`, `echo100`, `echo10k`: the main coroutine connects every client (a coroutine
+/// each, waiting on a gate: a channel whose sender is dropped to open it) and waits until
+/// the server has accepted them all; then it opens the gate and every client makes its
+/// round trips, timing each, and closes its connection. Round trips per second from the
+/// gate's opening until every client is done, and the 99th percentile of the round trips.
+fn echo(w: &Net) {
+    let Net::Echo { name, conns, trips } = *w else {
+        unreachable!()
+    };
+    let (accepted_tx, accepted) = mpsc::channel();
+    let addr = start_server(accepted_tx);
+    let (gate_tx, gate) = mpmc::channel::<()>();
+    let clients: Vec<JoinHandle<Vec<u64>>> = (0..conns)
+        .map(|c| {
+            let mut s = dial(name, addr);
+            let gate = gate.clone();
+            may::go!(move || {
+                let mut lat = Vec::with_capacity(trips);
+                let (mut msg, mut got) = ([0u8; MSG_LEN], [0u8; MSG_LEN]);
+                let _ = gate.recv();
+                for t in 0..trips {
+                    netw::fill_msg(&mut msg, c, t);
+                    let t0 = Instant::now();
+                    s.write_all(&msg)
+                        .unwrap_or_else(|e| fail(&format!("{name}: write: {e}")));
+                    s.read_exact(&mut got)
+                        .unwrap_or_else(|e| fail(&format!("{name}: read: {e}")));
+                    lat.push(t0.elapsed().as_nanos() as u64);
+                    netw::check_echo(name, &msg, &got);
+                }
+                lat
+            })
+        })
+        .collect();
+    count(&accepted, conns);
+    let start = Instant::now();
+    drop(gate_tx);
+    let lats: Vec<Vec<u64>> = clients
+        .into_iter()
+        .map(|h| h.join().expect("client panicked"))
+        .collect();
+    let elapsed = start.elapsed();
+    let mut lat = lats.concat();
+    netw::report_echo(SYSTEM, w, elapsed, &mut lat);
+}
+
+/// `idle10k`, `idle100k`: the main coroutine opens the connections one after another; for
+/// each, the server's coroutine blocks reading it and a client coroutine blocks reading the
+/// other end. Once every coroutine has started (and `PARK_SETTLE` more, for the last ones
+/// to block), resident bytes per connection over the resident size before the first
+/// connection. The connections close when the process exits.
+fn idle(w: &Net) {
+    let (name, conns) = (w.name(), w.conns());
+    let rss0 = rss_bytes();
+    let (accepted_tx, accepted) = mpsc::channel();
+    let addr = start_server(accepted_tx);
+    let (parked_tx, parked) = mpsc::channel();
+    for _ in 0..conns {
+        let mut s = dial(name, addr);
+        let parked_tx = parked_tx.clone();
+        may::go!(move || {
+            let _ = parked_tx.send(());
+            drop(parked_tx);
+            let mut buf = [0u8; MSG_LEN];
+            let _ = s.read(&mut buf);
+        });
+    }
+    count(&accepted, conns);
+    count(&parked, conns);
+    may::coroutine::sleep(PARK_SETTLE);
+    let rss1 = rss_bytes();
+    netw::report_idle(SYSTEM, w, rss0, rss1);
+    // Leave at once, without waiting for the blocked coroutines.
+    std::process::exit(0);
 }

@@ -11,10 +11,13 @@
 //! tokio-util's `CancellationToken` (a child token per waiter), tokio's counterpart of a
 //! context tree. `async_spsc` and `async_pingpong` are the shared async workloads
 //! (`goro_benchmarks::tasks`) on `mpsc`; `async_mpmc` needs several receivers and skips.
+//! The network workloads (`echo1`, `echo100`, `echo10k`, `idle10k`, `idle100k`) use
+//! `tokio::net` over loopback, a task per connection, on a runtime with its I/O driver on.
 
 use std::sync::Arc;
 use std::time::Instant;
 
+use goro_benchmarks::net::{self as netw, Net, MSG_LEN, SERVER_BUF};
 use goro_benchmarks::tasks::{self, AsyncChannels};
 use goro_benchmarks::{
     cpu_time, fail, ms, msg1k, msg1k_index, per_op, report_as, rss_bytes, skip, tokio_runtime,
@@ -22,13 +25,17 @@ use goro_benchmarks::{
     RING_HOPS, RING_SIZE, SELECT_PER, SKYNET_FANOUT, SKYNET_LEAVES, SKYNET_SUM, SLEEP, SLEEPS_N,
     SPAWN_N, SPSC1K_N, SPSC_CAP, SPSC_N,
 };
-use tokio::sync::{mpsc, Semaphore};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{mpsc, watch, Semaphore};
 use tokio::task::JoinHandle;
 
 const SYSTEM: &str = "tokio";
 const USAGE: &str = "usage: tokio_rt spawn | skynet | sleeps | parked N | pingpong0 | pingpong1 \
                      | spsc | spsc1k | mpmc1024 | mpmc0 | select4 | workerpool2 | workerpool8 | ring \
-                     | mutex1 | mutex8 | ctxcancel | async_spsc | async_mpmc | async_pingpong";
+                     | mutex1 | mutex8 | ctxcancel | async_spsc | async_mpmc | async_pingpong \
+                     | echo1 | echo100 | echo10k | idle10k | idle100k  (a network workload may \
+                     be followed by a connection count)";
 const NO_RENDEZVOUS: &str = "tokio::sync::mpsc has no capacity-0 (rendezvous) channel";
 const BLOCKING_IN_TASK: &str = "a blocking call inside a task blocks its worker thread, a \
                                 misuse of tokio; its answer is tokio::task::spawn_blocking, \
@@ -40,6 +47,9 @@ const NO_MPMC: &str = "tokio::sync::mpsc has a single receiver; several consumer
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    if let Some(w) = netw::parse(&args, USAGE) {
+        return net_main(w);
+    }
     // Argument errors and skips before the runtime starts.
     let parked_n = match args[..] {
         ["spawn" | "skynet" | "sleeps" | "pingpong1" | "spsc" | "spsc1k" | "select4" | "ring"
@@ -511,4 +521,153 @@ async fn ctx_cancel() {
         "ns_per_waiter",
         per_op(elapsed, CTX_WAITERS as u64),
     );
+}
+
+/// Runs a network workload as a task on a runtime like [`tokio_runtime`]'s with the I/O
+/// driver on as well, after raising the descriptor limit (or skipping).
+fn net_main(w: Net) {
+    netw::prepare(&w);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(goro_benchmarks::worker_threads())
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    rt.block_on(async move {
+        tokio::spawn(async move {
+            match w {
+                Net::Echo { .. } => echo(&w).await,
+                Net::Idle { .. } => idle(&w).await,
+            }
+        })
+        .await
+        .expect("workload task panicked")
+    });
+}
+
+/// Binds the loopback listener of a network workload and starts its server: a task
+/// accepting connections, and a task per accepted connection that sends on `accepted`,
+/// then reads into a [`SERVER_BUF`]-byte buffer and writes back what it read, until end of
+/// file (or an error: the process is ending).
+async fn start_server(accepted: mpsc::UnboundedSender<()>) -> std::net::SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0")
+        .await
+        .unwrap_or_else(|e| fail(&format!("bind: {e}")));
+    let addr = listener.local_addr().expect("listener address");
+    tokio::spawn(async move {
+        loop {
+            let (mut conn, _) = listener
+                .accept()
+                .await
+                .unwrap_or_else(|e| fail(&format!("accept: {e}")));
+            conn.set_nodelay(true)
+                .unwrap_or_else(|e| fail(&format!("set_nodelay: {e}")));
+            let accepted = accepted.clone();
+            tokio::spawn(async move {
+                let _ = accepted.send(());
+                drop(accepted);
+                let mut buf = [0u8; SERVER_BUF];
+                while let Ok(n @ 1..) = conn.read(&mut buf).await {
+                    if conn.write_all(&buf[..n]).await.is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    addr
+}
+
+/// A client connection of a network workload, `TCP_NODELAY` set.
+async fn dial(name: &str, addr: std::net::SocketAddr) -> TcpStream {
+    let s = TcpStream::connect(addr)
+        .await
+        .unwrap_or_else(|e| fail(&format!("{name}: connect: {e}")));
+    s.set_nodelay(true)
+        .unwrap_or_else(|e| fail(&format!("{name}: set_nodelay: {e}")));
+    s
+}
+
+/// Waits for `n` messages on `rx` (one per started task).
+async fn count(rx: &mut mpsc::UnboundedReceiver<()>, n: usize) {
+    for _ in 0..n {
+        rx.recv().await.expect("counting channel closed");
+    }
+}
+
+/// `echo1`, `echo100`, `echo10k`: the main task connects every client (a task each,
+/// waiting on a gate, a `watch` channel) and waits until the server has accepted them all;
+/// then it opens the gate and every client makes its round trips, timing each, and closes
+/// its connection. Round trips per second from the gate's opening until every client is
+/// done, and the 99th percentile of the round trips.
+async fn echo(w: &Net) {
+    let Net::Echo { name, conns, trips } = *w else {
+        unreachable!()
+    };
+    let (accepted_tx, mut accepted) = mpsc::unbounded_channel();
+    let addr = start_server(accepted_tx).await;
+    let (gate_tx, gate) = watch::channel(false);
+    let mut clients = Vec::with_capacity(conns);
+    for c in 0..conns {
+        let mut s = dial(name, addr).await;
+        let mut gate = gate.clone();
+        clients.push(tokio::spawn(async move {
+            let mut lat = Vec::with_capacity(trips);
+            let (mut msg, mut got) = ([0u8; MSG_LEN], [0u8; MSG_LEN]);
+            let _ = gate.wait_for(|&open| open).await;
+            for t in 0..trips {
+                netw::fill_msg(&mut msg, c, t);
+                let t0 = Instant::now();
+                s.write_all(&msg)
+                    .await
+                    .unwrap_or_else(|e| fail(&format!("{name}: write: {e}")));
+                s.read_exact(&mut got)
+                    .await
+                    .unwrap_or_else(|e| fail(&format!("{name}: read: {e}")));
+                lat.push(t0.elapsed().as_nanos() as u64);
+                netw::check_echo(name, &msg, &got);
+            }
+            lat
+        }));
+    }
+    count(&mut accepted, conns).await;
+    let start = Instant::now();
+    gate_tx.send(true).expect("gate closed");
+    let mut lats = Vec::with_capacity(conns);
+    for h in clients {
+        lats.push(h.await.expect("client panicked"));
+    }
+    let elapsed = start.elapsed();
+    let mut lat: Vec<u64> = lats.concat();
+    netw::report_echo(SYSTEM, w, elapsed, &mut lat);
+}
+
+/// `idle10k`, `idle100k`: the main task opens the connections one after another; for
+/// each, the server's task waits reading it and a client task waits reading the other end.
+/// Once every task has started (and `PARK_SETTLE` more, for the last ones to reach their
+/// read), resident bytes per connection over the resident size before the first
+/// connection. The connections close when the process exits.
+async fn idle(w: &Net) {
+    let (name, conns) = (w.name(), w.conns());
+    let rss0 = rss_bytes();
+    let (accepted_tx, mut accepted) = mpsc::unbounded_channel();
+    let addr = start_server(accepted_tx).await;
+    let (parked_tx, mut parked) = mpsc::unbounded_channel();
+    for _ in 0..conns {
+        let mut s = dial(name, addr).await;
+        let parked_tx = parked_tx.clone();
+        tokio::spawn(async move {
+            let _ = parked_tx.send(());
+            drop(parked_tx);
+            let mut buf = [0u8; MSG_LEN];
+            let _ = s.read(&mut buf).await;
+        });
+    }
+    count(&mut accepted, conns).await;
+    count(&mut parked, conns).await;
+    tokio::time::sleep(PARK_SETTLE).await;
+    let rss1 = rss_bytes();
+    netw::report_idle(SYSTEM, w, rss0, rss1);
+    // Leave at once: the runtime's shutdown would wait for no task, but dropping 2N tasks
+    // and sockets is not part of the measurement.
+    std::process::exit(0);
 }
