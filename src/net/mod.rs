@@ -70,3 +70,16 @@ pub use tcp::{Incoming, TcpListener, TcpStream};
 pub use udp::UdpSocket;
 
 pub(crate) use socket::Socket;
+
+/// The backlog of listening sockets: the system's maximum (`net.core.somaxconn`), as Go
+/// asks for; 4096 if it cannot be read.
+fn listen_backlog() -> i32 {
+    static BACKLOG: std::sync::OnceLock<i32> = std::sync::OnceLock::new();
+    *BACKLOG.get_or_init(|| {
+        std::fs::read_to_string("/proc/sys/net/core/somaxconn")
+            .ok()
+            .and_then(|s| s.trim().parse::<i32>().ok())
+            .filter(|&n| n > 0)
+            .unwrap_or(4096)
+    })
+}

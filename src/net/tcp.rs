@@ -28,11 +28,26 @@ pub struct TcpListener {
 impl TcpListener {
     /// Creates a listener bound to `addr` (the first of its addresses that binds).
     ///
+    /// Its queue of connections not yet accepted is as long as the system allows
+    /// (`net.core.somaxconn`), as in Go: `std` asks for 128, which a burst of thousands
+    /// of clients overflows (each connection dropped there is retried a second later).
+    ///
     /// # Errors
     ///
     /// As `std::net::TcpListener::bind` (the address is in use, ...).
     pub fn bind<A: ToSocketAddrs>(addr: A) -> io::Result<TcpListener> {
-        TcpListener::try_from(std::net::TcpListener::bind(addr)?)
+        each_addr(addr, |a| {
+            let s = socket2::Socket::new(
+                socket2::Domain::for_address(*a),
+                socket2::Type::STREAM,
+                Some(socket2::Protocol::TCP),
+            )?;
+            // As `std` does on Unix.
+            s.set_reuse_address(true)?;
+            s.bind(&(*a).into())?;
+            s.listen(super::listen_backlog())?;
+            TcpListener::try_from(std::net::TcpListener::from(s))
+        })
     }
 
     /// Accepts a new connection, parking the goroutine until one comes.

@@ -36,7 +36,13 @@ impl UnixListener {
     ///
     /// As `std`'s (the path exists, ...).
     pub fn bind<P: AsRef<Path>>(path: P) -> io::Result<UnixListener> {
-        UnixListener::try_from(std::os::unix::net::UnixListener::bind(path)?)
+        let s = socket2::Socket::new(socket2::Domain::UNIX, socket2::Type::STREAM, None)?;
+        s.bind(&socket2::SockAddr::unix(path)?)?;
+        // As for TCP: the system's longest queue of connections not yet accepted.
+        s.listen(super::listen_backlog())?;
+        UnixListener::try_from(std::os::unix::net::UnixListener::from(
+            std::os::fd::OwnedFd::from(s),
+        ))
     }
 
     /// Accepts a connection, parking the goroutine until one comes.
