@@ -64,7 +64,7 @@ impl Socket {
             }
             match self.ready.register(id, thread::current) {
                 Registered::Ready => continue,
-                Registered::Listed(generation) => {
+                Registered::Listed(generation, _deadline) => {
                     while self.ready.still_waiting(id, generation) {
                         thread::park();
                     }
@@ -138,6 +138,49 @@ fn an_interrupt_wakes_without_losing_the_packet() {
             t.unpark();
         }
         s.arrive();
+        reader.join().unwrap();
+    });
+}
+
+#[test]
+fn a_close_is_never_missed() {
+    // `close` stores its flag, then interrupts; a reader looks at the flag after listing
+    // itself (`netpoll::Registration::wait`), so either sees it or is woken.
+    model(|| {
+        let s = Arc::new(Socket {
+            queued: AtomicUsize::new(0),
+            ready: Readiness::new(),
+            turn: Mutex::new(()),
+        });
+        let closed = Arc::new(::loom::sync::atomic::AtomicBool::new(false));
+        let reader = {
+            let (s, closed) = (s.clone(), closed.clone());
+            thread::spawn(move || loop {
+                if s.try_read().is_some() {
+                    return;
+                }
+                if closed.load(Ordering::Acquire) {
+                    return;
+                }
+                match s.ready.register(1, thread::current) {
+                    Registered::Ready => continue,
+                    Registered::Listed(generation, _) => {
+                        if closed.load(Ordering::Acquire) {
+                            s.ready.cancel(1);
+                            return;
+                        }
+                        while s.ready.still_waiting(1, generation) {
+                            thread::park();
+                        }
+                        s.ready.done(1);
+                    }
+                }
+            })
+        };
+        closed.store(true, Ordering::Release);
+        for (_, t) in s.ready.interrupt() {
+            t.unpark();
+        }
         reader.join().unwrap();
     });
 }

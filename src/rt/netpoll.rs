@@ -28,11 +28,14 @@
 //! As in Go, nobody polls while no goroutine waits on a socket (`WAITERS`). Otherwise:
 //!
 //! - a worker that runs out of goroutines polls without blocking before it steals or
-//!   sleeps (`poll_now`), and runs what that wakes;
+//!   sleeps (`poll_now`), and runs what that wakes; several may poll at once, beside a
+//!   blocked poller (`poll_events` waits on the epoll descriptor itself, so no lock is
+//!   held across the wait);
 //! - a worker going to sleep while goroutines wait on sockets blocks in the poller instead
 //!   of on its thread (one worker at a time, `try_block`), for no longer than its nap or the
 //!   next timer; waking it for work (`Worker::unpark_thread`) then goes through the poller's
-//!   waker ([`notify`]);
+//!   eventfd ([`notify`]), in an epoll instance of its own (`Poller::outer`) so that no
+//!   other poller can take that wake-up;
 //! - the monitor polls without blocking at each of its looks while no worker blocks in the
 //!   poller, so goroutines waiting on sockets wake while every worker computes (Go's
 //!   `sysmon` polls every 10 ms).
@@ -41,34 +44,38 @@
 //! (`net::sys`), in slices, to see deadline changes and closes.
 
 use std::io;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::panic::Location;
 use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, AtomicUsize, Ordering};
-use std::sync::{Mutex, MutexGuard, OnceLock};
+use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use mio::unix::SourceFd;
-use mio::{Events, Interest, Poll, Registry, Token, Waker};
+use mio::{Interest, Poll, Registry, Token};
 
 use super::goroutine;
 use super::park::{self, Unparker};
 use super::readiness::{Readiness, Registered};
 use super::registry::Reason;
 
-/// The waker's token; descs' tokens have a slot index below 2^32 in their high half.
-const WAKER: Token = Token(usize::MAX);
-
 /// Descs per chunk, and the most chunks: about a million sockets at once.
 const CHUNK: usize = 256;
 const MAX_CHUNKS: usize = 4096;
 
-/// Events fetched per poll.
-const EVENTS: usize = 256;
+/// Events fetched per poll (on the poller's stack).
+const EVENTS: usize = 64;
 
 struct Poller {
-    /// The epoll instance and its event buffer: one poller at a time.
-    poll: Mutex<(Poll, Events)>,
+    /// The epoll instance of the sockets, whose descriptor the pollers wait on directly
+    /// (`poll_events`).
+    poll: Poll,
     registry: Registry,
-    waker: Waker,
+    /// Where the blocking poller sleeps: an epoll instance watching the sockets' one (ready
+    /// while it has events) and `wake`, an eventfd that `notify` writes. Kept apart from
+    /// the sockets' instance, so that a worker polling that one without blocking cannot
+    /// take a wake-up meant for the blocked poller.
+    outer: OwnedFd,
+    wake: OwnedFd,
     /// Whether a thread is blocked in the poll (so `notify` must wake it). SeqCst: see
     /// `try_block`.
     blocked: AtomicBool,
@@ -81,14 +88,42 @@ fn poller() -> io::Result<&'static Poller> {
     }
     let poll = Poll::new()?;
     let registry = poll.registry().try_clone()?;
-    let waker = Waker::new(poll.registry(), WAKER)?;
+    // SAFETY: a plain system call; the result is checked and owned at once.
+    let outer = unsafe { owned(libc::epoll_create1(libc::EPOLL_CLOEXEC))? };
+    // SAFETY: as above.
+    let wake = unsafe { owned(libc::eventfd(0, libc::EFD_NONBLOCK | libc::EFD_CLOEXEC))? };
+    for (fd, key) in [(poll.as_raw_fd(), 0u64), (wake.as_raw_fd(), 1)] {
+        // Level-triggered: ready for as long as there are events (or a wake-up unread).
+        let mut ev = libc::epoll_event {
+            events: libc::EPOLLIN as u32,
+            u64: key,
+        };
+        // SAFETY: both descriptors are open and ours; `ev` is a valid event.
+        if unsafe { libc::epoll_ctl(outer.as_raw_fd(), libc::EPOLL_CTL_ADD, fd, &mut ev) } != 0 {
+            return Err(io::Error::last_os_error());
+        }
+    }
     let _ = POLLER.set(Poller {
-        poll: Mutex::new((poll, Events::with_capacity(EVENTS))),
+        poll,
         registry,
-        waker,
+        outer,
+        wake,
         blocked: AtomicBool::new(false),
     });
     Ok(POLLER.get().expect("set above"))
+}
+
+/// Takes ownership of a new descriptor, or the error that kept it from being made.
+///
+/// # Safety
+///
+/// `fd` is the result of a call that returns a new descriptor (or -1 with `errno` set).
+unsafe fn owned(fd: RawFd) -> io::Result<OwnedFd> {
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: a fresh descriptor that nothing else owns (the caller's contract).
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
 }
 
 /// Goroutines parked on a socket now. SeqCst: a worker about to sleep reads it after the
@@ -295,20 +330,30 @@ impl Registration {
         let dir = desc.dir(d);
         let g = goroutine::current().expect("netpoll waits are for goroutines");
         let id = g.id();
-        if self.is_closed() {
-            return Err(closed_error());
-        }
-        if let Some(e) = stop() {
+        let (generation, deadline) = match dir.register(id, Unparker::current) {
+            Registered::Ready => return Ok(()),
+            Registered::Listed(generation, deadline) => (generation, deadline),
+        };
+        // Looked at after listing: a close, a context's end or a deadline change that came
+        // before interrupted nobody (we were not listed yet), and one that comes after will
+        // wake us (`rt/readiness.rs`). `close` stores its flag before it interrupts.
+        let give_up = if self.is_closed() {
+            Some(closed_error())
+        } else if let Some(e) = stop() {
+            Some(e)
+        } else {
+            None
+        };
+        let deadline = earliest(deadline, until);
+        let give_up = give_up.or_else(|| {
+            deadline
+                .is_some_and(|t| t <= Instant::now())
+                .then(timed_out)
+        });
+        if let Some(e) = give_up {
+            dir.cancel(id);
             return Err(e);
         }
-        let deadline = earliest(dir.deadline(), until);
-        if deadline.is_some_and(|t| t <= Instant::now()) {
-            return Err(timed_out());
-        }
-        let generation = match dir.register(id, Unparker::current) {
-            Registered::Ready => return Ok(()),
-            Registered::Listed(generation) => generation,
-        };
         // SeqCst: read by workers deciding whether to poll (`try_block`, `has_waiters`).
         // The worker running us reads it when it next looks for work or sleeps, after this.
         WAITERS.fetch_add(1, Ordering::SeqCst);
@@ -360,16 +405,14 @@ fn wake(waiters: Vec<(u64, Unparker)>) {
     }
 }
 
-/// Polls for events without blocking (if nobody else is polling) and wakes their waiters;
-/// returns how many waiters it may have woken.
+/// Polls for events without blocking and wakes their waiters; returns how many waiters it
+/// may have woken. Several threads may poll at once, a blocked poller included: each edge
+/// goes to one of them.
 pub(crate) fn poll_now() -> usize {
-    let Some(p) = POLLER_READY.get() else {
-        return 0;
-    };
-    let Ok(mut guard) = p.poll.try_lock() else {
-        return 0;
-    };
-    poll_locked(&mut guard, Some(Duration::ZERO))
+    match POLLER_READY.get() {
+        Some(p) => poll_events(p, Some(Duration::ZERO)),
+        None => 0,
+    }
 }
 
 /// Set once the poller exists, for the pollers' quick checks.
@@ -406,34 +449,67 @@ pub(crate) fn blocker_active() -> bool {
 /// what came, and gives the role back.
 pub(crate) fn block(timeout: Option<Duration>) {
     let p = POLLER_READY.get().expect("try_block took the role");
-    {
-        let mut guard = p.poll.lock().unwrap_or_else(|e| e.into_inner());
-        poll_locked(&mut guard, timeout);
+    let mut events = [libc::epoll_event { events: 0, u64: 0 }; 2];
+    // SAFETY: `events` is a writable buffer of 2 entries for the duration of the call, and
+    // `outer` is open for the life of the process.
+    let n =
+        unsafe { libc::epoll_wait(p.outer.as_raw_fd(), events.as_mut_ptr(), 2, millis(timeout)) };
+    // Copied out: the kernel's struct is packed.
+    if events[..n.max(0) as usize].iter().any(|e| ({ e.u64 }) == 1) {
+        let mut counter = 0u64;
+        // SAFETY: reads the eventfd's 8-byte counter into `counter`, which resets it.
+        unsafe { libc::read(p.wake.as_raw_fd(), (&mut counter as *mut u64).cast(), 8) };
     }
+    poll_events(p, Some(Duration::ZERO));
     p.blocked.store(false, Ordering::SeqCst);
 }
 
 /// Wakes a worker blocked in the poller (`Worker::unpark_thread`).
 pub(crate) fn notify() {
     if let Some(p) = POLLER_READY.get() {
-        let _ = p.waker.wake();
+        let one = 1u64;
+        // SAFETY: writes 8 bytes from `one` to the eventfd (a full counter fails with
+        // `EAGAIN`, and then a wake-up is pending anyway).
+        unsafe { libc::write(p.wake.as_raw_fd(), (&one as *const u64).cast(), 8) };
     }
 }
 
-fn poll_locked(guard: &mut MutexGuard<'_, (Poll, Events)>, timeout: Option<Duration>) -> usize {
-    let (poll, events) = &mut **guard;
-    if let Err(e) = poll.poll(events, timeout) {
+/// A timeout for `epoll_wait`: milliseconds rounded up (a sub-millisecond wait does not
+/// spin), -1 for none.
+fn millis(timeout: Option<Duration>) -> i32 {
+    match timeout {
+        None => -1,
+        Some(t) => t.as_micros().div_ceil(1000).min(i32::MAX as u128) as i32,
+    }
+}
+
+/// Waits for events for at most `timeout` (`None`: until one comes) and wakes their
+/// waiters.
+///
+/// This calls `epoll_wait` itself on `mio`'s epoll descriptor rather than `Poll::poll`,
+/// which takes `&mut` and so would let one thread poll at a time: a worker blocked in it
+/// would keep the workers that run goroutines from polling without blocking, and every
+/// readiness would then travel through the blocked thread's wake-up (measured: one
+/// connection's echo round trips at 0.66x Go's). `mio` registers each source with its token
+/// as the event's data (`epoll_event.u64`), which is what is read back here; the sockets'
+/// registrations stay `mio`'s.
+fn poll_events(p: &Poller, timeout: Option<Duration>) -> usize {
+    let ms = millis(timeout);
+    let mut events = [libc::epoll_event { events: 0, u64: 0 }; EVENTS];
+    // SAFETY: `events` is a writable buffer of `EVENTS` entries for the duration of the call,
+    // and the descriptor is the epoll instance `p.poll` owns for the life of the process.
+    let n = unsafe { libc::epoll_wait(p.poll.as_raw_fd(), events.as_mut_ptr(), EVENTS as i32, ms) };
+    if n < 0 {
+        let e = io::Error::last_os_error();
         if e.kind() != io::ErrorKind::Interrupted {
             eprintln!("goro: the netpoller failed: {e}");
         }
         return 0;
     }
     let mut woken = 0;
-    for ev in events.iter() {
-        if ev.token() == WAKER {
-            continue;
-        }
-        let key = ev.token().0;
+    for ev in &events[..n as usize] {
+        // Copied out: the kernel's struct is packed.
+        let (flags, key) = (ev.events as i32, ev.u64 as usize);
         let (index, seq) = ((key >> 32) as u32, key as u32);
         let Some(desc) = slot(index) else { continue };
         // Relaxed: a stale event only sets `ready` on a recycled desc, which costs its new
@@ -441,12 +517,12 @@ fn poll_locked(guard: &mut MutexGuard<'_, (Poll, Events)>, timeout: Option<Durat
         if desc.seq.load(Ordering::Relaxed) != seq {
             continue;
         }
-        let failed = ev.is_error();
-        if ev.is_readable() || ev.is_read_closed() || failed {
+        let failed = flags & (libc::EPOLLERR | libc::EPOLLHUP) != 0;
+        if flags & (libc::EPOLLIN | libc::EPOLLRDHUP | libc::EPOLLPRI) != 0 || failed {
             woken += 1;
             wake(desc.read.fire());
         }
-        if ev.is_writable() || ev.is_write_closed() || failed {
+        if flags & libc::EPOLLOUT != 0 || failed {
             woken += 1;
             wake(desc.write.fire());
         }

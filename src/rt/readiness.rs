@@ -54,8 +54,11 @@ struct State<W> {
 pub(crate) enum Registered {
     /// An edge was waiting: consumed, retry the system call.
     Ready,
-    /// Listed as a waiter, at this generation: park until `still_waiting` says not.
-    Listed(u64),
+    /// Listed as a waiter, at this generation, with the deadline set then: park until
+    /// `still_waiting` says not. A close, deadline change or interrupt that came before the
+    /// listing woke nobody: the caller checks for them after listing (the deadline is this
+    /// one, read under the same lock), and one that comes after wakes it.
+    Listed(u64, Option<Instant>),
 }
 
 impl<W> Readiness<W> {
@@ -90,7 +93,13 @@ impl<W> Readiness<W> {
             return Registered::Ready;
         }
         st.waiters.push((id, waker()));
-        Registered::Listed(st.generation)
+        Registered::Listed(st.generation, st.deadline)
+    }
+
+    /// Unlists waiter `id` without consuming an edge (it gives up before waiting: closed,
+    /// deadline passed, context ended).
+    pub(crate) fn cancel(&self, id: u64) {
+        self.lock().waiters.retain(|w| w.0 != id);
     }
 
     /// Whether waiter `id`, listed at `generation`, is still to be woken (no edge took it
