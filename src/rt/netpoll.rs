@@ -339,10 +339,8 @@ impl Registration {
         // wake us (`rt/readiness.rs`). `close` stores its flag before it interrupts.
         let give_up = if self.is_closed() {
             Some(closed_error())
-        } else if let Some(e) = stop() {
-            Some(e)
         } else {
-            None
+            stop()
         };
         let deadline = earliest(deadline, until);
         let give_up = give_up.or_else(|| {
