@@ -21,7 +21,8 @@ type Outbox = Sender<String>;
 enum Event {
     Arrived(u64, Outbox),
     Left(u64),
-    Said(String),
+    /// A line for everyone, but the client it names (an arrival is not told to itself).
+    Said(String, Option<u64>),
 }
 
 /// Owns the clients; sends every message to everyone (Go's `broadcaster`).
@@ -36,8 +37,8 @@ fn broadcaster(events: Receiver<Event>, ctx: Context) {
                 Ok(Event::Left(id)) => {
                     clients.remove(&id);
                 }
-                Ok(Event::Said(msg)) => {
-                    for outbox in clients.values() {
+                Ok(Event::Said(msg, skip)) => {
+                    for (_, outbox) in clients.iter().filter(|(id, _)| Some(**id) != skip) {
                         // A slow client does not hold up the others: its outbox is
                         // buffered, and a full one drops the message.
                         let _ = outbox.try_send(msg.clone());
@@ -71,17 +72,18 @@ fn handle(conn: TcpStream, id: u64, events: Sender<Event>) {
             }
         })
     };
-    (&*conn)
-        .write_all(format!("You are {who}\n").as_bytes())
-        .ok();
-    let _ = events.send(Event::Said(format!("{who} has arrived\n")));
-    let _ = events.send(Event::Arrived(id, outbox));
+    // Registered before it is greeted: whoever connects after this client has read its
+    // greeting is announced to it.
+    let _ = events.send(Event::Arrived(id, outbox.clone()));
+    let _ = outbox.send(format!("You are {who}\n"));
+    drop(outbox);
+    let _ = events.send(Event::Said(format!("{who} has arrived\n"), Some(id)));
     for line in BufReader::new(&*conn).lines() {
         let Ok(line) = line else { break };
-        let _ = events.send(Event::Said(format!("{who}: {line}\n")));
+        let _ = events.send(Event::Said(format!("{who}: {line}\n"), None));
     }
     let _ = events.send(Event::Left(id));
-    let _ = events.send(Event::Said(format!("{who} has left\n")));
+    let _ = events.send(Event::Said(format!("{who} has left\n"), None));
     conn.close();
     drop(quit_tx);
     writer.join().ok();
