@@ -61,6 +61,193 @@
 //!   other types.
 //! - `close` and the deadlines are Go's, not `std`'s.
 
+/// `TryFrom` a `std` socket (made non-blocking and registered), `From` back to it
+/// (deregistered, blocking again), and the descriptor traits, for a type wrapping its
+/// `Socket` in a field `sock`.
+macro_rules! std_conversions {
+    ($goro:ident, $std:ty) => {
+        impl TryFrom<$std> for $goro {
+            type Error = std::io::Error;
+
+            /// Takes a `std` socket (made non-blocking here) and registers it with the
+            /// netpoller.
+            fn try_from(s: $std) -> std::io::Result<$goro> {
+                s.set_nonblocking(true)?;
+                Ok($goro {
+                    sock: $crate::net::Socket::new(s)?,
+                })
+            }
+        }
+
+        impl From<$goro> for $std {
+            /// The `std` socket, deregistered and blocking again.
+            fn from(s: $goro) -> $std {
+                let s = s.sock.into_inner();
+                let _ = s.set_nonblocking(false);
+                s
+            }
+        }
+
+        impl std::os::fd::AsRawFd for $goro {
+            fn as_raw_fd(&self) -> std::os::fd::RawFd {
+                std::os::fd::AsRawFd::as_raw_fd(self.sock.get())
+            }
+        }
+
+        impl std::os::fd::AsFd for $goro {
+            fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
+                std::os::fd::AsFd::as_fd(self.sock.get())
+            }
+        }
+    };
+}
+
+/// Go's deadlines and `std`'s per-operation timeouts, for a connection or a datagram
+/// socket.
+macro_rules! deadlines {
+    ($goro:ident) => {
+        impl $goro {
+            /// Go's `SetDeadline`: reads and writes fail with `TimedOut` from `deadline` on
+            /// (`None`: no deadline), including those blocked now.
+            pub fn set_deadline(&self, deadline: Option<std::time::Instant>) {
+                self.sock.set_deadline(None, deadline);
+            }
+
+            /// Go's `SetReadDeadline`: as [`set_deadline`](Self::set_deadline), for reads.
+            pub fn set_read_deadline(&self, deadline: Option<std::time::Instant>) {
+                self.sock
+                    .set_deadline(Some($crate::rt::netpoll::Direction::Read), deadline);
+            }
+
+            /// Go's `SetWriteDeadline`: as [`set_deadline`](Self::set_deadline), for
+            /// writes.
+            pub fn set_write_deadline(&self, deadline: Option<std::time::Instant>) {
+                self.sock
+                    .set_deadline(Some($crate::rt::netpoll::Direction::Write), deadline);
+            }
+
+            /// `std`'s read timeout: each read fails with `TimedOut` after `timeout`
+            /// (`None`: none).
+            ///
+            /// # Errors
+            ///
+            /// `InvalidInput` for a zero duration, as `std`.
+            pub fn set_read_timeout(
+                &self,
+                timeout: Option<std::time::Duration>,
+            ) -> std::io::Result<()> {
+                self.sock
+                    .set_timeout($crate::rt::netpoll::Direction::Read, timeout)
+            }
+
+            /// `std`'s write timeout.
+            ///
+            /// # Errors
+            ///
+            /// `InvalidInput` for a zero duration, as `std`.
+            pub fn set_write_timeout(
+                &self,
+                timeout: Option<std::time::Duration>,
+            ) -> std::io::Result<()> {
+                self.sock
+                    .set_timeout($crate::rt::netpoll::Direction::Write, timeout)
+            }
+
+            /// The read timeout.
+            pub fn read_timeout(&self) -> std::io::Result<Option<std::time::Duration>> {
+                Ok(self.sock.timeout($crate::rt::netpoll::Direction::Read))
+            }
+
+            /// The write timeout.
+            pub fn write_timeout(&self) -> std::io::Result<Option<std::time::Duration>> {
+                Ok(self.sock.timeout($crate::rt::netpoll::Direction::Write))
+            }
+        }
+    };
+}
+
+/// `Read` and `Write` for a stream and for a shared reference to it (one goroutine may read
+/// while another writes).
+macro_rules! stream_io {
+    ($goro:ident) => {
+        impl std::io::Read for &$goro {
+            #[track_caller]
+            fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+                self.sock.io($crate::rt::netpoll::Direction::Read, |mut s| {
+                    s.read(&mut *buf)
+                })
+            }
+
+            #[track_caller]
+            fn read_vectored(
+                &mut self,
+                bufs: &mut [std::io::IoSliceMut<'_>],
+            ) -> std::io::Result<usize> {
+                self.sock.io($crate::rt::netpoll::Direction::Read, |mut s| {
+                    std::io::Read::read_vectored(&mut s, &mut *bufs)
+                })
+            }
+        }
+
+        impl std::io::Write for &$goro {
+            #[track_caller]
+            fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+                self.sock
+                    .io($crate::rt::netpoll::Direction::Write, |mut s| {
+                        std::io::Write::write(&mut s, buf)
+                    })
+            }
+
+            #[track_caller]
+            fn write_vectored(&mut self, bufs: &[std::io::IoSlice<'_>]) -> std::io::Result<usize> {
+                self.sock
+                    .io($crate::rt::netpoll::Direction::Write, |mut s| {
+                        std::io::Write::write_vectored(&mut s, bufs)
+                    })
+            }
+
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+
+        impl std::io::Read for $goro {
+            #[track_caller]
+            fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+                std::io::Read::read(&mut &*self, buf)
+            }
+
+            #[track_caller]
+            fn read_vectored(
+                &mut self,
+                bufs: &mut [std::io::IoSliceMut<'_>],
+            ) -> std::io::Result<usize> {
+                std::io::Read::read_vectored(&mut &*self, bufs)
+            }
+        }
+
+        impl std::io::Write for $goro {
+            #[track_caller]
+            fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+                std::io::Write::write(&mut &*self, buf)
+            }
+
+            #[track_caller]
+            fn write_vectored(&mut self, bufs: &[std::io::IoSlice<'_>]) -> std::io::Result<usize> {
+                std::io::Write::write_vectored(&mut &*self, bufs)
+            }
+
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+    };
+}
+
+use deadlines;
+use std_conversions;
+use stream_io;
+
 mod socket;
 mod tcp;
 mod udp;

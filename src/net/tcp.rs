@@ -1,9 +1,9 @@
 //! TCP: [`TcpListener`] and [`TcpStream`].
 
 use std::fmt;
-use std::io::{self, IoSlice, IoSliceMut, Read, Write};
+use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr, ToSocketAddrs};
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
+use std::os::fd::AsRawFd;
 use std::time::{Duration, Instant};
 
 use super::Socket;
@@ -132,38 +132,7 @@ impl TcpListener {
     }
 }
 
-impl TryFrom<std::net::TcpListener> for TcpListener {
-    type Error = io::Error;
-
-    /// Takes a `std` listener (made non-blocking here) and registers it with the netpoller.
-    fn try_from(l: std::net::TcpListener) -> io::Result<TcpListener> {
-        l.set_nonblocking(true)?;
-        Ok(TcpListener {
-            sock: Socket::new(l)?,
-        })
-    }
-}
-
-impl From<TcpListener> for std::net::TcpListener {
-    /// The `std` listener, deregistered and blocking again.
-    fn from(l: TcpListener) -> std::net::TcpListener {
-        let l = l.sock.into_inner();
-        let _ = l.set_nonblocking(false);
-        l
-    }
-}
-
-impl AsRawFd for TcpListener {
-    fn as_raw_fd(&self) -> RawFd {
-        self.sock.get().as_raw_fd()
-    }
-}
-
-impl AsFd for TcpListener {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        self.sock.get().as_fd()
-    }
-}
+super::std_conversions!(TcpListener, std::net::TcpListener);
 
 impl fmt::Debug for TcpListener {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -286,51 +255,6 @@ impl TcpStream {
         TcpStream::try_from(self.sock.get().try_clone()?)
     }
 
-    /// Go's `SetDeadline`: reads and writes fail with `TimedOut` from `deadline` on
-    /// (`None`: none), including those blocked now.
-    pub fn set_deadline(&self, deadline: Option<Instant>) {
-        self.sock.set_deadline(None, deadline);
-    }
-
-    /// Go's `SetReadDeadline`.
-    pub fn set_read_deadline(&self, deadline: Option<Instant>) {
-        self.sock.set_deadline(Some(Direction::Read), deadline);
-    }
-
-    /// Go's `SetWriteDeadline`.
-    pub fn set_write_deadline(&self, deadline: Option<Instant>) {
-        self.sock.set_deadline(Some(Direction::Write), deadline);
-    }
-
-    /// `std`'s per-read timeout: each read fails with `TimedOut` after `timeout` (`None`:
-    /// none).
-    ///
-    /// # Errors
-    ///
-    /// `InvalidInput` for a zero duration, as `std`.
-    pub fn set_read_timeout(&self, timeout: Option<Duration>) -> io::Result<()> {
-        self.sock.set_timeout(Direction::Read, timeout)
-    }
-
-    /// `std`'s per-write timeout.
-    ///
-    /// # Errors
-    ///
-    /// `InvalidInput` for a zero duration, as `std`.
-    pub fn set_write_timeout(&self, timeout: Option<Duration>) -> io::Result<()> {
-        self.sock.set_timeout(Direction::Write, timeout)
-    }
-
-    /// The read timeout.
-    pub fn read_timeout(&self) -> io::Result<Option<Duration>> {
-        Ok(self.sock.timeout(Direction::Read))
-    }
-
-    /// The write timeout.
-    pub fn write_timeout(&self) -> io::Result<Option<Duration>> {
-        Ok(self.sock.timeout(Direction::Write))
-    }
-
     /// Sets `TCP_NODELAY` (Go sets it by default; `std` and goro do not).
     pub fn set_nodelay(&self, nodelay: bool) -> io::Result<()> {
         self.sock.get().set_nodelay(nodelay)
@@ -356,6 +280,8 @@ impl TcpStream {
         self.sock.get().take_error()
     }
 }
+
+super::deadlines!(TcpStream);
 
 /// Runs `f` on each address of `addr` until one succeeds; the last error otherwise.
 fn each_addr<A: ToSocketAddrs, T>(
@@ -415,96 +341,9 @@ fn connect(addr: &SocketAddr, until: Option<Instant>) -> io::Result<TcpStream> {
     Ok(stream)
 }
 
-impl Read for &TcpStream {
-    #[track_caller]
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        self.sock.io(Direction::Read, |mut s| s.read(&mut *buf))
-    }
+super::stream_io!(TcpStream);
 
-    #[track_caller]
-    fn read_vectored(&mut self, bufs: &mut [IoSliceMut<'_>]) -> io::Result<usize> {
-        self.sock
-            .io(Direction::Read, |mut s| s.read_vectored(&mut *bufs))
-    }
-}
-
-impl Write for &TcpStream {
-    #[track_caller]
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.sock.io(Direction::Write, |mut s| s.write(buf))
-    }
-
-    #[track_caller]
-    fn write_vectored(&mut self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
-        self.sock
-            .io(Direction::Write, |mut s| s.write_vectored(bufs))
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Read for TcpStream {
-    #[track_caller]
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        (&*self).read(buf)
-    }
-
-    #[track_caller]
-    fn read_vectored(&mut self, bufs: &mut [IoSliceMut<'_>]) -> io::Result<usize> {
-        (&*self).read_vectored(bufs)
-    }
-}
-
-impl Write for TcpStream {
-    #[track_caller]
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        (&*self).write(buf)
-    }
-
-    #[track_caller]
-    fn write_vectored(&mut self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
-        (&*self).write_vectored(bufs)
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
-impl TryFrom<std::net::TcpStream> for TcpStream {
-    type Error = io::Error;
-
-    /// Takes a `std` stream (made non-blocking here) and registers it with the netpoller.
-    fn try_from(s: std::net::TcpStream) -> io::Result<TcpStream> {
-        s.set_nonblocking(true)?;
-        Ok(TcpStream {
-            sock: Socket::new(s)?,
-        })
-    }
-}
-
-impl From<TcpStream> for std::net::TcpStream {
-    /// The `std` stream, deregistered and blocking again.
-    fn from(s: TcpStream) -> std::net::TcpStream {
-        let s = s.sock.into_inner();
-        let _ = s.set_nonblocking(false);
-        s
-    }
-}
-
-impl AsRawFd for TcpStream {
-    fn as_raw_fd(&self) -> RawFd {
-        self.sock.get().as_raw_fd()
-    }
-}
-
-impl AsFd for TcpStream {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        self.sock.get().as_fd()
-    }
-}
+super::std_conversions!(TcpStream, std::net::TcpStream);
 
 impl fmt::Debug for TcpStream {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -3,8 +3,7 @@
 use std::fmt;
 use std::io;
 use std::net::{SocketAddr, ToSocketAddrs};
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
-use std::time::{Duration, Instant};
+use std::os::fd::AsRawFd;
 
 use super::Socket;
 use crate::context::Context;
@@ -115,49 +114,6 @@ impl UdpSocket {
         UdpSocket::try_from(self.sock.get().try_clone()?)
     }
 
-    /// Go's `SetDeadline` (see [`TcpStream::set_deadline`](super::TcpStream::set_deadline)).
-    pub fn set_deadline(&self, deadline: Option<Instant>) {
-        self.sock.set_deadline(None, deadline);
-    }
-
-    /// Go's `SetReadDeadline`.
-    pub fn set_read_deadline(&self, deadline: Option<Instant>) {
-        self.sock.set_deadline(Some(Direction::Read), deadline);
-    }
-
-    /// Go's `SetWriteDeadline`.
-    pub fn set_write_deadline(&self, deadline: Option<Instant>) {
-        self.sock.set_deadline(Some(Direction::Write), deadline);
-    }
-
-    /// `std`'s per-receive timeout.
-    ///
-    /// # Errors
-    ///
-    /// `InvalidInput` for a zero duration, as `std`.
-    pub fn set_read_timeout(&self, timeout: Option<Duration>) -> io::Result<()> {
-        self.sock.set_timeout(Direction::Read, timeout)
-    }
-
-    /// `std`'s per-send timeout.
-    ///
-    /// # Errors
-    ///
-    /// `InvalidInput` for a zero duration, as `std`.
-    pub fn set_write_timeout(&self, timeout: Option<Duration>) -> io::Result<()> {
-        self.sock.set_timeout(Direction::Write, timeout)
-    }
-
-    /// The receive timeout.
-    pub fn read_timeout(&self) -> io::Result<Option<Duration>> {
-        Ok(self.sock.timeout(Direction::Read))
-    }
-
-    /// The send timeout.
-    pub fn write_timeout(&self) -> io::Result<Option<Duration>> {
-        Ok(self.sock.timeout(Direction::Write))
-    }
-
     /// Sets `SO_BROADCAST`.
     pub fn set_broadcast(&self, on: bool) -> io::Result<()> {
         self.sock.get().set_broadcast(on)
@@ -184,38 +140,9 @@ impl UdpSocket {
     }
 }
 
-impl TryFrom<std::net::UdpSocket> for UdpSocket {
-    type Error = io::Error;
+super::deadlines!(UdpSocket);
 
-    /// Takes a `std` socket (made non-blocking here) and registers it with the netpoller.
-    fn try_from(s: std::net::UdpSocket) -> io::Result<UdpSocket> {
-        s.set_nonblocking(true)?;
-        Ok(UdpSocket {
-            sock: Socket::new(s)?,
-        })
-    }
-}
-
-impl From<UdpSocket> for std::net::UdpSocket {
-    /// The `std` socket, deregistered and blocking again.
-    fn from(s: UdpSocket) -> std::net::UdpSocket {
-        let s = s.sock.into_inner();
-        let _ = s.set_nonblocking(false);
-        s
-    }
-}
-
-impl AsRawFd for UdpSocket {
-    fn as_raw_fd(&self) -> RawFd {
-        self.sock.get().as_raw_fd()
-    }
-}
-
-impl AsFd for UdpSocket {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        self.sock.get().as_fd()
-    }
-}
+super::std_conversions!(UdpSocket, std::net::UdpSocket);
 
 impl fmt::Debug for UdpSocket {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -13,12 +13,12 @@
 //! ```
 
 use std::fmt;
-use std::io::{self, IoSlice, IoSliceMut, Read, Write};
+use std::io::{self, Read};
 use std::net::Shutdown;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
+use std::os::fd::AsRawFd;
 use std::os::unix::net::SocketAddr;
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use super::Socket;
 use crate::context::Context;
@@ -90,38 +90,7 @@ impl UnixListener {
     }
 }
 
-impl TryFrom<std::os::unix::net::UnixListener> for UnixListener {
-    type Error = io::Error;
-
-    /// Takes a `std` listener (made non-blocking here) and registers it.
-    fn try_from(l: std::os::unix::net::UnixListener) -> io::Result<UnixListener> {
-        l.set_nonblocking(true)?;
-        Ok(UnixListener {
-            sock: Socket::new(l)?,
-        })
-    }
-}
-
-impl From<UnixListener> for std::os::unix::net::UnixListener {
-    /// The `std` listener, deregistered and blocking again.
-    fn from(l: UnixListener) -> std::os::unix::net::UnixListener {
-        let l = l.sock.into_inner();
-        let _ = l.set_nonblocking(false);
-        l
-    }
-}
-
-impl AsRawFd for UnixListener {
-    fn as_raw_fd(&self) -> RawFd {
-        self.sock.get().as_raw_fd()
-    }
-}
-
-impl AsFd for UnixListener {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        self.sock.get().as_fd()
-    }
-}
+super::std_conversions!(UnixListener, std::os::unix::net::UnixListener);
 
 impl fmt::Debug for UnixListener {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -187,125 +156,17 @@ impl UnixStream {
         UnixStream::try_from(self.sock.get().try_clone()?)
     }
 
-    /// Go's `SetDeadline`.
-    pub fn set_deadline(&self, deadline: Option<Instant>) {
-        self.sock.set_deadline(None, deadline);
-    }
-
-    /// Go's `SetReadDeadline`.
-    pub fn set_read_deadline(&self, deadline: Option<Instant>) {
-        self.sock.set_deadline(Some(Direction::Read), deadline);
-    }
-
-    /// Go's `SetWriteDeadline`.
-    pub fn set_write_deadline(&self, deadline: Option<Instant>) {
-        self.sock.set_deadline(Some(Direction::Write), deadline);
-    }
-
-    /// `std`'s per-read timeout.
-    ///
-    /// # Errors
-    ///
-    /// `InvalidInput` for a zero duration.
-    pub fn set_read_timeout(&self, timeout: Option<Duration>) -> io::Result<()> {
-        self.sock.set_timeout(Direction::Read, timeout)
-    }
-
-    /// `std`'s per-write timeout.
-    ///
-    /// # Errors
-    ///
-    /// `InvalidInput` for a zero duration.
-    pub fn set_write_timeout(&self, timeout: Option<Duration>) -> io::Result<()> {
-        self.sock.set_timeout(Direction::Write, timeout)
-    }
-
     /// The pending error of the socket, clearing it.
     pub fn take_error(&self) -> io::Result<Option<io::Error>> {
         self.sock.get().take_error()
     }
 }
 
-impl Read for &UnixStream {
-    #[track_caller]
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        self.sock.io(Direction::Read, |mut s| s.read(&mut *buf))
-    }
+super::deadlines!(UnixStream);
 
-    #[track_caller]
-    fn read_vectored(&mut self, bufs: &mut [IoSliceMut<'_>]) -> io::Result<usize> {
-        self.sock
-            .io(Direction::Read, |mut s| s.read_vectored(&mut *bufs))
-    }
-}
+super::stream_io!(UnixStream);
 
-impl Write for &UnixStream {
-    #[track_caller]
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.sock.io(Direction::Write, |mut s| s.write(buf))
-    }
-
-    #[track_caller]
-    fn write_vectored(&mut self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
-        self.sock
-            .io(Direction::Write, |mut s| s.write_vectored(bufs))
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Read for UnixStream {
-    #[track_caller]
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        (&*self).read(buf)
-    }
-}
-
-impl Write for UnixStream {
-    #[track_caller]
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        (&*self).write(buf)
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
-impl TryFrom<std::os::unix::net::UnixStream> for UnixStream {
-    type Error = io::Error;
-
-    /// Takes a `std` stream (made non-blocking here) and registers it.
-    fn try_from(s: std::os::unix::net::UnixStream) -> io::Result<UnixStream> {
-        s.set_nonblocking(true)?;
-        Ok(UnixStream {
-            sock: Socket::new(s)?,
-        })
-    }
-}
-
-impl From<UnixStream> for std::os::unix::net::UnixStream {
-    /// The `std` stream, deregistered and blocking again.
-    fn from(s: UnixStream) -> std::os::unix::net::UnixStream {
-        let s = s.sock.into_inner();
-        let _ = s.set_nonblocking(false);
-        s
-    }
-}
-
-impl AsRawFd for UnixStream {
-    fn as_raw_fd(&self) -> RawFd {
-        self.sock.get().as_raw_fd()
-    }
-}
-
-impl AsFd for UnixStream {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        self.sock.get().as_fd()
-    }
-}
+super::std_conversions!(UnixStream, std::os::unix::net::UnixStream);
 
 impl fmt::Debug for UnixStream {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -383,59 +244,15 @@ impl UnixDatagram {
         });
     }
 
-    /// Go's `SetDeadline`.
-    pub fn set_deadline(&self, deadline: Option<Instant>) {
-        self.sock.set_deadline(None, deadline);
-    }
-
-    /// Go's `SetReadDeadline`.
-    pub fn set_read_deadline(&self, deadline: Option<Instant>) {
-        self.sock.set_deadline(Some(Direction::Read), deadline);
-    }
-
-    /// Go's `SetWriteDeadline`.
-    pub fn set_write_deadline(&self, deadline: Option<Instant>) {
-        self.sock.set_deadline(Some(Direction::Write), deadline);
-    }
-
     /// A new handle to the same socket.
     pub fn try_clone(&self) -> io::Result<UnixDatagram> {
         UnixDatagram::try_from(self.sock.get().try_clone()?)
     }
 }
 
-impl TryFrom<std::os::unix::net::UnixDatagram> for UnixDatagram {
-    type Error = io::Error;
+super::deadlines!(UnixDatagram);
 
-    /// Takes a `std` socket (made non-blocking here) and registers it.
-    fn try_from(s: std::os::unix::net::UnixDatagram) -> io::Result<UnixDatagram> {
-        s.set_nonblocking(true)?;
-        Ok(UnixDatagram {
-            sock: Socket::new(s)?,
-        })
-    }
-}
-
-impl From<UnixDatagram> for std::os::unix::net::UnixDatagram {
-    /// The `std` socket, deregistered and blocking again.
-    fn from(s: UnixDatagram) -> std::os::unix::net::UnixDatagram {
-        let s = s.sock.into_inner();
-        let _ = s.set_nonblocking(false);
-        s
-    }
-}
-
-impl AsRawFd for UnixDatagram {
-    fn as_raw_fd(&self) -> RawFd {
-        self.sock.get().as_raw_fd()
-    }
-}
-
-impl AsFd for UnixDatagram {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        self.sock.get().as_fd()
-    }
-}
+super::std_conversions!(UnixDatagram, std::os::unix::net::UnixDatagram);
 
 impl fmt::Debug for UnixDatagram {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
