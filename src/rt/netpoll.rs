@@ -132,6 +132,7 @@ static WAITERS: AtomicUsize = AtomicUsize::new(0);
 
 /// Whether any goroutine waits on a socket (then someone must poll).
 pub(crate) fn has_waiters() -> bool {
+    // SeqCst: pairs with the increments and decrements in `wait`.
     WAITERS.load(Ordering::SeqCst) != 0
 }
 
@@ -367,6 +368,7 @@ impl Registration {
             }
         }
         drop(timed);
+        // SeqCst: as the increment above.
         WAITERS.fetch_sub(1, Ordering::SeqCst);
         dir.done(id);
         // Whatever woke us (readiness, a deadline, an interrupt, a close), the caller
@@ -423,6 +425,8 @@ pub(crate) fn try_block() -> bool {
     let Some(p) = POLLER_READY.get() else {
         return false;
     };
+    // SeqCst: pairs with the stores that give the role back (`release_block`, `block`) and
+    // the load in `blocker_active`.
     has_waiters()
         && p.blocked
             .compare_exchange(false, true, Ordering::SeqCst, Ordering::SeqCst)
@@ -432,6 +436,7 @@ pub(crate) fn try_block() -> bool {
 /// Gives the role back without blocking (the worker found work first).
 pub(crate) fn release_block() {
     if let Some(p) = POLLER_READY.get() {
+        // SeqCst: pairs with the CAS in `try_block`.
         p.blocked.store(false, Ordering::SeqCst);
     }
 }
@@ -440,6 +445,7 @@ pub(crate) fn release_block() {
 pub(crate) fn blocker_active() -> bool {
     POLLER_READY
         .get()
+        // SeqCst: pairs with the CAS in `try_block` and the stores giving the role back.
         .is_some_and(|p| p.blocked.load(Ordering::SeqCst))
 }
 
@@ -459,6 +465,7 @@ pub(crate) fn block(timeout: Option<Duration>) {
         unsafe { libc::read(p.wake.as_raw_fd(), (&mut counter as *mut u64).cast(), 8) };
     }
     poll_events(p, Some(Duration::ZERO));
+    // SeqCst: pairs with the CAS in `try_block`.
     p.blocked.store(false, Ordering::SeqCst);
 }
 

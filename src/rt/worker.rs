@@ -764,6 +764,7 @@ impl Machine {
         if self.work_anywhere() {
             // Step 2 of the idle protocol found something: look again, as a searcher.
             if net {
+                // SeqCst: as the store above.
                 self.me().in_netpoll.store(false, Ordering::SeqCst);
                 #[cfg(feature = "net")]
                 super::netpoll::release_block();
@@ -807,6 +808,7 @@ impl Machine {
             None => self.block(nap, net),
         }
         if net {
+            // SeqCst: as the store above.
             self.me().in_netpoll.store(false, Ordering::SeqCst);
         }
         if rt.idle.unregister(self.index()) == idle::Woken::Searching {
