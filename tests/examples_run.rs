@@ -647,3 +647,15 @@ fn http_hello_answers_keep_alive_requests() {
     assert!(status.success(), "{status}: {rest}");
     assert_eq!(rest.trim(), "shut down: 4 requests answered");
 }
+
+#[test]
+fn pool_fetch_gets_every_page_and_times_out_the_slow_one() {
+    let mut want: Vec<String> = (1..=11)
+        .map(|n: usize| {
+            let body: usize = (1..=n).map(|i| format!("line {i}\n").len()).sum();
+            format!("/page/{n}: {body} bytes")
+        })
+        .collect();
+    want.insert(5, "/slow: failed: GET /slow: i/o timeout".to_string());
+    assert_eq!(run("pool_fetch"), want);
+}
