@@ -16,9 +16,9 @@ use goro::net::{TcpListener, TcpStream};
 use goro::pool::Pool;
 
 /// How long a fetch may take, from connect to the end of the body.
-const DEADLINE: Duration = Duration::from_millis(300);
+const DEADLINE: Duration = Duration::from_secs(1);
 
-/// Serves `/page/N` with a body of N lines; `/slow` answers after 2 s.
+/// Serves `/page/N` with a body of N lines; `/slow` answers after 10 s.
 fn serve(listener: TcpListener) {
     for conn in listener.incoming() {
         let Ok(conn) = conn else { return };
@@ -40,7 +40,7 @@ fn serve(listener: TcpListener) {
                     (1..=n).map(|i| format!("line {i}\n")).collect::<String>()
                 }
                 None => {
-                    goro::sleep(Duration::from_secs(2));
+                    goro::sleep(Duration::from_secs(10));
                     "finally\n".to_string()
                 }
             };
