@@ -112,10 +112,7 @@ impl<T> Op<T> {
                 // SAFETY: just allocated and not shared yet; only computes the address.
                 let elem = unsafe { (*p.as_ptr()).value.get().cast::<T>() };
                 // SAFETY: as above: nothing else reaches the block yet.
-                unsafe {
-                    (*p.as_ptr()).waiter =
-                        Waiter::with_unparker(elem, WaiterRef::Task(waker.clone()))
-                };
+                unsafe { (*p.as_ptr()).waiter.set_elem(elem) };
             }
             self.slot = Some(p);
         }
