@@ -112,7 +112,10 @@ impl<T> Op<T> {
                 // SAFETY: just allocated and not shared yet; only computes the address.
                 let elem = unsafe { (*p.as_ptr()).value.get().cast::<T>() };
                 // SAFETY: as above: nothing else reaches the block yet.
-                unsafe { (*p.as_ptr()).waiter.set_elem(elem) };
+                unsafe {
+                    (*p.as_ptr()).waiter =
+                        Waiter::with_unparker(elem, WaiterRef::Task(waker.clone()))
+                };
             }
             self.slot = Some(p);
         }

@@ -177,13 +177,6 @@ impl<T> Waiter<T> {
         self.token.is_null() || unsafe { (*self.token).claim(self.case) }
     }
 
-    /// Points the waiter at its value's place, before it is ever linked (an async waiter
-    /// whose place is in the same heap block, known only once the block is allocated).
-    pub(crate) fn set_elem(&mut self, elem: *mut T) {
-        debug_assert!(!self.linked.get());
-        self.elem = elem;
-    }
-
     /// Whether the waiter is linked in a queue. Only meaningful under the channel lock.
     pub(crate) fn is_linked(&self) -> bool {
         self.linked.get()
