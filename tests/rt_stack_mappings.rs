@@ -11,6 +11,14 @@ mod support;
 
 use support::child;
 
+/// The cases run one at a time: a child exhausting the mappings must not share the machine
+/// with a child parking 100,000 goroutines.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 fn map_count() -> usize {
     std::fs::read_to_string("/proc/self/maps")
         .expect("read /proc/self/maps")
@@ -41,14 +49,16 @@ fn kernel_has_guard_madvise() -> bool {
 /// that spawning works again.
 fn exhaust_mappings() {
     // No thread can start once the mappings are gone (std maps a signal stack for every new
-    // thread and aborts when it cannot). The runtime's monitor may hand a worker to another
-    // thread meanwhile (a worker waiting on the kernel's mapping lock looks blocked), so
-    // have spare runtime threads first, plenty of them (under a loaded machine the monitor
-    // hands workers over more often): goroutines blocked in a system call while others wait
-    // make the runtime start threads, which then linger as spares.
+    // thread and aborts when it cannot), so the runtime must not need one meanwhile. The
+    // monitor hands a worker to another thread when its thread looks blocked, and a
+    // goroutine's first touch of its stack waits in the kernel while another thread changes
+    // the mappings: spawning while earlier goroutines start would chain hand-offs. So each
+    // goroutine has started before the next spawn, and spare runtime threads are ready
+    // anyway (each `block_in_place` hands its worker to another thread; the threads linger
+    // as spares).
     let warm = WaitGroup::new();
-    for _ in 0..32 {
-        warm.go(|| std::thread::sleep(Duration::from_millis(50)));
+    for _ in 0..16 {
+        warm.go(|| goro::block_in_place(|| std::thread::sleep(Duration::from_millis(50))));
     }
     warm.wait();
     let gate = WaitGroup::new();
@@ -57,12 +67,19 @@ fn exhaust_mappings() {
     let mut spawned = 0usize;
     let err = loop {
         let (g, a) = (gate.clone(), all.clone());
+        let started = WaitGroup::new();
+        let s = started.clone();
         a.add(1);
+        s.add(1);
         match goro::Builder::new().spawn(move || {
+            s.done();
             g.wait();
             a.done();
         }) {
-            Ok(_) => spawned += 1,
+            Ok(_) => {
+                spawned += 1;
+                started.wait();
+            }
             Err(e) => {
                 all.done();
                 break e;
@@ -97,6 +114,7 @@ fn mprotect_guards_fail_spawn_cleanly_when_mappings_run_out() {
         exhaust_mappings();
         return;
     }
+    let _serial = one_at_a_time();
     let out = child::run_ok(NAME, &[("GORO_GUARD_PAGES", "mprotect")]);
     assert!(String::from_utf8_lossy(&out.stdout).contains("spawned "));
 }
@@ -138,6 +156,7 @@ fn live_goroutines_do_not_cost_a_mapping_each() {
         eprintln!("skipped: this kernel predates MADV_GUARD_INSTALL (Linux 6.13)");
         return;
     }
+    let _serial = one_at_a_time();
     child::run_ok(NAME, &[]);
 }
 
@@ -166,6 +185,7 @@ fn overflow_is_caught_on_a_stack_deep_in_the_pool() {
         let _ = h.join();
         unreachable!("the overflow must abort the process");
     }
+    let _serial = one_at_a_time();
     let out = child::run(NAME, &[]);
     child::assert_overflow_abort(&out, "deep-in-the-pool");
 }
