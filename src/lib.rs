@@ -135,7 +135,7 @@ pub mod __private {
         select, select_biased, wait_for, FutCase, RecvCase, SelectCase, SelectFuture, SelectPeel,
         SelectRecv, SelectSend, SendCase, Wait,
     };
-    pub use crate::chan::waiter::{Token, Wake};
+    pub use crate::chan::waiter::{Token, Waiter, Wake};
     pub use crate::context::node::registered as context_registered;
     pub use crate::rt::goroutine::local::local_key;
     pub use crate::rt::timer_entries;

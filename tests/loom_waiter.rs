@@ -163,7 +163,7 @@ fn a_blocked_receiver_gets_exactly_the_value_sent() {
     ::loom::model(|| {
         let ch = Chan::new();
         let dst = Dest::new();
-        let w = Waiter::<u32>::new(dst.ptr());
+        let w = Waiter::new(dst.ptr());
         // SAFETY: `w` is unlinked (by the sender) before this model ends: we wait for it.
         unsafe { ch.0.lock().unwrap().push(&w) };
         let sender = {
@@ -184,7 +184,7 @@ fn close_racing_a_sender_completes_the_receiver_once() {
     ::loom::model(|| {
         let ch = Chan::new();
         let dst = Dest::new();
-        let w = Waiter::<u32>::new(dst.ptr());
+        let w = Waiter::new(dst.ptr());
         // SAFETY: as above.
         unsafe { ch.0.lock().unwrap().push(&w) };
         let sender = {
@@ -220,8 +220,8 @@ fn a_select_over_two_channels_takes_exactly_one_value() {
         let (c1, c2) = (Chan::new(), Chan::new());
         let token = Token::new();
         let (d1, d2) = (Dest::new(), Dest::new());
-        let w1 = Waiter::<u32>::for_select(d1.ptr(), &token, 0);
-        let w2 = Waiter::<u32>::for_select(d2.ptr(), &token, 1);
+        let w1 = Waiter::for_select(d1.ptr(), &token, 0);
+        let w2 = Waiter::for_select(d2.ptr(), &token, 1);
         // SAFETY: both are unlinked before this model ends (pass 3 below, or a waker).
         unsafe {
             c1.0.lock().unwrap().push(&w1);
@@ -268,7 +268,7 @@ fn a_receiver_giving_up_as_it_is_completed_still_gets_the_value() {
     ::loom::model(|| {
         let ch = Chan::new();
         let dst = Dest::new();
-        let w = Waiter::<u32>::new(dst.ptr());
+        let w = Waiter::new(dst.ptr());
         // SAFETY: `w` is unlinked before this model ends: by itself below, or by the sender.
         unsafe { ch.0.lock().unwrap().push(&w) };
         let sender = {
@@ -297,7 +297,7 @@ fn a_select_timing_out_as_a_sender_arrives_decides_once() {
         let ch = Chan::new();
         let token = Token::new();
         let dst = Dest::new();
-        let w = Waiter::<u32>::for_select(dst.ptr(), &token, 0);
+        let w = Waiter::for_select(dst.ptr(), &token, 0);
         // SAFETY: `w` is unlinked before this model ends (below, or by the sender).
         unsafe { ch.0.lock().unwrap().push(&w) };
         let sender = {

@@ -315,7 +315,7 @@ impl<T> Channel<T> {
     ///
     /// The caller holds the lock; `w` is not linked and stays in place until `unlink`
     /// removes it or a waker does, both under the lock.
-    pub(crate) unsafe fn link(&self, w: &Waiter<T>, dir: Dir) {
+    pub(crate) unsafe fn link(&self, w: &Waiter, dir: Dir) {
         // SAFETY: the caller holds the lock, and `w` outlives its time in the queue.
         dispatch!(self, c => unsafe { c.core().state_mut().queue(dir).push(w) })
     }
@@ -326,7 +326,7 @@ impl<T> Channel<T> {
     /// # Safety
     ///
     /// The caller holds the lock.
-    pub(crate) unsafe fn unlink(&self, w: Option<&Waiter<T>>, dir: Dir) {
+    pub(crate) unsafe fn unlink(&self, w: Option<&Waiter>, dir: Dir) {
         match &self.flavor {
             Flavor::Locked(c) => {
                 if let Some(w) = w {

@@ -161,7 +161,7 @@ impl<T, B> Core<T, B> {
     #[track_caller]
     pub(crate) fn wait(
         &self,
-        w: &Waiter<T>,
+        w: &Waiter,
         dir: Dir,
         deadline: Option<Instant>,
         unlinked: impl FnOnce(&State<T, B>),

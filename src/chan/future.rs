@@ -58,7 +58,7 @@ use crate::rt::park::WaiterRef;
 /// (a send's value, or a receive's destination), which the waiter points to on a locked
 /// channel.
 struct Slot<T> {
-    waiter: Waiter<T>,
+    waiter: Waiter,
     value: UnsafeCell<MaybeUninit<T>>,
 }
 
@@ -102,7 +102,10 @@ impl<T> Op<T> {
     fn value_place(&mut self, chan: &Channel<T>, waker: &Waker) -> *mut T {
         if self.slot.is_none() {
             let slot = Box::new(Slot {
-                waiter: Waiter::with_unparker(std::ptr::null_mut(), WaiterRef::Task(waker.clone())),
+                waiter: Waiter::with_unparker(
+                    std::ptr::null_mut::<T>(),
+                    WaiterRef::Task(waker.clone()),
+                ),
                 value: UnsafeCell::new(MaybeUninit::uninit()),
             });
             let p = NonNull::from(Box::leak(slot));
@@ -112,10 +115,7 @@ impl<T> Op<T> {
                 // SAFETY: just allocated and not shared yet; only computes the address.
                 let elem = unsafe { (*p.as_ptr()).value.get().cast::<T>() };
                 // SAFETY: as above: nothing else reaches the block yet.
-                unsafe {
-                    (*p.as_ptr()).waiter =
-                        Waiter::with_unparker(elem, WaiterRef::Task(waker.clone()))
-                };
+                unsafe { (*p.as_ptr()).waiter.set_elem(elem) };
             }
             self.slot = Some(p);
         }
@@ -124,7 +124,7 @@ impl<T> Op<T> {
 
     /// Readies the slot's waiter for a new wait that `waker` waits for. The waiter must
     /// not be in flight.
-    fn ready_waiter(&mut self, chan: &Channel<T>, waker: &Waker) -> &Waiter<T> {
+    fn ready_waiter(&mut self, chan: &Channel<T>, waker: &Waker) -> &Waiter {
         debug_assert!(!self.waiting);
         let fresh = self.slot.is_none();
         self.value_place(chan, waker);
@@ -217,7 +217,7 @@ fn set_waker(u: &mut Option<WaiterRef>, waker: &Waker) {
 /// The final state of a waiter that a waker has unlinked, which the waker publishes right
 /// after releasing the channel lock: a few instructions away, unless its thread was
 /// descheduled in between.
-fn settle<T>(w: &Waiter<T>) -> u8 {
+fn settle(w: &Waiter) -> u8 {
     let mut spins = 0u32;
     loop {
         let s = w.state();

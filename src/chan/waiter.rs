@@ -32,6 +32,7 @@
 
 use std::cell::{Cell, UnsafeCell};
 use std::fmt;
+use std::marker::PhantomData;
 use std::panic::Location;
 use std::ptr;
 use std::time::Instant;
@@ -112,8 +113,10 @@ impl fmt::Debug for Token {
     }
 }
 
-/// One blocked send or receive.
-pub(crate) struct Waiter<T> {
+/// One blocked send or receive, of a channel of any element type (`elem` is typed by the
+/// queue it is linked in, [`Queue<T>`]): a select keeps its cases' waiters in one array of
+/// its own frame, whatever their channels carry.
+pub struct Waiter {
     /// Who to wake; `None` for a select's waiter, which wakes through its token. Written
     /// at creation, and by the owner of an async waiter while it is linked, under the
     /// channel lock (`replace_unparker`); read by a waker that has unlinked it.
@@ -126,29 +129,29 @@ pub(crate) struct Waiter<T> {
     /// which outlives the waiter. The waker touches it only while the waiter is linked
     /// (under the channel lock); the owner only once `state` says it is not. Null for a
     /// waiter of a lock-free channel, which carries no value.
-    elem: *mut T,
+    elem: *mut (),
     state: AtomicU8,
     /// The queue links (an intrusive list: linking a waiter allocates nothing), and whether
     /// it is linked. Touched only under the channel lock.
-    prev: Cell<*const Waiter<T>>,
-    next: Cell<*const Waiter<T>>,
+    prev: Cell<*const Waiter>,
+    next: Cell<*const Waiter>,
     linked: Cell<bool>,
 }
 
-impl<T> Waiter<T> {
+impl Waiter {
     /// A waiter for a plain operation whose value is at (or goes to) `elem`; see the field.
-    pub(crate) fn new(elem: *mut T) -> Waiter<T> {
+    pub(crate) fn new<T>(elem: *mut T) -> Waiter {
         Waiter::with_unparker(elem, WaiterRef::current())
     }
 
     /// A waiter for a plain operation that `who` waits for (an async task's waker, see
     /// `chan::future`).
-    pub(crate) fn with_unparker(elem: *mut T, who: WaiterRef) -> Waiter<T> {
+    pub(crate) fn with_unparker<T>(elem: *mut T, who: WaiterRef) -> Waiter {
         Waiter {
             unparker: UnsafeCell::new(Some(who)),
             token: std::ptr::null(),
             case: 0,
-            elem,
+            elem: elem.cast(),
             state: AtomicU8::new(WAITING),
             prev: Cell::new(ptr::null()),
             next: Cell::new(ptr::null()),
@@ -157,12 +160,12 @@ impl<T> Waiter<T> {
     }
 
     /// A waiter for case `case` of a select waiting on `token`, which must outlive it.
-    pub(crate) fn for_select(elem: *mut T, token: &Token, case: usize) -> Waiter<T> {
+    pub(crate) fn for_select<T>(elem: *mut T, token: &Token, case: usize) -> Waiter {
         Waiter {
             unparker: UnsafeCell::new(None),
             token,
             case,
-            elem,
+            elem: elem.cast(),
             state: AtomicU8::new(WAITING),
             prev: Cell::new(ptr::null()),
             next: Cell::new(ptr::null()),
@@ -175,6 +178,13 @@ impl<T> Waiter<T> {
         // SAFETY: a select's token outlives its linked waiters (it unlinks them all, under
         // the channel locks, before it returns).
         self.token.is_null() || unsafe { (*self.token).claim(self.case) }
+    }
+
+    /// Points the waiter at its value's place, before it is ever linked (an async waiter
+    /// whose place is in the same heap block, known only once the block is allocated).
+    pub(crate) fn set_elem<T>(&mut self, elem: *mut T) {
+        debug_assert!(!self.linked.get());
+        self.elem = elem.cast();
     }
 
     /// Whether the waiter is linked in a queue. Only meaningful under the channel lock.
@@ -241,6 +251,15 @@ impl<T> Waiter<T> {
     pub(crate) fn completed(&self, reason: Reason) -> u8 {
         self.wait(None, reason)
             .expect("waiting without a deadline ends only when completed")
+    }
+}
+
+impl fmt::Debug for Waiter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Waiter")
+            .field("select", &!self.token.is_null())
+            .field("state", &self.state())
+            .finish()
     }
 }
 
@@ -329,8 +348,10 @@ impl Wakes {
 /// through the waiters themselves (Go's `waitq` of sudogs), so linking allocates nothing and
 /// unlinking a waiter that gives up is O(1).
 pub(crate) struct Queue<T> {
-    head: *const Waiter<T>,
-    tail: *const Waiter<T>,
+    head: *const Waiter,
+    tail: *const Waiter,
+    /// The waiters' `elem`s point at `T`s.
+    elem: PhantomData<*mut T>,
 }
 
 // SAFETY: the pointers are only dereferenced under the channel lock, while the waiters they
@@ -342,6 +363,7 @@ impl<T> Queue<T> {
         Queue {
             head: ptr::null(),
             tail: ptr::null(),
+            elem: PhantomData,
         }
     }
 
@@ -352,7 +374,7 @@ impl<T> Queue<T> {
     /// `w` is not linked, and stays valid until it is unlinked: by a waker (`pop_*`,
     /// `close_all`) or by itself (`remove`), both under the channel lock, before the waiter
     /// returns.
-    pub(crate) unsafe fn push(&mut self, w: &Waiter<T>) {
+    pub(crate) unsafe fn push(&mut self, w: &Waiter) {
         debug_assert!(!w.linked.get(), "a waiter is linked once at a time");
         w.prev.set(self.tail);
         w.next.set(ptr::null());
@@ -367,7 +389,7 @@ impl<T> Queue<T> {
     }
 
     /// Unlinks `w` if it is still linked (in this queue); returns whether it was.
-    pub(crate) fn remove(&mut self, w: &Waiter<T>) -> bool {
+    pub(crate) fn remove(&mut self, w: &Waiter) -> bool {
         if !w.linked.get() {
             return false;
         }
@@ -390,7 +412,7 @@ impl<T> Queue<T> {
     }
 
     /// Unlinks the oldest waiter.
-    fn pop_front(&mut self) -> Option<*const Waiter<T>> {
+    fn pop_front(&mut self) -> Option<*const Waiter> {
         let w = self.head;
         if w.is_null() {
             return None;
@@ -405,7 +427,7 @@ impl<T> Queue<T> {
     ///
     /// The waiter returned was linked until now, so it is valid; the caller uses it only
     /// until it completes it (`complete`), after which its owner may return.
-    fn pop_claimed<'w>(&mut self) -> Option<&'w Waiter<T>> {
+    fn pop_claimed<'w>(&mut self) -> Option<&'w Waiter> {
         while let Some(w) = self.pop_front() {
             // SAFETY: just unlinked under the lock, so still valid: its owner returns only
             // after `complete` (or after unlinking itself, which it can no longer do).
@@ -423,7 +445,7 @@ impl<T> Queue<T> {
     pub(crate) fn pop_sender(&mut self) -> Option<(*mut T, Wake)> {
         let w = self.pop_claimed()?;
         debug_assert!(!w.elem.is_null(), "a blocked sender points at its value");
-        Some((w.elem, complete(w, DONE)))
+        Some((w.elem.cast(), complete(w, DONE)))
     }
 
     /// Completes the oldest waiting receiver: returns its destination, which the caller
@@ -435,7 +457,7 @@ impl<T> Queue<T> {
             !w.elem.is_null(),
             "a blocked receiver points at its destination"
         );
-        Some((w.elem, complete(w, DONE)))
+        Some((w.elem.cast(), complete(w, DONE)))
     }
 
     /// Completes the oldest waiter that can be as `NOTIFIED` (it looks at the buffer again).
@@ -459,7 +481,7 @@ impl<T> Queue<T> {
 }
 
 /// The completion of an unlinked waiter, to run once the lock is released (`Wake`).
-fn complete<T>(w: &Waiter<T>, state: u8) -> Wake {
+fn complete(w: &Waiter, state: u8) -> Wake {
     // SAFETY: the waiter was just unlinked under the lock we hold; its owner changes the
     // unparker only while it is linked (`update_unparker`), so this access races with
     // nothing, and the owner looks at it again only after the state is published.

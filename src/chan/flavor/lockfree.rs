@@ -247,7 +247,7 @@ impl<T> Channel<T> {
                 }
                 Now::Wait => {}
             }
-            let w = Waiter::new(ptr::null_mut());
+            let w = Waiter::new(ptr::null_mut::<T>());
             // SAFETY: `w` is unlinked before this iteration ends: by a waker, or by
             // `Core::wait` when it times out.
             unsafe { st.sendq.push(&w) };
@@ -301,7 +301,7 @@ impl<T> Channel<T> {
                 }
                 Now::Wait => {}
             }
-            let w = Waiter::new(ptr::null_mut());
+            let w = Waiter::new(ptr::null_mut::<T>());
             // SAFETY: as in `send`.
             unsafe { st.recvq.push(&w) };
             drop(st);

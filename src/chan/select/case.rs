@@ -51,24 +51,37 @@ pub trait SelectCase: sealed::Sealed {
     ///
     /// The channel's lock is held by this select.
     unsafe fn announce(&self) -> bool;
-    /// Pass 2: links a waiter for case `index` of the select waiting on `token`.
+    /// Pass 2: links a waiter for case `index` of the select waiting on `token`, built at
+    /// `waiter`.
+    ///
+    /// The select keeps its cases' waiters in storage of its own, not in the cases: a waker
+    /// writes to a waiter (its state, its queue links) through the pointer the queue holds,
+    /// and that pointer must not be derived from a `&mut` to the case, which the select
+    /// reborrows again while the waiter is linked (the aliasing rules would then retire
+    /// the pointer, and Miri's Tree Borrows reports the waker's write).
     ///
     /// # Safety
     ///
-    /// The channel's lock is held; `self` and `token` stay in place until `unlink`.
-    unsafe fn link(&mut self, token: &Token, index: usize);
+    /// The channel's lock is held; `waiter` is valid for writes, holds no live waiter, and
+    /// stays in place, with `token`, until `unlink` (which is passed the same pointer).
+    unsafe fn link(&mut self, token: &Token, index: usize, waiter: *mut Waiter);
     /// Before pass 3, for the winning case: waits until its waker has published the
     /// waiter's final state (it does so after releasing the channel lock, see `waiter.rs`).
-    fn wait_completed(&self);
-    /// Pass 3: unlinks the waiter, or, for the winning case, takes its outcome. Returns
-    /// true if the winner was only notified (a lock-free channel changed, or closed) and
-    /// must try its operation again. Called after an announcement even when nothing was
-    /// linked, to withdraw it.
     ///
     /// # Safety
     ///
-    /// The channel's lock is held by this select.
-    unsafe fn unlink(&mut self, won: bool) -> bool;
+    /// `waiter` is the pointer given to `link`.
+    unsafe fn wait_completed(&self, waiter: *const Waiter);
+    /// Pass 3: unlinks the waiter (and drops it), or, for the winning case, takes its
+    /// outcome. Returns true if the winner was only notified (a lock-free channel changed,
+    /// or closed) and must try its operation again. Called after an announcement even when
+    /// nothing was linked, to withdraw it.
+    ///
+    /// # Safety
+    ///
+    /// The channel's lock is held by this select; `waiter` is the pointer given to `link`,
+    /// if it was called since the last `unlink`.
+    unsafe fn unlink(&mut self, won: bool, waiter: *mut Waiter) -> bool;
     /// Whether the case is a future (`fut(f)`), which has no channel: `prepare` returns
     /// `None` for it, and the channel calls do nothing.
     fn is_future(&self) -> bool {
@@ -142,7 +155,9 @@ impl<T> Drop for Slot<T> {
 /// that finds its waiter), and moved out once more by `take_result`.
 pub struct RecvCase<'a, T> {
     rx: Option<&'a Receiver<T>>,
-    waiter: Option<Waiter<T>>,
+    /// Whether the case's waiter (in the select's storage) is built, from `link` to
+    /// `unlink`.
+    waiting: bool,
     /// The received value, once `result` is `Some(Ok(()))`.
     slot: Slot<T>,
     /// The outcome once the case ran.
@@ -157,7 +172,8 @@ pub struct SendCase<'a, T> {
     tx: Option<&'a Sender<T>>,
     /// The value, until it is sent.
     slot: Slot<T>,
-    waiter: Option<Waiter<T>>,
+    /// As in `RecvCase`.
+    waiting: bool,
     /// The outcome once the case ran: sent, or closed (`Err`, the value still held).
     result: Option<Result<(), ()>>,
 }
@@ -168,7 +184,7 @@ impl<'a, T> RecvCase<'a, T> {
     pub fn new(rx: Option<&'a Receiver<T>>) -> Self {
         RecvCase {
             rx,
-            waiter: None,
+            waiting: false,
             slot: Slot::empty(),
             result: None,
         }
@@ -191,7 +207,7 @@ impl<'a, T> SendCase<'a, T> {
         SendCase {
             tx,
             slot: Slot::new(value),
-            waiter: None,
+            waiting: false,
             result: None,
         }
     }
@@ -216,7 +232,7 @@ impl<T> fmt::Debug for RecvCase<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RecvCase")
             .field("nil", &self.rx.is_none())
-            .field("waiting", &self.waiter.is_some())
+            .field("waiting", &self.waiting)
             .field("done", &self.result.is_some())
             .finish()
     }
@@ -226,7 +242,7 @@ impl<T> fmt::Debug for SendCase<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SendCase")
             .field("nil", &self.tx.is_none())
-            .field("waiting", &self.waiter.is_some())
+            .field("waiting", &self.waiting)
             .field("done", &self.result.is_some())
             .finish()
     }
@@ -285,11 +301,11 @@ impl<F: Future + ?Sized> SelectCase for FutCase<'_, F> {
         false
     }
 
-    unsafe fn link(&mut self, _token: &Token, _index: usize) {}
+    unsafe fn link(&mut self, _token: &Token, _index: usize, _waiter: *mut Waiter) {}
 
-    fn wait_completed(&self) {}
+    unsafe fn wait_completed(&self, _waiter: *const Waiter) {}
 
-    unsafe fn unlink(&mut self, _won: bool) -> bool {
+    unsafe fn unlink(&mut self, _won: bool, _waiter: *mut Waiter) -> bool {
         false
     }
 
@@ -361,7 +377,7 @@ impl<T> SelectCase for RecvCase<'_, T> {
             .is_some_and(|r| unsafe { r.chan.announce(Dir::Recv) })
     }
 
-    unsafe fn link(&mut self, token: &Token, index: usize) {
+    unsafe fn link(&mut self, token: &Token, index: usize, waiter: *mut Waiter) {
         let Some(r) = self.rx else { return };
         // A sender writes its value straight into the case, on a locked channel; a
         // lock-free channel's waiter carries none (it is only notified).
@@ -370,23 +386,27 @@ impl<T> SelectCase for RecvCase<'_, T> {
         } else {
             ptr::null_mut()
         };
-        let w = self.waiter.insert(Waiter::for_select(elem, token, index));
-        // SAFETY: the caller holds the lock; `self` (and so `w` and `value`) stays in place
-        // until `unlink` removes it or a waker unlinks it, both under the lock.
-        unsafe { r.chan.link(w, Dir::Recv) };
+        // SAFETY: the caller gives storage valid for writes with no live waiter in it.
+        unsafe { waiter.write(Waiter::for_select(elem, token, index)) };
+        self.waiting = true;
+        // SAFETY: the caller holds the lock; the waiter stays in place until `unlink`
+        // removes it or a waker unlinks it, both under the lock, and the slot with the case.
+        unsafe { r.chan.link(&*waiter, Dir::Recv) };
     }
 
-    fn wait_completed(&self) {
-        if let Some(w) = self.waiter.as_ref() {
-            w.completed(crate::rt::registry::Reason::Select);
+    unsafe fn wait_completed(&self, waiter: *const Waiter) {
+        if self.waiting {
+            // SAFETY: the waiter built by `link`, still in place (the caller's contract).
+            unsafe { (*waiter).completed(crate::rt::registry::Reason::Select) };
         }
     }
 
-    unsafe fn unlink(&mut self, won: bool) -> bool {
+    unsafe fn unlink(&mut self, won: bool, waiter: *mut Waiter) -> bool {
         let Some(r) = self.rx else { return false };
         let mut retry = false;
         // The waiter is unlinked by its address: look at it in place, drop it after.
-        let w = self.waiter.as_ref();
+        // SAFETY: built by `link` if `waiting`, still in place (the caller's contract).
+        let w = self.waiting.then(|| unsafe { &*waiter });
         if let (true, Some(w)) = (won, w) {
             if r.chan.values_in_waiters() {
                 self.result = Some(match w.state() {
@@ -405,7 +425,12 @@ impl<T> SelectCase for RecvCase<'_, T> {
         }
         // SAFETY: the caller holds the lock; a winner is no longer linked.
         unsafe { r.chan.unlink(w.filter(|_| !won), Dir::Recv) };
-        self.waiter = None;
+        if self.waiting {
+            self.waiting = false;
+            // SAFETY: no longer linked, and its final state was read if it won: nobody
+            // reaches it any more; `w` is not used past here.
+            unsafe { ptr::drop_in_place(waiter) };
+        }
         retry
     }
 }
@@ -459,7 +484,7 @@ impl<T> SelectCase for SendCase<'_, T> {
             .is_some_and(|t| unsafe { t.chan.announce(Dir::Send) })
     }
 
-    unsafe fn link(&mut self, token: &Token, index: usize) {
+    unsafe fn link(&mut self, token: &Token, index: usize, waiter: *mut Waiter) {
         let Some(t) = self.tx else { return };
         // A receiver moves the value straight out of the case, on a locked channel; a
         // lock-free channel's waiter carries none: the case keeps it for its next try.
@@ -468,21 +493,25 @@ impl<T> SelectCase for SendCase<'_, T> {
         } else {
             ptr::null_mut()
         };
-        let w = self.waiter.insert(Waiter::for_select(elem, token, index));
         // SAFETY: as for `RecvCase::link`.
-        unsafe { t.chan.link(w, Dir::Send) };
+        unsafe { waiter.write(Waiter::for_select(elem, token, index)) };
+        self.waiting = true;
+        // SAFETY: as for `RecvCase::link`.
+        unsafe { t.chan.link(&*waiter, Dir::Send) };
     }
 
-    fn wait_completed(&self) {
-        if let Some(w) = self.waiter.as_ref() {
-            w.completed(crate::rt::registry::Reason::Select);
+    unsafe fn wait_completed(&self, waiter: *const Waiter) {
+        if self.waiting {
+            // SAFETY: as for `RecvCase::wait_completed`.
+            unsafe { (*waiter).completed(crate::rt::registry::Reason::Select) };
         }
     }
 
-    unsafe fn unlink(&mut self, won: bool) -> bool {
+    unsafe fn unlink(&mut self, won: bool, waiter: *mut Waiter) -> bool {
         let Some(t) = self.tx else { return false };
         let mut retry = false;
-        let w = self.waiter.as_ref();
+        // SAFETY: as for `RecvCase::unlink`.
+        let w = self.waiting.then(|| unsafe { &*waiter });
         // SAFETY: the caller holds the lock; a winner is no longer linked.
         unsafe { t.chan.unlink(w.filter(|_| !won), Dir::Send) };
         if let (true, Some(w)) = (won, w) {
@@ -504,7 +533,11 @@ impl<T> SelectCase for SendCase<'_, T> {
         }
         // A losing case's value was never touched: it stays with the case and is dropped
         // with it, never sent.
-        self.waiter = None;
+        if self.waiting {
+            self.waiting = false;
+            // SAFETY: as for `RecvCase::unlink`.
+            unsafe { ptr::drop_in_place(waiter) };
+        }
         retry
     }
 }

@@ -96,10 +96,10 @@ impl<'a> Case<'a> {
 
 // SAFETY: `Select::recv` and `Select::send` only box cases over `T: Send` (and `remove` a
 // nil case over `()`), whose channel handles (`&Receiver<T>`, `&Sender<T>`: the channel is
-// `Sync` for `T: Send`), pending send value and outcome (`T`, `Result<T, _>`) are all `Send`. What is not `Send` in a case is
-// its waiter (raw pointers to the token and to queue neighbours), and a waiter exists only
-// during a `select` call (linked in pass 2, gone after pass 3), which holds `&mut Select`:
-// a `Select` never moves to another thread with a waiter in it.
+// `Sync` for `T: Send`), pending send value and outcome (`T`, `Result<T, _>`) are all
+// `Send`; the box itself is `dyn DynCase`, which says nothing about `Send`. A case's waiter
+// (raw pointers to the token and to queue neighbours) is not in the case but in the frame
+// of the `select` call, which holds `&mut Select` while it exists.
 unsafe impl Send for Case<'_> {}
 
 impl<'a> Select<'a> {

@@ -13,7 +13,11 @@
 //!   returns here (`default`), once [`settle`] has made sure that no case was ready at one
 //!   instant (lock-free channels change under the poll).
 //! - Pass 2, [`enqueue`]: link one waiter per case into its channel's queue, all sharing one
-//!   [`Token`], and unlock.
+//!   [`Token`], and unlock. The waiters live in an array of `select`'s own frame, not in
+//!   the cases: wakers write to them (state, queue links) through the queue's pointers,
+//!   which must not descend from the `&mut` reborrows of the cases that the passes keep
+//!   taking (Miri's Tree Borrows model retires such a pointer when its parent is read
+//!   again through another reborrow).
 //! - [`park_until_claimed`]: park until a waker claims the token for one case (or the
 //!   deadline passes). A waker claims under its channel's lock and completes only the
 //!   claimed waiter; waiters of a claimed token are skipped by everyone else.
@@ -40,12 +44,14 @@ mod case;
 mod dynamic;
 mod macros;
 
+use std::mem::MaybeUninit;
 use std::panic::{self as std_panic, AssertUnwindSafe, Location};
+use std::ptr;
 use std::sync::Arc;
 use std::task::{Context, Waker};
 use std::time::Instant;
 
-use super::waiter::{Token, Wake, NONE, REPOLL};
+use super::waiter::{Token, Waiter, Wake, NONE, REPOLL};
 use super::AbortOnUnwind;
 use crate::future::Signal;
 use crate::rt::registry::Reason;
@@ -100,8 +106,18 @@ fn run<const BIASED: bool>(cases: &mut [&mut dyn SelectCase], wait: Wait) -> Opt
         order_heap.resize(n, 0);
         (&mut locks_heap[..], &mut order_heap[..])
     };
+    // The cases' waiters (`SelectCase::link`): uninitialized until pass 2 builds them, and
+    // reached only through `waiters`, taken once here.
+    let mut waiters_inline = MaybeUninit::<[Waiter; INLINE]>::uninit();
+    let mut waiters_heap: Vec<Waiter> = Vec::new();
+    let waiters: *mut Waiter = if n <= INLINE {
+        ptr::addr_of_mut!(waiters_inline).cast()
+    } else {
+        waiters_heap.reserve_exact(n);
+        waiters_heap.as_mut_ptr()
+    };
     let (locks, futures) = lock_order(cases, locks, order, BIASED);
-    let sel = Locks { locks };
+    let sel = Locks { locks, waiters };
     // A send case's value may be moved out by a receiver while the case still says it
     // holds it (until pass 3 reads the waiter's state): no panic may unwind from here into
     // the case's drop. Only goro's own code runs here (the cases are sealed), but for the
@@ -149,7 +165,7 @@ fn passes(
         if let Some(i) = enqueue(cases, order, &sel, &token) {
             return Some(i);
         }
-        let winner = park_until_claimed(cases, &token, deadline, None);
+        let winner = park_until_claimed(cases, &sel, &token, deadline, None);
         match dequeue(cases, &sel, winner) {
             Dequeued::Won(i) => return Some(i),
             Dequeued::TimedOut => return None,
@@ -218,7 +234,7 @@ fn passes_with_futures(
         if let Some(i) = enqueue(cases, order, &sel, &token) {
             return Ok(Some(i));
         }
-        let winner = park_until_claimed(cases, &token, deadline, Some(&signal));
+        let winner = park_until_claimed(cases, &sel, &token, deadline, Some(&signal));
         match dequeue(cases, &sel, winner) {
             Dequeued::Won(REPOLL) | Dequeued::Again => continue,
             Dequeued::Won(i) => return Ok(Some(i)),
@@ -250,12 +266,20 @@ fn poll_futures(
 }
 
 /// The locks of a select's channels: `(address, case index)` in address order, each
-/// channel once.
+/// channel once; and where its cases' waiters go.
 struct Locks<'a> {
     locks: &'a [(usize, usize)],
+    /// The storage for the cases' waiters, one per case (`SelectCase::link`).
+    waiters: *mut Waiter,
 }
 
 impl Locks<'_> {
+    /// Where case `i`'s waiter goes.
+    fn waiter(&self, i: usize) -> *mut Waiter {
+        // In bounds: there is room for one waiter per case.
+        self.waiters.wrapping_add(i)
+    }
+
     fn lock_all(&self, cases: &mut [&mut dyn SelectCase]) {
         for &(_, i) in self.locks {
             cases[i].lock();
@@ -406,10 +430,10 @@ fn enqueue(
         for &i in order {
             // SAFETY: every channel is locked.
             if unsafe { cases[i].try_now(&mut wake) } {
-                for case in cases.iter_mut() {
+                for (j, case) in cases.iter_mut().enumerate() {
                     // SAFETY: every channel is locked; nothing is linked, this only
                     // withdraws the announcements.
-                    unsafe { case.unlink(false) };
+                    unsafe { case.unlink(false, sel.waiter(j)) };
                 }
                 sel.unlock_all(cases);
                 if let Some(w) = wake {
@@ -424,9 +448,10 @@ fn enqueue(
     // likely to complete any of them (Go's `TestPseudoRandomSend`). A biased select's
     // order is its own, so its first case queues first.
     for &i in order {
-        // SAFETY: every channel is locked; the cases and the token live in `select`'s
-        // frame and its caller's until pass 3 has unlinked every waiter.
-        unsafe { cases[i].link(token, i) };
+        // SAFETY: every channel is locked; the waiters' storage is `select`'s, with no
+        // waiter built in it (pass 3 drops them), and it, the cases and the token stay in
+        // `select`'s frame and its caller's until pass 3 has unlinked every waiter.
+        unsafe { cases[i].link(token, i, sel.waiter(i)) };
     }
     sel.unlock_all(cases);
     None
@@ -441,6 +466,7 @@ fn enqueue(
 #[track_caller]
 fn park_until_claimed(
     cases: &mut [&mut dyn SelectCase],
+    sel: &Locks,
     token: &Token,
     deadline: Option<Instant>,
     futures: Option<&Signal>,
@@ -476,7 +502,9 @@ fn park_until_claimed(
         }
     }
     let winner = token.selected();
-    cases[winner].wait_completed();
+    // SAFETY: the winner's waiter was linked in pass 2 at this place, and is unlinked only
+    // in pass 3.
+    unsafe { cases[winner].wait_completed(sel.waiter(winner)) };
     winner
 }
 
@@ -497,8 +525,8 @@ fn dequeue(cases: &mut [&mut dyn SelectCase], sel: &Locks, winner: usize) -> Deq
     sel.lock_all(cases);
     let mut retry = false;
     for (i, case) in cases.iter_mut().enumerate() {
-        // SAFETY: every channel is locked.
-        retry |= unsafe { case.unlink(i == winner) };
+        // SAFETY: every channel is locked; the waiter, if any, was linked in pass 2 there.
+        retry |= unsafe { case.unlink(i == winner, sel.waiter(i)) };
     }
     if retry {
         // A lock-free case was notified: try it first, as the notification is for it. If
