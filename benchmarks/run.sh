@@ -93,9 +93,11 @@ mkdir -p "$bindir"
 echo "== building the Go program ($("$go" version))" >&2
 (cd "$here/go" && "$go" build -o "$bindir/go-rt" .)
 echo "== building the goro program and the Rust peers" >&2
-cargo build --quiet --release -p goro-benchmarks --bins --manifest-path "$root/Cargo.toml"
+# The benchmarks are a workspace of their own; their binaries go to the repository's target
+# directory (or CARGO_TARGET_DIR), beside goro's own.
 target_dir=${CARGO_TARGET_DIR:-$root/target}
 case "$target_dir" in /*) ;; *) target_dir="$root/$target_dir" ;; esac
+cargo build --quiet --release --bins --manifest-path "$here/Cargo.toml" --target-dir "$target_dir"
 # The systems, in run order, and their programs: Go, goro, then every Rust peer with a binary.
 systems=(go goro)
 declare -A bins=([go]="$bindir/go-rt" [goro]="$target_dir/release/goro_rt")
@@ -109,7 +111,10 @@ if [ -n "$baseline" ]; then
     [ -f "$baseline/Cargo.toml" ] || { echo "run.sh: --baseline $baseline is not a goro checkout" >&2; exit 2; }
     baseline=$(cd "$baseline" && pwd)
     echo "== building the baseline goro program in $baseline ($(git -C "$baseline" rev-parse --short HEAD 2> /dev/null || echo unknown))" >&2
-    (cd "$baseline" && CARGO_TARGET_DIR="$baseline/target" cargo build --quiet --release -p goro-benchmarks --bin goro_rt)
+    # By manifest path, which works whether the checkout's benchmarks are a workspace of
+    # their own or a member of goro's.
+    (cd "$baseline" && cargo build --quiet --release --bin goro_rt \
+        --manifest-path "$baseline/benchmarks/Cargo.toml" --target-dir "$baseline/target")
     systems=(go goro goro-base "${systems[@]:2}")
     bins[goro-base]="$baseline/target/release/goro_rt"
 fi

@@ -61,6 +61,9 @@ trait DynCase: SelectCase {
     fn outcome(&mut self) -> Box<dyn Any>;
     /// The case has just run: a send case's value is gone, so it becomes a nil case.
     fn ran(&mut self);
+    /// The case as a `SelectCase` (written out rather than left to trait upcasting, which
+    /// needs Rust 1.86).
+    fn as_case(&mut self) -> &mut dyn SelectCase;
 }
 
 impl<T: 'static> DynCase for RecvCase<'_, T> {
@@ -69,6 +72,10 @@ impl<T: 'static> DynCase for RecvCase<'_, T> {
     }
 
     fn ran(&mut self) {}
+
+    fn as_case(&mut self) -> &mut dyn SelectCase {
+        self
+    }
 }
 
 impl<T: 'static> DynCase for SendCase<'_, T> {
@@ -78,6 +85,10 @@ impl<T: 'static> DynCase for SendCase<'_, T> {
 
     fn ran(&mut self) {
         self.spend();
+    }
+
+    fn as_case(&mut self) -> &mut dyn SelectCase {
+        self
     }
 }
 
@@ -216,11 +227,8 @@ impl<'a> Select<'a> {
 
     #[track_caller]
     fn run(&mut self, wait: Wait) -> Option<Selected<'_>> {
-        let mut list: Vec<&mut dyn SelectCase> = self
-            .cases
-            .iter_mut()
-            .map(|c| &mut *c.op as &mut dyn SelectCase)
-            .collect();
+        let mut list: Vec<&mut dyn SelectCase> =
+            self.cases.iter_mut().map(|c| c.op.as_case()).collect();
         let index = if self.biased {
             select_biased(&mut list, wait)?
         } else {

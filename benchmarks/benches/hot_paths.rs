@@ -1,7 +1,8 @@
 //! Micro-benchmarks of goro's hot paths, each measured inside a goroutine: a change to the
-//! runtime or the channels can be checked in seconds with `cargo bench --bench hot_paths`.
+//! runtime or the channels can be checked in seconds with
+//! `cargo bench --manifest-path benchmarks/Cargo.toml --bench hot_paths`.
 //!
-//! The cross-language comparison lives in `benchmarks/`.
+//! The cross-language comparison is `run.sh`, beside this crate's binaries.
 
 use std::time::{Duration, Instant};
 
