@@ -145,6 +145,7 @@ done
     echo "date: $(date -Iseconds)"
     echo "uname: $(uname -a)"
     echo "nproc: $(nproc)"
+    echo "cpu: $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo 2> /dev/null | head -n 1)"
     echo "go: $("$go" version)"
     echo "rustc: $(rustc --version)"
     echo "commit: $(git -C "$root" rev-parse HEAD 2> /dev/null || echo unknown)"
