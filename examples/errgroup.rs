@@ -44,12 +44,12 @@ fn fetch_all(urls: &[&'static str]) -> Result<Vec<String>, String> {
             Ok(())
         });
     }
-    let result = g.wait();
-    println!(
-        "after Wait, the group's context is done: {}",
-        ctx.err().unwrap()
-    );
-    result?;
+    if let Err(e) = g.wait() {
+        // The first error canceled the group's context, so the fetches still running gave
+        // up (and `Wait` returned that first error).
+        println!("the fetches still running stopped: {}", ctx.err().unwrap());
+        return Err(e);
+    }
     let pages = pages.lock().unwrap().clone();
     Ok(pages)
 }
@@ -84,11 +84,10 @@ pub fn main() {
 }
 
 // Output:
-// after Wait, the group's context is done: context canceled
 // http://www.golang.org/: 27 bytes
 // http://www.google.com/: 27 bytes
 // http://go.dev/: 19 bytes
 // http://pkg.go.dev/: 23 bytes
 // Successfully fetched all URLs.
-// after Wait, the group's context is done: context canceled
+// the fetches still running stopped: context canceled
 // Error: Get "http://www.somestupidname.com/": dial tcp: lookup www.somestupidname.com: no such host

@@ -22,6 +22,8 @@ mod errgroup;
 mod fanout;
 #[path = "goroutines.rs"]
 mod goroutines;
+#[path = "parallelism.rs"]
+mod parallelism;
 #[path = "select.rs"]
 mod select;
 #[path = "timeout.rs"]
@@ -39,6 +41,9 @@ fn section(title: &str) {
 #[goro::main]
 fn main() {
     println!("goro: a tour of \"Concurrency in Go\"");
+
+    section("Concurrency vs. Parallelism");
+    parallelism::main();
 
     section("Goroutines");
     goroutines::main();

@@ -56,11 +56,19 @@ where
         }
     }
     let guard = settings.leak_check.then(crate::leak::guard);
+    // The body's panic report is printed by this thread, where the test harness captures
+    // it like a plain test's: shown if the test fails, quiet for a `should_panic` test.
     let handle = crate::Builder::new()
         .name(settings.name)
-        .spawn(body)
+        .spawn(move || {
+            crate::rt::panic::defer_report_of_current();
+            body()
+        })
         .unwrap_or_else(|e| panic!("goro::test: cannot spawn the test's goroutine: {e}"));
-    match handle.join() {
+    let id = handle.id().as_u64();
+    let joined = handle.join();
+    let report = crate::rt::panic::take_deferred(id);
+    match joined {
         Ok(v) => {
             if let Some(guard) = guard {
                 if let Err(leaked) = guard.check() {
@@ -71,7 +79,12 @@ where
         }
         // The guard is dropped while unwinding, which skips its check: the panic is the
         // failure to report.
-        Err(e) => std::panic::resume_unwind(e.into_panic()),
+        Err(e) => {
+            if let Some(report) = report {
+                eprint!("{report}");
+            }
+            std::panic::resume_unwind(e.into_panic())
+        }
     }
 }
 

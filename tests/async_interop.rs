@@ -13,6 +13,8 @@ use goro::chan;
 use goro::context;
 use goro::pool::{Pool, TaskError};
 
+mod support;
+
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -96,6 +98,7 @@ fn goroutines_call_tokio_through_a_handle() {
 
 #[test]
 fn join_handles_are_awaited() {
+    let _quiet = support::expect_panics();
     let rt = runtime();
     let got = rt.block_on(async {
         let slow = goro::go(|| {
@@ -135,6 +138,7 @@ fn a_join_future_polled_by_several_tasks_in_turn_still_wakes() {
 
 #[test]
 fn pool_results_are_awaited() {
+    let _quiet = support::expect_panics();
     let rt = runtime();
     let pool = Pool::new(2);
     let handles: Vec<_> = (0..100u64)

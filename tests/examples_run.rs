@@ -46,6 +46,25 @@ fn goroutines_prints_hello_then_main_finished() {
 }
 
 #[test]
+fn parallelism_compares_one_worker_with_every_core() {
+    let lines = run("parallelism");
+    assert_eq!(lines.len(), 3, "{lines:?}");
+    assert!(
+        lines[0].starts_with("4 goroutines waiting 100 ms each: ")
+            && lines[0].ends_with(" ms in all (concurrency: waiting takes no core)"),
+        "{lines:?}"
+    );
+    assert!(
+        lines[1].starts_with("4 computing jobs on 1 worker goroutine: "),
+        "{lines:?}"
+    );
+    assert!(
+        lines[2].starts_with("4 computing jobs on ") && lines[2].contains("x faster)"),
+        "{lines:?}"
+    );
+}
+
+#[test]
 fn waitgroup_waits_for_every_worker() {
     let lines = run("waitgroup");
     assert_eq!(lines.len(), 4, "{lines:?}");
@@ -139,13 +158,12 @@ fn errgroup_fetches_with_a_limit_and_returns_the_first_error() {
     assert_eq!(
         run("errgroup"),
         [
-            "after Wait, the group's context is done: context canceled",
             "http://www.golang.org/: 27 bytes",
             "http://www.google.com/: 27 bytes",
             "http://go.dev/: 19 bytes",
             "http://pkg.go.dev/: 23 bytes",
             "Successfully fetched all URLs.",
-            "after Wait, the group's context is done: context canceled",
+            "the fetches still running stopped: context canceled",
             "Error: Get \"http://www.somestupidname.com/\": dial tcp: lookup \
              www.somestupidname.com: no such host",
         ]
@@ -442,6 +460,7 @@ fn tour_runs_every_section_in_order() {
     assert!(pos("Hello from goroutine!") < pos("Main finished."));
     assert!(pos("Main finished.") < pos("== Channels =="));
     let sections = [
+        "== Concurrency vs. Parallelism ==",
         "== Goroutines ==",
         "== Channels ==",
         "== Buffered Channels ==",

@@ -18,6 +18,7 @@ use support::payload_str;
 /// then resumes the panic with its message; the group's context is cancelled with it.
 #[goro::test]
 fn wait_resumes_a_task_panic_with_its_message() {
+    let _quiet = support::expect_panics();
     let (g, ctx) = Group::<String>::with_context(&context::background());
     let finished = Arc::new(AtomicUsize::new(0));
     for _ in 0..10 {
@@ -49,6 +50,7 @@ fn wait_resumes_a_task_panic_with_its_message() {
 /// A panic wins over an error; a `&'static str` payload keeps its type.
 #[test]
 fn panic_wins_over_error() {
+    let _quiet = support::expect_panics();
     let g = Group::<&str>::new();
     g.go(|| Err("plain error"));
     g.go(|| panic!("static message"));

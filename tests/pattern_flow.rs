@@ -286,6 +286,7 @@ fn map_ordered_runs_at_most_n_values_ahead_of_a_slow_one() {
 /// A panic in `f` ends the output just before that value: no hole, nothing after it.
 #[goro::test]
 fn map_ordered_ends_before_a_value_whose_f_panicked() {
+    let _quiet = support::expect_panics();
     let f = |x: u32| {
         if x == 50 {
             panic!("f fails on purpose at {x}");
@@ -513,6 +514,7 @@ fn pipeline_consumer_stopping_early_is_not_an_error() {
 /// A panicking stage cancels the others; `wait` re-raises the panic.
 #[goro::test]
 fn pipeline_wait_resumes_a_stage_panic() {
+    let _quiet = support::expect_panics();
     let p = Pipeline::<StageError>::new(&context::background());
     let out = p.try_map(p.generate(0..), 2, |x: u64| {
         if x == 30 {

@@ -13,6 +13,8 @@ use goro::chan::{self, TryRecvError};
 use goro::context::{self, BoxError, ContextError};
 use goro::pattern::{fan_out, generate, map_ordered, merge, or_done, tee, Pipeline};
 
+mod support;
+
 static SERIAL: Mutex<()> = Mutex::new(());
 
 /// Runs `body` and asserts that every goroutine it started has ended within a generous
@@ -94,6 +96,7 @@ fn map_ordered_stops_with_calls_in_flight() {
 
 #[test]
 fn map_ordered_stops_after_a_panic_in_f() {
+    let _quiet = support::expect_panics();
     leaves_no_goroutine(|| {
         let out = map_ordered(generate(0u64..), 4, |x| {
             assert!(x != 20, "f fails on purpose at {x}");

@@ -9,6 +9,8 @@ use std::sync::{Arc, Mutex};
 use std::thread::ThreadId;
 use std::time::Duration;
 
+mod support;
+
 /// The calling thread's id, read afresh on every call (never from an address computed
 /// before a park, which may have happened on another thread).
 #[inline(never)]
@@ -131,6 +133,7 @@ static COUNTED_LOCK: Mutex<()> = Mutex::new(());
 
 #[test]
 fn value_is_dropped_when_its_goroutine_finishes() {
+    let _quiet = support::expect_panics();
     let _serial = COUNTED_LOCK.lock().unwrap_or_else(|e| e.into_inner());
     let drops0 = DROPS.load(Ordering::SeqCst);
     let inits0 = INITS.load(Ordering::SeqCst);

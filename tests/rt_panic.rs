@@ -17,6 +17,7 @@ use support::{child, payload_str};
 
 #[test]
 fn join_returns_a_str_panic() {
+    let _quiet = support::expect_panics();
     let h = goro::go(|| -> u32 { panic!("static boom") });
     let id = h.id();
     let e = h.join().unwrap_err();
@@ -36,6 +37,7 @@ fn join_returns_a_str_panic() {
 
 #[test]
 fn join_returns_a_string_panic() {
+    let _quiet = support::expect_panics();
     let n = 17;
     let h = goro::go(move || panic!("formatted boom {n}"));
     let e = h.join().unwrap_err();
@@ -49,6 +51,7 @@ fn join_returns_a_string_panic() {
 
 #[test]
 fn join_returns_any_panic_payload() {
+    let _quiet = support::expect_panics();
     let h = goro::go(|| panic::panic_any(42i32));
     let id = h.id();
     let e = h.join().unwrap_err();
@@ -59,6 +62,7 @@ fn join_returns_any_panic_payload() {
 
 #[test]
 fn join_error_names_the_goroutine() {
+    let _quiet = support::expect_panics();
     let h = goro::Builder::new()
         .name("parser")
         .spawn(|| panic!("bad input"))
@@ -77,6 +81,7 @@ fn join_error_names_the_goroutine() {
 
 #[test]
 fn runtime_keeps_working_after_panics() {
+    let _quiet = support::expect_panics();
     let healthy = Arc::new(AtomicUsize::new(0));
     let handles: Vec<_> = (0..2000)
         .map(|i| {
@@ -115,6 +120,7 @@ fn runtime_keeps_working_after_panics() {
 
 #[test]
 fn panic_propagates_through_nested_joins() {
+    let _quiet = support::expect_panics();
     let e = goro::go(|| {
         let inner = goro::go(|| panic!("deep failure"));
         match inner.join() {
@@ -129,6 +135,7 @@ fn panic_propagates_through_nested_joins() {
 
 #[test]
 fn run_resumes_the_panic_on_the_caller() {
+    let _quiet = support::expect_panics();
     let r = panic::catch_unwind(|| goro::run(|| panic!("main goroutine failed")));
     let payload = r.unwrap_err();
     assert_eq!(payload_str(&*payload), Some("main goroutine failed"));
@@ -168,6 +175,7 @@ impl Drop for ParkingDrop {
 
 #[test]
 fn goroutine_may_park_while_unwinding() {
+    let _quiet = support::expect_panics();
     let dropped = Arc::new(AtomicUsize::new(0));
     let handles: Vec<_> = (0..200)
         .map(|i| {

@@ -243,6 +243,7 @@ fn run_from_several_threads_at_once() {
 
 #[test]
 fn is_finished_tracks_completion() {
+    let _quiet = support::expect_panics();
     let gate = WaitGroup::new();
     gate.add(1);
     let g2 = gate.clone();
@@ -325,6 +326,7 @@ fn current_id_and_in_goroutine() {
 
 #[test]
 fn builder_names_goroutines() {
+    let _quiet = support::expect_panics();
     let h = goro::Builder::new()
         .name("worker-7")
         .spawn(|| "named")
@@ -464,6 +466,7 @@ fn many_spawners_share_one_counter() {
 
 #[test]
 fn closures_and_results_are_dropped() {
+    let _quiet = support::expect_panics();
     let live = Arc::new(AtomicUsize::new(0));
     // Joined: the closure's captures are gone by the time join returns, and the result is
     // handed over (and dropped by the caller).

@@ -160,6 +160,7 @@ fn guard_handed_to_another_goroutine() {
 
 #[test]
 fn no_poisoning_a_panic_unlocks() {
+    let _quiet = support::expect_panics();
     let m = Arc::new(Mutex::new(1));
     let m2 = m.clone();
     let h = goro::go(move || {

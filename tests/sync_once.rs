@@ -97,6 +97,7 @@ fn once_waiters_park_with_one_worker() {
 /// anyway; waiters that were parked meanwhile return without running theirs.
 #[test]
 fn once_panic_counts_as_done() {
+    let _quiet = support::expect_panics();
     goro::run(|| {
         let once = Arc::new(Once::new());
         let (tx, rx) = chan::bounded::<()>(0);
@@ -185,6 +186,7 @@ fn once_lock_racing_initialisers() {
 /// then runs its own initialiser.
 #[test]
 fn once_lock_panic_lets_the_next_caller_initialise() {
+    let _quiet = support::expect_panics();
     goro::run(|| {
         let cell = Arc::new(OnceLock::new());
         let (tx, rx) = chan::bounded::<()>(0);

@@ -273,6 +273,7 @@ fn guards_handed_between_goroutines() {
 
 #[test]
 fn accessors_and_formatting() {
+    let _quiet = support::expect_panics();
     let mut rw = RwLock::new(vec![1]);
     {
         let r = rw.read();

@@ -68,6 +68,7 @@ fn go_test_wait_group() {
 
 #[test]
 fn go_test_wait_group_misuse() {
+    let _quiet = support::expect_panics();
     let wg = WaitGroup::new();
     wg.add(1);
     wg.done();
@@ -273,6 +274,7 @@ fn done_from_threads_wakes_goroutines_and_back() {
 
 #[test]
 fn panic_in_wait_group_go_is_resumed_by_wait() {
+    let _quiet = support::expect_panics();
     let wg = WaitGroup::new();
     let ran = Arc::new(AtomicUsize::new(0));
     for i in 0..10 {

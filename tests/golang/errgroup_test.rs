@@ -127,6 +127,7 @@ fn test_with_context_cancels_on_first_error() {
 /// refused with a clear panic (Go: every `TryGo` fails).
 #[test]
 fn test_try_go() {
+    let _quiet = crate::support::expect_panics();
     go_main("TestTryGo", || {
         let g = Group::<TestError>::new();
         let n = 42;
@@ -195,6 +196,7 @@ fn test_go_limit() {
 /// `remove_limit`) means no limit.
 #[test]
 fn test_set_limit_while_active() {
+    let _quiet = crate::support::expect_panics();
     go_main("TestSetLimitWhileActive", || {
         let g = Group::<TestError>::new();
         g.set_limit(2);

@@ -48,6 +48,7 @@ fn test_once() {
 
 #[test]
 fn test_once_panic() {
+    let _quiet = crate::support::expect_panics();
     go_main("TestOncePanic", || {
         let once = Once::new();
         for i in 0..2 {

@@ -8,6 +8,7 @@ pub mod child;
 mod drops;
 mod golang;
 mod liveness;
+mod quiet;
 mod stack;
 
 // Each test target uses a part of these.
@@ -16,6 +17,7 @@ pub use self::{
     drops::{Counted, Tracked},
     golang::{first_primes, retry_nonblocking, PRIMES_BELOW_100},
     liveness::{eventually, go_main, within_liveness_bound, LIVENESS},
+    quiet::{expect_panics, ExpectPanics},
     stack::stack_span,
 };
 
