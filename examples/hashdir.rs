@@ -614,7 +614,8 @@ fn main() -> ExitCode {
                     JobError::Failed(e) if e.is::<Interrupted>() => stopped += 1,
                     JobError::Failed(e) if e.is::<StdoutClosed>() => {}
                     _ if run.stdout_closed() => {}
-                    e => run.progress.above(|| note!("hashdir: {e}")),
+                    JobError::Failed(e) => run.progress.above(|| note!("hashdir: {e}")),
+                    e @ JobError::Panicked(_) => run.progress.above(|| note!("hashdir: {e}")),
                 }
             }
             stopped
