@@ -289,10 +289,13 @@ struct Run {
 
 impl Run {
     /// Whether the run is ending because stdout is closed; it then reports nothing more.
+    /// (`Relaxed`: the reporter and the walk only use it to stay quiet, and a message that
+    /// slips out just after the close is harmless; `main` reads it after `Pool::wait`.)
     fn stdout_closed(&self) -> bool {
         self.stdout_closed.load(Ordering::Relaxed)
     }
 }
+
 /// Whether the terminal on stderr echoes a typed Ctrl-C as `^C` (termios `ECHO` and
 /// `ECHOCTL`, the usual setting).
 fn terminal_echoes_ctrl_c() -> bool {
