@@ -1,8 +1,13 @@
 //! Runs the examples (built by `cargo test` alongside the tests) and checks what they print.
 
-use std::io::{BufRead, BufReader, Read};
+use std::ffi::{CString, OsStr};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::os::unix::net::UnixListener;
+use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::{Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
 
 /// `target/<profile>/examples/<name>`, next to this test's `target/<profile>/deps/`.
 fn example(name: &str) -> PathBuf {
@@ -445,6 +450,178 @@ fn hashdir_stops_cleanly_on_ctrl_c() {
         hashed + cancelled < FILES as u64,
         "the walk should have stopped early: {stderr}"
     );
+}
+
+/// Waits for `child`, killing it and failing the test if it is still running after a
+/// generous bound (a liveness check, not a timing).
+fn wait_at_most(child: &mut std::process::Child, bound: Duration) -> ExitStatus {
+    let start = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        if start.elapsed() > bound {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("still running after {bound:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn hashdir_ends_quietly_when_stdout_closes() {
+    const FILES: usize = 3000;
+    let dir = TempDir::new("hashdir-head");
+    for i in 0..FILES {
+        dir.file(&format!("d{}/f{i:04}", i % 10), "");
+    }
+    let mut child = Command::new(example("hashdir"))
+        .arg(&dir.0)
+        .args(["--workers", "2", "--print"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let stderr = std::thread::spawn(move || {
+        let mut s = String::new();
+        BufReader::new(stderr).read_to_string(&mut s).unwrap();
+        s
+    });
+    // `| head -3`: read three lines and close the pipe. 3000 lines are several times what a
+    // pipe holds, so the example is still printing when the pipe closes.
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    for _ in 0..3 {
+        let mut line = String::new();
+        stdout.read_line(&mut line).unwrap();
+        assert!(line.contains(dir.0.to_str().unwrap()), "{line:?}");
+    }
+    drop(stdout);
+
+    let status = wait_at_most(&mut child, Duration::from_secs(20));
+    let stderr = stderr.join().unwrap();
+    // Killed by SIGPIPE, as sha256sum is (a shell reports 141), and without a word beyond
+    // the opening line: no error per remaining file, no summary.
+    assert_eq!(status.signal(), Some(libc::SIGPIPE), "{status:?}: {stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.starts_with("hashdir: hashing "), "{stderr}");
+}
+
+#[test]
+fn hashdir_print_escapes_names_as_sha256sum_does() {
+    let dir = TempDir::new("hashdir-names");
+    // A newline, a backslash, a carriage return, a byte that is not UTF-8, and a plain name.
+    let names: [&[u8]; 5] = [
+        b"two\nlines",
+        b"back\\slash",
+        b"carriage\rreturn",
+        b"caf\xe9",
+        b"plain",
+    ];
+    let paths: Vec<PathBuf> = names
+        .iter()
+        .map(|name| {
+            let path = dir.0.join(OsStr::from_bytes(name));
+            std::fs::write(&path, name).unwrap();
+            path
+        })
+        .collect();
+
+    let out = Command::new(example("hashdir"))
+        .arg(&dir.0)
+        .arg("--print")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert_eq!(hashdir_counts(&stderr), (5, 0, 0), "{stderr}");
+    let mut lines: Vec<&[u8]> = out.stdout.split(|&b| b == b'\n').collect();
+    assert_eq!(
+        lines.pop(),
+        Some(&b""[..]),
+        "the output ends with a newline"
+    );
+    lines.sort();
+
+    // Without sha256sum at hand, the rule itself: the backslash name's line.
+    let digest = "1498e0b566ad7dd265d5f2deebc80abb7b9446c3e943decbb8637b433fe65f6a";
+    let mut expected = format!("\\{digest}  ").into_bytes();
+    expected.extend_from_slice(dir.0.as_os_str().as_bytes());
+    expected.extend_from_slice(b"/back\\\\slash");
+    assert!(
+        lines.contains(&&expected[..]),
+        "{:?} not in {lines:?}",
+        String::from_utf8_lossy(&expected)
+    );
+
+    let sha256sum = |args: &[&OsStr], stdin: &[u8]| {
+        let mut child = Command::new("sha256sum")
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .ok()?;
+        child.stdin.take().unwrap().write_all(stdin).unwrap();
+        Some(child.wait_with_output().unwrap())
+    };
+    let Some(theirs) = sha256sum(
+        &paths.iter().map(|p| p.as_os_str()).collect::<Vec<_>>(),
+        b"",
+    ) else {
+        eprintln!("sha256sum is not on PATH: skipping the comparison with it");
+        return;
+    };
+    assert!(theirs.status.success(), "{theirs:?}");
+    // Byte for byte what sha256sum prints for the same files...
+    let mut their_lines: Vec<&[u8]> = theirs.stdout.split(|&b| b == b'\n').collect();
+    their_lines.pop();
+    their_lines.sort();
+    assert_eq!(lines, their_lines);
+    // ...and what `sha256sum -c` accepts.
+    let check = sha256sum(&["-c".as_ref()], &out.stdout).unwrap();
+    let report = String::from_utf8_lossy(&check.stdout);
+    assert!(check.status.success(), "{check:?}");
+    assert_eq!(report.matches(": OK").count(), 5, "{report}");
+}
+
+#[test]
+fn hashdir_counts_the_special_files_it_skips() {
+    let dir = TempDir::new("hashdir-special");
+    dir.file("a.txt", "a");
+    dir.file("sub/b.txt", "b");
+    let fifo = CString::new(dir.0.join("sub/fifo").into_os_string().into_vec()).unwrap();
+    // SAFETY: `fifo` is a NUL-terminated path that lives across the call.
+    assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o600) }, 0);
+    let _socket = UnixListener::bind(dir.0.join("socket")).unwrap();
+    // Links count as what they point to: one more FIFO, and a character device.
+    std::os::unix::fs::symlink("sub/fifo", dir.0.join("to-fifo")).unwrap();
+    std::os::unix::fs::symlink("/dev/null", dir.0.join("to-null")).unwrap();
+
+    let out = Command::new(example("hashdir"))
+        .arg(&dir.0)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        out.status.success(),
+        "skipped files are no failure: {stderr}"
+    );
+    assert_eq!(hashdir_counts(&stderr), (2, 0, 0), "{stderr}");
+    assert!(
+        stderr.contains("\nspecial:    4 skipped (2 FIFOs, 1 socket, 1 device)\n"),
+        "{stderr}"
+    );
+
+    // Nothing skipped, no `special:` line.
+    let out = Command::new(example("hashdir"))
+        .arg(dir.0.join("sub/b.txt"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(out.status.success(), "{stderr}");
+    assert!(!stderr.contains("special:"), "{stderr}");
 }
 
 #[test]
