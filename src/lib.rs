@@ -188,7 +188,9 @@ pub use goro_macros::main;
 /// ```
 ///
 /// The body runs in a goroutine named after the test; a panic fails the test as usual
-/// (`#[should_panic]` works), and `-> Result<(), E>` is passed through. With the leak check
+/// (`#[should_panic]` works), its report written by the test's thread, where the harness
+/// captures it (shown if the test fails, silent for a `should_panic` test that passes), and
+/// `-> Result<(), E>` is passed through. With the leak check
 /// on, the test fails if goroutines it started are still alive a second after it returned,
 /// with their dump. The runtime is one per process: a test with `maxprocs = N` runs in a
 /// child process (this test binary again, with only that test and `GORO_MAXPROCS=N`) unless

@@ -215,7 +215,10 @@ fn error(span: Span, msg: &str) -> TokenStream {
 ///
 /// `#[goro::test] fn name() { body }` becomes a `#[test]` that runs `body` in a goroutine
 /// (named after the test) and joins it; a panic in it fails the test as usual
-/// (`#[should_panic]` works). A return type (`-> Result<(), E>`) is passed through.
+/// (`#[should_panic]` works). The body's panic report is written by the test's own thread,
+/// where the test harness captures it as it does a plain test's: shown if the test fails,
+/// silent for a `should_panic` test that passes. A return type (`-> Result<(), E>`) is
+/// passed through.
 /// Arguments, separated by commas:
 ///
 /// - `maxprocs = N`: the test needs a runtime with `N` workers. The runtime is one per
