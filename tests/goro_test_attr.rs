@@ -67,3 +67,47 @@ mod nested {
         assert_eq!(goro::maxprocs(), 1);
     }
 }
+
+/// Fails only when asked to, in a child process (`a_failing_body_shows_its_report`).
+#[goro::test]
+fn fails_when_asked() {
+    if std::env::var_os("GORO_TEST_ATTR_FAIL").is_some() {
+        panic!("failing on purpose");
+    }
+}
+
+/// Runs test `name` of this binary in a child process, the harness capturing its output.
+fn run_alone(name: &str, fail: bool) -> std::process::Output {
+    let mut cmd = std::process::Command::new(std::env::current_exe().unwrap());
+    cmd.args(["--exact", name, "--test-threads=1"]);
+    if fail {
+        cmd.env("GORO_TEST_ATTR_FAIL", "1");
+    }
+    cmd.output().expect("run the test binary")
+}
+
+#[test]
+fn a_should_panic_body_that_passes_prints_nothing() {
+    let out = run_alone("a_panic_fails_the_test", false);
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert!(stdout.contains("1 passed"), "{stdout}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(!stdout.contains("panicked"), "{stdout}");
+}
+
+#[test]
+fn a_failing_body_shows_its_report() {
+    let out = run_alone("fails_when_asked", true);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(!out.status.success(), "{stdout}");
+    // In the harness's report of the failure, with the goroutine's name and the location.
+    assert!(
+        stdout.contains("(fails_when_asked) panicked at tests/goro_test_attr.rs")
+            && stdout.contains("failing on purpose"),
+        "{stdout}"
+    );
+}
