@@ -28,7 +28,6 @@
 //!     let got: Vec<i32> = rx.iter().collect(); // Go: for v := range ch
 //!     assert_eq!(got, [0, 1, 2]);
 //! }
-//! # main();
 //! ```
 //!
 //! # Coming from crossbeam-channel

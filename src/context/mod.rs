@@ -36,7 +36,6 @@
 //!     }
 //!     assert_eq!(ctx.err(), Some(ContextError::DeadlineExceeded));
 //! }
-//! # main();
 //! ```
 //!
 //! # Semantics

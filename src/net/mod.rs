@@ -33,7 +33,6 @@
 //!     c.read_exact(&mut buf).unwrap();
 //!     assert_eq!(&buf, b"hello");
 //! }
-//! # main();
 //! ```
 //!
 //! # Deadlines, closing, contexts

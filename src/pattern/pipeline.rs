@@ -45,7 +45,6 @@ use crate::group::Group;
 ///     assert_eq!(err.to_string(), "invalid digit found in string");
 ///     println!("sum of the numbers before the failure: {partial}");
 /// }
-/// # main();
 /// ```
 ///
 /// # How a stage ends
@@ -156,7 +155,6 @@ where
     ///     assert_eq!(doubled.iter().sum::<u32>(), 10_100);
     ///     p.wait().unwrap();
     /// }
-    /// # main();
     /// ```
     pub fn try_map<T, U, F>(&self, input: Receiver<T>, n: usize, f: F) -> Receiver<U>
     where
@@ -218,7 +216,6 @@ where
     ///     assert!([0, 1, 4, 9].starts_with(&got), "{got:?}");
     ///     assert_eq!(p.wait().unwrap_err().to_string(), "value 4 is cursed");
     /// }
-    /// # main();
     /// ```
     pub fn try_map_ordered<T, U, F>(&self, input: Receiver<T>, n: usize, f: F) -> Receiver<U>
     where
@@ -302,7 +299,6 @@ where
     ///     assert_eq!(evens.iter().collect::<Vec<i32>>(), [2, 4, 6, 8, 10]);
     ///     p.wait().unwrap();
     /// }
-    /// # main();
     /// ```
     #[track_caller]
     pub fn go<F>(&self, f: F)

@@ -45,7 +45,6 @@
 ///         default(Duration::from_secs(10)) => println!("timeout"),
 ///     }
 /// }
-/// # main();
 /// ```
 ///
 /// Go's way of turning off a finished channel, by setting it to nil:
