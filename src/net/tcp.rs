@@ -243,6 +243,25 @@ impl Iterator for Incoming<'_> {
 ///
 /// `Read` and `Write` are implemented for `&TcpStream` too, so one goroutine can read
 /// while another writes (share it in an `Arc`, or use [`try_clone`](Self::try_clone)).
+///
+/// ```
+/// use goro::net::{TcpListener, TcpStream};
+/// use std::io::{Read, Write};
+///
+/// let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+/// let mut client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+/// let server = goro::go(move || {
+///     let (mut conn, _) = listener.accept().unwrap();
+///     let mut buf = [0; 4];
+///     conn.read_exact(&mut buf).unwrap(); // parks this goroutine only
+///     conn.write_all(&buf).unwrap();
+/// });
+/// client.write_all(b"echo").unwrap();
+/// let mut reply = [0; 4];
+/// client.read_exact(&mut reply).unwrap();
+/// assert_eq!(&reply, b"echo");
+/// server.join().unwrap();
+/// ```
 pub struct TcpStream {
     sock: Socket<std::net::TcpStream>,
 }
