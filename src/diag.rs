@@ -109,6 +109,18 @@ pub(crate) fn info(
 /// Every goroutine that has waited at least once and not finished, and the caller, by id.
 ///
 /// A goroutine's state is a snapshot: it may have moved on by the time the list is back.
+///
+/// ```
+/// use goro::diag::GoroutineState;
+///
+/// goro::run(|| {
+///     let me = goro::current_id().unwrap();
+///     let all = goro::goroutines();
+///     let mine = all.iter().find(|g| g.id == me).unwrap();
+///     assert_eq!(mine.state, GoroutineState::Running);
+///     assert_eq!(mine.name.as_deref(), Some("main"));
+/// });
+/// ```
 pub fn goroutines() -> Vec<GoroutineInfo> {
     registry::tick_coarse();
     let me = goroutine::current();
@@ -136,6 +148,13 @@ pub fn goroutines() -> Vec<GoroutineInfo> {
 ///
 /// The wait's length is shown from one minute on, as Go does. A last line counts the
 /// goroutines that have never waited and are not described (module docs).
+///
+/// ```
+/// goro::run(|| {
+///     let dump = goro::dump();
+///     assert!(dump.contains(r#""main" [running]:"#), "{dump}");
+/// });
+/// ```
 pub fn dump() -> String {
     let all = goroutines();
     let mut out = String::new();

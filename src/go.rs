@@ -64,11 +64,22 @@ pub struct Builder {
 
 impl Builder {
     /// A builder with the defaults: no name, the runtime's default stack size (256 KiB).
+    ///
+    /// ```
+    /// let h = goro::Builder::new().spawn(|| 1 + 1).unwrap();
+    /// assert_eq!(h.join().unwrap(), 2);
+    /// ```
     pub fn new() -> Builder {
         Builder::default()
     }
 
     /// Names the goroutine. The name appears in panic and stack overflow reports.
+    ///
+    /// ```
+    /// let h = goro::Builder::new().name("fetcher").spawn(|| ()).unwrap();
+    /// assert_eq!(h.name(), Some("fetcher"));
+    /// h.join().unwrap();
+    /// ```
     pub fn name(mut self, name: impl Into<String>) -> Builder {
         self.name = Some(name.into());
         self
@@ -77,6 +88,14 @@ impl Builder {
     /// Sets the usable stack size in bytes (at least 16 KiB; rounded up to whole pages).
     /// Sizes up to the runtime's default use a pooled stack of the default size; larger ones
     /// get a stack of their own.
+    ///
+    /// ```
+    /// let h = goro::Builder::new()
+    ///     .stack_size(4 << 20) // room for a 1 MiB array on the stack
+    ///     .spawn(|| [1u8; 1 << 20].iter().map(|&b| u32::from(b)).sum::<u32>())
+    ///     .unwrap();
+    /// assert_eq!(h.join().unwrap(), 1 << 20);
+    /// ```
     pub fn stack_size(mut self, size: usize) -> Builder {
         self.stack_size = Some(size);
         self
@@ -90,6 +109,15 @@ impl Builder {
     /// - the OS error if the stack memory or its guard page cannot be mapped (for instance
     ///   when the process runs out of memory mappings on a kernel without
     ///   `MADV_GUARD_INSTALL`).
+    ///
+    /// ```
+    /// use std::io::ErrorKind;
+    ///
+    /// let h = goro::Builder::new().spawn(|| 6 * 7).unwrap();
+    /// assert_eq!(h.join().unwrap(), 42);
+    /// let err = goro::Builder::new().stack_size(1024).spawn(|| ()).unwrap_err();
+    /// assert_eq!(err.kind(), ErrorKind::InvalidInput); // below the 16 KiB minimum
+    /// ```
     #[track_caller]
     pub fn spawn<F, T>(self, f: F) -> io::Result<JoinHandle<T>>
     where
@@ -122,6 +150,12 @@ pub struct GoroutineId(u64);
 
 impl GoroutineId {
     /// The id as a number.
+    ///
+    /// ```
+    /// let id = goro::go(|| goro::current_id().unwrap()).join().unwrap();
+    /// assert!(id.as_u64() > 0);
+    /// assert_eq!(id.to_string(), id.as_u64().to_string());
+    /// ```
     pub fn as_u64(self) -> u64 {
         self.0
     }
@@ -138,6 +172,13 @@ impl fmt::Display for GoroutineId {
 }
 
 /// The id of the calling goroutine, or `None` on a plain thread.
+///
+/// ```
+/// assert_eq!(goro::current_id(), None); // a plain thread
+/// let h = goro::go(goro::current_id);
+/// let id = h.id();
+/// assert_eq!(h.join().unwrap(), Some(id));
+/// ```
 pub fn current_id() -> Option<GoroutineId> {
     goroutine::current().map(|g| GoroutineId(g.id()))
 }

@@ -27,7 +27,6 @@
 //!     }
 //!     assert_eq!(g.wait(), Err("task 2 failed".to_string()));
 //! }
-//! # main();
 //! ```
 //!
 //! # Differences from Go

@@ -82,6 +82,13 @@ const GRACE: Duration = Duration::from_secs(1);
 
 /// Opens a leak-check scope for the calling goroutine or thread (module docs); see
 /// [`Guard`].
+///
+/// ```
+/// let guard = goro::leak::guard();
+/// let h = goro::go(|| 1); // started in the guard's scope
+/// assert_eq!(h.join().unwrap(), 1);
+/// guard.check().unwrap();
+/// ```
 #[must_use = "the check happens when the guard is checked or dropped"]
 pub fn guard() -> Guard {
     let scope = NEXT_SCOPE.fetch_add(1, Ordering::Relaxed) + 1;
@@ -116,6 +123,14 @@ impl Guard {
     /// # Errors
     ///
     /// [`Leaked`], listing the goroutines still alive, with the dump of each.
+    ///
+    /// ```
+    /// let guard = goro::leak::guard();
+    /// let (tx, rx) = goro::chan::bounded::<()>(0);
+    /// goro::go(move || rx.recv()); // ends once `tx` drops
+    /// drop(tx);
+    /// guard.check().unwrap(); // waits for it to finish
+    /// ```
     pub fn check(self) -> Result<(), Leaked> {
         self.check_within(GRACE)
     }
@@ -125,6 +140,17 @@ impl Guard {
     /// # Errors
     ///
     /// As [`Guard::check`].
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let guard = goro::leak::guard();
+    /// let (tx, rx) = goro::chan::bounded::<()>(0);
+    /// goro::go(move || rx.recv()); // waits for `tx` forever
+    /// let leaked = guard.check_within(Duration::from_millis(10)).unwrap_err();
+    /// assert_eq!(leaked.goroutines.len() + leaked.not_waiting, 1);
+    /// drop(tx); // let it go
+    /// ```
     pub fn check_within(mut self, grace: Duration) -> Result<(), Leaked> {
         self.checked = true;
         self.close();

@@ -14,7 +14,6 @@
 //!     wg.wait();
 //!     println!("All workers finished.");
 //! }
-//! # main();
 //! ```
 //!
 //! | Go | goro |
@@ -155,7 +154,6 @@ pub struct ReadmeDoctests;
 ///     let h = goro::go(|| "hello from a goroutine");
 ///     println!("{}", h.join().unwrap());
 /// }
-/// # main();
 /// ```
 ///
 /// `fn main() -> Result<(), E>` works too; the result is returned from the real `main`.

@@ -44,6 +44,18 @@ where
 /// Yields the processor, letting other goroutines run; the caller stays runnable.
 ///
 /// Go: `runtime.Gosched()`. On a plain thread it is `std::thread::yield_now`.
+///
+/// ```
+/// let (tx, rx) = goro::chan::unbounded();
+/// let h = goro::go(move || {
+///     for i in 0..3 {
+///         tx.send(i).unwrap();
+///         goro::yield_now(); // let the others run; this one stays runnable
+///     }
+/// });
+/// h.join().unwrap();
+/// assert_eq!(rx.iter().collect::<Vec<_>>(), [0, 1, 2]);
+/// ```
 pub fn yield_now() {
     match goroutine::current() {
         Some(g) => park::yield_goroutine(g),
@@ -54,6 +66,16 @@ pub fn yield_now() {
 /// The number of goroutines that exist now (spawned and not yet finished).
 ///
 /// Go: `runtime.NumGoroutine()`. A goroutine stops counting before its `join` returns.
+///
+/// ```
+/// let (tx, rx) = goro::chan::bounded::<()>(0);
+/// let before = goro::num_goroutine();
+/// let h = goro::go(move || rx.recv());
+/// assert_eq!(goro::num_goroutine(), before + 1);
+/// drop(tx); // closes the channel: the goroutine's recv fails and it ends
+/// h.join().unwrap().unwrap_err();
+/// assert_eq!(goro::num_goroutine(), before);
+/// ```
 pub fn num_goroutine() -> usize {
     goroutine::live()
 }
@@ -63,11 +85,22 @@ pub fn num_goroutine() -> usize {
 /// Go: `runtime.GOMAXPROCS(0)`. Set by `GORO_MAXPROCS` or
 /// [`RuntimeBuilder::maxprocs`](crate::RuntimeBuilder::maxprocs) before the runtime starts;
 /// defaults to the available parallelism.
+///
+/// ```
+/// // `GORO_MAXPROCS`, else the available parallelism.
+/// let n = goro::maxprocs();
+/// assert!(n >= 1);
+/// ```
 pub fn maxprocs() -> usize {
     rt::get().maxprocs()
 }
 
 /// Whether the caller is running as a goroutine (rather than on a plain thread).
+///
+/// ```
+/// assert!(!goro::in_goroutine()); // a plain thread
+/// assert!(goro::go(goro::in_goroutine).join().unwrap());
+/// ```
 pub fn in_goroutine() -> bool {
     goroutine::current().is_some()
 }
@@ -97,6 +130,20 @@ pub fn lock_os_thread() {
 /// Undoes one [`lock_os_thread`]; after the last one, the goroutine may move again.
 ///
 /// Go: `runtime.UnlockOSThread()`. Does nothing if the goroutine is not locked.
+///
+/// ```
+/// use std::time::Duration;
+///
+/// goro::run(|| {
+///     let me = std::thread::current().id();
+///     goro::lock_os_thread();
+///     goro::lock_os_thread(); // calls nest
+///     goro::unlock_os_thread(); // still locked once
+///     goro::sleep(Duration::from_millis(1));
+///     assert_eq!(std::thread::current().id(), me);
+///     goro::unlock_os_thread(); // free to move again
+/// });
+/// ```
 pub fn unlock_os_thread() {
     rt::unlock_current()
 }
@@ -177,17 +224,33 @@ pub struct RuntimeBuilder {
 
 impl RuntimeBuilder {
     /// Settings from the environment and the defaults.
+    ///
+    /// ```
+    /// // The defaults, or `GORO_MAXPROCS` and `GORO_MAXTHREADS` if they are set.
+    /// goro::RuntimeBuilder::new().init().unwrap();
+    /// assert!(goro::maxprocs() >= 1);
+    /// ```
     pub fn new() -> RuntimeBuilder {
         RuntimeBuilder::default()
     }
 
     /// Number of worker threads (Go's `GOMAXPROCS`). Overrides `GORO_MAXPROCS`.
+    ///
+    /// ```
+    /// goro::RuntimeBuilder::new().maxprocs(3).init().unwrap();
+    /// assert_eq!(goro::maxprocs(), 3);
+    /// ```
     pub fn maxprocs(mut self, n: usize) -> RuntimeBuilder {
         self.maxprocs = Some(n);
         self
     }
 
     /// Usable size of the pooled goroutine stacks (default 256 KiB, minimum 16 KiB).
+    ///
+    /// ```
+    /// goro::RuntimeBuilder::new().stack_size(64 * 1024).init().unwrap();
+    /// assert_eq!(goro::go(|| [7u8; 16 * 1024][0]).join().unwrap(), 7);
+    /// ```
     pub fn stack_size(mut self, size: usize) -> RuntimeBuilder {
         self.stack_size = Some(size);
         self
@@ -201,6 +264,14 @@ impl RuntimeBuilder {
     /// goroutines blocked at once has thousands of threads, as in Go. Past the cap the
     /// process ends with `fatal error: thread exhaustion` and exit status 2, as Go's does.
     /// It must be at least the worker count.
+    ///
+    /// ```
+    /// use goro::{InitError, RuntimeBuilder};
+    ///
+    /// let too_few = RuntimeBuilder::new().maxprocs(4).max_threads(2).init();
+    /// assert!(matches!(too_few, Err(InitError::Invalid(_))));
+    /// RuntimeBuilder::new().maxprocs(4).max_threads(64).init().unwrap();
+    /// ```
     pub fn max_threads(mut self, n: usize) -> RuntimeBuilder {
         self.max_threads = Some(n);
         self
@@ -210,6 +281,12 @@ impl RuntimeBuilder {
     /// ([`crate::dump`]) to stderr and ends the process with status 2, as Go does (default:
     /// on, unless `GORO_TRACEBACK=none`). Off, goro installs no handler, and the signal
     /// keeps whatever action the program gave it (by default, the process ends).
+    ///
+    /// ```
+    /// // Leave SIGQUIT to the program (or to its default action).
+    /// goro::RuntimeBuilder::new().dump_on_sigquit(false).init().unwrap();
+    /// assert_eq!(goro::go(|| 1).join().unwrap(), 1);
+    /// ```
     pub fn dump_on_sigquit(mut self, on: bool) -> RuntimeBuilder {
         self.dump_on_sigquit = Some(on);
         self
@@ -223,6 +300,16 @@ impl RuntimeBuilder {
     /// [`InitError::Invalid`] for a zero or absurd worker count (given here or in
     /// `GORO_MAXPROCS`), a thread cap of zero or below the worker count (here or in
     /// `GORO_MAXTHREADS`), or a bad stack size.
+    ///
+    /// ```
+    /// use goro::{InitError, RuntimeBuilder};
+    ///
+    /// assert!(matches!(RuntimeBuilder::new().maxprocs(0).init(), Err(InitError::Invalid(_))));
+    /// RuntimeBuilder::new().maxprocs(2).init().unwrap();
+    /// assert_eq!(goro::maxprocs(), 2);
+    /// // Settings apply only before the runtime's first use.
+    /// assert_eq!(RuntimeBuilder::new().init(), Err(InitError::AlreadyStarted));
+    /// ```
     pub fn init(self) -> Result<(), InitError> {
         let invalid = |e: config::ConfigError| InitError::Invalid(e.to_string());
         let mut config = match self.maxprocs {
@@ -262,6 +349,16 @@ impl RuntimeBuilder {
 }
 
 /// Why [`RuntimeBuilder::init`] failed.
+///
+/// ```
+/// use goro::{InitError, RuntimeBuilder};
+///
+/// goro::go(|| ()).join().unwrap(); // the first use starts the runtime
+/// match RuntimeBuilder::new().maxprocs(2).init() {
+///     Err(InitError::AlreadyStarted) => {} // keep the settings it has
+///     other => panic!("unexpected: {other:?}"),
+/// }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum InitError {
     /// The runtime was already running; settings apply only before its first use.

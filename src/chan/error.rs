@@ -52,6 +52,15 @@ pub enum RecvTimeoutError {
 
 impl<T> SendError<T> {
     /// The value that was not sent.
+    ///
+    /// ```
+    /// use goro::chan;
+    ///
+    /// let (tx, rx) = chan::bounded(1);
+    /// drop(rx);
+    /// let err = tx.send(String::from("lost")).unwrap_err();
+    /// assert_eq!(err.into_inner(), "lost");
+    /// ```
     pub fn into_inner(self) -> T {
         self.0
     }
@@ -59,6 +68,13 @@ impl<T> SendError<T> {
 
 impl<T> TrySendError<T> {
     /// The value that was not sent.
+    ///
+    /// ```
+    /// use goro::chan;
+    ///
+    /// let (tx, _rx) = chan::bounded(0); // no receiver waiting: full
+    /// assert_eq!(tx.try_send(3).unwrap_err().into_inner(), 3);
+    /// ```
     pub fn into_inner(self) -> T {
         match self {
             TrySendError::Full(v) | TrySendError::Closed(v) => v,
@@ -66,11 +82,26 @@ impl<T> TrySendError<T> {
     }
 
     /// Whether the send failed because the channel was full.
+    ///
+    /// ```
+    /// use goro::chan;
+    ///
+    /// let (tx, _rx) = chan::bounded(0);
+    /// assert!(tx.try_send(()).unwrap_err().is_full());
+    /// ```
     pub fn is_full(&self) -> bool {
         matches!(self, TrySendError::Full(_))
     }
 
     /// Whether the send failed because the channel was closed.
+    ///
+    /// ```
+    /// use goro::chan;
+    ///
+    /// let (tx, rx) = chan::bounded(1);
+    /// drop(rx);
+    /// assert!(tx.try_send(()).unwrap_err().is_closed());
+    /// ```
     pub fn is_closed(&self) -> bool {
         matches!(self, TrySendError::Closed(_))
     }
@@ -78,6 +109,15 @@ impl<T> TrySendError<T> {
 
 impl<T> SendTimeoutError<T> {
     /// The value that was not sent.
+    ///
+    /// ```
+    /// use goro::chan;
+    /// use std::time::Duration;
+    ///
+    /// let (tx, _rx) = chan::bounded(0);
+    /// let err = tx.send_timeout(9, Duration::from_millis(1)).unwrap_err();
+    /// assert_eq!(err.into_inner(), 9);
+    /// ```
     pub fn into_inner(self) -> T {
         match self {
             SendTimeoutError::Timeout(v) | SendTimeoutError::Closed(v) => v,
@@ -85,11 +125,28 @@ impl<T> SendTimeoutError<T> {
     }
 
     /// Whether the send timed out.
+    ///
+    /// ```
+    /// use goro::chan;
+    /// use std::time::Duration;
+    ///
+    /// let (tx, _rx) = chan::bounded(0);
+    /// assert!(tx.send_timeout((), Duration::from_millis(1)).unwrap_err().is_timeout());
+    /// ```
     pub fn is_timeout(&self) -> bool {
         matches!(self, SendTimeoutError::Timeout(_))
     }
 
     /// Whether the send failed because the channel was closed.
+    ///
+    /// ```
+    /// use goro::chan;
+    /// use std::time::Duration;
+    ///
+    /// let (tx, rx) = chan::bounded(0);
+    /// drop(rx);
+    /// assert!(tx.send_timeout((), Duration::from_millis(1)).unwrap_err().is_closed());
+    /// ```
     pub fn is_closed(&self) -> bool {
         matches!(self, SendTimeoutError::Closed(_))
     }
@@ -97,11 +154,22 @@ impl<T> SendTimeoutError<T> {
 
 impl TryRecvError {
     /// Whether no value was ready.
+    ///
+    /// ```
+    /// let (_tx, rx) = goro::chan::bounded::<i32>(1);
+    /// assert!(rx.try_recv().unwrap_err().is_empty());
+    /// ```
     pub fn is_empty(&self) -> bool {
         matches!(self, TryRecvError::Empty)
     }
 
     /// Whether the channel is closed and drained.
+    ///
+    /// ```
+    /// let (tx, rx) = goro::chan::bounded::<i32>(1);
+    /// drop(tx);
+    /// assert!(rx.try_recv().unwrap_err().is_closed());
+    /// ```
     pub fn is_closed(&self) -> bool {
         matches!(self, TryRecvError::Closed)
     }
@@ -109,11 +177,26 @@ impl TryRecvError {
 
 impl RecvTimeoutError {
     /// Whether the receive timed out.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let (_tx, rx) = goro::chan::bounded::<i32>(1);
+    /// assert!(rx.recv_timeout(Duration::from_millis(1)).unwrap_err().is_timeout());
+    /// ```
     pub fn is_timeout(&self) -> bool {
         matches!(self, RecvTimeoutError::Timeout)
     }
 
     /// Whether the channel is closed and drained.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let (tx, rx) = goro::chan::bounded::<i32>(1);
+    /// drop(tx);
+    /// assert!(rx.recv_timeout(Duration::from_secs(10)).unwrap_err().is_closed());
+    /// ```
     pub fn is_closed(&self) -> bool {
         matches!(self, RecvTimeoutError::Closed)
     }

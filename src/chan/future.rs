@@ -705,6 +705,18 @@ impl<T> Receiver<T> {
     }
 
     /// As [`stream`](Receiver::stream), owning the receiver.
+    ///
+    /// ```
+    /// use futures::StreamExt;
+    ///
+    /// # let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    /// # rt.block_on(async {
+    /// let (tx, rx) = goro::chan::bounded(1);
+    /// goro::go(move || (1..=3).for_each(|i| tx.send(i).unwrap()));
+    /// let stream = rx.into_stream(); // can be moved into a task
+    /// assert_eq!(stream.collect::<Vec<i32>>().await, [1, 2, 3]);
+    /// # });
+    /// ```
     pub fn into_stream(self) -> RecvStream<'static, T> {
         RecvStream {
             rx: Handle::Owned(self),
@@ -821,6 +833,22 @@ impl<T> Sender<T> {
     }
 
     /// As [`sink`](Sender::sink), owning the sender.
+    ///
+    /// ```
+    /// use futures::SinkExt;
+    ///
+    /// # let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    /// # rt.block_on(async {
+    /// let (tx, rx) = goro::chan::bounded(0);
+    /// let h = goro::go(move || rx.iter().sum::<i32>());
+    /// let mut sink = tx.into_sink(); // can be moved into a task
+    /// for i in 1..=4 {
+    ///     sink.send(i).await.unwrap();
+    /// }
+    /// drop(sink); // the last sender: the channel closes
+    /// assert_eq!(h.await.unwrap(), 10);
+    /// # });
+    /// ```
     pub fn into_sink(self) -> SendSink<'static, T> {
         SendSink {
             tx: Handle::Owned(self),

@@ -28,7 +28,6 @@
 //!     let got: Vec<i32> = rx.iter().collect(); // Go: for v := range ch
 //!     assert_eq!(got, [0, 1, 2]);
 //! }
-//! # main();
 //! ```
 //!
 //! # Coming from crossbeam-channel
@@ -163,6 +162,16 @@ pub use select::{Select, Selected};
 ///
 /// Go: `make(chan T, cap)`. Nothing is allocated up front: a huge capacity costs only what is
 /// actually buffered.
+///
+/// ```
+/// use goro::chan;
+///
+/// let (tx, rx) = chan::bounded(2);
+/// tx.send(1).unwrap();
+/// tx.send(2).unwrap(); // two fit without a receiver
+/// assert_eq!(tx.capacity(), Some(2));
+/// assert_eq!((rx.recv(), rx.recv()), (Ok(1), Ok(2)));
+/// ```
 pub fn bounded<T>(cap: usize) -> (Sender<T>, Receiver<T>) {
     pair(Channel::new(Some(cap), 1))
 }
@@ -170,12 +179,31 @@ pub fn bounded<T>(cap: usize) -> (Sender<T>, Receiver<T>) {
 /// A channel whose sends never block.
 ///
 /// Go has none; the nearest is a goroutine that buffers without bound.
+///
+/// ```
+/// use goro::chan;
+///
+/// let (tx, rx) = chan::unbounded();
+/// for i in 0..1000 {
+///     tx.send(i).unwrap(); // never blocks
+/// }
+/// assert_eq!((rx.len(), tx.capacity()), (1000, None));
+/// ```
 pub fn unbounded<T>() -> (Sender<T>, Receiver<T>) {
     pair(Channel::new(None, 1))
 }
 
 /// A receiver that never receives anything (Go's nil channel): `recv` blocks forever,
 /// `try_recv` is always empty, and it is never closed.
+///
+/// ```
+/// use goro::chan;
+/// use std::time::Duration;
+///
+/// let rx = chan::never::<i32>();
+/// assert_eq!(rx.try_recv(), Err(chan::TryRecvError::Empty));
+/// assert!(rx.recv_timeout(Duration::from_millis(1)).unwrap_err().is_timeout());
+/// ```
 pub fn never<T>() -> Receiver<T> {
     // A channel with one sender that does not exist: it can never be closed or fed.
     let mut chan = Channel::new(Some(0), 1);
@@ -221,11 +249,34 @@ fn recv_timeout_error(o: Outcome) -> RecvTimeoutError {
 }
 
 /// The sending half of a channel. Go: `chan<- T`.
+///
+/// ```
+/// use goro::chan;
+///
+/// let (tx, rx) = chan::bounded(0);
+/// let tx2 = tx.clone(); // any number of senders
+/// goro::go(move || tx.send("a").unwrap());
+/// goro::go(move || tx2.send("b").unwrap());
+/// let mut got = [rx.recv().unwrap(), rx.recv().unwrap()];
+/// got.sort();
+/// assert_eq!(got, ["a", "b"]);
+/// ```
 pub struct Sender<T> {
     chan: Arc<Channel<T>>,
 }
 
 /// The receiving half of a channel. Go: `<-chan T`.
+///
+/// ```
+/// use goro::chan;
+///
+/// let (tx, rx) = chan::unbounded();
+/// let rx2 = rx.clone(); // any number of receivers; each value goes to one of them
+/// tx.send(1).unwrap();
+/// tx.send(2).unwrap();
+/// assert_eq!(rx.recv(), Ok(1));
+/// assert_eq!(rx2.recv(), Ok(2));
+/// ```
 pub struct Receiver<T> {
     chan: Arc<Channel<T>>,
 }
@@ -290,6 +341,17 @@ impl<T> Sender<T> {
     /// # Errors
     ///
     /// The channel is closed, or every receiver is gone: the value comes back. (Go panics.)
+    ///
+    /// ```
+    /// use goro::chan;
+    ///
+    /// let (tx, rx) = chan::bounded(0);
+    /// let h = goro::go(move || rx.recv().unwrap());
+    /// tx.send(7).unwrap(); // returns once the goroutine has taken it
+    /// assert_eq!(h.join().unwrap(), 7);
+    /// tx.close();
+    /// assert_eq!(tx.send(8).unwrap_err().into_inner(), 8);
+    /// ```
     #[inline]
     #[track_caller]
     pub fn send(&self, v: T) -> Result<(), SendError<T>> {
@@ -304,6 +366,16 @@ impl<T> Sender<T> {
     ///
     /// Go: `select { case ch <- v: ... default: ... }`. On an unbuffered channel this succeeds
     /// only if a receiver is already waiting.
+    ///
+    /// ```
+    /// use goro::chan::{self, TrySendError};
+    ///
+    /// let (tx, _rx) = chan::bounded(1);
+    /// assert_eq!(tx.try_send(1), Ok(()));
+    /// assert_eq!(tx.try_send(2), Err(TrySendError::Full(2)));
+    /// tx.close();
+    /// assert_eq!(tx.try_send(3), Err(TrySendError::Closed(3)));
+    /// ```
     #[inline]
     pub fn try_send(&self, v: T) -> Result<(), TrySendError<T>> {
         let v = ManuallyDrop::new(v);
@@ -315,6 +387,17 @@ impl<T> Sender<T> {
     }
 
     /// Sends `v`, waiting at most `timeout`.
+    ///
+    /// ```
+    /// use goro::chan::{self, SendTimeoutError};
+    /// use std::time::Duration;
+    ///
+    /// let (tx, rx) = chan::bounded(1);
+    /// assert_eq!(tx.send_timeout(1, Duration::from_millis(1)), Ok(()));
+    /// // Full, and nobody receives: the value comes back.
+    /// assert_eq!(tx.send_timeout(2, Duration::from_millis(1)), Err(SendTimeoutError::Timeout(2)));
+    /// assert_eq!(rx.recv(), Ok(1));
+    /// ```
     #[inline]
     #[track_caller]
     pub fn send_timeout(&self, v: T, timeout: Duration) -> Result<(), SendTimeoutError<T>> {
@@ -323,6 +406,16 @@ impl<T> Sender<T> {
     }
 
     /// Sends `v`, waiting until `deadline` at the latest.
+    ///
+    /// ```
+    /// use goro::chan;
+    /// use std::time::{Duration, Instant};
+    ///
+    /// let (tx, _rx) = chan::bounded(0);
+    /// let deadline = Instant::now() + Duration::from_millis(1);
+    /// let err = tx.send_deadline("late", deadline).unwrap_err();
+    /// assert!(err.is_timeout() && Instant::now() >= deadline);
+    /// ```
     #[inline]
     #[track_caller]
     pub fn send_deadline(&self, v: T, deadline: Instant) -> Result<(), SendTimeoutError<T>> {
@@ -347,27 +440,75 @@ impl<T> Sender<T> {
     ///
     /// Go: `close(ch)`. Receivers still get what is buffered, then `recv` fails at once;
     /// blocked senders and receivers wake; later sends fail.
+    ///
+    /// ```
+    /// use goro::chan;
+    ///
+    /// let (tx, rx) = chan::bounded(1);
+    /// tx.send(1).unwrap();
+    /// assert!(tx.close());
+    /// assert!(!tx.close()); // already closed
+    /// assert_eq!(rx.recv(), Ok(1)); // buffered values are still delivered
+    /// assert_eq!(rx.recv(), Err(chan::RecvError));
+    /// ```
     pub fn close(&self) -> bool {
         self.chan.close()
     }
 
     /// Whether the channel is closed (by `close`, the last `Sender` dropping, or the last
     /// `Receiver` dropping).
+    ///
+    /// ```
+    /// use goro::chan;
+    ///
+    /// let (tx, rx) = chan::bounded::<i32>(1);
+    /// assert!(!tx.is_closed());
+    /// drop(rx); // the last receiver is gone
+    /// assert!(tx.is_closed());
+    /// ```
     pub fn is_closed(&self) -> bool {
         self.chan.is_closed()
     }
 
     /// Values buffered now. Go: `len(ch)`.
+    ///
+    /// ```
+    /// use goro::chan;
+    ///
+    /// let (tx, _rx) = chan::bounded(4);
+    /// tx.send('a').unwrap();
+    /// tx.send('b').unwrap();
+    /// assert_eq!(tx.len(), 2);
+    /// ```
     pub fn len(&self) -> usize {
         self.chan.len()
     }
 
     /// Whether nothing is buffered now.
+    ///
+    /// ```
+    /// use goro::chan;
+    ///
+    /// let (tx, rx) = chan::bounded(1);
+    /// assert!(tx.is_empty());
+    /// tx.send(()).unwrap();
+    /// assert!(!tx.is_empty());
+    /// rx.recv().unwrap();
+    /// assert!(tx.is_empty());
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
     /// The capacity, or `None` for an unbounded channel. Go: `cap(ch)`.
+    ///
+    /// ```
+    /// use goro::chan;
+    ///
+    /// assert_eq!(chan::bounded::<i32>(0).0.capacity(), Some(0));
+    /// assert_eq!(chan::bounded::<i32>(8).0.capacity(), Some(8));
+    /// assert_eq!(chan::unbounded::<i32>().0.capacity(), None);
+    /// ```
     pub fn capacity(&self) -> Option<usize> {
         self.chan.capacity()
     }
@@ -416,6 +557,15 @@ impl<T> Receiver<T> {
     /// # Errors
     ///
     /// The channel is closed and drained.
+    ///
+    /// ```
+    /// use goro::chan;
+    ///
+    /// let (tx, rx) = chan::bounded(0);
+    /// goro::go(move || tx.send("hi").unwrap()); // tx drops when the goroutine ends
+    /// assert_eq!(rx.recv(), Ok("hi"));
+    /// assert_eq!(rx.recv(), Err(chan::RecvError)); // closed and drained
+    /// ```
     #[inline]
     #[track_caller]
     pub fn recv(&self) -> Result<T, RecvError> {
@@ -425,6 +575,17 @@ impl<T> Receiver<T> {
     /// Receives a value if one is ready.
     ///
     /// Go: `select { case v := <-ch: ... default: ... }`.
+    ///
+    /// ```
+    /// use goro::chan::{self, TryRecvError};
+    ///
+    /// let (tx, rx) = chan::bounded(1);
+    /// assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
+    /// tx.send(5).unwrap();
+    /// assert_eq!(rx.try_recv(), Ok(5));
+    /// drop(tx);
+    /// assert_eq!(rx.try_recv(), Err(TryRecvError::Closed));
+    /// ```
     #[inline]
     pub fn try_recv(&self) -> Result<T, TryRecvError> {
         self.recv_in_place(Block::No, |o| match o {
@@ -434,6 +595,16 @@ impl<T> Receiver<T> {
     }
 
     /// Receives a value, waiting at most `timeout`.
+    ///
+    /// ```
+    /// use goro::chan::{self, RecvTimeoutError};
+    /// use std::time::Duration;
+    ///
+    /// let (tx, rx) = chan::bounded::<i32>(1);
+    /// assert_eq!(rx.recv_timeout(Duration::from_millis(1)), Err(RecvTimeoutError::Timeout));
+    /// tx.send(1).unwrap();
+    /// assert_eq!(rx.recv_timeout(Duration::from_millis(1)), Ok(1));
+    /// ```
     #[inline]
     #[track_caller]
     pub fn recv_timeout(&self, timeout: Duration) -> Result<T, RecvTimeoutError> {
@@ -442,6 +613,16 @@ impl<T> Receiver<T> {
     }
 
     /// Receives a value, waiting until `deadline` at the latest.
+    ///
+    /// ```
+    /// use goro::chan::{self, RecvTimeoutError};
+    /// use std::time::{Duration, Instant};
+    ///
+    /// let (_tx, rx) = chan::bounded::<i32>(0);
+    /// let deadline = Instant::now() + Duration::from_millis(1);
+    /// assert_eq!(rx.recv_deadline(deadline), Err(RecvTimeoutError::Timeout));
+    /// assert!(Instant::now() >= deadline);
+    /// ```
     #[inline]
     #[track_caller]
     pub fn recv_deadline(&self, deadline: Instant) -> Result<T, RecvTimeoutError> {
@@ -450,11 +631,33 @@ impl<T> Receiver<T> {
 
     /// A blocking iterator over received values, ending when the channel is closed and
     /// drained. Go: `for v := range ch`.
+    ///
+    /// ```
+    /// use goro::chan;
+    ///
+    /// let (tx, rx) = chan::bounded(0);
+    /// goro::go(move || {
+    ///     for i in 1..=3 {
+    ///         tx.send(i).unwrap();
+    ///     }
+    /// }); // the channel closes when `tx` drops
+    /// assert_eq!(rx.iter().sum::<i32>(), 6);
+    /// ```
     pub fn iter(&self) -> Iter<'_, T> {
         Iter { rx: self }
     }
 
     /// An iterator over the values ready now; it never blocks.
+    ///
+    /// ```
+    /// use goro::chan;
+    ///
+    /// let (tx, rx) = chan::bounded(4);
+    /// tx.send(1).unwrap();
+    /// tx.send(2).unwrap();
+    /// // Stops at the first empty channel although `tx` is still open.
+    /// assert_eq!(rx.try_iter().collect::<Vec<_>>(), [1, 2]);
+    /// ```
     pub fn try_iter(&self) -> TryIter<'_, T> {
         TryIter { rx: self }
     }
@@ -474,21 +677,57 @@ impl<T> Receiver<T> {
 
 impl<T> Receiver<T> {
     /// Whether the channel is closed (values may still be buffered).
+    ///
+    /// ```
+    /// use goro::chan;
+    ///
+    /// let (tx, rx) = chan::bounded(1);
+    /// tx.send(1).unwrap();
+    /// tx.close();
+    /// assert!(rx.is_closed());
+    /// assert_eq!(rx.recv(), Ok(1)); // closed, yet the buffered value is still there
+    /// ```
     pub fn is_closed(&self) -> bool {
         self.chan.is_closed()
     }
 
     /// Values buffered now. Go: `len(ch)`.
+    ///
+    /// ```
+    /// use goro::chan;
+    ///
+    /// let (tx, rx) = chan::unbounded();
+    /// tx.send(1).unwrap();
+    /// tx.send(2).unwrap();
+    /// rx.recv().unwrap();
+    /// assert_eq!(rx.len(), 1);
+    /// ```
     pub fn len(&self) -> usize {
         self.chan.len()
     }
 
     /// Whether nothing is buffered now.
+    ///
+    /// ```
+    /// use goro::chan;
+    ///
+    /// let (tx, rx) = chan::unbounded();
+    /// assert!(rx.is_empty());
+    /// tx.send(1).unwrap();
+    /// assert!(!rx.is_empty());
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
     /// The capacity, or `None` for an unbounded channel. Go: `cap(ch)`.
+    ///
+    /// ```
+    /// use goro::chan;
+    ///
+    /// assert_eq!(chan::bounded::<i32>(3).1.capacity(), Some(3));
+    /// assert_eq!(chan::unbounded::<i32>().1.capacity(), None);
+    /// ```
     pub fn capacity(&self) -> Option<usize> {
         self.chan.capacity()
     }

@@ -114,7 +114,7 @@ impl fmt::Debug for Token {
 }
 
 /// One blocked send or receive, of a channel of any element type (`elem` is typed by the
-/// queue it is linked in, [`Queue<T>`]): a select keeps its cases' waiters in one array of
+/// queue it is linked in, `Queue<T>`): a select keeps its cases' waiters in one array of
 /// its own frame, whatever their channels carry.
 pub struct Waiter {
     /// Who to wake; `None` for a select's waiter, which wakes through its token. Written

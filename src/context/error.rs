@@ -33,6 +33,14 @@ impl ContextError {
     /// Whether this is [`DeadlineExceeded`](Self::DeadlineExceeded).
     ///
     /// Go: the `Timeout() bool` method of `context.DeadlineExceeded`.
+    ///
+    /// ```
+    /// use goro::context;
+    /// use std::time::Duration;
+    ///
+    /// let (ctx, _cancel) = context::background().with_timeout(Duration::ZERO);
+    /// assert!(ctx.err().unwrap().is_timeout());
+    /// ```
     pub fn is_timeout(self) -> bool {
         self == ContextError::DeadlineExceeded
     }

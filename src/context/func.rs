@@ -137,6 +137,17 @@ impl fmt::Debug for CancelCauseFn {
 /// returns `true` if it kept the function from being started, `false` if the function has
 /// already been started (the context ended) or `stop` was already called. It does not wait
 /// for a started function to finish.
+///
+/// ```
+/// use goro::{chan, context};
+///
+/// let (ctx, cancel) = context::background().with_cancel();
+/// let (tx, rx) = chan::bounded(1);
+/// let stop = ctx.after_func(move || tx.send("ran").unwrap());
+/// assert!(stop()); // unregistered before the context ended
+/// cancel();
+/// assert_eq!(rx.recv(), Err(chan::RecvError)); // never ran: its sender was dropped
+/// ```
 #[derive(Clone)]
 pub struct StopFn(Arc<dyn Fn() -> bool + Send + Sync>);
 

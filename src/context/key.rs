@@ -34,6 +34,14 @@ static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
 impl<V> Key<V> {
     /// A new key; `name` is only used by `Debug` output.
+    ///
+    /// ```
+    /// use goro::context::{self, Key};
+    ///
+    /// static RETRIES: Key<u32> = Key::new("retries"); // a static, never a const
+    /// let ctx = context::background().with_value(&RETRIES, 3);
+    /// assert_eq!(ctx.value(&RETRIES), Some(&3));
+    /// ```
     pub const fn new(name: &'static str) -> Key<V> {
         Key {
             name,
@@ -43,6 +51,11 @@ impl<V> Key<V> {
     }
 
     /// The name the key was created with.
+    ///
+    /// ```
+    /// static TRACE: goro::context::Key<u64> = goro::context::Key::new("trace id");
+    /// assert_eq!(TRACE.name(), "trace id");
+    /// ```
     pub fn name(&self) -> &'static str {
         self.name
     }

@@ -36,7 +36,6 @@
 //!     }
 //!     assert_eq!(ctx.err(), Some(ContextError::DeadlineExceeded));
 //! }
-//! # main();
 //! ```
 //!
 //! # Semantics
@@ -113,6 +112,12 @@ pub fn background() -> Context {
 /// A root context for code that does not know yet which context to use.
 ///
 /// Go: `context.TODO()`. Behaves as [`background()`]; only its `Debug` output differs.
+///
+/// ```
+/// let ctx = goro::context::todo();
+/// assert_eq!((ctx.err(), ctx.deadline()), (None, None));
+/// assert_eq!(format!("{ctx:?}"), "context.TODO");
+/// ```
 pub fn todo() -> Context {
     static TODO: OnceLock<Context> = OnceLock::new();
     TODO.get_or_init(|| root(Kind::Todo)).clone()
@@ -200,6 +205,17 @@ impl Context {
     ///
     /// Go: `context.WithDeadlineCause(parent, t, cause)`. A `cancel()` before the deadline
     /// records [`ContextError::Canceled`] as usual.
+    ///
+    /// ```
+    /// use goro::context::{self, ContextError};
+    /// use std::time::{Duration, Instant};
+    ///
+    /// let deadline = Instant::now() + Duration::from_millis(1);
+    /// let (ctx, _cancel) = context::background().with_deadline_cause(deadline, "too slow");
+    /// ctx.done().recv().unwrap_err(); // done closes when the deadline passes
+    /// assert_eq!(ctx.err(), Some(ContextError::DeadlineExceeded));
+    /// assert_eq!(ctx.cause().unwrap().to_string(), "too slow");
+    /// ```
     pub fn with_deadline_cause(
         &self,
         deadline: Instant,
@@ -364,6 +380,15 @@ impl Context {
     /// [`DeadlineExceeded`](ContextError::DeadlineExceeded). It never changes after that.
     ///
     /// Go: `ctx.Err()`. Takes no lock: fine to poll in a loop.
+    ///
+    /// ```
+    /// use goro::context::{self, ContextError};
+    ///
+    /// let (ctx, cancel) = context::background().with_cancel();
+    /// assert_eq!(ctx.err(), None);
+    /// cancel();
+    /// assert_eq!(ctx.err(), Some(ContextError::Canceled));
+    /// ```
     pub fn err(&self) -> Option<ContextError> {
         self.scope()
             .and_then(|n| n.canceller())
@@ -392,6 +417,16 @@ impl Context {
     /// When the context ends at the latest, if it has a deadline.
     ///
     /// Go: `ctx.Deadline()`.
+    ///
+    /// ```
+    /// use goro::context;
+    /// use std::time::{Duration, Instant};
+    ///
+    /// let deadline = Instant::now() + Duration::from_secs(60);
+    /// let (ctx, _cancel) = context::background().with_deadline(deadline);
+    /// assert_eq!(ctx.deadline(), Some(deadline));
+    /// assert_eq!(context::background().deadline(), None);
+    /// ```
     pub fn deadline(&self) -> Option<Instant> {
         self.node.deadline
     }
@@ -400,6 +435,16 @@ impl Context {
     ///
     /// Go: `ctx.Value(key).(T)`. The lookup walks up the chain of contexts, so keep chains
     /// of values short.
+    ///
+    /// ```
+    /// use goro::context::{self, Key};
+    ///
+    /// static USER: Key<String> = Key::new("user");
+    /// let ctx = context::background().with_value(&USER, "ana".to_string());
+    /// let (child, _cancel) = ctx.with_cancel(); // values are inherited
+    /// assert_eq!(child.value(&USER).map(String::as_str), Some("ana"));
+    /// assert_eq!(context::background().value(&USER), None);
+    /// ```
     pub fn value<V: 'static>(&self, key: &Key<V>) -> Option<&V> {
         let id = key.id();
         let mut ctx = self;

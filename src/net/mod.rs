@@ -33,7 +33,6 @@
 //!     c.read_exact(&mut buf).unwrap();
 //!     assert_eq!(&buf, b"hello");
 //! }
-//! # main();
 //! ```
 //!
 //! # Deadlines, closing, contexts
@@ -109,11 +108,33 @@ macro_rules! deadlines {
         impl $goro {
             /// Go's `SetDeadline`: reads and writes fail with `TimedOut` from `deadline` on
             /// (`None`: no deadline), including those blocked now.
+            ///
+            /// ```
+            /// use goro::net::UdpSocket; // the same for every socket type
+            /// use std::io::ErrorKind;
+            /// use std::time::{Duration, Instant};
+            ///
+            /// let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
+            /// sock.set_deadline(Some(Instant::now() + Duration::from_millis(2)));
+            /// let err = sock.recv_from(&mut [0; 8]).unwrap_err();
+            /// assert_eq!(err.kind(), ErrorKind::TimedOut);
+            /// ```
             pub fn set_deadline(&self, deadline: Option<std::time::Instant>) {
                 self.sock.set_deadline(None, deadline);
             }
 
             /// Go's `SetReadDeadline`: as [`set_deadline`](Self::set_deadline), for reads.
+            ///
+            /// ```
+            /// use goro::net::UdpSocket; // the same for every socket type
+            /// use std::io::ErrorKind;
+            /// use std::time::Instant;
+            ///
+            /// let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
+            /// sock.set_read_deadline(Some(Instant::now())); // reads fail at once
+            /// assert_eq!(sock.recv_from(&mut [0; 8]).unwrap_err().kind(), ErrorKind::TimedOut);
+            /// sock.set_read_deadline(None);
+            /// ```
             pub fn set_read_deadline(&self, deadline: Option<std::time::Instant>) {
                 self.sock
                     .set_deadline(Some($crate::rt::netpoll::Direction::Read), deadline);
@@ -121,6 +142,17 @@ macro_rules! deadlines {
 
             /// Go's `SetWriteDeadline`: as [`set_deadline`](Self::set_deadline), for
             /// writes.
+            ///
+            /// ```
+            /// use goro::net::unix::UnixStream; // the same for every socket type
+            /// use std::io::{ErrorKind, Write};
+            /// use std::time::{Duration, Instant};
+            ///
+            /// let (mut a, _b) = UnixStream::pair().unwrap(); // nobody reads `_b`
+            /// a.set_write_deadline(Some(Instant::now() + Duration::from_millis(2)));
+            /// let err = a.write_all(&vec![0; 16 << 20]).unwrap_err(); // the buffer fills
+            /// assert_eq!(err.kind(), ErrorKind::TimedOut);
+            /// ```
             pub fn set_write_deadline(&self, deadline: Option<std::time::Instant>) {
                 self.sock
                     .set_deadline(Some($crate::rt::netpoll::Direction::Write), deadline);
@@ -132,6 +164,17 @@ macro_rules! deadlines {
             /// # Errors
             ///
             /// `InvalidInput` for a zero duration, as `std`.
+            ///
+            /// ```
+            /// use goro::net::UdpSocket; // the same for every socket type
+            /// use std::io::ErrorKind;
+            /// use std::time::Duration;
+            ///
+            /// let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
+            /// sock.set_read_timeout(Some(Duration::from_millis(2))).unwrap();
+            /// assert_eq!(sock.recv_from(&mut [0; 8]).unwrap_err().kind(), ErrorKind::TimedOut);
+            /// assert!(sock.set_read_timeout(Some(Duration::ZERO)).is_err());
+            /// ```
             pub fn set_read_timeout(
                 &self,
                 timeout: Option<std::time::Duration>,
@@ -145,6 +188,16 @@ macro_rules! deadlines {
             /// # Errors
             ///
             /// `InvalidInput` for a zero duration, as `std`.
+            ///
+            /// ```
+            /// use goro::net::UdpSocket; // the same for every socket type
+            /// use std::time::Duration;
+            ///
+            /// let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
+            /// sock.set_write_timeout(Some(Duration::from_secs(1))).unwrap();
+            /// let n = sock.send_to(b"ping", sock.local_addr().unwrap()).unwrap();
+            /// assert_eq!(n, 4);
+            /// ```
             pub fn set_write_timeout(
                 &self,
                 timeout: Option<std::time::Duration>,
@@ -154,11 +207,30 @@ macro_rules! deadlines {
             }
 
             /// The read timeout.
+            ///
+            /// ```
+            /// use goro::net::UdpSocket; // the same for every socket type
+            /// use std::time::Duration;
+            ///
+            /// let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
+            /// assert_eq!(sock.read_timeout().unwrap(), None);
+            /// sock.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
+            /// assert_eq!(sock.read_timeout().unwrap(), Some(Duration::from_secs(3)));
+            /// ```
             pub fn read_timeout(&self) -> std::io::Result<Option<std::time::Duration>> {
                 Ok(self.sock.timeout($crate::rt::netpoll::Direction::Read))
             }
 
             /// The write timeout.
+            ///
+            /// ```
+            /// use goro::net::UdpSocket; // the same for every socket type
+            /// use std::time::Duration;
+            ///
+            /// let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
+            /// sock.set_write_timeout(Some(Duration::from_secs(3))).unwrap();
+            /// assert_eq!(sock.write_timeout().unwrap(), Some(Duration::from_secs(3)));
+            /// ```
             pub fn write_timeout(&self) -> std::io::Result<Option<std::time::Duration>> {
                 Ok(self.sock.timeout($crate::rt::netpoll::Direction::Write))
             }

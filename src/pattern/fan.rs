@@ -25,7 +25,6 @@ use crate::chan::{self, Receiver, Sender};
 ///     all.sort();
 ///     assert_eq!(all, (0..300).collect::<Vec<_>>()); // each value exactly once
 /// }
-/// # main();
 /// ```
 pub fn merge<T, I>(inputs: I) -> Receiver<T>
 where
@@ -78,7 +77,6 @@ fn forward<T: Send>(input: &Receiver<T>, out: &Sender<T>) {
 ///     let total: usize = lengths.iter().sum();
 ///     assert_eq!(total, 12);
 /// }
-/// # main();
 /// ```
 pub fn fan_out<T, U, F>(input: Receiver<T>, n: usize, f: F) -> Receiver<U>
 where

@@ -30,7 +30,6 @@
 //!     got.sort();
 //!     assert_eq!(got, [2, 5, 10, 17, 26, 37]);
 //! }
-//! # main();
 //! ```
 //!
 //! # When outputs close

@@ -48,7 +48,6 @@ use crate::context::Context;
 ///     assert!(out.recv().is_err());
 ///     assert!(tx.send(2).is_err()); // and `or_done` has let go of `rx`
 /// }
-/// # main();
 /// ```
 pub fn or_done<T>(ctx: &Context, input: Receiver<T>) -> Receiver<T>
 where

@@ -71,7 +71,6 @@ use crate::chan::{self, Receiver};
 ///     });
 ///     assert_eq!(out.iter().collect::<Vec<_>>(), [0, 10, 20, 30, 40]);
 /// }
-/// # main();
 /// ```
 pub fn map_ordered<T, U, F>(input: Receiver<T>, n: usize, f: F) -> Receiver<U>
 where

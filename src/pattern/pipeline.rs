@@ -45,7 +45,6 @@ use crate::group::Group;
 ///     assert_eq!(err.to_string(), "invalid digit found in string");
 ///     println!("sum of the numbers before the failure: {partial}");
 /// }
-/// # main();
 /// ```
 ///
 /// # How a stage ends
@@ -83,6 +82,17 @@ where
     /// A pipeline whose context is a child of `parent`: ending `parent` stops every stage.
     ///
     /// Go: `errgroup.WithContext(parent)`.
+    ///
+    /// ```
+    /// use goro::context::{self, BoxError};
+    /// use goro::pattern::Pipeline;
+    ///
+    /// let (parent, cancel) = context::background().with_cancel();
+    /// let p = Pipeline::<BoxError>::new(&parent);
+    /// cancel(); // ending the parent ends the pipeline
+    /// assert!(p.context().err().is_some());
+    /// p.wait().unwrap();
+    /// ```
     pub fn new(parent: &Context) -> Pipeline<E> {
         let (group, ctx) = Group::with_context(parent);
         let done = ctx.done();
@@ -94,6 +104,16 @@ where
     ///
     /// Go: the `ctx` returned by `errgroup.WithContext`. Hand it to code that `f` calls, so
     /// that a long computation can stop early too.
+    ///
+    /// ```
+    /// use goro::context::{self, BoxError};
+    /// use goro::pattern::Pipeline;
+    ///
+    /// let p = Pipeline::<BoxError>::new(&context::background());
+    /// p.go(|| Err("stage failed".into()));
+    /// assert!(p.wait().is_err());
+    /// assert_eq!(p.context().cause().unwrap().to_string(), "stage failed");
+    /// ```
     pub fn context(&self) -> &Context {
         &self.ctx
     }
@@ -156,7 +176,6 @@ where
     ///     assert_eq!(doubled.iter().sum::<u32>(), 10_100);
     ///     p.wait().unwrap();
     /// }
-    /// # main();
     /// ```
     pub fn try_map<T, U, F>(&self, input: Receiver<T>, n: usize, f: F) -> Receiver<U>
     where
@@ -218,7 +237,6 @@ where
     ///     assert!([0, 1, 4, 9].starts_with(&got), "{got:?}");
     ///     assert_eq!(p.wait().unwrap_err().to_string(), "value 4 is cursed");
     /// }
-    /// # main();
     /// ```
     pub fn try_map_ordered<T, U, F>(&self, input: Receiver<T>, n: usize, f: F) -> Receiver<U>
     where
@@ -302,7 +320,6 @@ where
     ///     assert_eq!(evens.iter().collect::<Vec<i32>>(), [2, 4, 6, 8, 10]);
     ///     p.wait().unwrap();
     /// }
-    /// # main();
     /// ```
     #[track_caller]
     pub fn go<F>(&self, f: F)
@@ -318,6 +335,18 @@ where
     ///
     /// Go: `select { case v, ok := <-in: ...; case <-ctx.Done(): return ctx.Err() }`. An
     /// ended context wins over a ready value, so a stage stops at once.
+    ///
+    /// ```
+    /// use goro::context::{self, BoxError};
+    /// use goro::pattern::Pipeline;
+    ///
+    /// let p = Pipeline::<BoxError>::new(&context::background());
+    /// let input = p.generate([1, 2]);
+    /// assert_eq!(p.recv(&input).unwrap(), Some(1));
+    /// assert_eq!(p.recv(&input).unwrap(), Some(2));
+    /// assert_eq!(p.recv(&input).unwrap(), None); // closed and drained
+    /// p.wait().unwrap();
+    /// ```
     pub fn recv<T: Send>(&self, input: &Receiver<T>) -> Result<Option<T>, E> {
         self.check()?;
         crate::select! {
@@ -333,6 +362,18 @@ where
     /// Go: `select { case out <- v: case <-ctx.Done(): return ctx.Err() }`. An ended
     /// context wins over a waiting receiver, so no value leaves a stage once it has seen the
     /// context end.
+    ///
+    /// ```
+    /// use goro::{chan, context::{self, BoxError}};
+    /// use goro::pattern::Pipeline;
+    ///
+    /// let p = Pipeline::<BoxError>::new(&context::background());
+    /// let (tx, rx) = chan::bounded(1);
+    /// assert!(p.send(&tx, "a").unwrap()); // taken (into the buffer)
+    /// drop(rx);
+    /// assert!(!p.send(&tx, "b").unwrap()); // nobody receives any more
+    /// p.wait().unwrap();
+    /// ```
     pub fn send<T: Send>(&self, out: &Sender<T>, v: T) -> Result<bool, E> {
         self.check()?;
         crate::select! {
@@ -351,6 +392,16 @@ where
     /// # Panics
     ///
     /// If a stage panicked, with that panic's payload, once every stage has returned.
+    ///
+    /// ```
+    /// use goro::context::{self, BoxError};
+    /// use goro::pattern::Pipeline;
+    ///
+    /// let p = Pipeline::<BoxError>::new(&context::background());
+    /// let doubled = p.try_map(p.generate(1..=3), 2, |n: i32| Ok(n * 2));
+    /// assert_eq!(doubled.iter().sum::<i32>(), 12); // drain the output first
+    /// p.wait().unwrap(); // then every stage has returned Ok
+    /// ```
     pub fn wait(&self) -> Result<(), E> {
         self.group.wait()
     }

@@ -32,7 +32,6 @@ use crate::chan::{self, Receiver};
 ///     assert_eq!(first, [1, 4, 9, 16]);
 ///     drop(squares); // the generating goroutine stops
 /// }
-/// # main();
 /// ```
 pub fn generate<I>(iter: I) -> Receiver<I::Item>
 where

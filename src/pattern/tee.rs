@@ -28,7 +28,6 @@ use crate::chan::{self, Receiver, Sender};
 ///     assert_eq!(b.iter().collect::<String>(), "xyz");
 ///     assert_eq!(h.join().unwrap(), "xyz");
 /// }
-/// # main();
 /// ```
 pub fn tee<T>(input: Receiver<T>) -> (Receiver<T>, Receiver<T>)
 where

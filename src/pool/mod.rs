@@ -36,7 +36,6 @@
 //!     assert_eq!(report.completed, 5);
 //!     assert_eq!(sum.load(Ordering::Relaxed), 30);
 //! }
-//! # main();
 //! ```
 //!
 //! # Life of a job

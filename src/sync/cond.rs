@@ -69,6 +69,18 @@ impl Cond {
     /// A condition variable with nobody waiting. `const`, so it can initialise a `static`.
     ///
     /// Go: `sync.NewCond(&mu)`.
+    ///
+    /// ```
+    /// use goro::sync::{Cond, Mutex};
+    ///
+    /// static READY: Mutex<bool> = Mutex::new(false);
+    /// static COND: Cond = Cond::new();
+    /// goro::go(|| {
+    ///     *READY.lock() = true;
+    ///     COND.signal();
+    /// });
+    /// assert!(*COND.wait_while(READY.lock(), |ready| !*ready));
+    /// ```
     pub const fn new() -> Cond {
         Cond {
             waiters: StdMutex::new(WaitList::new()),
@@ -86,6 +98,24 @@ impl Cond {
     ///
     /// Go: `c.Wait()`. Only signals that come after this call has unlocked the mutex can
     /// wake it (a signal sent under the mutex before, with nobody waiting, is not kept).
+    ///
+    /// ```
+    /// use goro::sync::{Cond, Mutex};
+    /// use std::sync::Arc;
+    ///
+    /// let queue = Arc::new((Mutex::new(Vec::new()), Cond::new()));
+    /// let q = queue.clone();
+    /// goro::go(move || {
+    ///     q.0.lock().push("job");
+    ///     q.1.signal();
+    /// });
+    /// let (jobs, cond) = &*queue;
+    /// let mut guard = jobs.lock();
+    /// while guard.is_empty() {
+    ///     guard = cond.wait(guard); // unlocks, parks, locks again
+    /// }
+    /// assert_eq!(guard.pop(), Some("job"));
+    /// ```
     #[track_caller]
     pub fn wait<'a, T: ?Sized>(&self, guard: MutexGuard<'a, T>) -> MutexGuard<'a, T> {
         let mutex: &'a Mutex<T> = MutexGuard::mutex(&guard);
@@ -102,6 +132,20 @@ impl Cond {
     /// [`wait`](Self::wait) until it returns `false`.
     ///
     /// Go: `for condition() { c.Wait() }`.
+    ///
+    /// ```
+    /// use goro::sync::{Cond, Mutex};
+    /// use std::sync::Arc;
+    ///
+    /// let state = Arc::new((Mutex::new(0), Cond::new()));
+    /// let s = state.clone();
+    /// goro::go(move || {
+    ///     *s.0.lock() = 3;
+    ///     s.1.signal();
+    /// });
+    /// let guard = state.1.wait_while(state.0.lock(), |n| *n < 3);
+    /// assert_eq!(*guard, 3);
+    /// ```
     #[track_caller]
     pub fn wait_while<'a, T: ?Sized, F>(
         &self,
@@ -120,6 +164,18 @@ impl Cond {
     /// Wakes the goroutine (or thread) that has waited longest, if any.
     ///
     /// Go: `c.Signal()`. Holding the mutex while signalling is allowed, not required.
+    ///
+    /// ```
+    /// use goro::sync::{Cond, Mutex};
+    /// use std::sync::Arc;
+    ///
+    /// let state = Arc::new((Mutex::new(0), Cond::new()));
+    /// let s = state.clone();
+    /// let h = goro::go(move || *s.1.wait_while(s.0.lock(), |n| *n == 0));
+    /// *state.0.lock() = 5;
+    /// state.1.signal();
+    /// assert_eq!(h.join().unwrap(), 5);
+    /// ```
     pub fn signal(&self) {
         let wake = self.waiters().pop_front();
         if let Some(w) = wake {

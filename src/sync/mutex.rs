@@ -71,6 +71,14 @@ impl<T> Mutex<T> {
     /// An unlocked mutex holding `value`. `const`, so it can initialise a `static`.
     ///
     /// Go: `var mu sync.Mutex` next to the data it guards.
+    ///
+    /// ```
+    /// use goro::sync::Mutex;
+    ///
+    /// static HITS: Mutex<u32> = Mutex::new(0); // `const`: fits a static
+    /// *HITS.lock() += 1;
+    /// assert_eq!(*HITS.lock(), 1);
+    /// ```
     pub const fn new(value: T) -> Mutex<T> {
         Mutex {
             raw: RawMutex::new(),
@@ -79,6 +87,12 @@ impl<T> Mutex<T> {
     }
 
     /// Consumes the mutex and returns the data.
+    ///
+    /// ```
+    /// let m = goro::sync::Mutex::new(vec![1]);
+    /// m.lock().push(2);
+    /// assert_eq!(m.into_inner(), [1, 2]);
+    /// ```
     pub fn into_inner(self) -> T {
         self.data.into_inner()
     }
@@ -123,11 +137,25 @@ impl<T: ?Sized> Mutex<T> {
     }
 
     /// Whether the mutex is held now (a snapshot, for diagnostics).
+    ///
+    /// ```
+    /// let m = goro::sync::Mutex::new(());
+    /// let guard = m.lock();
+    /// assert!(m.is_locked());
+    /// drop(guard);
+    /// assert!(!m.is_locked());
+    /// ```
     pub fn is_locked(&self) -> bool {
         self.raw.is_locked()
     }
 
     /// The data, through a unique borrow: no locking needed.
+    ///
+    /// ```
+    /// let mut m = goro::sync::Mutex::new(1);
+    /// *m.get_mut() += 1; // `&mut self`: nobody else can hold the lock
+    /// assert_eq!(*m.lock(), 2);
+    /// ```
     pub fn get_mut(&mut self) -> &mut T {
         self.data.get_mut()
     }

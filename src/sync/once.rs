@@ -75,6 +75,16 @@ impl Drop for MarkDone<'_> {
 
 impl Once {
     /// A `Once` that has not run. `const`, so it can initialise a `static`.
+    ///
+    /// ```
+    /// use goro::sync::Once;
+    ///
+    /// static INIT: Once = Once::new();
+    /// let mut runs = 0;
+    /// INIT.call_once(|| runs += 1);
+    /// INIT.call_once(|| runs += 1);
+    /// assert_eq!(runs, 1);
+    /// ```
     pub const fn new() -> Once {
         Once {
             done: AtomicBool::new(false),
@@ -117,6 +127,13 @@ impl Once {
     }
 
     /// Whether a call has finished running (or panicking in) its function.
+    ///
+    /// ```
+    /// let once = goro::sync::Once::new();
+    /// assert!(!once.is_completed());
+    /// once.call_once(|| {});
+    /// assert!(once.is_completed());
+    /// ```
     pub fn is_completed(&self) -> bool {
         // Acquire: pairs with the Release store of `MarkDone`.
         self.done.load(Ordering::Acquire)
@@ -174,6 +191,14 @@ unsafe impl<T: Send + Sync> Sync for OnceLock<T> {}
 
 impl<T> OnceLock<T> {
     /// An empty cell. `const`, so it can initialise a `static`.
+    ///
+    /// ```
+    /// use goro::sync::OnceLock;
+    ///
+    /// static CONFIG: OnceLock<String> = OnceLock::new();
+    /// assert_eq!(CONFIG.get_or_init(|| "debug".into()), "debug");
+    /// assert_eq!(CONFIG.get_or_init(|| "release".into()), "debug");
+    /// ```
     pub const fn new() -> OnceLock<T> {
         OnceLock {
             done: AtomicBool::new(false),
@@ -183,6 +208,13 @@ impl<T> OnceLock<T> {
     }
 
     /// The value, if it has been set.
+    ///
+    /// ```
+    /// let cell = goro::sync::OnceLock::new();
+    /// assert_eq!(cell.get(), None);
+    /// cell.set(7).unwrap();
+    /// assert_eq!(cell.get(), Some(&7));
+    /// ```
     pub fn get(&self) -> Option<&T> {
         // Acquire: pairs with the Release store in `initialize`.
         if self.done.load(Ordering::Acquire) {
@@ -195,6 +227,12 @@ impl<T> OnceLock<T> {
     }
 
     /// The value, through a unique borrow.
+    ///
+    /// ```
+    /// let mut cell = goro::sync::OnceLock::from(1);
+    /// *cell.get_mut().unwrap() += 1;
+    /// assert_eq!(cell.get(), Some(&2));
+    /// ```
     pub fn get_mut(&mut self) -> Option<&mut T> {
         if *self.done.get_mut() {
             // SAFETY: `done` says the value is initialised; `&mut self` is unique.
@@ -256,6 +294,12 @@ impl<T> OnceLock<T> {
     }
 
     /// Takes the value out, leaving the cell empty.
+    ///
+    /// ```
+    /// let mut cell = goro::sync::OnceLock::from("v");
+    /// assert_eq!(cell.take(), Some("v"));
+    /// assert_eq!(cell.get(), None); // empty again: it can be set anew
+    /// ```
     pub fn take(&mut self) -> Option<T> {
         if std::mem::replace(self.done.get_mut(), false) {
             // SAFETY: `done` said the value is initialised; clearing it first means it is
@@ -267,6 +311,12 @@ impl<T> OnceLock<T> {
     }
 
     /// Consumes the cell and returns its value, if set.
+    ///
+    /// ```
+    /// let cell = goro::sync::OnceLock::new();
+    /// cell.set(String::from("x")).unwrap();
+    /// assert_eq!(cell.into_inner().as_deref(), Some("x"));
+    /// ```
     pub fn into_inner(mut self) -> Option<T> {
         self.take()
     }

@@ -158,6 +158,14 @@ unsafe impl<T: ?Sized + Sync> Sync for RwLockWriteGuard<'_, T> {}
 
 impl<T> RwLock<T> {
     /// An unlocked lock holding `value`. `const`, so it can initialise a `static`.
+    ///
+    /// ```
+    /// use goro::sync::RwLock;
+    ///
+    /// static TABLE: RwLock<Vec<u32>> = RwLock::new(Vec::new());
+    /// TABLE.write().push(1);
+    /// assert_eq!(TABLE.read().len(), 1);
+    /// ```
     pub const fn new(value: T) -> RwLock<T> {
         RwLock {
             writer: RawMutex::new(),
@@ -170,6 +178,12 @@ impl<T> RwLock<T> {
     }
 
     /// Consumes the lock and returns the data.
+    ///
+    /// ```
+    /// let lock = goro::sync::RwLock::new(String::from("a"));
+    /// lock.write().push('b');
+    /// assert_eq!(lock.into_inner(), "ab");
+    /// ```
     pub fn into_inner(self) -> T {
         self.data.into_inner()
     }
@@ -205,6 +219,16 @@ impl<T: ?Sized> RwLock<T> {
     /// Takes a read lock if that needs no waiting (no writer holds or waits for it).
     ///
     /// Go: `rw.TryRLock()`.
+    ///
+    /// ```
+    /// let lock = goro::sync::RwLock::new(0);
+    /// let r = lock.try_read().unwrap();
+    /// assert!(lock.try_read().is_some()); // readers share the lock
+    /// drop(r);
+    /// let w = lock.write();
+    /// assert!(lock.try_read().is_none());
+    /// drop(w);
+    /// ```
     pub fn try_read(&self) -> Option<RwLockReadGuard<'_, T>> {
         let mut r = self.readers.load(Ordering::Relaxed);
         loop {
@@ -262,6 +286,15 @@ impl<T: ?Sized> RwLock<T> {
     /// writer waiting).
     ///
     /// Go: `rw.TryLock()`.
+    ///
+    /// ```
+    /// let lock = goro::sync::RwLock::new(0);
+    /// let r = lock.read();
+    /// assert!(lock.try_write().is_none()); // a reader is inside
+    /// drop(r);
+    /// *lock.try_write().unwrap() = 1;
+    /// assert_eq!(*lock.read(), 1);
+    /// ```
     pub fn try_write(&self) -> Option<RwLockWriteGuard<'_, T>> {
         if !self.writer.try_lock() {
             return None;
@@ -283,11 +316,27 @@ impl<T: ?Sized> RwLock<T> {
     }
 
     /// Whether a writer holds the lock or waits for readers to leave (a snapshot).
+    ///
+    /// ```
+    /// let lock = goro::sync::RwLock::new(());
+    /// let r = lock.read();
+    /// assert!(!lock.is_locked_exclusive());
+    /// drop(r);
+    /// let w = lock.write();
+    /// assert!(lock.is_locked_exclusive());
+    /// drop(w);
+    /// ```
     pub fn is_locked_exclusive(&self) -> bool {
         self.readers.load(Ordering::Relaxed) < 0
     }
 
     /// The data, through a unique borrow: no locking needed.
+    ///
+    /// ```
+    /// let mut lock = goro::sync::RwLock::new(1);
+    /// *lock.get_mut() += 1; // `&mut self`: no locking needed
+    /// assert_eq!(*lock.read(), 2);
+    /// ```
     pub fn get_mut(&mut self) -> &mut T {
         self.data.get_mut()
     }

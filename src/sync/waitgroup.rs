@@ -62,6 +62,12 @@ struct Waiters {
 
 impl WaitGroup {
     /// A `WaitGroup` with counter zero.
+    ///
+    /// ```
+    /// let wg = goro::sync::WaitGroup::new();
+    /// assert_eq!(wg.count(), 0);
+    /// wg.wait(); // returns at once
+    /// ```
     pub fn new() -> WaitGroup {
         WaitGroup::default()
     }
@@ -73,6 +79,17 @@ impl WaitGroup {
     /// # Panics
     ///
     /// If the counter would overflow `usize`.
+    ///
+    /// ```
+    /// let wg = goro::sync::WaitGroup::new();
+    /// wg.add(3); // before the goroutines start, as in Go
+    /// for _ in 0..3 {
+    ///     let wg = wg.clone();
+    ///     goro::go(move || wg.done());
+    /// }
+    /// wg.wait();
+    /// assert_eq!(wg.count(), 0);
+    /// ```
     pub fn add(&self, n: usize) {
         let prev = self.inner.count.fetch_add(n, Ordering::Relaxed);
         if prev.checked_add(n).is_none() {
@@ -88,6 +105,15 @@ impl WaitGroup {
     /// # Panics
     ///
     /// With `sync: negative WaitGroup counter` if the counter is already zero.
+    ///
+    /// ```
+    /// let wg = goro::sync::WaitGroup::new();
+    /// wg.add(1);
+    /// let wg2 = wg.clone();
+    /// goro::go(move || wg2.done());
+    /// wg.wait();
+    /// assert_eq!(wg.count(), 0);
+    /// ```
     pub fn done(&self) {
         // Release: pairs with the Acquire loads in `wait`.
         let prev = self
@@ -102,6 +128,13 @@ impl WaitGroup {
     }
 
     /// The current counter (a snapshot, for diagnostics).
+    ///
+    /// ```
+    /// let wg = goro::sync::WaitGroup::new();
+    /// wg.add(2);
+    /// wg.done();
+    /// assert_eq!(wg.count(), 1);
+    /// ```
     pub fn count(&self) -> usize {
         self.inner.count.load(Ordering::Relaxed)
     }
@@ -129,6 +162,20 @@ impl WaitGroup {
     ///
     /// If a goroutine started by [`go`](Self::go) panicked, the first `wait` to return after
     /// it resumes that panic here, so the failure is not lost.
+    ///
+    /// ```
+    /// use goro::sync::{Mutex, WaitGroup};
+    /// use std::sync::Arc;
+    ///
+    /// let wg = WaitGroup::new();
+    /// let results = Arc::new(Mutex::new(Vec::new()));
+    /// for i in 0..3 {
+    ///     let results = results.clone();
+    ///     wg.go(move || results.lock().push(i));
+    /// }
+    /// wg.wait(); // every goroutine has finished
+    /// assert_eq!(results.lock().len(), 3);
+    /// ```
     #[track_caller]
     pub fn wait(&self) {
         // Acquire: pairs with the Release decrement in `done`.

@@ -93,6 +93,16 @@ pub fn after(d: Duration) -> Receiver<Instant> {
 /// # Panics
 ///
 /// If `d` is zero (Go returns a nil channel; goro refuses clearly).
+///
+/// ```
+/// use goro::time;
+/// use std::time::Duration;
+///
+/// let ticks = time::tick(Duration::from_millis(1));
+/// let first = ticks.recv().unwrap();
+/// let second = ticks.recv().unwrap();
+/// assert!(second - first >= Duration::from_millis(1)); // due times, on the ticker's phase
+/// ```
 pub fn tick(d: Duration) -> Receiver<Instant> {
     assert!(!d.is_zero(), "goro::time::tick: non-positive interval");
     Ticker::new(d).rx
@@ -103,6 +113,18 @@ pub fn tick(d: Duration) -> Receiver<Instant> {
 /// Go: `time.AfterFunc(d, f)`. [`Timer::reset`] arms it again (it may then run `f` again).
 /// The timer's [`receiver`](Timer::receiver) never receives. Dropping the returned `Timer`
 /// does not cancel it: the runtime holds the timer (and `f`) until it fires or is stopped.
+///
+/// ```
+/// use goro::{chan, time};
+/// use std::time::Duration;
+///
+/// let (tx, rx) = chan::bounded(1);
+/// time::after_func(Duration::from_millis(1), move || drop(tx.try_send("fired")));
+/// assert_eq!(rx.recv(), Ok("fired"));
+///
+/// let t = time::after_func(Duration::from_secs(60), || unreachable!());
+/// assert!(t.stop()); // stopped before it fired: the function never runs
+/// ```
 pub fn after_func<F>(d: Duration, f: F) -> Timer
 where
     F: Fn() + Send + Sync + 'static,
@@ -130,6 +152,20 @@ where
 /// receiver are dropped, nobody can receive, and the timer is disarmed and freed at once
 /// (Go 1.23 collects unreferenced timers the same way): no need to stop a timer to free it.
 /// A timer of [`after_func`] is the exception; see there.
+///
+/// ```
+/// use goro::{chan, time::Timer};
+/// use std::time::Duration;
+///
+/// let (tx, rx) = chan::bounded(1);
+/// let timer = Timer::new(Duration::from_secs(10));
+/// tx.send("work").unwrap();
+/// let got = goro::select! {
+///     recv(rx) -> v => v.unwrap(),
+///     recv(timer.receiver()) -> _ => "timed out",
+/// };
+/// assert_eq!(got, "work");
+/// ```
 pub struct Timer {
     shared: Arc<Shared>,
     rx: Receiver<Instant>,
@@ -142,6 +178,25 @@ pub struct Timer {
 /// on the ticker's phase, as Go's do. Dropping the `Ticker` and every clone of its receiver
 /// stops it and frees it at once (Go 1.23); a clone of the receiver kept alive keeps it
 /// ticking.
+///
+/// Go's `for { select { case <-ticker.C: ...; case <-timeout: ... } }`:
+///
+/// ```
+/// use goro::time::{self, Ticker};
+/// use std::time::Duration;
+///
+/// let ticker = Ticker::new(Duration::from_millis(1));
+/// let timeout = time::after(Duration::from_secs(10));
+/// let mut ticks = 0;
+/// while ticks < 3 {
+///     goro::select! {
+///         recv(ticker.receiver()) -> _ => ticks += 1,
+///         recv(timeout) -> _ => panic!("no tick in 10 s"),
+///     }
+/// }
+/// ticker.stop();
+/// assert_eq!(ticks, 3);
+/// ```
 pub struct Ticker {
     shared: Arc<Shared>,
     rx: Receiver<Instant>,
@@ -365,12 +420,31 @@ impl Timer {
     /// passed (at once for zero).
     ///
     /// Go: `time.NewTimer(d)`.
+    ///
+    /// ```
+    /// use goro::time::Timer;
+    /// use std::time::{Duration, Instant};
+    ///
+    /// let start = Instant::now();
+    /// let t = Timer::new(Duration::from_millis(2));
+    /// let due = t.receiver().recv().unwrap();
+    /// assert!(due >= start + Duration::from_millis(2));
+    /// ```
     pub fn new(d: Duration) -> Timer {
         let (shared, rx) = new_timer(d, None);
         Timer { shared, rx }
     }
 
     /// The channel the time is delivered on. Go: `t.C`.
+    ///
+    /// ```
+    /// use goro::time::Timer;
+    /// use std::time::{Duration, Instant};
+    ///
+    /// let t = Timer::new(Duration::ZERO);
+    /// assert!(t.receiver().recv().unwrap() <= Instant::now());
+    /// assert!(t.receiver().try_recv().is_err()); // a timer delivers once
+    /// ```
     pub fn receiver(&self) -> &Receiver<Instant> {
         &self.rx
     }
@@ -381,6 +455,16 @@ impl Timer {
     ///
     /// Go: `t.Stop()` (Go 1.23 semantics: no stale value can be received afterwards). For a
     /// timer of [`after_func`], `true` means `f` will not be called for this arming.
+    ///
+    /// ```
+    /// use goro::time::Timer;
+    /// use std::time::Duration;
+    ///
+    /// let t = Timer::new(Duration::from_secs(60));
+    /// assert!(t.stop()); // it was pending
+    /// assert!(!t.stop()); // stopped already
+    /// assert!(t.receiver().try_recv().is_err());
+    /// ```
     pub fn stop(&self) -> bool {
         disarm(&self.shared, &self.rx)
     }
@@ -389,6 +473,16 @@ impl Timer {
     /// [`stop`](Self::stop) would have.
     ///
     /// Go: `t.Reset(d)`.
+    ///
+    /// ```
+    /// use goro::time::Timer;
+    /// use std::time::{Duration, Instant};
+    ///
+    /// let t = Timer::new(Duration::from_secs(60));
+    /// assert!(t.reset(Duration::from_millis(1))); // it was pending
+    /// assert!(t.receiver().recv().unwrap() <= Instant::now());
+    /// assert!(!t.reset(Duration::from_secs(60))); // it had fired and been received
+    /// ```
     pub fn reset(&self, d: Duration) -> bool {
         let stopped = disarm(&self.shared, &self.rx);
         arm(&self.shared, d);
@@ -404,6 +498,16 @@ impl Ticker {
     /// # Panics
     ///
     /// If `d` is zero: `non-positive interval for Ticker::new`.
+    ///
+    /// ```
+    /// use goro::time::Ticker;
+    /// use std::time::Duration;
+    ///
+    /// let ticker = Ticker::new(Duration::from_millis(1));
+    /// let first = ticker.receiver().recv().unwrap();
+    /// let second = ticker.receiver().recv().unwrap();
+    /// assert!(second > first);
+    /// ```
     pub fn new(d: Duration) -> Ticker {
         assert!(!d.is_zero(), "non-positive interval for Ticker::new");
         let (shared, rx) = new_timer(d, Some(d));
@@ -411,6 +515,15 @@ impl Ticker {
     }
 
     /// The channel the ticks are delivered on. Go: `t.C`.
+    ///
+    /// ```
+    /// use goro::time::Ticker;
+    /// use std::time::{Duration, Instant};
+    ///
+    /// let ticker = Ticker::new(Duration::from_millis(1));
+    /// let ticks: Vec<Instant> = ticker.receiver().iter().take(3).collect();
+    /// assert!(ticks.windows(2).all(|w| w[1] > w[0]));
+    /// ```
     pub fn receiver(&self) -> &Receiver<Instant> {
         &self.rx
     }
@@ -418,6 +531,16 @@ impl Ticker {
     /// Stops the ticker; no tick from before the call can be received afterwards.
     ///
     /// Go: `t.Stop()`.
+    ///
+    /// ```
+    /// use goro::time::Ticker;
+    /// use std::time::Duration;
+    ///
+    /// let ticker = Ticker::new(Duration::from_millis(1));
+    /// ticker.receiver().recv().unwrap();
+    /// ticker.stop();
+    /// assert!(ticker.receiver().recv_timeout(Duration::from_millis(5)).is_err()); // no more ticks
+    /// ```
     pub fn stop(&self) {
         disarm(&self.shared, &self.rx);
     }
@@ -429,6 +552,15 @@ impl Ticker {
     /// # Panics
     ///
     /// If `d` is zero: `non-positive interval for Ticker::reset`.
+    ///
+    /// ```
+    /// use goro::time::Ticker;
+    /// use std::time::Duration;
+    ///
+    /// let ticker = Ticker::new(Duration::from_secs(3600));
+    /// ticker.reset(Duration::from_millis(1)); // the next tick in 1 ms
+    /// assert!(ticker.receiver().recv_timeout(Duration::from_secs(10)).is_ok());
+    /// ```
     pub fn reset(&self, d: Duration) {
         assert!(!d.is_zero(), "non-positive interval for Ticker::reset");
         disarm(&self.shared, &self.rx);

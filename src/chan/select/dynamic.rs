@@ -115,6 +115,16 @@ unsafe impl Send for Case<'_> {}
 
 impl<'a> Select<'a> {
     /// An empty select.
+    ///
+    /// ```
+    /// use goro::chan::{self, Select};
+    ///
+    /// let (tx, rx) = chan::bounded(1);
+    /// tx.send(1).unwrap();
+    /// let mut sel = Select::new();
+    /// sel.recv(&rx);
+    /// assert_eq!(sel.select().recv::<i32>(), Ok(1));
+    /// ```
     pub fn new() -> Select<'a> {
         Select {
             cases: Vec::new(),
@@ -184,6 +194,18 @@ impl<'a> Select<'a> {
     }
 
     /// Adds a receive case; returns its index.
+    ///
+    /// ```
+    /// use goro::chan::{self, Select};
+    ///
+    /// let (_ta, ra) = chan::bounded::<u8>(1);
+    /// let (tb, rb) = chan::bounded(1);
+    /// tb.send("b").unwrap();
+    /// let mut sel = Select::new();
+    /// let (a, b) = (sel.recv(&ra), sel.recv(&rb));
+    /// assert_eq!((a, b), (0, 1));
+    /// assert_eq!(sel.select().recv::<&str>(), Ok("b"));
+    /// ```
     pub fn recv<T: Send + 'static>(&mut self, rx: &'a Receiver<T>) -> usize {
         self.cases
             .push(Case::new(Box::new(RecvCase::new(Some(rx)))));
@@ -194,6 +216,18 @@ impl<'a> Select<'a> {
     /// evaluates a select's send values before it blocks; if the case is not chosen it stays
     /// with the case (dropped with the `Select`), never sent. Once the case has run, it is
     /// never ready again.
+    ///
+    /// ```
+    /// use goro::chan::{self, Select};
+    ///
+    /// let (tx, rx) = chan::bounded(1);
+    /// let mut sel = Select::new();
+    /// let i = sel.send(&tx, "hello");
+    /// let op = sel.select();
+    /// assert_eq!(op.index(), i);
+    /// assert_eq!(op.send::<&str>(), Ok(()));
+    /// assert_eq!(rx.recv(), Ok("hello"));
+    /// ```
     pub fn send<T: Send + 'static>(&mut self, tx: &'a Sender<T>, value: T) -> usize {
         self.cases
             .push(Case::new(Box::new(SendCase::new(Some(tx), value))));
@@ -202,6 +236,16 @@ impl<'a> Select<'a> {
 
     /// Waits until a case can proceed and runs it. With no case at all (or none that can
     /// ever be ready), waits forever.
+    ///
+    /// ```
+    /// use goro::chan::{self, Select};
+    ///
+    /// let (tx, rx) = chan::bounded(0);
+    /// goro::go(move || tx.send(10).unwrap());
+    /// let mut sel = Select::new();
+    /// sel.recv(&rx);
+    /// assert_eq!(sel.select().recv::<i32>(), Ok(10)); // parked until the send
+    /// ```
     #[track_caller]
     pub fn select(&mut self) -> Selected<'_> {
         self.run(Wait::Forever)
@@ -209,17 +253,50 @@ impl<'a> Select<'a> {
     }
 
     /// Runs a case that can proceed now, if any (Go: `select` with `default`).
+    ///
+    /// ```
+    /// use goro::chan::{self, Select};
+    ///
+    /// let (tx, rx) = chan::bounded::<i32>(1);
+    /// let mut sel = Select::new();
+    /// sel.recv(&rx);
+    /// assert!(sel.try_select().is_none());
+    /// tx.send(1).unwrap();
+    /// assert_eq!(sel.try_select().unwrap().recv::<i32>(), Ok(1));
+    /// ```
     pub fn try_select(&mut self) -> Option<Selected<'_>> {
         self.run(Wait::Never)
     }
 
     /// Waits at most `timeout` for a case that can proceed, and runs it.
+    ///
+    /// ```
+    /// use goro::chan::{self, Select};
+    /// use std::time::Duration;
+    ///
+    /// let (_tx, rx) = chan::bounded::<i32>(0);
+    /// let mut sel = Select::new();
+    /// sel.recv(&rx);
+    /// assert!(sel.select_timeout(Duration::from_millis(1)).is_none());
+    /// ```
     #[track_caller]
     pub fn select_timeout(&mut self, timeout: Duration) -> Option<Selected<'_>> {
         self.run(wait_for(timeout))
     }
 
     /// Waits until `deadline` at the latest for a case that can proceed, and runs it.
+    ///
+    /// ```
+    /// use goro::chan::{self, Select};
+    /// use std::time::{Duration, Instant};
+    ///
+    /// let (tx, rx) = chan::bounded(1);
+    /// tx.send('x').unwrap();
+    /// let mut sel = Select::new();
+    /// sel.recv(&rx);
+    /// let op = sel.select_deadline(Instant::now() + Duration::from_secs(10)).unwrap();
+    /// assert_eq!(op.recv::<char>(), Ok('x'));
+    /// ```
     #[track_caller]
     pub fn select_deadline(&mut self, deadline: Instant) -> Option<Selected<'_>> {
         self.run(Wait::Until(deadline))
@@ -243,6 +320,18 @@ impl<'a> Select<'a> {
 
 impl Selected<'_> {
     /// The index of the case that ran, as returned when it was added.
+    ///
+    /// ```
+    /// use goro::chan::{self, Select};
+    ///
+    /// let (_ta, ra) = chan::bounded::<i32>(1);
+    /// let (tb, rb) = chan::bounded(1);
+    /// tb.send(2).unwrap();
+    /// let mut sel = Select::new();
+    /// sel.recv(&ra);
+    /// let b = sel.recv(&rb);
+    /// assert_eq!(sel.select().index(), b);
+    /// ```
     pub fn index(&self) -> usize {
         self.index
     }
@@ -252,6 +341,16 @@ impl Selected<'_> {
     /// # Panics
     ///
     /// If the case is not a receive of a `T`.
+    ///
+    /// ```
+    /// use goro::chan::{self, Select};
+    ///
+    /// let (tx, rx) = chan::bounded::<i32>(1);
+    /// drop(tx);
+    /// let mut sel = Select::new();
+    /// sel.recv(&rx);
+    /// assert_eq!(sel.select().recv::<i32>(), Err(chan::RecvError)); // closed
+    /// ```
     pub fn recv<T: 'static>(self) -> Result<T, RecvError> {
         match self.case.outcome().downcast::<Result<T, RecvError>>() {
             Ok(r) => *r,
@@ -268,6 +367,16 @@ impl Selected<'_> {
     /// # Panics
     ///
     /// If the case is not a send of a `T`.
+    ///
+    /// ```
+    /// use goro::chan::{self, Select};
+    ///
+    /// let (tx, rx) = chan::bounded(1);
+    /// drop(rx); // a send on a channel without receivers fails at once
+    /// let mut sel = Select::new();
+    /// sel.send(&tx, 4);
+    /// assert_eq!(sel.select().send::<i32>(), Err(chan::SendError(4)));
+    /// ```
     pub fn send<T: 'static>(self) -> Result<(), SendError<T>> {
         match self.case.outcome().downcast::<Result<(), SendError<T>>>() {
             Ok(r) => *r,

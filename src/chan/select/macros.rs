@@ -39,13 +39,13 @@
 ///     let (tx1, rx1) = chan::bounded(0);
 ///     let (_tx2, rx2) = chan::bounded::<&str>(0);
 ///     goro::go(move || tx1.send("one").unwrap());
-///     goro::select! {
-///         recv(rx1) -> msg => println!("received {}", msg.unwrap()),
-///         recv(rx2) -> msg => println!("received {}", msg.unwrap()),
-///         default(Duration::from_secs(10)) => println!("timeout"),
-///     }
+///     let got = goro::select! {
+///         recv(rx1) -> msg => msg.unwrap(),
+///         recv(rx2) -> msg => msg.unwrap(),
+///         default(Duration::from_secs(10)) => "timeout",
+///     };
+///     assert_eq!(got, "one");
 /// }
-/// # main();
 /// ```
 ///
 /// Go's way of turning off a finished channel, by setting it to nil:
@@ -67,6 +67,27 @@
 ///     }
 /// }
 /// assert_eq!(sum, 3);
+/// ```
+///
+/// A ticker is a channel like any other: periodic work beside a stream of messages
+/// (Go: `case <-ticker.C:`).
+///
+/// ```
+/// use goro::{chan, time::Ticker};
+/// use std::time::Duration;
+///
+/// let ticker = Ticker::new(Duration::from_millis(1));
+/// let (tx, rx) = chan::bounded(0);
+/// goro::go(move || (1..=3).for_each(|i| tx.send(i).unwrap()));
+/// let (mut sum, mut ticks) = (0, 0);
+/// loop {
+///     goro::select! {
+///         recv(rx) -> v => match v { Ok(v) => sum += v, Err(_) => break },
+///         recv(ticker.receiver()) -> _ => ticks += 1, // a progress report, say
+///     }
+/// }
+/// println!("{ticks} ticks meanwhile");
+/// assert_eq!(sum, 6);
 /// ```
 ///
 /// # Futures
