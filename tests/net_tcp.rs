@@ -106,6 +106,38 @@ fn half_close_then_reply() {
     server.join().unwrap();
 }
 
+/// A deadline already past fails reads and writes at once, even ones that could complete
+/// (Go checks the deadline before the operation); clearing it makes them work again.
+#[goro::test]
+fn a_past_deadline_fails_operations_that_could_complete() {
+    let (addr, listener) = echo_server();
+    let c = TcpStream::connect(addr).unwrap();
+    (&c).write_all(b"y").unwrap();
+    // Wait until the echo is there to read, then expire the deadline.
+    let mut b = [0];
+    c.set_read_deadline(Some(Instant::now() + Duration::from_secs(10)));
+    let n = (&c).peek(&mut b).unwrap();
+    assert_eq!(n, 1);
+    let past = Some(Instant::now() - Duration::from_millis(1));
+    c.set_deadline(past);
+    let err = (&c).read(&mut b).unwrap_err();
+    assert_eq!(err.kind(), io::ErrorKind::TimedOut, "{err}");
+    let err = (&c).write(b"z").unwrap_err();
+    assert_eq!(err.kind(), io::ErrorKind::TimedOut, "{err}");
+    c.set_deadline(None);
+    (&c).read_exact(&mut b).unwrap();
+    assert_eq!(&b, b"y");
+
+    let u = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let to = u.local_addr().unwrap();
+    u.set_write_deadline(past);
+    let err = u.send_to(b"dgram", to).unwrap_err();
+    assert_eq!(err.kind(), io::ErrorKind::TimedOut, "{err}");
+    u.set_write_deadline(None);
+    assert_eq!(u.send_to(b"dgram", to).unwrap(), 5);
+    listener.close();
+}
+
 #[goro::test]
 fn a_read_deadline_fails_the_read_with_timed_out() {
     let (addr, listener) = echo_server();

@@ -117,6 +117,11 @@ impl<S: AsRawFd> Socket<S> {
             if let Some(e) = stop() {
                 return Err(e);
             }
+            // A deadline already past fails the operation even if it could complete now,
+            // as Go's do (`pollDesc.prepare` checks the deadline before the operation).
+            if self.reg.deadline(d).is_some_and(|t| t <= Instant::now()) {
+                return Err(netpoll::timed_out());
+            }
             match op(self.get()) {
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
