@@ -116,7 +116,7 @@ fn a_past_deadline_fails_operations_that_could_complete() {
     // Wait until the echo is there to read, then expire the deadline.
     let mut b = [0];
     c.set_read_deadline(Some(Instant::now() + Duration::from_secs(10)));
-    let n = (&c).peek(&mut b).unwrap();
+    let n = c.peek(&mut b).unwrap();
     assert_eq!(n, 1);
     let past = Some(Instant::now() - Duration::from_millis(1));
     c.set_deadline(past);
