@@ -120,7 +120,7 @@ pub mod time;
 
 pub use diag::{dump, goroutines};
 pub use future::block_on;
-pub use go::{current_id, go, Builder, GoroutineId, JoinError, JoinFuture, JoinHandle};
+pub use go::{current_id, go, Builder, GoroutineId, JoinError, JoinHandle};
 pub use rt::goroutine::local::{AccessError, LocalKey};
 pub use runtime::{
     block_in_place, in_goroutine, lock_os_thread, maxprocs, num_goroutine, run, unlock_os_thread,

@@ -84,7 +84,7 @@ where
     ///
     /// Go: `errgroup.WithContext(parent)`.
     pub fn new(parent: &Context) -> Pipeline<E> {
-        let (group, ctx) = Group::with_context(parent);
+        let (group, ctx) = Group::with_context_text(parent);
         let done = ctx.done();
         Pipeline { group, ctx, done }
     }
