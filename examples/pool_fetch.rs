@@ -92,9 +92,9 @@ fn main() {
         })
         .collect();
     for (path, h) in paths.iter().zip(handles) {
-        match h.wait().expect("the job ran") {
+        match h.join() {
             Ok(len) => println!("{path}: {len} bytes"),
-            Err(e) => println!("{path}: failed: {e}"),
+            Err(e) => println!("{path}: {e}"),
         }
     }
     pool.wait();

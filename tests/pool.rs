@@ -262,7 +262,7 @@ fn cancelling_the_context_with_10000_queued_jobs_accounts_for_all() {
     let handles: Vec<_> = (0..10_000)
         .map(|_| {
             let ran = ran.clone();
-            pool.submit_with_result(move || {
+            pool.submit_with_value(move || {
                 ran.fetch_add(1, Ordering::Relaxed);
             })
             .unwrap()
@@ -281,7 +281,7 @@ fn cancelling_the_context_with_10000_queued_jobs_accounts_for_all() {
     let canceled = handles
         .into_iter()
         .filter(|_| true)
-        .map(|h| h.wait())
+        .map(|h| h.join())
         .filter(|r| *r == Err(TaskError::Canceled))
         .count() as u64;
     assert_eq!(canceled, r.cancelled);
@@ -340,12 +340,12 @@ fn fail_fast_cancels_the_queued_jobs() {
 fn a_panicking_job_becomes_an_error_and_the_worker_survives() {
     let pool = Pool::new(1);
     pool.submit(|| -> () { panic!("job exploded") }).unwrap();
-    let h = pool.submit_with_result(|| 5).unwrap();
-    assert_eq!(h.wait(), Ok(5));
+    let h = pool.submit_with_value(|| 5).unwrap();
+    assert_eq!(h.join(), Ok(5));
     let bad = pool
-        .submit_with_result(|| -> u32 { panic!("second") })
+        .submit_with_value(|| -> u32 { panic!("second") })
         .unwrap();
-    assert_eq!(bad.wait(), Err(TaskError::Panicked("second".into())));
+    assert_eq!(bad.join(), Err(TaskError::Panicked("second".into())));
     let r = pool.wait();
     assert_eq!((r.completed, r.panicked), (1, 2));
     let msgs: Vec<String> = pool.errors().iter().map(|e| e.to_string()).collect();
@@ -546,10 +546,10 @@ fn wait_inside_a_job_panics_instead_of_deadlocking() {
     let pool = Pool::new(1);
     let inner = pool.clone();
     let h = pool
-        .submit_with_result(move || {
+        .submit_with_value(move || {
             std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| inner.wait())).is_err()
         })
         .unwrap();
-    assert_eq!(h.wait(), Ok(true));
+    assert_eq!(h.join(), Ok(true));
     pool.wait();
 }

@@ -184,10 +184,13 @@ where
     }
 }
 
+/// Where a job's result goes: to its [`TaskHandle`].
+pub(super) type ResultSender<T, E> = Sender<Result<T, TaskError<E>>>;
+
 /// A job of `submit_with_result`: its `Ok` value or its error goes to its [`TaskHandle`].
 pub(super) struct WithResult<F, T, E> {
     pub(super) f: F,
-    pub(super) tx: Sender<Result<T, TaskError<E>>>,
+    pub(super) tx: ResultSender<T, E>,
 }
 
 impl<F, T, E> Queued for WithResult<F, T, E>
@@ -261,7 +264,7 @@ pub struct TaskHandle<T, E = Infallible> {
 }
 
 impl<T: Send, E: Send> TaskHandle<T, E> {
-    pub(super) fn new() -> (TaskHandle<T, E>, Sender<Result<T, TaskError<E>>>) {
+    pub(super) fn new() -> (TaskHandle<T, E>, ResultSender<T, E>) {
         let (tx, rx) = chan::bounded(1);
         let h = TaskHandle {
             rx,
