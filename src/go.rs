@@ -7,8 +7,8 @@ use std::io;
 use std::marker::PhantomData;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
 
 use crate::rt::config::check_stack_size;
 use crate::rt::goroutine::{self, GRef};
@@ -205,7 +205,10 @@ impl<T> JoinHandle<T> {
     /// If a timed join or a poll already returned the result.
     #[track_caller]
     pub fn join(mut self) -> Result<T, JoinError> {
-        assert!(!self.joined, "goro: JoinHandle joined after its result was taken");
+        assert!(
+            !self.joined,
+            "goro: JoinHandle joined after its result was taken"
+        );
         if self.slot.is_some() {
             // A waker is registered as the goroutine's joiner: wait through it.
             return crate::block_on(&mut self);
@@ -236,7 +239,10 @@ impl<T> JoinHandle<T> {
     /// If an earlier join already returned the result.
     #[track_caller]
     pub fn join_timeout(&mut self, timeout: Duration) -> Option<Result<T, JoinError>> {
-        assert!(!self.joined, "goro: JoinHandle joined after its result was taken");
+        assert!(
+            !self.joined,
+            "goro: JoinHandle joined after its result was taken"
+        );
         if self.g.is_done() {
             return Some(self.take_result());
         }

@@ -151,10 +151,7 @@ fn pool_results_are_awaited() {
         total
     });
     assert_eq!(total, (0..100u64).map(|i| i * i).sum::<u64>());
-    assert!(matches!(
-        rt.block_on(failing),
-        Err(TaskError::Panicked(_))
-    ));
+    assert!(matches!(rt.block_on(failing), Err(TaskError::Panicked(_))));
     pool.stop();
 }
 

@@ -544,7 +544,10 @@ fn join_timeout_both_ways() {
 
         // A panic comes back through a timed join as through `join`.
         let mut h = goro::go(|| -> u8 { panic!("expected panic, joined with a timeout") });
-        let err = h.join_timeout(Duration::from_secs(60)).unwrap().unwrap_err();
+        let err = h
+            .join_timeout(Duration::from_secs(60))
+            .unwrap()
+            .unwrap_err();
         assert_eq!(
             err.panic_message(),
             Some("expected panic, joined with a timeout")

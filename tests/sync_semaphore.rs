@@ -147,7 +147,10 @@ fn acquire_ctx_with_an_ended_context_fails_at_once() {
     let sem = Semaphore::new(3);
     let (ctx, cancel) = context::background().with_cancel();
     cancel();
-    assert_eq!(sem.acquire_ctx(&ctx, 1).unwrap_err(), ContextError::Canceled);
+    assert_eq!(
+        sem.acquire_ctx(&ctx, 1).unwrap_err(),
+        ContextError::Canceled
+    );
     assert!(sem.try_acquire(3).is_some(), "nothing was taken");
 }
 
@@ -287,13 +290,26 @@ fn owned_permits_and_forget() {
     assert_eq!(sem.available(), 1, "a forgotten permit keeps its units");
     sem.release(1);
     assert_eq!(sem.available(), 2);
-    let c = sem
-        .acquire_ctx_owned(&context::background(), 2)
-        .unwrap();
+    let c = sem.acquire_ctx_owned(&context::background(), 2).unwrap();
     assert!(Arc::ptr_eq(c.semaphore(), &sem));
     drop(c);
     sem.acquire(2).forget();
     assert_eq!(sem.available(), 0);
     sem.release(2);
+    assert_eq!(sem.available(), 2);
+}
+
+/// A `try_acquire` that fails takes nothing and gives nothing back: the units held by
+/// others stay held.
+#[test]
+fn a_failed_try_acquire_changes_nothing() {
+    let sem = Arc::new(Semaphore::new(2));
+    let both = sem.acquire(2);
+    for _ in 0..3 {
+        assert!(sem.try_acquire(1).is_none());
+        assert!(sem.try_acquire_owned(1).is_none());
+    }
+    assert_eq!(sem.available(), 0);
+    drop(both);
     assert_eq!(sem.available(), 2);
 }

@@ -294,7 +294,10 @@ impl<T: Send, E: Send> TaskHandle<T, E> {
     ///
     /// If a timed join or a poll already returned the result.
     pub fn join(mut self) -> Result<T, TaskError<E>> {
-        assert!(!self.joined, "goro: TaskHandle joined after its result was taken");
+        assert!(
+            !self.joined,
+            "goro: TaskHandle joined after its result was taken"
+        );
         if self.recv.is_some() {
             return crate::block_on(&mut self);
         }
@@ -323,7 +326,10 @@ impl<T: Send, E: Send> TaskHandle<T, E> {
     ///
     /// If an earlier join already returned the result.
     pub fn join_timeout(&mut self, timeout: Duration) -> Option<Result<T, TaskError<E>>> {
-        assert!(!self.joined, "goro: TaskHandle joined after its result was taken");
+        assert!(
+            !self.joined,
+            "goro: TaskHandle joined after its result was taken"
+        );
         if self.recv.is_some() {
             return crate::select! {
                 fut(&mut *self) -> r => Some(r),

@@ -86,10 +86,7 @@ impl Pool {
     /// let report = pool.wait();
     /// assert_eq!((report.completed, report.failed), (1, 1));
     /// ```
-    pub fn submit_with_result<F, T, E>(
-        &self,
-        job: F,
-    ) -> Result<TaskHandle<T, E>, SubmitError<F>>
+    pub fn submit_with_result<F, T, E>(&self, job: F) -> Result<TaskHandle<T, E>, SubmitError<F>>
     where
         F: FnOnce() -> Result<T, E> + Send + 'static,
         T: Send + 'static,

@@ -327,8 +327,9 @@ impl Semaphore {
     /// assert!(sem.try_acquire(1).is_some());
     /// ```
     pub fn try_acquire(&self, n: u64) -> Option<SemaphorePermit<'_>> {
+        // `then`, not `then_some`: a permit made and dropped would release units.
         self.try_acquire_units(n)
-            .then_some(SemaphorePermit { sem: self, n })
+            .then(|| SemaphorePermit { sem: self, n })
     }
 
     /// As [`try_acquire`](Self::try_acquire), from an `Arc`, with a permit that owns a
