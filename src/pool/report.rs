@@ -20,7 +20,7 @@ use super::{lock, Pool, Shared};
 /// pool.submit(|| ()).unwrap();
 /// pool.submit(|| Ok::<(), String>(())).unwrap();
 /// pool.submit(|| Err("bad input")).unwrap();
-/// pool.submit(|| panic!("bug")).unwrap();
+/// pool.submit(|| -> () { panic!("bug") }).unwrap();
 /// let r = pool.wait();
 /// assert_eq!((r.submitted, r.completed, r.failed, r.panicked), (4, 2, 1, 1));
 /// assert_eq!((pool.completed(), pool.failed(), pool.panicked()), (2, 1, 1));
