@@ -145,11 +145,10 @@ pub fn current_id() -> Option<GoroutineId> {
 /// Dropping the handle detaches the goroutine: it keeps running, and a panic in it is still
 /// reported on stderr.
 ///
-/// Three ways to wait, as for a channel receive:
-///
-/// | wait | blocking | bounded | in a `select!` or async code |
-/// |------|----------|---------|------------------------------|
-/// | `JoinHandle` | [`join`](Self::join) | [`join_timeout`](Self::join_timeout), [`join_deadline`](Self::join_deadline) | `fut(&mut handle) -> r`, `handle.await` |
+/// Ways to wait, as for a channel receive: [`join`](Self::join) (as `recv`),
+/// [`join_timeout`](Self::join_timeout) and [`join_deadline`](Self::join_deadline) (as
+/// `recv_timeout` and `recv_deadline`), and, in a `select!` or async code,
+/// `fut(&mut handle) -> r` or `handle.await`.
 ///
 /// A `JoinHandle` is itself a [`Future`] (and `Unpin`, as tokio's is), so a `select!` can
 /// wait for a goroutine beside channels and timers, and the handle stays usable if another

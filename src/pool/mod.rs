@@ -43,8 +43,10 @@
 //!
 //! A submitted job waits in the queue (a goro channel; unbounded unless
 //! [`queue_capacity`](Builder::queue_capacity) bounds it), is taken by an idle worker, and
-//! ends *completed* (it returned `()` or `Ok`), *failed* (it returned `Err`), *panicked*,
-//! or, if the pool's context ended before a worker took it, *cancelled* without running.
+//! ends *completed* (it returned `()`, `Ok`, or, for
+//! [`submit_with_value`](Pool::submit_with_value), any value), *failed* (it returned `Err`),
+//! *panicked*, or, if the pool's context ended before a worker took it, *cancelled* without
+//! running.
 //! A job the pool did not take (full queue, timeout, closed pool) is handed back in the
 //! [`SubmitError`] and counted as *dropped*. After [`wait`](Pool::wait),
 //! `submitted == completed + failed + panicked + cancelled`.
