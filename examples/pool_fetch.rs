@@ -13,7 +13,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::time::{Duration, Instant};
 
 use goro::net::{TcpListener, TcpStream};
-use goro::pool::Pool;
+use goro::pool::{Pool, TaskError};
 
 /// How long a fetch may take, from connect to the end of the body.
 const DEADLINE: Duration = Duration::from_secs(1);
@@ -92,9 +92,11 @@ fn main() {
         })
         .collect();
     for (path, h) in paths.iter().zip(handles) {
-        match h.wait().expect("the job ran") {
+        // The job's own `Result`, with a panic or a cancellation as further cases.
+        match h.join() {
             Ok(len) => println!("{path}: {len} bytes"),
-            Err(e) => println!("{path}: failed: {e}"),
+            Err(TaskError::Failed(e)) => println!("{path}: failed: {e}"),
+            Err(e) => println!("{path}: {e}"),
         }
     }
     pool.wait();

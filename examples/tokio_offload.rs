@@ -78,7 +78,7 @@ async fn main() {
 
     // 2. One result from a goro pool, awaited like any future.
     let pool = Pool::new(2);
-    let handle = pool.submit_with_result(|| count_primes(200_000)).unwrap();
+    let handle = pool.submit_with_value(|| count_primes(200_000)).unwrap();
     let primes = handle.await.unwrap();
     println!("primes below 200000: {primes}");
     // Stopping a pool waits for its workers: a blocking call, so not on an executor thread

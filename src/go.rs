@@ -2,12 +2,13 @@
 
 use std::any::Any;
 use std::fmt;
-use std::future::{Future, IntoFuture};
+use std::future::Future;
 use std::io;
 use std::marker::PhantomData;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
 
 use crate::rt::config::check_stack_size;
 use crate::rt::goroutine::{self, GRef};
@@ -135,10 +136,7 @@ impl Builder {
             std::panic::Location::caller(),
             f,
         )?;
-        Ok(JoinHandle {
-            g,
-            _marker: PhantomData,
-        })
+        Ok(JoinHandle::new(g))
     }
 }
 
@@ -187,24 +185,142 @@ pub fn current_id() -> Option<GoroutineId> {
 ///
 /// Dropping the handle detaches the goroutine: it keeps running, and a panic in it is still
 /// reported on stderr.
+///
+/// Ways to wait, as for a channel receive: [`join`](Self::join) (as `recv`),
+/// [`join_timeout`](Self::join_timeout) and [`join_deadline`](Self::join_deadline) (as
+/// `recv_timeout` and `recv_deadline`), and, in a `select!` or async code,
+/// `fut(&mut handle) -> r` or `handle.await`.
+///
+/// A `JoinHandle` is itself a [`Future`] (and `Unpin`, as tokio's is), so a `select!` can
+/// wait for a goroutine beside channels and timers, and the handle stays usable if another
+/// case wins:
+///
+/// ```
+/// use goro::chan;
+/// use std::time::Duration;
+///
+/// let (_quit_tx, quit) = chan::bounded::<()>(0);
+/// let mut h = goro::go(|| 6 * 7);
+/// let got = goro::select! {
+///     fut(&mut h) -> r => r.unwrap(),
+///     recv(quit) -> _ => 0,
+///     default(Duration::from_secs(30)) => -1,
+/// };
+/// assert_eq!(got, 42);
+/// ```
 pub struct JoinHandle<T> {
     g: GRef,
+    /// The waker the goroutine wakes as it finishes, once the handle was polled as a future
+    /// (or waited on with a timeout). From then on the goroutine's one joiner slot holds
+    /// it, so every later wait goes through it too.
+    slot: Option<Arc<WakerSlot>>,
+    /// The result was taken (the future completed, or a timed join returned it).
+    joined: bool,
     /// The goroutine's block holds a `T` result; `fn() -> T` keeps the handle `Send + Sync`
-    /// whatever `T` (as `std::thread::JoinHandle`), since only `join` moves a `T` out.
+    /// whatever `T` (as `std::thread::JoinHandle`), since only a join moves a `T` out.
     _marker: PhantomData<fn() -> T>,
 }
 
 impl<T> JoinHandle<T> {
+    fn new(g: GRef) -> JoinHandle<T> {
+        JoinHandle {
+            g,
+            slot: None,
+            joined: false,
+            _marker: PhantomData,
+        }
+    }
+
     /// Waits for the goroutine to finish and returns its result, or the panic that ended it.
     ///
     /// From a goroutine this parks only the caller; from a plain thread it blocks the thread.
+    ///
+    /// ```
+    /// let h = goro::go(|| "done");
+    /// assert_eq!(h.join().unwrap(), "done");
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// If a timed join or a poll already returned the result.
     #[track_caller]
-    pub fn join(self) -> Result<T, JoinError> {
+    pub fn join(mut self) -> Result<T, JoinError> {
+        assert!(
+            !self.joined,
+            "goro: JoinHandle joined after its result was taken"
+        );
+        if self.slot.is_some() {
+            // A waker is registered as the goroutine's joiner: wait through it.
+            return crate::block_on(&mut self);
+        }
         self.g.wait_done();
+        self.take_result()
+    }
+
+    /// Waits at most `timeout` for the goroutine: `Some` with what [`join`](Self::join)
+    /// gives if it finished in time, `None` if it is still running (the handle is then
+    /// still usable: join again, with or without a timeout, or drop it to detach).
+    ///
+    /// Go has no join; this is `select { case r := <-done: ...; case <-time.After(d): ... }`
+    /// on a goroutine's result channel.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let (tx, rx) = goro::chan::bounded::<()>(0);
+    /// let mut h = goro::go(move || rx.recv().is_ok());
+    /// assert!(h.join_timeout(Duration::from_millis(10)).is_none()); // still waiting
+    /// tx.send(()).unwrap();
+    /// assert!(h.join_timeout(Duration::from_secs(30)).unwrap().unwrap());
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// If an earlier join already returned the result.
+    #[track_caller]
+    pub fn join_timeout(&mut self, timeout: Duration) -> Option<Result<T, JoinError>> {
+        assert!(
+            !self.joined,
+            "goro: JoinHandle joined after its result was taken"
+        );
+        if self.g.is_done() {
+            return Some(self.take_result());
+        }
+        crate::select! {
+            fut(&mut *self) -> r => Some(r),
+            default(timeout) => None,
+        }
+    }
+
+    /// Waits for the goroutine until `deadline` at the latest: as
+    /// [`join_timeout`](Self::join_timeout), with an instant rather than a duration.
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    ///
+    /// let mut h = goro::go(|| 1 + 1);
+    /// let r = h.join_deadline(Instant::now() + Duration::from_secs(30));
+    /// assert_eq!(r.unwrap().unwrap(), 2);
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// If an earlier join already returned the result.
+    #[track_caller]
+    pub fn join_deadline(&mut self, deadline: Instant) -> Option<Result<T, JoinError>> {
+        self.join_timeout(deadline.saturating_duration_since(Instant::now()))
+    }
+
+    /// Takes the finished goroutine's result.
+    fn take_result(&mut self) -> Result<T, JoinError> {
+        debug_assert!(self.g.is_done() && !self.joined);
+        self.joined = true;
         let mut out: Option<std::thread::Result<T>> = None;
-        // SAFETY: the goroutine has completed (`wait_done`), its block was made for this `T`
-        // by `Builder::spawn`, `out` is an `Option<thread::Result<T>>`, and `join` consumes
-        // the only handle, so this is the one joiner.
+        // SAFETY: the goroutine has completed (the callers saw `is_done`, or `wait_done`
+        // returned), its block was made for this `T` by `Builder::spawn`, `out` is an
+        // `Option<thread::Result<T>>`, and the handle is the only one, owned or borrowed
+        // mutably here, and `joined` (checked by every caller, set above) makes this the
+        // one take.
         unsafe {
             (self.g.vtable.take_output)(self.g.as_nonnull(), (&mut out as *mut Option<_>).cast())
         };
@@ -234,8 +350,10 @@ impl<T> JoinHandle<T> {
     }
 }
 
-/// Awaiting a `JoinHandle` waits for the goroutine from async code, without blocking the
-/// executor's thread, and gives what [`join`](JoinHandle::join) gives.
+/// Awaiting a `JoinHandle` (or polling `&mut handle`, as a `select!` `fut` case does) waits
+/// for the goroutine without blocking the executor's thread, and gives what
+/// [`join`](JoinHandle::join) gives. Dropping the handle before it completes detaches the
+/// goroutine.
 ///
 /// ```
 /// # let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
@@ -244,43 +362,25 @@ impl<T> JoinHandle<T> {
 /// assert_eq!(h.await.unwrap(), 55);
 /// # });
 /// ```
-impl<T> IntoFuture for JoinHandle<T> {
-    type Output = Result<T, JoinError>;
-    type IntoFuture = JoinFuture<T>;
-
-    fn into_future(self) -> JoinFuture<T> {
-        JoinFuture {
-            handle: Some(self),
-            slot: None,
-        }
-    }
-}
-
-/// The future of an awaited [`JoinHandle`].
 ///
-/// Dropping it before it completes detaches the goroutine, as dropping the handle does.
-#[must_use = "futures do nothing unless polled"]
-pub struct JoinFuture<T> {
-    handle: Option<JoinHandle<T>>,
-    /// The waker the goroutine wakes as it finishes, once registered.
-    slot: Option<Arc<WakerSlot>>,
-}
-
-impl<T> Future for JoinFuture<T> {
+/// # Panics
+///
+/// Polled after it completed (or after a timed join returned the result).
+impl<T> Future for JoinHandle<T> {
     type Output = Result<T, JoinError>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = &mut *self;
-        let h = this
-            .handle
-            .as_ref()
-            .expect("goro: a JoinHandle's future polled after it completed");
-        if !h.g.is_done() {
+        assert!(
+            !this.joined,
+            "goro: a JoinHandle polled after its result was taken"
+        );
+        if !this.g.is_done() {
             match &this.slot {
                 Some(slot) => slot.set(cx.waker()),
                 None => {
                     let slot = Arc::new(WakerSlot::new(cx.waker()));
-                    let registered = h.g.join_async(Unparker::Task(slot.clone()));
+                    let registered = this.g.join_async(Unparker::Task(slot.clone()));
                     this.slot = Some(slot);
                     if registered {
                         return Poll::Pending;
@@ -289,20 +389,11 @@ impl<T> Future for JoinFuture<T> {
             }
             // The goroutine may have finished before the new waker was in place: look
             // again after placing it (the finish wakes whatever waker it finds).
-            if !h.g.is_done() {
+            if !this.g.is_done() {
                 return Poll::Pending;
             }
         }
-        let h = this.handle.take().expect("checked above");
-        Poll::Ready(h.join())
-    }
-}
-
-impl<T> fmt::Debug for JoinFuture<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("JoinFuture")
-            .field("handle", &self.handle)
-            .finish()
+        Poll::Ready(this.take_result())
     }
 }
 

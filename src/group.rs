@@ -115,10 +115,16 @@ impl<E: Send + 'static> Group<E> {
     }
 
     /// A group and a child of `ctx` that is cancelled when a function of the group fails
-    /// (with the error's text as its [`cause`](Context::cause)), panics, or when
+    /// (with the error itself as its [`cause`](Context::cause)), panics, or when
     /// [`wait`](Self::wait) returns, whichever comes first.
     ///
-    /// Go: `errgroup.WithContext(ctx)`.
+    /// Go: `errgroup.WithContext(ctx)`. As in Go, the context's cause is the first error
+    /// (`context.Cause(ctx) == err`): an error type `E` comes back from
+    /// `ctx.cause().unwrap().downcast_ref::<E>()`, while [`wait`](Self::wait) returns the
+    /// same error. Both need a copy, hence `E: Clone`; a string error (`&str`, `String`)
+    /// gives a cause with its text. For an error type that is not `Clone`
+    /// (`std::io::Error`), share it: `Group<Arc<io::Error>>` (an `Arc` of an error is an
+    /// error, and its cause downcasts to the `Arc`).
     ///
     /// ```
     /// use goro::context::{self, ContextError};
@@ -135,7 +141,42 @@ impl<E: Send + 'static> Group<E> {
     /// assert_eq!(ctx.err(), Some(ContextError::Canceled));
     /// assert_eq!(ctx.cause().unwrap().to_string(), "no route to host");
     /// ```
+    ///
+    /// With an error type of its own, the cause is that very error:
+    ///
+    /// ```
+    /// use goro::context;
+    /// use goro::group::Group;
+    ///
+    /// #[derive(Debug, Clone, PartialEq)]
+    /// struct Timeout {
+    ///     host: String,
+    /// }
+    /// impl std::fmt::Display for Timeout {
+    ///     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+    ///         write!(f, "{} timed out", self.host)
+    ///     }
+    /// }
+    /// impl std::error::Error for Timeout {}
+    ///
+    /// let (g, ctx) = Group::with_context(&context::background());
+    /// g.go(|| Err(Timeout { host: "db1".into() }));
+    /// let err = g.wait().unwrap_err();
+    /// let cause = ctx.cause().unwrap();
+    /// assert_eq!(cause.downcast_ref::<Timeout>(), Some(&err));
+    /// ```
     pub fn with_context(ctx: &Context) -> (Group<E>, Context)
+    where
+        E: Clone + Into<BoxError>,
+    {
+        let (ctx, cancel) = ctx.with_cancel_cause();
+        let g = Group::build(Some(cancel), |e: &E| e.clone().into());
+        (g, ctx)
+    }
+
+    /// As [`with_context`](Self::with_context), for an error that need not be `Clone`:
+    /// the context's cause carries the error's text only.
+    pub(crate) fn with_context_text(ctx: &Context) -> (Group<E>, Context)
     where
         E: fmt::Display,
     {

@@ -73,7 +73,7 @@
 //! |-----------------|------------------------------|
 //! | [`tx.send_async(v).await`](chan::Sender::send_async), [`rx.recv_async().await`](chan::Receiver::recv_async) | `tx.send(v)`, `rx.recv()` |
 //! | `rx.stream()` (a `Stream`, feature `futures-core`), `tx.sink()` (a `Sink`, feature `futures-sink`) | `rx.iter()` |
-//! | `handle.await` for a [`JoinHandle`] or a pool's [`TaskHandle`](pool::TaskHandle) | `handle.join()`, `handle.wait()` |
+//! | `handle.await` for a [`JoinHandle`] or a pool's [`TaskHandle`](pool::TaskHandle) | `handle.join()`, `handle.join_timeout(d)`, `fut(&mut handle)` in `select!` |
 //! | [`ctx.done_async().await`](context::Context::done_async) | `ctx.done().recv()` |
 //! | — | [`block_on(fut)`](block_on()): await a future, parking only the goroutine |
 //! | — | `select!` with a [`fut(f) -> v`](select!) case: channels, timers and futures at once |
@@ -119,7 +119,7 @@ pub mod time;
 
 pub use diag::{dump, goroutines};
 pub use future::block_on;
-pub use go::{current_id, go, Builder, GoroutineId, JoinError, JoinFuture, JoinHandle};
+pub use go::{current_id, go, Builder, GoroutineId, JoinError, JoinHandle};
 pub use rt::goroutine::local::{AccessError, LocalKey};
 pub use runtime::{
     block_in_place, in_goroutine, lock_os_thread, maxprocs, num_goroutine, run, unlock_os_thread,

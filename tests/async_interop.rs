@@ -142,10 +142,10 @@ fn pool_results_are_awaited() {
     let rt = runtime();
     let pool = Pool::new(2);
     let handles: Vec<_> = (0..100u64)
-        .map(|i| pool.submit_with_result(move || i * i).unwrap())
+        .map(|i| pool.submit_with_value(move || i * i).unwrap())
         .collect();
     let failing = pool
-        .submit_with_result(|| -> u64 { panic!("expected panic in a pool job") })
+        .submit_with_value(|| -> u64 { panic!("expected panic in a pool job") })
         .unwrap();
     let total = rt.block_on(async {
         let mut total = 0;
@@ -155,10 +155,7 @@ fn pool_results_are_awaited() {
         total
     });
     assert_eq!(total, (0..100u64).map(|i| i * i).sum::<u64>());
-    assert!(matches!(
-        rt.block_on(async { failing.await }),
-        Err(TaskError::Panicked(_))
-    ));
+    assert!(matches!(rt.block_on(failing), Err(TaskError::Panicked(_))));
     pool.stop();
 }
 

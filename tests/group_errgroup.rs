@@ -143,14 +143,41 @@ fn several_waiters_share_one_error() {
     assert!(results.contains(&Err("the error")));
 }
 
-/// Errors need not be `Clone`: `std::io::Error`, with a context whose cause is its text.
+/// A group without a context takes errors that are not `Clone` (`std::io::Error`).
 #[test]
-fn io_errors_and_their_cause() {
-    let (g, ctx) = Group::<std::io::Error>::with_context(&context::background());
+fn io_errors_without_a_context() {
+    let g = Group::<std::io::Error>::new();
     g.go(|| Err(std::io::Error::other("disk on fire")));
+    assert_eq!(g.wait().unwrap_err().to_string(), "disk on fire");
+}
+
+/// With a context, the cause is the first error itself: it downcasts to the group's error
+/// type and is the value `wait` returns. A non-`Clone` error is shared through an `Arc`.
+#[test]
+fn the_cause_downcasts_to_the_error() {
+    #[derive(Debug, Clone, PartialEq)]
+    struct Refused(u16);
+    impl std::fmt::Display for Refused {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            write!(f, "port {} refused", self.0)
+        }
+    }
+    impl std::error::Error for Refused {}
+
+    let (g, ctx) = Group::with_context(&context::background());
+    g.go(|| Err(Refused(443)));
     let err = g.wait().unwrap_err();
-    assert_eq!(err.to_string(), "disk on fire");
-    assert_eq!(ctx.cause().unwrap().to_string(), "disk on fire");
+    let cause = ctx.cause().unwrap();
+    assert_eq!(cause.downcast_ref::<Refused>(), Some(&err));
+    assert_eq!(cause.to_string(), "port 443 refused");
+
+    let (g, ctx) = Group::<Arc<std::io::Error>>::with_context(&context::background());
+    g.go(|| Err(Arc::new(std::io::Error::other("disk on fire"))));
+    let err = g.wait().unwrap_err();
+    let cause = ctx.cause().unwrap();
+    let shared = cause.downcast_ref::<Arc<std::io::Error>>().unwrap();
+    assert!(Arc::ptr_eq(shared, &err));
+    assert_eq!(cause.to_string(), "disk on fire");
 }
 
 /// Many small tasks under a small limit all run exactly once.

@@ -262,7 +262,7 @@ fn cancelling_the_context_with_10000_queued_jobs_accounts_for_all() {
     let handles: Vec<_> = (0..10_000)
         .map(|_| {
             let ran = ran.clone();
-            pool.submit_with_result(move || {
+            pool.submit_with_value(move || {
                 ran.fetch_add(1, Ordering::Relaxed);
             })
             .unwrap()
@@ -281,7 +281,7 @@ fn cancelling_the_context_with_10000_queued_jobs_accounts_for_all() {
     let canceled = handles
         .into_iter()
         .filter(|_| true)
-        .map(|h| h.wait())
+        .map(|h| h.join())
         .filter(|r| *r == Err(TaskError::Canceled))
         .count() as u64;
     assert_eq!(canceled, r.cancelled);
@@ -340,12 +340,12 @@ fn fail_fast_cancels_the_queued_jobs() {
 fn a_panicking_job_becomes_an_error_and_the_worker_survives() {
     let pool = Pool::new(1);
     pool.submit(|| -> () { panic!("job exploded") }).unwrap();
-    let h = pool.submit_with_result(|| 5).unwrap();
-    assert_eq!(h.wait(), Ok(5));
+    let h = pool.submit_with_value(|| 5).unwrap();
+    assert_eq!(h.join(), Ok(5));
     let bad = pool
-        .submit_with_result(|| -> u32 { panic!("second") })
+        .submit_with_value(|| -> u32 { panic!("second") })
         .unwrap();
-    assert_eq!(bad.wait(), Err(TaskError::Panicked("second".into())));
+    assert_eq!(bad.join(), Err(TaskError::Panicked("second".into())));
     let r = pool.wait();
     assert_eq!((r.completed, r.panicked), (1, 2));
     let msgs: Vec<String> = pool.errors().iter().map(|e| e.to_string()).collect();
@@ -546,10 +546,166 @@ fn wait_inside_a_job_panics_instead_of_deadlocking() {
     let pool = Pool::new(1);
     let inner = pool.clone();
     let h = pool
-        .submit_with_result(move || {
+        .submit_with_value(move || {
             std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| inner.wait())).is_err()
         })
         .unwrap();
-    assert_eq!(h.wait(), Ok(true));
+    assert_eq!(h.join(), Ok(true));
+    pool.wait();
+}
+
+/// A job of `submit_with_result` that returns `Err` is failed, never completed: its handle
+/// gets `TaskError::Failed` with the job's own error, and the pool's counts and report agree
+/// (`failed` counts errors only, `panicked` panics only).
+#[goro::test]
+fn a_job_returning_err_counts_as_failed() {
+    #[derive(Debug, PartialEq)]
+    struct Refused(u16);
+    impl std::fmt::Display for Refused {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            write!(f, "port {} refused", self.0)
+        }
+    }
+    impl std::error::Error for Refused {}
+
+    let pool = Pool::new(2);
+    let ok = pool.submit_with_result(|| Ok::<_, Refused>(80)).unwrap();
+    let bad = pool
+        .submit_with_result(|| Err::<u16, _>(Refused(443)))
+        .unwrap();
+    let boom = pool
+        .submit_with_result(|| -> Result<u16, Refused> { panic!("expected panic in a job") })
+        .unwrap();
+    assert_eq!(ok.join(), Ok(80));
+    let err = bad.join().unwrap_err();
+    assert_eq!(err, TaskError::Failed(Refused(443)));
+    assert_eq!(
+        std::error::Error::source(&err).unwrap().to_string(),
+        "port 443 refused"
+    );
+    assert_eq!(err.into_failed(), Some(Refused(443)));
+    assert_eq!(
+        boom.join(),
+        Err(TaskError::Panicked("expected panic in a job".into()))
+    );
+    pool.submit(|| Err("plain")).unwrap();
+    pool.submit(|| -> () { panic!("expected panic in a plain job") })
+        .unwrap();
+    let r = pool.wait();
+    assert_eq!(
+        (r.submitted, r.completed, r.failed, r.panicked),
+        (5, 1, 2, 2)
+    );
+    assert_eq!(accounted(&r), r.submitted);
+    assert_eq!(
+        (pool.completed(), pool.failed(), pool.panicked()),
+        (1, 2, 2)
+    );
+    // The handle took the error of its job; the plain job's error and both panics are on
+    // `errors()`.
+    let mut msgs: Vec<String> = pool.errors().iter().map(|e| e.to_string()).collect();
+    msgs.sort();
+    assert_eq!(
+        msgs,
+        [
+            "job failed: plain",
+            "job panicked: expected panic in a job",
+            "job panicked: expected panic in a plain job",
+        ]
+    );
+}
+
+/// The error of a job whose handle was dropped is not lost: it goes to `errors()`. A
+/// fail-fast pool ends at a handle's job's error as at any other.
+#[goro::test]
+fn an_error_nobody_holds_a_handle_for_goes_to_errors() {
+    let pool = Pool::new(1);
+    let (tx, rx) = chan::bounded::<()>(0);
+    let h = pool
+        .submit_with_result(move || {
+            let _ = rx.recv();
+            Err::<(), _>("orphaned error")
+        })
+        .unwrap();
+    drop(h);
+    drop(tx);
+    let r = pool.wait();
+    assert_eq!(r.failed, 1);
+    let msgs: Vec<String> = pool.errors().iter().map(|e| e.to_string()).collect();
+    assert_eq!(msgs, ["job failed: orphaned error"]);
+
+    let pool = Pool::builder()
+        .min_workers(1)
+        .max_workers(1)
+        .fail_fast()
+        .build();
+    let gate = Gate::hold(&pool, 1);
+    let bad = pool.submit_with_result(|| Err::<(), _>("first")).unwrap();
+    let later = pool.submit_with_value(|| 1).unwrap();
+    gate.open();
+    assert_eq!(bad.join(), Err(TaskError::Failed("first")));
+    assert_eq!(later.join(), Err(TaskError::Canceled));
+    let r = pool.wait();
+    assert_eq!((r.failed, r.cancelled), (1, 1));
+}
+
+/// Unread errors are bounded by `errors_capacity`: the first ones are kept, the rest only
+/// counted, and the count is in the report and on the pool. Reading makes room again.
+#[goro::test]
+fn unread_errors_are_bounded_and_the_dropped_ones_counted() {
+    let pool = Pool::builder().max_workers(2).errors_capacity(4).build();
+    for i in 0..10 {
+        pool.submit(move || Err(format!("error {i}"))).unwrap();
+    }
+    // Nobody reads: the first 4 are kept, the 6 after them counted.
+    eventually("every error reported", || {
+        pool.errors_dropped() == 6 && pool.failed() == 10
+    });
+    assert_eq!(pool.errors().len(), 4);
+    // Room again once read.
+    let first: Vec<JobError> = pool.errors().try_iter().collect();
+    assert_eq!(first.len(), 4);
+    pool.submit(|| Err("after reading")).unwrap();
+    let r = pool.wait();
+    assert_eq!((r.failed, r.errors_dropped), (11, 6));
+    let rest: Vec<String> = pool.errors().iter().map(|e| e.to_string()).collect();
+    assert_eq!(rest, ["job failed: after reading"]);
+
+    // The default keeps 1024.
+    assert_eq!(goro::pool::DEFAULT_ERRORS_CAPACITY, 1024);
+    let pool = Pool::new(2);
+    for _ in 0..1100 {
+        pool.submit(|| Err("x")).unwrap();
+    }
+    let r = pool.wait();
+    assert_eq!((r.failed, r.errors_dropped), (1100, 76));
+    assert_eq!(pool.errors().iter().count(), 1024);
+}
+
+/// `TaskHandle::join_timeout` gives `None` while the job is held (the handle stays
+/// usable), then the job's result; a plain `join` after a timed-out wait or a losing
+/// select still gets it.
+#[goro::test]
+fn task_handle_join_timeout_both_ways() {
+    let pool = Pool::new(2);
+    let (tx, rx) = chan::bounded::<()>(0);
+    let mut h = pool.submit_with_value(move || rx.recv().is_ok()).unwrap();
+    assert_eq!(h.join_timeout(Duration::from_millis(5)), None);
+    assert_eq!(
+        h.join_deadline(std::time::Instant::now() + Duration::from_millis(5)),
+        None
+    );
+    tx.send(()).unwrap();
+    assert_eq!(h.join_timeout(Duration::from_secs(60)), Some(Ok(true)));
+
+    let (tx, rx) = chan::bounded::<()>(0);
+    let mut h = pool.submit_with_value(move || rx.recv().is_ok()).unwrap();
+    goro::select! {
+        fut(&mut h) -> _ => panic!("the job is held"),
+        default => {}
+    }
+    assert_eq!(h.join_timeout(Duration::from_millis(1)), None);
+    goro::go(move || tx.send(()).unwrap());
+    assert_eq!(h.join(), Ok(true));
     pool.wait();
 }

@@ -519,3 +519,57 @@ fn closures_and_results_are_dropped() {
         live.load(Ordering::SeqCst) == 0
     });
 }
+
+/// `join_timeout` gives `None` while the goroutine runs (the handle stays usable), then its
+/// result; `join_deadline` likewise; a plain `join` after a timed-out wait still gets the
+/// result (it waits through the waker the timed wait registered). From a goroutine and
+/// from a thread.
+#[test]
+fn join_timeout_both_ways() {
+    fn check() {
+        let (tx, rx) = goro::chan::bounded::<()>(0);
+        let mut h = goro::go(move || rx.recv().map(|()| 7));
+        assert!(h.join_timeout(Duration::from_millis(5)).is_none());
+        assert!(h
+            .join_deadline(std::time::Instant::now() + Duration::from_millis(5))
+            .is_none());
+        assert!(!h.is_finished());
+        tx.send(()).unwrap();
+        let got = h.join_timeout(Duration::from_secs(60));
+        assert_eq!(got.unwrap().unwrap(), Ok(7));
+
+        // A timed-out wait, then a plain join.
+        let (tx, rx) = goro::chan::bounded::<()>(0);
+        let mut h = goro::go(move || rx.recv().is_ok());
+        assert!(h.join_timeout(Duration::from_millis(1)).is_none());
+        goro::go(move || tx.send(()).unwrap());
+        assert!(h.join().unwrap());
+
+        // A panic comes back through a timed join as through `join`.
+        let mut h = goro::go(|| -> u8 { panic!("expected panic, joined with a timeout") });
+        let err = h
+            .join_timeout(Duration::from_secs(60))
+            .unwrap()
+            .unwrap_err();
+        assert_eq!(
+            err.panic_message(),
+            Some("expected panic, joined with a timeout")
+        );
+    }
+    check();
+    goro::go(check).join().unwrap();
+}
+
+/// A handle whose result a timed join took cannot be joined again: that is a clear panic,
+/// not a second read of the result.
+#[test]
+fn joining_twice_panics_clearly() {
+    let mut h = goro::go(|| String::from("once"));
+    assert_eq!(
+        h.join_timeout(Duration::from_secs(60)).unwrap().unwrap(),
+        "once"
+    );
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| h.join()));
+    let msg = support::payload_str(&*r.unwrap_err()).unwrap().to_owned();
+    assert!(msg.contains("after its result was taken"), "{msg}");
+}

@@ -187,3 +187,59 @@ fn from_a_plain_thread_too() {
     h.join().unwrap();
     drop(tx);
 }
+
+/// A goroutine's `JoinHandle` is a case of its own (`fut(&mut h)`): a select that another
+/// case wins leaves the handle usable, and a later select, or a plain `join`, gets the
+/// result.
+#[goro::test]
+fn a_join_handle_in_select() {
+    let (tx, rx) = chan::bounded::<()>(0);
+    let (quit_tx, quit) = chan::bounded::<&str>(1);
+    let mut h = goro::go(move || rx.recv().map(|()| 42));
+    quit_tx.send("quit first").unwrap();
+    let first = goro::select! {
+        fut(&mut h) -> r => panic!("the goroutine cannot have finished: {r:?}"),
+        recv(quit) -> v => v.unwrap(),
+    };
+    assert_eq!(first, "quit first");
+    tx.send(()).unwrap();
+    let got = goro::select! {
+        fut(&mut h) -> r => r.unwrap().unwrap(),
+        recv(quit) -> _ => unreachable!("nothing more is sent on quit"),
+        default(Duration::from_secs(60)) => panic!("the goroutine did not finish"),
+    };
+    assert_eq!(got, 42);
+
+    // A losing select, then `join`.
+    let (tx, rx) = chan::bounded::<()>(0);
+    let mut h = goro::go(move || rx.recv().is_ok());
+    goro::select! {
+        fut(&mut h) -> _ => panic!("the goroutine cannot have finished"),
+        default => {}
+    }
+    goro::go(move || tx.send(()).unwrap());
+    assert!(h.join().unwrap());
+}
+
+/// A pool job's `TaskHandle` in a select, beside a timer: the timer wins while the job is
+/// held, the handle wins once it is released.
+#[goro::test]
+fn a_task_handle_in_select() {
+    let pool = goro::pool::Pool::new(1);
+    let (tx, rx) = chan::bounded::<()>(0);
+    let mut h = pool
+        .submit_with_result(move || rx.recv().map(|()| "done").map_err(|e| e.to_string()))
+        .unwrap();
+    let early = goro::select! {
+        fut(&mut h) -> _ => false,
+        recv(goro::time::after(Duration::from_millis(5))) -> _ => true,
+    };
+    assert!(early, "the job is held until the send");
+    tx.send(()).unwrap();
+    let got = goro::select! {
+        fut(&mut h) -> r => r,
+        default(Duration::from_secs(60)) => panic!("the job did not finish"),
+    };
+    assert_eq!(got, Ok("done"));
+    assert_eq!(pool.wait().completed, 1);
+}

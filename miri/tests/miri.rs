@@ -399,10 +399,9 @@ fn sync_primitives_from_threads() {
             let (sem, held) = (sem.clone(), held.clone());
             thread::spawn(move || {
                 for _ in 0..rounds {
-                    sem.acquire(1);
+                    let _permit = sem.acquire(1);
                     assert!(held.fetch_add(1, Ordering::SeqCst) < 2);
                     held.fetch_sub(1, Ordering::SeqCst);
-                    sem.release(1);
                 }
             })
         })
@@ -410,17 +409,17 @@ fn sync_primitives_from_threads() {
     for h in hs {
         h.join().unwrap();
     }
-    sem.acquire(2);
+    let all = sem.acquire(2);
     let (ctx, cancel) = goro::context::background().with_cancel();
     let blocked = {
         let sem = sem.clone();
-        thread::spawn(move || sem.acquire_ctx(&ctx, 1))
+        thread::spawn(move || sem.acquire_ctx(&ctx, 1).is_err())
     };
     wait_a_little();
     cancel();
-    assert!(blocked.join().unwrap().is_err());
-    sem.release(2);
-    assert!(sem.try_acquire(2));
+    assert!(blocked.join().unwrap());
+    drop(all);
+    assert!(sem.try_acquire(2).is_some());
 }
 
 /// A waker that counts its wake-ups (for polling futures by hand).

@@ -94,7 +94,7 @@ where
     /// p.wait().unwrap();
     /// ```
     pub fn new(parent: &Context) -> Pipeline<E> {
-        let (group, ctx) = Group::with_context(parent);
+        let (group, ctx) = Group::with_context_text(parent);
         let done = ctx.done();
         Pipeline { group, ctx, done }
     }

@@ -43,6 +43,7 @@ pub struct Builder {
     max_workers: usize,
     idle_timeout: Duration,
     queue_capacity: Option<usize>,
+    errors_capacity: usize,
     error_policy: ErrorPolicy,
     panic_policy: PanicPolicy,
     context: Option<Context>,
@@ -56,6 +57,7 @@ impl Default for Builder {
             max_workers: default_workers(),
             idle_timeout: Duration::from_secs(1),
             queue_capacity: None,
+            errors_capacity: DEFAULT_ERRORS_CAPACITY,
             error_policy: ErrorPolicy::Collect,
             panic_policy: PanicPolicy::Error,
             context: None,
@@ -68,6 +70,9 @@ impl Default for Builder {
 fn default_workers() -> usize {
     crate::maxprocs().max(1)
 }
+
+/// How many unread errors [`Pool::errors`] keeps by default.
+pub const DEFAULT_ERRORS_CAPACITY: usize = 1024;
 
 fn next_pool_id() -> u64 {
     static NEXT: AtomicU64 = AtomicU64::new(1);
@@ -98,6 +103,31 @@ impl Builder {
     /// it the queue is unbounded. `0` makes every submit a hand-off to an idle worker.
     pub fn queue_capacity(mut self, n: usize) -> Builder {
         self.queue_capacity = Some(n);
+        self
+    }
+
+    /// How many unread errors [`Pool::errors`] keeps (default
+    /// [`DEFAULT_ERRORS_CAPACITY`], 1024). Once that many wait unread, the errors that
+    /// follow are not kept but counted: [`Pool::errors_dropped`] and
+    /// [`Report::errors_dropped`](super::Report::errors_dropped). A pool whose errors
+    /// nobody reads thus holds a bounded number of them; `0` keeps none (an error is
+    /// delivered only to a reader already waiting in `errors().recv()`).
+    ///
+    /// ```
+    /// let pool = goro::pool::Pool::builder()
+    ///     .max_workers(2)
+    ///     .errors_capacity(3)
+    ///     .build();
+    /// for i in 0..5 {
+    ///     pool.submit(move || Err(format!("job {i} failed"))).unwrap();
+    /// }
+    /// let report = pool.wait();
+    /// assert_eq!(report.failed, 5);
+    /// assert_eq!(pool.errors().iter().count(), 3); // the first three
+    /// assert_eq!(report.errors_dropped, 2);
+    /// ```
+    pub fn errors_capacity(mut self, n: usize) -> Builder {
+        self.errors_capacity = n;
         self
     }
 
@@ -153,7 +183,7 @@ impl Builder {
             Some(n) => chan::bounded(n),
             None => chan::unbounded(),
         };
-        let (errors_tx, errors_rx) = chan::unbounded();
+        let (errors_tx, errors_rx) = chan::bounded(self.errors_capacity);
         let shared = Arc::new(Shared {
             id: next_pool_id(),
             name: self.name,
@@ -174,6 +204,7 @@ impl Builder {
             workers: AtomicUsize::new(0),
             slots: Mutex::new(Slots::default()),
             dropped: AtomicU64::new(0),
+            errors_dropped: AtomicU64::new(0),
             panic: Mutex::new(None),
         });
         // When the pool's context ends (its parent, fail-fast, `stop`), close the queue:

@@ -2,6 +2,7 @@
 //! missing.
 
 use std::any::Any;
+use std::convert::Infallible;
 use std::error::Error;
 use std::fmt;
 
@@ -93,24 +94,64 @@ impl Error for JobError {
 }
 
 /// Why a [`TaskHandle`](super::TaskHandle) has no value.
+///
+/// `E` is the job's error type for a job of
+/// [`submit_with_result`](super::Pool::submit_with_result); for a job of
+/// [`submit_with_value`](super::Pool::submit_with_value) it is
+/// [`Infallible`](std::convert::Infallible) (the default), so there is no `Failed` case to
+/// match.
+///
+/// ```
+/// use goro::pool::{Pool, TaskError};
+///
+/// let pool = Pool::new(1);
+/// let h = pool.submit_with_result(|| Err::<u32, _>("no route to host")).unwrap();
+/// match h.join() {
+///     Ok(v) => println!("got {v}"),
+///     Err(TaskError::Failed(e)) => assert_eq!(e, "no route to host"),
+///     Err(TaskError::Panicked(msg)) => panic!("the job panicked: {msg}"),
+///     Err(TaskError::Canceled) => panic!("the pool was stopped"),
+/// }
+/// assert_eq!(pool.wait().failed, 1);
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum TaskError {
+pub enum TaskError<E = Infallible> {
+    /// The job returned this error.
+    Failed(E),
     /// The job panicked; the panic's message.
     Panicked(String),
     /// The job was cancelled before it ran (the pool's context ended, or `stop`).
     Canceled,
 }
 
-impl fmt::Display for TaskError {
+impl<E> TaskError<E> {
+    /// The job's own error, if it returned one (not if it panicked or was cancelled).
+    pub fn into_failed(self) -> Option<E> {
+        match self {
+            TaskError::Failed(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl<E: fmt::Display> fmt::Display for TaskError<E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            TaskError::Failed(e) => write!(f, "task failed: {e}"),
             TaskError::Panicked(msg) => write!(f, "task panicked: {msg}"),
             TaskError::Canceled => f.write_str("task canceled before it ran"),
         }
     }
 }
 
-impl Error for TaskError {}
+impl<E: Error + 'static> Error for TaskError<E> {
+    fn source(&self) -> Option<&(dyn Error + 'static)> {
+        match self {
+            TaskError::Failed(e) => Some(e),
+            _ => None,
+        }
+    }
+}
 
 /// The message of a panic payload (`&str` or `String`), as std's hook prints it.
 pub(super) fn panic_message(payload: &(dyn Any + Send)) -> String {

@@ -1,9 +1,11 @@
 //! Jobs in the queue, and the handle of a job's result.
 
 use std::any::Any;
+use std::convert::Infallible;
 use std::fmt;
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use super::error::{panic_message, TaskError};
 use crate::chan::{self, Receiver, Sender};
@@ -36,6 +38,8 @@ impl<E: Into<BoxError> + Send + 'static> JobResult for Result<(), E> {
 pub(super) enum Outcome {
     Completed,
     Failed(BoxError),
+    /// It returned an error, handed to its [`TaskHandle`] (so not to `Pool::errors`).
+    FailedToHandle,
     Panicked(Box<dyn Any + Send + 'static>),
     /// It did not run ([`Job::cancel`]).
     Cancelled,
@@ -149,19 +153,19 @@ impl Queued for Handback {
     }
 }
 
-/// A job of `submit_with_result`: its value goes to its [`TaskHandle`].
-pub(super) struct WithResult<F, T> {
+/// A job of `submit_with_value`: its value goes to its [`TaskHandle`].
+pub(super) struct WithValue<F, T> {
     pub(super) f: F,
     pub(super) tx: Sender<Result<T, TaskError>>,
 }
 
-impl<F, T> Queued for WithResult<F, T>
+impl<F, T> Queued for WithValue<F, T>
 where
     F: FnOnce() -> T + Send + 'static,
     T: Send + 'static,
 {
     fn run(self) -> Outcome {
-        let WithResult { f, tx } = self;
+        let WithValue { f, tx } = self;
         match panic::catch_unwind(AssertUnwindSafe(f)) {
             Ok(v) => {
                 // The handle may have been dropped: nobody wants the value then.
@@ -180,36 +184,196 @@ where
     }
 }
 
-/// The result of one job of [`Pool::submit_with_result`](super::Pool::submit_with_result).
-///
-/// Like a [`JoinHandle`](crate::JoinHandle) for a job that runs on a pool worker. Dropping
-/// it does not cancel the job; its value is then dropped.
-pub struct TaskHandle<T> {
-    rx: Receiver<Result<T, TaskError>>,
+/// Where a job's result goes: to its [`TaskHandle`].
+pub(super) type ResultSender<T, E> = Sender<Result<T, TaskError<E>>>;
+
+/// A job of `submit_with_result`: its `Ok` value or its error goes to its [`TaskHandle`].
+pub(super) struct WithResult<F, T, E> {
+    pub(super) f: F,
+    pub(super) tx: ResultSender<T, E>,
 }
 
-impl<T: Send> TaskHandle<T> {
-    pub(super) fn new() -> (TaskHandle<T>, Sender<Result<T, TaskError>>) {
-        let (tx, rx) = chan::bounded(1);
-        (TaskHandle { rx }, tx)
+impl<F, T, E> Queued for WithResult<F, T, E>
+where
+    F: FnOnce() -> Result<T, E> + Send + 'static,
+    T: Send + 'static,
+    E: Into<BoxError> + Send + 'static,
+{
+    fn run(self) -> Outcome {
+        let WithResult { f, tx } = self;
+        match panic::catch_unwind(AssertUnwindSafe(f)) {
+            Ok(Ok(v)) => {
+                let _ = tx.try_send(Ok(v));
+                Outcome::Completed
+            }
+            // The error goes to the handle, which has room for it (capacity 1, one value);
+            // if the handle was dropped, nobody will read it there: it goes to
+            // `Pool::errors` instead, as a `submit` job's error does.
+            Ok(Err(e)) => match tx.try_send(Err(TaskError::Failed(e))) {
+                Ok(()) => Outcome::FailedToHandle,
+                Err(back) => match back.into_inner() {
+                    Err(TaskError::Failed(e)) => Outcome::Failed(e.into()),
+                    _ => unreachable!("the value handed back is the one sent"),
+                },
+            },
+            Err(p) => {
+                let _ = tx.try_send(Err(TaskError::Panicked(panic_message(&*p))));
+                Outcome::Panicked(p)
+            }
+        }
     }
 
-    /// Waits for the job and returns its value, or why there is none: it panicked, or was
-    /// cancelled before it ran (the pool's context ended, or [`stop`](super::Pool::stop)).
-    pub fn wait(self) -> Result<T, TaskError> {
+    fn cancel(self) {
+        let _ = self.tx.try_send(Err(TaskError::Canceled));
+    }
+}
+
+/// The result of one job of [`Pool::submit_with_result`](super::Pool::submit_with_result)
+/// (`TaskHandle<T, E>`: the job returns `Result<T, E>`) or
+/// [`Pool::submit_with_value`](super::Pool::submit_with_value) (`TaskHandle<T>`: the job
+/// returns a `T`).
+///
+/// Like a [`JoinHandle`](crate::JoinHandle) for a job that runs on a pool worker, with the
+/// same ways to wait: [`join`](Self::join), [`join_timeout`](Self::join_timeout),
+/// [`join_deadline`](Self::join_deadline), and as a [`Future`](std::future::Future)
+/// (`handle.await`, or `fut(&mut handle)` in a `select!`). Dropping it does not cancel the
+/// job; its value is then dropped (and its error, if any, goes to
+/// [`Pool::errors`](super::Pool::errors)).
+///
+/// ```
+/// use goro::pool::{Pool, TaskError};
+/// use std::time::Duration;
+///
+/// let pool = Pool::new(2);
+/// let mut h = pool.submit_with_value(|| 6 * 7).unwrap();
+/// let (_tx, quit) = goro::chan::bounded::<()>(0);
+/// let got = goro::select! {
+///     fut(&mut h) -> r => r,
+///     recv(quit) -> _ => Err(TaskError::Canceled),
+/// };
+/// assert_eq!(got, Ok(42));
+/// pool.wait();
+/// ```
+pub struct TaskHandle<T, E = Infallible> {
+    rx: Receiver<Result<T, TaskError<E>>>,
+    /// The async receive, made on the first poll. Once made, its waiter may be the one the
+    /// value is handed to, so every later wait goes through it.
+    recv: Option<chan::OwnedRecv<Result<T, TaskError<E>>>>,
+    /// The result was taken (by a poll or a timed join).
+    joined: bool,
+}
+
+impl<T: Send, E: Send> TaskHandle<T, E> {
+    pub(super) fn new() -> (TaskHandle<T, E>, ResultSender<T, E>) {
+        let (tx, rx) = chan::bounded(1);
+        let h = TaskHandle {
+            rx,
+            recv: None,
+            joined: false,
+        };
+        (h, tx)
+    }
+
+    /// Waits for the job and returns its value, or why there is none: it returned an error
+    /// ([`TaskError::Failed`], for [`submit_with_result`](super::Pool::submit_with_result)),
+    /// panicked, or was cancelled before it ran (the pool's context ended, or
+    /// [`stop`](super::Pool::stop)).
+    ///
+    /// ```
+    /// use goro::pool::{Pool, TaskError};
+    ///
+    /// let pool = Pool::new(2);
+    /// let ok = pool.submit_with_result(|| "42".parse::<u32>()).unwrap();
+    /// let bad = pool.submit_with_result(|| "x".parse::<u32>()).unwrap();
+    /// assert_eq!(ok.join(), Ok(42));
+    /// assert!(matches!(bad.join(), Err(TaskError::Failed(_))));
+    /// pool.wait();
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// If a timed join or a poll already returned the result.
+    pub fn join(mut self) -> Result<T, TaskError<E>> {
+        assert!(
+            !self.joined,
+            "goro: TaskHandle joined after its result was taken"
+        );
+        if self.recv.is_some() {
+            return crate::block_on(&mut self);
+        }
         // A closed channel without a value: the job was dropped unrun (the pool was
         // dropped with it queued), which for the caller is a cancellation.
         self.rx.recv().unwrap_or(Err(TaskError::Canceled))
     }
 
-    /// Whether the job has finished (or was cancelled), so `wait` would not block.
+    /// Waits at most `timeout` for the job: `Some` with what [`join`](Self::join) gives if
+    /// it ended in time, `None` if it is still queued or running (the handle is then still
+    /// usable).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let pool = goro::pool::Pool::new(1);
+    /// let (tx, rx) = goro::chan::bounded::<()>(0);
+    /// let mut h = pool.submit_with_value(move || rx.recv().is_ok()).unwrap();
+    /// assert_eq!(h.join_timeout(Duration::from_millis(10)), None);
+    /// tx.send(()).unwrap();
+    /// assert_eq!(h.join_timeout(Duration::from_secs(30)), Some(Ok(true)));
+    /// pool.wait();
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// If an earlier join already returned the result.
+    pub fn join_timeout(&mut self, timeout: Duration) -> Option<Result<T, TaskError<E>>> {
+        assert!(
+            !self.joined,
+            "goro: TaskHandle joined after its result was taken"
+        );
+        if self.recv.is_some() {
+            return crate::select! {
+                fut(&mut *self) -> r => Some(r),
+                default(timeout) => None,
+            };
+        }
+        let r = match self.rx.recv_timeout(timeout) {
+            Ok(r) => r,
+            Err(e) if e.is_timeout() => return None,
+            Err(_) => Err(TaskError::Canceled),
+        };
+        self.joined = true;
+        Some(r)
+    }
+
+    /// Waits for the job until `deadline` at the latest: as
+    /// [`join_timeout`](Self::join_timeout), with an instant rather than a duration.
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    ///
+    /// let pool = goro::pool::Pool::new(1);
+    /// let mut h = pool.submit_with_value(|| 1 + 1).unwrap();
+    /// let r = h.join_deadline(Instant::now() + Duration::from_secs(30));
+    /// assert_eq!(r, Some(Ok(2)));
+    /// pool.wait();
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// If an earlier join already returned the result.
+    pub fn join_deadline(&mut self, deadline: Instant) -> Option<Result<T, TaskError<E>>> {
+        self.join_timeout(deadline.saturating_duration_since(Instant::now()))
+    }
+
+    /// Whether the job has ended (or was cancelled), so `join` would not block.
     pub fn is_finished(&self) -> bool {
         !self.rx.is_empty() || self.rx.is_closed()
     }
 }
 
-/// Awaiting a `TaskHandle` waits for the job from async code, without blocking the
-/// executor's thread, and gives what [`wait`](TaskHandle::wait) gives.
+/// Awaiting a `TaskHandle` (or polling `&mut handle`, as a `select!` `fut` case does) waits
+/// for the job without blocking the executor's thread, and gives what
+/// [`join`](TaskHandle::join) gives.
 ///
 /// ```
 /// use goro::pool::Pool;
@@ -217,49 +381,43 @@ impl<T: Send> TaskHandle<T> {
 /// # let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
 /// # rt.block_on(async {
 /// let pool = Pool::new(2);
-/// let h = pool.submit_with_result(|| 6 * 7).unwrap();
+/// let h = pool.submit_with_value(|| 6 * 7).unwrap();
 /// assert_eq!(h.await.unwrap(), 42);
 /// # });
 /// ```
-impl<T: Send> std::future::IntoFuture for TaskHandle<T> {
-    type Output = Result<T, TaskError>;
-    type IntoFuture = TaskFuture<T>;
-
-    fn into_future(self) -> TaskFuture<T> {
-        TaskFuture {
-            recv: chan::OwnedRecv::new(self.rx),
-        }
-    }
-}
-
-/// The future of an awaited [`TaskHandle`]. Dropping it does not cancel the job.
-#[must_use = "futures do nothing unless polled"]
-pub struct TaskFuture<T> {
-    recv: chan::OwnedRecv<Result<T, TaskError>>,
-}
-
-impl<T> std::future::Future for TaskFuture<T> {
-    type Output = Result<T, TaskError>;
+///
+/// # Panics
+///
+/// Polled after it completed (or after a timed join returned the result).
+impl<T: Send, E: Send> std::future::Future for TaskHandle<T, E> {
+    type Output = Result<T, TaskError<E>>;
 
     fn poll(
         mut self: std::pin::Pin<&mut Self>,
         cx: &mut std::task::Context<'_>,
     ) -> std::task::Poll<Self::Output> {
-        // As in `wait`: closed without a value means dropped unrun, a cancellation.
-        std::pin::Pin::new(&mut self.recv)
-            .poll(cx)
-            .map(|r| r.unwrap_or(Err(TaskError::Canceled)))
+        let this = &mut *self;
+        assert!(
+            !this.joined,
+            "goro: a TaskHandle polled after its result was taken"
+        );
+        let rx = &this.rx;
+        let recv = this
+            .recv
+            .get_or_insert_with(|| chan::OwnedRecv::new(rx.clone()));
+        // As in `join`: closed without a value means dropped unrun, a cancellation.
+        let r = std::pin::Pin::new(recv).poll(cx);
+        if r.is_ready() {
+            this.joined = true;
+        }
+        r.map(|r| r.unwrap_or(Err(TaskError::Canceled)))
     }
 }
 
-impl<T> fmt::Debug for TaskFuture<T> {
+impl<T, E> fmt::Debug for TaskHandle<T, E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("TaskFuture").finish_non_exhaustive()
-    }
-}
-
-impl<T> fmt::Debug for TaskHandle<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("TaskHandle").finish_non_exhaustive()
+        f.debug_struct("TaskHandle")
+            .field("joined", &self.joined)
+            .finish_non_exhaustive()
     }
 }

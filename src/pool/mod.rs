@@ -11,8 +11,8 @@
 //! | N workers ranging over `jobs` | `for w := 1; w <= n; w++ { go worker(jobs) }` | [`Pool::new(n)`](Pool::new) + [`submit`](Pool::submit) |
 //! | dynamic pools | ants / pond `NewPool(max)` | [`Pool::builder()`](Pool::builder)`.min_workers(a).max_workers(b).idle_timeout(d)`, [`resize`](Pool::resize) |
 //! | backpressure | `jobs := make(chan Job, n)` | [`queue_capacity(n)`](Builder::queue_capacity): `submit` blocks while full; [`try_submit`](Pool::try_submit), [`submit_timeout`](Pool::submit_timeout), [`submit_ctx`](Pool::submit_ctx) |
-//! | results | `results <- r` | [`submit_with_result`](Pool::submit_with_result) → [`TaskHandle`], [`map`](Pool::map) (in order), [`map_unordered`](Pool::map_unordered) |
-//! | errChan | `errs <- err` | jobs return `Result`; [`errors()`](Pool::errors); [`ErrorPolicy::FailFast`] cancels the rest |
+//! | results | `results <- r` | [`submit_with_result`](Pool::submit_with_result) (a job returning `Result`) or [`submit_with_value`](Pool::submit_with_value) → [`TaskHandle`] ([`join`](TaskHandle::join), [`join_timeout`](TaskHandle::join_timeout), `select!`, `.await`), [`map`](Pool::map) (in order), [`map_unordered`](Pool::map_unordered) |
+//! | errChan | `errs <- err` | jobs return `Result`; [`errors()`](Pool::errors) (bounded, with a count of the errors it did not keep); [`ErrorPolicy::FailFast`] cancels the rest |
 //! | context-aware pools | `select { case <-ctx.Done(): ... }` in each worker | [`Builder::context`], [`Pool::context`] |
 //! | shutdown | `close(jobs); wg.Wait()` | [`close`](Pool::close), [`wait`](Pool::wait) → [`Report`], [`stop`](Pool::stop) |
 //!
@@ -42,8 +42,10 @@
 //!
 //! A submitted job waits in the queue (a goro channel; unbounded unless
 //! [`queue_capacity`](Builder::queue_capacity) bounds it), is taken by an idle worker, and
-//! ends *completed* (it returned `()` or `Ok`), *failed* (it returned `Err`), *panicked*,
-//! or, if the pool's context ended before a worker took it, *cancelled* without running.
+//! ends *completed* (it returned `()`, `Ok`, or, for
+//! [`submit_with_value`](Pool::submit_with_value), any value), *failed* (it returned `Err`),
+//! *panicked*, or, if the pool's context ended before a worker took it, *cancelled* without
+//! running.
 //! A job the pool did not take (full queue, timeout, closed pool) is handed back in the
 //! [`SubmitError`] and counted as *dropped*. After [`wait`](Pool::wait),
 //! `submitted == completed + failed + panicked + cancelled`.
@@ -59,7 +61,10 @@
 //! # Errors and panics
 //!
 //! A job's error is counted and sent to [`errors()`](Pool::errors) (the article's
-//! `errChan`; unbounded, closed when the pool has finished). With [`ErrorPolicy::FailFast`]
+//! `errChan`; bounded by [`errors_capacity`](Builder::errors_capacity), with the errors it
+//! could not keep counted in [`errors_dropped`](Pool::errors_dropped); closed when the pool
+//! has finished), or, for a [`submit_with_result`](Pool::submit_with_result) job, to its
+//! [`TaskHandle`]. With [`ErrorPolicy::FailFast`]
 //! the first error also cancels the pool's context: queued jobs are cancelled and no more
 //! are taken ("cancel all workers if one fails"); running jobs see
 //! [`Pool::context`] end. A panicking job never kills its worker; by default
@@ -96,9 +101,9 @@ mod report;
 mod submit;
 mod worker;
 
-pub use builder::{Builder, ErrorPolicy, PanicPolicy};
+pub use builder::{Builder, ErrorPolicy, PanicPolicy, DEFAULT_ERRORS_CAPACITY};
 pub use error::{JobError, SubmitError, TaskError};
-pub use job::{JobResult, TaskFuture, TaskHandle};
+pub use job::{JobResult, TaskHandle};
 pub use map::{Map, MapUnordered};
 pub use report::Report;
 
@@ -151,6 +156,8 @@ struct Shared {
     /// The live workers' slots (for the metrics), and the counts of those that exited.
     slots: Mutex<Slots>,
     dropped: AtomicU64,
+    /// Errors not kept by a full `errors()` channel.
+    errors_dropped: AtomicU64,
     /// The first panic, for `PanicPolicy::Resume`.
     panic: Mutex<Option<Box<dyn Any + Send + 'static>>>,
 }
@@ -310,9 +317,28 @@ impl Pool {
         self.shared.ctx.clone()
     }
 
-    /// The errors of failed and panicked jobs, as they happen (the article's `errChan`).
-    /// Unbounded; closed when the pool has finished ([`wait`](Self::wait)), so a `for` loop
-    /// over it ends.
+    /// The errors of failed and panicked jobs, as they happen (the article's `errChan`);
+    /// closed when the pool has finished ([`wait`](Self::wait)), so a `for` loop over it
+    /// ends.
+    ///
+    /// Bounded: it keeps at most [`errors_capacity`](Builder::errors_capacity) unread
+    /// errors (1024 by default), the oldest; while it is full, newer errors are counted in
+    /// [`errors_dropped`](Self::errors_dropped) instead (a worker never waits for a
+    /// reader). The error of a [`submit_with_result`](Self::submit_with_result) job goes
+    /// to its [`TaskHandle`] rather than here (here only if the handle was dropped);
+    /// panics come here in every case.
+    ///
+    /// ```
+    /// use goro::pool::{JobError, Pool};
+    ///
+    /// let pool = Pool::new(2);
+    /// pool.submit(|| Err("disk full")).unwrap();
+    /// pool.wait();
+    /// let errs: Vec<JobError> = pool.errors().iter().collect();
+    /// assert_eq!(errs.len(), 1);
+    /// assert_eq!(errs[0].to_string(), "job failed: disk full");
+    /// assert_eq!(pool.errors_dropped(), 0);
+    /// ```
     pub fn errors(&self) -> Receiver<JobError> {
         self.shared.errors_rx.clone()
     }

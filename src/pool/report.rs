@@ -6,7 +6,25 @@ use std::sync::Arc;
 
 use super::{lock, Pool, Shared};
 
-/// What a pool did, returned by [`Pool::wait`] and [`Pool::stop`].
+/// What a pool did, returned by [`Pool::wait`] and [`Pool::stop`] (and, at any time, by
+/// [`Pool::report`]).
+///
+/// Every job taken ends one way: once the pool has finished,
+/// `submitted == completed + failed + panicked + cancelled`. The [`Pool`] methods of the
+/// same names count the same things.
+///
+/// ```
+/// use goro::pool::Pool;
+///
+/// let pool = Pool::new(2);
+/// pool.submit(|| ()).unwrap();
+/// pool.submit(|| Ok::<(), String>(())).unwrap();
+/// pool.submit(|| Err("bad input")).unwrap();
+/// pool.submit(|| -> () { panic!("bug") }).unwrap();
+/// let r = pool.wait();
+/// assert_eq!((r.submitted, r.completed, r.failed, r.panicked), (4, 2, 1, 1));
+/// assert_eq!((pool.completed(), pool.failed(), pool.panicked()), (2, 1, 1));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Report {
     /// Jobs the pool took.
@@ -21,6 +39,9 @@ pub struct Report {
     pub cancelled: u64,
     /// Jobs the pool did not take (full queue, timeout, closed pool), handed back.
     pub dropped: u64,
+    /// Errors (of failed or panicked jobs) that [`Pool::errors`] did not keep, because as
+    /// many as its [`errors_capacity`](super::Builder::errors_capacity) waited unread.
+    pub errors_dropped: u64,
 }
 
 /// A worker's state and counters, on cache lines of their own. Only its worker writes them
@@ -162,10 +183,20 @@ impl Pool {
         self.shared.counts().completed
     }
 
-    /// Jobs that ran and returned `Err`, or panicked.
+    /// Jobs that ran and returned `Err` (not counting panics: [`panicked`](Self::panicked)).
     pub fn failed(&self) -> u64 {
-        let c = self.shared.counts();
-        c.failed + c.panicked
+        self.shared.counts().failed
+    }
+
+    /// Jobs that panicked.
+    pub fn panicked(&self) -> u64 {
+        self.shared.counts().panicked
+    }
+
+    /// Errors that [`errors()`](Self::errors) did not keep (see
+    /// [`Builder::errors_capacity`](super::Builder::errors_capacity)).
+    pub fn errors_dropped(&self) -> u64 {
+        self.shared.errors_dropped.load(Ordering::Relaxed)
     }
 
     /// Jobs cancelled before they ran.
@@ -189,6 +220,7 @@ impl Pool {
             panicked: c.panicked,
             cancelled: c.cancelled,
             dropped: s.dropped.load(Ordering::Relaxed),
+            errors_dropped: s.errors_dropped.load(Ordering::Relaxed),
         }
     }
 }

@@ -4,10 +4,10 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use super::job::{self, Job, JobResult, Plain, Queued, TaskHandle, WithResult};
+use super::job::{self, Job, JobResult, Plain, Queued, TaskHandle, WithResult, WithValue};
 use super::{lock, Pool, Shared, SubmitError};
 use crate::chan::{SendTimeoutError, TrySendError};
-use crate::context::Context;
+use crate::context::{BoxError, Context};
 
 impl Pool {
     /// Queues `job`, waiting while a bounded queue is full. Fails (handing the job back)
@@ -60,26 +60,67 @@ impl Pool {
         self.shared.handed_back(r, |p: Plain<F>| p.0)
     }
 
-    /// Queues `job` and returns a handle to its value (waiting while a bounded queue is
-    /// full). A panic of the job reaches the handle as
+    /// Queues a job that returns a `Result`, and returns a handle to it (waiting while a
+    /// bounded queue is full): [`join`](TaskHandle::join) gives the job's own `Ok` value, or
+    /// [`TaskError::Failed`](super::TaskError::Failed) with its error.
+    ///
+    /// As for [`submit`](Self::submit), an `Err` counts as a failed job (and, under
+    /// [`ErrorPolicy::FailFast`](super::ErrorPolicy::FailFast), ends the pool); the error
+    /// itself goes to the handle, or to [`errors()`](Self::errors) if the handle was
+    /// dropped. A panic of the job reaches the handle as
     /// [`TaskError::Panicked`](super::TaskError::Panicked) and counts as a panicked job; a
     /// job cancelled before it ran gives [`TaskError::Canceled`](super::TaskError::Canceled).
+    /// For a job that cannot fail, [`submit_with_value`](Self::submit_with_value).
+    ///
+    /// tokio: `spawn(f)` of a fallible task, whose `handle.await` is `Ok(Ok(v))`; here the
+    /// two layers are one `Result`, with the job's error as one of its cases.
+    ///
+    /// ```
+    /// use goro::pool::{Pool, TaskError};
+    ///
+    /// let pool = Pool::new(2);
+    /// let h = pool.submit_with_result(|| "42".parse::<u32>()).unwrap();
+    /// assert_eq!(h.join(), Ok(42));
+    /// let h = pool.submit_with_result(|| "x".parse::<u32>()).unwrap();
+    /// assert!(matches!(h.join(), Err(TaskError::Failed(_))));
+    /// let report = pool.wait();
+    /// assert_eq!((report.completed, report.failed), (1, 1));
+    /// ```
+    pub fn submit_with_result<F, T, E>(&self, job: F) -> Result<TaskHandle<T, E>, SubmitError<F>>
+    where
+        F: FnOnce() -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: Into<BoxError> + Send + 'static,
+    {
+        let (handle, tx) = TaskHandle::new();
+        let r = self.submit_job(Job::new(WithResult { f: job, tx }));
+        self.shared
+            .handed_back(r, |w: WithResult<F, T, E>| w.f)
+            .map(|()| handle)
+    }
+
+    /// Queues a job that returns a value, and returns a handle to it (waiting while a
+    /// bounded queue is full). Every value counts as completed, even a `Result`: for a job
+    /// that can fail, [`submit_with_result`](Self::submit_with_result). A panic of the job
+    /// reaches the handle as [`TaskError::Panicked`](super::TaskError::Panicked) and counts
+    /// as a panicked job; a job cancelled before it ran gives
+    /// [`TaskError::Canceled`](super::TaskError::Canceled).
     ///
     /// ```
     /// let pool = goro::pool::Pool::new(2);
-    /// let h = pool.submit_with_result(|| 6 * 7).unwrap();
-    /// assert_eq!(h.wait(), Ok(42));
+    /// let h = pool.submit_with_value(|| 6 * 7).unwrap();
+    /// assert_eq!(h.join(), Ok(42));
     /// pool.wait();
     /// ```
-    pub fn submit_with_result<F, T>(&self, job: F) -> Result<TaskHandle<T>, SubmitError<F>>
+    pub fn submit_with_value<F, T>(&self, job: F) -> Result<TaskHandle<T>, SubmitError<F>>
     where
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
     {
         let (handle, tx) = TaskHandle::new();
-        let r = self.submit_job(Job::new(WithResult { f: job, tx }));
+        let r = self.submit_job(Job::new(WithValue { f: job, tx }));
         self.shared
-            .handed_back(r, |w: WithResult<F, T>| w.f)
+            .handed_back(r, |w: WithValue<F, T>| w.f)
             .map(|()| handle)
     }
 

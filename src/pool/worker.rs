@@ -96,7 +96,11 @@ impl Shared {
             }
             Outcome::Failed(e) => {
                 WorkerSlot::bump(&slot.failed);
-                JobError::Failed(e)
+                Some(JobError::Failed(e))
+            }
+            Outcome::FailedToHandle => {
+                WorkerSlot::bump(&slot.failed);
+                None
             }
             Outcome::Panicked(p) => {
                 WorkerSlot::bump(&slot.panicked);
@@ -115,17 +119,27 @@ impl Shared {
                             *first = Some(p);
                         }
                         drop(first);
-                        JobError::Panicked(msg)
+                        Some(JobError::Panicked(msg))
                     }
-                    PanicPolicy::Error => JobError::Panicked(error::panic_message(&*p)),
+                    PanicPolicy::Error => Some(JobError::Panicked(error::panic_message(&*p))),
                 }
             }
         };
-        if let Some(tx) = lock(&self.errors_tx).as_ref() {
-            let _ = tx.send(err);
+        if let Some(err) = err {
+            self.report_error(err);
         }
         if self.error_policy == ErrorPolicy::FailFast {
             (self.cancel)();
+        }
+    }
+
+    /// Sends a job's error to `errors()`, or counts it as dropped if the channel is full
+    /// (nobody reads it, or not fast enough): a worker never waits for a reader.
+    fn report_error(&self, err: JobError) {
+        if let Some(tx) = lock(&self.errors_tx).as_ref() {
+            if tx.try_send(err).is_err() {
+                self.errors_dropped.fetch_add(1, Ordering::Relaxed);
+            }
         }
     }
 

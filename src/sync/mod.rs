@@ -12,8 +12,8 @@
 //! | `sync.OnceValue(f)` | [`OnceLock<T>`], [`OnceLock::get_or_init`] |
 //! | `sync.NewCond(&mu)`, `c.Wait()`, `c.Signal()`, `c.Broadcast()` | [`Cond`]: [`wait(guard)`](Cond::wait), [`signal`](Cond::signal), [`broadcast`](Cond::broadcast) |
 //! | `semaphore.NewWeighted(n)` (x/sync) | [`Semaphore::new(n)`](Semaphore::new) |
-//! | `sem.Acquire(ctx, n)`, `TryAcquire`, `Release` | [`Semaphore::acquire_ctx`], [`try_acquire`](Semaphore::try_acquire), [`release`](Semaphore::release) |
-//! | `sem.Acquire(context.Background(), n)` | [`Semaphore::acquire`] |
+//! | `sem.Acquire(ctx, n)`, `TryAcquire`, `Release` | [`Semaphore::acquire_ctx`], [`try_acquire`](Semaphore::try_acquire): a [`SemaphorePermit`] that releases on drop; [`forget`](SemaphorePermit::forget) then [`release`](Semaphore::release) to release elsewhere |
+//! | `sem.Acquire(context.Background(), n)` + `defer sem.Release(n)` | [`Semaphore::acquire`] (the permit's drop) |
 //! | `sync.WaitGroup` | [`WaitGroup`] |
 //!
 //! What they share:
@@ -48,5 +48,5 @@ pub use cond::Cond;
 pub use mutex::{Mutex, MutexGuard};
 pub use once::{Once, OnceLock};
 pub use rwlock::{RwLock, RwLockReadGuard, RwLockWriteGuard};
-pub use semaphore::Semaphore;
+pub use semaphore::{OwnedSemaphorePermit, Semaphore, SemaphorePermit};
 pub use waitgroup::WaitGroup;

@@ -151,7 +151,8 @@ where
 /// value if someone holds a clone of the receiver. Once the `Timer` and every clone of its
 /// receiver are dropped, nobody can receive, and the timer is disarmed and freed at once
 /// (Go 1.23 collects unreferenced timers the same way): no need to stop a timer to free it.
-/// A timer of [`after_func`] is the exception; see there.
+/// A timer of [`after_func`] is the exception; see there. Go's field `t.C` is
+/// [`t.receiver()`](Timer::receiver) here.
 ///
 /// ```
 /// use goro::{chan, time::Timer};
@@ -177,7 +178,8 @@ pub struct Timer {
 /// tick kept is the oldest missed one (with its own due time), and the ticks after it stay
 /// on the ticker's phase, as Go's do. Dropping the `Ticker` and every clone of its receiver
 /// stops it and frees it at once (Go 1.23); a clone of the receiver kept alive keeps it
-/// ticking.
+/// ticking. Go's field `t.C` is [`t.receiver()`](Ticker::receiver) here
+/// (`for t := range ticker.C` is `for t in ticker.receiver()`).
 ///
 /// Go's `for { select { case <-ticker.C: ...; case <-timeout: ... } }`:
 ///

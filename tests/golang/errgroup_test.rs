@@ -29,6 +29,8 @@ impl std::fmt::Display for TestError {
     }
 }
 
+impl std::error::Error for TestError {}
+
 const ERR1: TestError = TestError("errgroup_test: 1");
 const ERR2: TestError = TestError("errgroup_test: 2");
 

@@ -24,12 +24,12 @@ const MAX_SLEEP: Duration = Duration::from_millis(1);
 fn hammer_weighted(sem: &Semaphore, n: u64, loops: usize, seed: u64) {
     let mut x = seed | 1;
     for _ in 0..loops {
-        sem.acquire(n);
+        let permit = sem.acquire(n);
         x ^= x << 13;
         x ^= x >> 7;
         x ^= x << 17;
         goro::sleep(Duration::from_nanos(x % MAX_SLEEP.as_nanos() as u64));
-        sem.release(n);
+        drop(permit); // Go: sem.Release(n)
     }
 }
 
@@ -64,14 +64,16 @@ fn test_weighted_panic() {
 fn test_weighted_try_acquire() {
     go_main("TestWeightedTryAcquire", || {
         let sem = Semaphore::new(2);
+        // Go's Acquire and Release in different places: permits forgotten, units released
+        // by hand.
         let mut tries = Vec::new();
-        sem.acquire(1);
-        tries.push(sem.try_acquire(1));
-        tries.push(sem.try_acquire(1));
+        sem.acquire(1).forget();
+        tries.push(sem.try_acquire(1).map(|p| p.forget()).is_some());
+        tries.push(sem.try_acquire(1).map(|p| p.forget()).is_some());
         sem.release(2);
-        tries.push(sem.try_acquire(1));
-        sem.acquire(1);
-        tries.push(sem.try_acquire(1));
+        tries.push(sem.try_acquire(1).map(|p| p.forget()).is_some());
+        sem.acquire(1).forget();
+        tries.push(sem.try_acquire(1).map(|p| p.forget()).is_some());
         assert_eq!(tries, [true, false, true, false]);
     });
 }
@@ -83,15 +85,15 @@ fn test_weighted_acquire() {
         let try_acquire = |n: u64| {
             let (ctx, cancel) = context::background().with_timeout(Duration::from_millis(10));
             let _guard = cancel.guard();
-            sem.acquire_ctx(&ctx, n).is_ok()
+            sem.acquire_ctx(&ctx, n).map(|p| p.forget()).is_ok()
         };
         let mut tries = Vec::new();
-        sem.acquire(1);
+        sem.acquire(1).forget();
         tries.push(try_acquire(1));
         tries.push(try_acquire(1));
         sem.release(2);
         tries.push(try_acquire(1));
-        sem.acquire(1);
+        sem.acquire(1).forget();
         tries.push(try_acquire(1));
         assert_eq!(tries, [true, false, true, false]);
     });
@@ -106,16 +108,15 @@ fn test_weighted_doesnt_block_if_too_big() {
         let _guard = cancel.guard();
         {
             let sem = sem.clone();
-            goro::go(move || sem.acquire_ctx(&ctx, N + 1));
+            goro::go(move || sem.acquire_ctx(&ctx, N + 1).map(|p| p.forget()));
         }
         let first_err: Arc<StdMutex<Option<ContextError>>> = Arc::default();
         let wg = WaitGroup::new();
         for _ in 0..N * 3 {
             let (sem, first_err) = (sem.clone(), first_err.clone());
             wg.go(move || match sem.acquire_ctx(&context::background(), 1) {
-                Ok(()) => {
+                Ok(_permit) => {
                     goro::sleep(Duration::from_millis(1));
-                    sem.release(1);
                 }
                 Err(e) => {
                     first_err.lock().unwrap().get_or_insert(e);
@@ -141,20 +142,20 @@ fn test_large_acquire_doesnt_starve() {
         let running = Arc::new(AtomicBool::new(true));
         let wg = WaitGroup::new();
         for _ in 0..n {
-            sem.acquire(1);
+            let mut permit = sem.acquire_owned(1);
             let (sem, running) = (sem.clone(), running.clone());
             wg.go(move || {
                 while running.load(Ordering::Relaxed) {
                     goro::sleep(Duration::from_millis(1));
-                    sem.release(1);
-                    sem.acquire(1);
+                    drop(permit);
+                    permit = sem.acquire_owned(1);
                 }
-                sem.release(1);
+                drop(permit);
             });
         }
-        sem.acquire(n);
+        let all = sem.acquire(n);
         running.store(false, Ordering::Relaxed);
-        sem.release(n);
+        drop(all);
         wg.wait();
     });
 }
@@ -164,14 +165,14 @@ fn test_alloc_cancel_doesnt_starve() {
     go_main("TestAllocCancelDoesntStarve", || {
         let sem = Arc::new(Semaphore::new(10));
         // Hold 1 "read lock".
-        sem.acquire(1);
+        let _read = sem.acquire(1);
         let big = {
             let sem = sem.clone();
             goro::go(move || {
                 // A "write lock" request that gives up after 300 ms.
                 let (ctx, cancel) = context::background().with_timeout(Duration::from_millis(300));
                 let _guard = cancel.guard();
-                sem.acquire_ctx(&ctx, 10)
+                sem.acquire_ctx(&ctx, 10).map(|p| p.forget())
             })
         };
         // Go sleeps 100 ms so that the request above is queued; the test holds whether or
@@ -182,8 +183,7 @@ fn test_alloc_cancel_doesnt_starve() {
             let sem = sem.clone();
             goro::go(move || {
                 // Queued behind the write request, but served when it is cancelled.
-                sem.acquire_ctx(&context::background(), 1).unwrap();
-                sem.release(1);
+                drop(sem.acquire_ctx(&context::background(), 1).unwrap());
                 drop(done_tx);
             });
         }
