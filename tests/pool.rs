@@ -338,6 +338,7 @@ fn fail_fast_cancels_the_queued_jobs() {
 
 #[goro::test]
 fn a_panicking_job_becomes_an_error_and_the_worker_survives() {
+    let _quiet = support::expect_panics();
     let pool = Pool::new(1);
     pool.submit(|| -> () { panic!("job exploded") }).unwrap();
     let h = pool.submit_with_value(|| 5).unwrap();
@@ -354,6 +355,7 @@ fn a_panicking_job_becomes_an_error_and_the_worker_survives() {
 
 #[goro::test]
 fn resume_policy_re_raises_the_first_panic_from_wait() {
+    let _quiet = support::expect_panics();
     let pool = Pool::builder()
         .max_workers(2)
         .panic_policy(PanicPolicy::Resume)
@@ -444,6 +446,7 @@ fn map_after_the_pool_ended_yields_cancellations() {
 
 #[goro::test]
 fn map_unordered_yields_every_result_once() {
+    let _quiet = support::expect_panics();
     let pool = Pool::new(3);
     let mut got: Vec<u64> = pool
         .map_unordered(0..10_000u64, |x| x + 1)
@@ -543,6 +546,7 @@ fn a_pool_of_zero_workers_is_rejected() {
 
 #[goro::test]
 fn wait_inside_a_job_panics_instead_of_deadlocking() {
+    let _quiet = support::expect_panics();
     let pool = Pool::new(1);
     let inner = pool.clone();
     let h = pool
@@ -559,6 +563,7 @@ fn wait_inside_a_job_panics_instead_of_deadlocking() {
 /// (`failed` counts errors only, `panicked` panics only).
 #[goro::test]
 fn a_job_returning_err_counts_as_failed() {
+    let _quiet = support::expect_panics();
     #[derive(Debug, PartialEq)]
     struct Refused(u16);
     impl std::fmt::Display for Refused {

@@ -526,6 +526,7 @@ fn closures_and_results_are_dropped() {
 /// from a thread.
 #[test]
 fn join_timeout_both_ways() {
+    let _quiet = support::expect_panics();
     fn check() {
         let (tx, rx) = goro::chan::bounded::<()>(0);
         let mut h = goro::go(move || rx.recv().map(|()| 7));

@@ -50,6 +50,7 @@ fn test_weighted() {
 
 #[test]
 fn test_weighted_panic() {
+    let _quiet = crate::support::expect_panics();
     go_main("TestWeightedPanic", || {
         let w = Semaphore::new(1);
         let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| w.release(1)));
