@@ -143,6 +143,15 @@ impl Builder {
 /// A goroutine's identifier, unique for the life of the process.
 ///
 /// Go deliberately hides goroutine ids; goro shows them in panic reports and here, for logs.
+///
+/// ```
+/// let (a, b) = (goro::go(|| ()), goro::go(|| ()));
+/// assert_ne!(a.id(), b.id());
+/// let id = a.id();
+/// assert_eq!(id.to_string(), id.as_u64().to_string());
+/// a.join().unwrap();
+/// b.join().unwrap();
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct GoroutineId(u64);
 
@@ -335,16 +344,37 @@ impl<T> JoinHandle<T> {
     }
 
     /// Whether the goroutine has finished (its result is ready; `join` will not wait).
+    ///
+    /// ```
+    /// let (tx, rx) = goro::chan::bounded::<()>(0);
+    /// let h = goro::go(move || rx.recv().is_ok());
+    /// assert!(!h.is_finished()); // parked on the channel
+    /// tx.send(()).unwrap();
+    /// assert!(h.join().unwrap());
+    /// ```
     pub fn is_finished(&self) -> bool {
         self.g.is_done()
     }
 
     /// The goroutine's id.
+    ///
+    /// ```
+    /// let h = goro::go(goro::current_id);
+    /// let id = h.id();
+    /// assert_eq!(h.join().unwrap(), Some(id));
+    /// ```
     pub fn id(&self) -> GoroutineId {
         GoroutineId(self.g.id())
     }
 
     /// The goroutine's name, if it was given one.
+    ///
+    /// ```
+    /// let h = goro::Builder::new().name("indexer").spawn(|| ()).unwrap();
+    /// assert_eq!(h.name(), Some("indexer"));
+    /// assert_eq!(goro::go(|| ()).name(), None);
+    /// h.join().unwrap();
+    /// ```
     pub fn name(&self) -> Option<&str> {
         self.g.name()
     }
@@ -408,6 +438,13 @@ impl<T> fmt::Debug for JoinHandle<T> {
 }
 
 /// A goroutine ended by a panic; holds the panic's payload.
+///
+/// ```
+/// let h = goro::Builder::new().name("parser").spawn(|| -> u32 { panic!("bad token") });
+/// let err = h.unwrap().join().unwrap_err();
+/// assert_eq!(err.panic_message(), Some("bad token"));
+/// assert!(err.to_string().ends_with("(parser) panicked: bad token"));
+/// ```
 pub struct JoinError {
     payload: Box<dyn Any + Send + 'static>,
     id: GoroutineId,
@@ -416,16 +453,35 @@ pub struct JoinError {
 
 impl JoinError {
     /// The panic payload, for `std::panic::resume_unwind` or inspection.
+    ///
+    /// ```
+    /// let err = goro::go(|| -> () { std::panic::panic_any(7u8) }).join().unwrap_err();
+    /// let payload = err.into_panic();
+    /// assert_eq!(payload.downcast_ref::<u8>(), Some(&7));
+    /// ```
     pub fn into_panic(self) -> Box<dyn Any + Send + 'static> {
         self.payload
     }
 
     /// The panic message, if the payload is a string (as with `panic!("...")`).
+    ///
+    /// ```
+    /// let err = goro::go(|| -> () { panic!("code {}", 42) }).join().unwrap_err();
+    /// assert_eq!(err.panic_message(), Some("code 42"));
+    /// let err = goro::go(|| -> () { std::panic::panic_any(7u8) }).join().unwrap_err();
+    /// assert_eq!(err.panic_message(), None);
+    /// ```
     pub fn panic_message(&self) -> Option<&str> {
         panic::payload_str(&*self.payload)
     }
 
     /// The id of the goroutine that panicked.
+    ///
+    /// ```
+    /// let h = goro::go(|| -> () { panic!("oops") });
+    /// let id = h.id();
+    /// assert_eq!(h.join().unwrap_err().id(), id);
+    /// ```
     pub fn id(&self) -> GoroutineId {
         self.id
     }

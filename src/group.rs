@@ -110,6 +110,12 @@ impl<E: Send + 'static> Group<E> {
     /// A group with no limit and no context.
     ///
     /// Go: the zero `errgroup.Group`.
+    ///
+    /// ```
+    /// let g = goro::group::Group::<String>::new();
+    /// assert_eq!(g.limit(), None);
+    /// assert_eq!(g.wait(), Ok(())); // no tasks: nothing to wait for
+    /// ```
     pub fn new() -> Group<E> {
         Group::build(None, |_| "a task of the group failed".into())
     }
@@ -205,6 +211,13 @@ impl<E: Send + 'static> Group<E> {
     ///
     /// Go: `g.Go(f)`. The first error returned by a task is kept for
     /// [`wait`](Self::wait) (and cancels the group's context); later ones are dropped.
+    ///
+    /// ```
+    /// let g = goro::group::Group::new();
+    /// g.go(|| Ok(()));
+    /// g.go(|| Err("disk full"));
+    /// assert_eq!(g.wait(), Err("disk full"));
+    /// ```
     #[track_caller]
     pub fn go<F>(&self, f: F)
     where
@@ -223,6 +236,14 @@ impl<E: Send + 'static> Group<E> {
     /// limit; returns whether it did.
     ///
     /// Go: `g.TryGo(f)`. Without a limit it always starts `f` and returns `true`.
+    ///
+    /// ```
+    /// let g = goro::group::Group::<String>::new();
+    /// assert!(g.try_go(|| Ok(()))); // no limit: always started
+    /// g.wait().unwrap();
+    /// ```
+    ///
+    /// With a limit, see [`set_limit`](Self::set_limit).
     pub fn try_go<F>(&self, f: F) -> bool
     where
         F: FnOnce() -> Result<(), E> + Send + 'static,
@@ -275,6 +296,13 @@ impl<E: Send + 'static> Group<E> {
     /// # Panics
     ///
     /// As [`set_limit`](Self::set_limit), if tasks started under a limit are still running.
+    ///
+    /// ```
+    /// let g = goro::group::Group::<String>::new();
+    /// g.set_limit(1);
+    /// g.remove_limit();
+    /// assert_eq!(g.limit(), None);
+    /// ```
     pub fn remove_limit(&self) {
         self.replace_limit(None);
     }
@@ -294,6 +322,13 @@ impl<E: Send + 'static> Group<E> {
     }
 
     /// The current limit, if one is set.
+    ///
+    /// ```
+    /// let g = goro::group::Group::<String>::new();
+    /// assert_eq!(g.limit(), None);
+    /// g.set_limit(4);
+    /// assert_eq!(g.limit(), Some(4));
+    /// ```
     pub fn limit(&self) -> Option<usize> {
         self.inner.limit().as_ref().map(|l| l.n)
     }
@@ -307,6 +342,13 @@ impl<E: Send + 'static> Group<E> {
     ///
     /// If a task panicked, with that task's panic payload (its message), once every task has
     /// returned.
+    ///
+    /// ```
+    /// let g = goro::group::Group::new();
+    /// g.go(|| Err("first"));
+    /// assert_eq!(g.wait(), Err("first"));
+    /// assert_eq!(g.wait(), Ok(())); // the error was moved out by the first wait
+    /// ```
     pub fn wait(&self) -> Result<(), E> {
         self.inner.wg.wait();
         if let Some(cancel) = &self.inner.cancel {

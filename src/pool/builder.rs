@@ -11,6 +11,18 @@ use crate::context::{self, Context};
 use crate::sync::WaitGroup;
 
 /// What the pool does with a job's error.
+///
+/// ```
+/// use goro::pool::{ErrorPolicy, Pool};
+///
+/// let (release_tx, release) = goro::chan::bounded::<()>(0);
+/// let pool = Pool::builder().max_workers(1).error_policy(ErrorPolicy::FailFast).build();
+/// pool.submit(move || { release.recv().ok(); Err("bad input") }).unwrap();
+/// pool.submit(|| ()).unwrap(); // queued behind the failing job
+/// release_tx.send(()).unwrap();
+/// let r = pool.wait();
+/// assert_eq!((r.failed, r.completed, r.cancelled), (1, 0, 1));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum ErrorPolicy {
     /// Keep going; every error is counted and sent to [`Pool::errors`].
@@ -22,6 +34,16 @@ pub enum ErrorPolicy {
 }
 
 /// What the pool does with a panicking job. The worker survives in every case but `Abort`.
+///
+/// ```
+/// use goro::pool::{PanicPolicy, Pool};
+/// use std::panic::{catch_unwind, AssertUnwindSafe};
+///
+/// let pool = Pool::builder().panic_policy(PanicPolicy::Resume).build();
+/// pool.submit(|| -> () { panic!("bug") }).unwrap();
+/// let payload = catch_unwind(AssertUnwindSafe(|| pool.wait())).unwrap_err();
+/// assert_eq!(payload.downcast_ref::<&str>(), Some(&"bug"));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum PanicPolicy {
     /// Count it as panicked and send [`JobError::Panicked`](super::JobError::Panicked) to
@@ -37,6 +59,14 @@ pub enum PanicPolicy {
 }
 
 /// Configures a [`Pool`]; made by [`Pool::builder`].
+///
+/// ```
+/// use goro::pool::Pool;
+///
+/// let pool = Pool::builder().max_workers(2).queue_capacity(8).name("resizer").build();
+/// pool.submit(|| ()).unwrap();
+/// assert_eq!(pool.wait().completed, 1);
+/// ```
 #[derive(Debug, Clone)]
 pub struct Builder {
     min_workers: usize,
@@ -81,6 +111,12 @@ fn next_pool_id() -> u64 {
 
 impl Builder {
     /// Workers kept even when idle (default 0). Started with the pool.
+    ///
+    /// ```
+    /// let pool = goro::pool::Pool::builder().min_workers(2).max_workers(4).build();
+    /// assert_eq!(pool.workers(), 2); // started with the pool
+    /// pool.wait();
+    /// ```
     pub fn min_workers(mut self, n: usize) -> Builder {
         self.min_workers = n;
         self
@@ -88,12 +124,33 @@ impl Builder {
 
     /// The most workers at a time (default: [`maxprocs`](crate::maxprocs)). The pool
     /// starts a worker when a job is submitted and none is idle, up to this.
+    ///
+    /// ```
+    /// let pool = goro::pool::Pool::builder().max_workers(3).build();
+    /// assert_eq!(pool.workers(), 0); // none until there is work
+    /// for _ in 0..10 {
+    ///     pool.submit(|| ()).unwrap();
+    /// }
+    /// assert!(pool.workers() <= 3);
+    /// assert_eq!(pool.wait().completed, 10);
+    /// ```
     pub fn max_workers(mut self, n: usize) -> Builder {
         self.max_workers = n;
         self
     }
 
     /// How long a worker above `min_workers` stays idle before it exits (default 1 s).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let pool = goro::pool::Pool::builder().idle_timeout(Duration::from_millis(1)).build();
+    /// pool.submit(|| ()).unwrap();
+    /// while pool.workers() > 0 {
+    ///     goro::sleep(Duration::from_millis(1)); // until the idle worker exits
+    /// }
+    /// assert_eq!(pool.completed(), 1);
+    /// ```
     pub fn idle_timeout(mut self, d: Duration) -> Builder {
         self.idle_timeout = d;
         self
@@ -101,6 +158,17 @@ impl Builder {
 
     /// Bounds the job queue: `submit` blocks while `n` jobs wait (backpressure). Without
     /// it the queue is unbounded. `0` makes every submit a hand-off to an idle worker.
+    ///
+    /// ```
+    /// let pool = goro::pool::Pool::builder().max_workers(1).queue_capacity(1).build();
+    /// let (started_tx, started) = goro::chan::bounded::<()>(0);
+    /// let ctx = pool.context();
+    /// pool.submit(move || { started_tx.send(()).ok(); ctx.done().recv().ok(); }).unwrap();
+    /// started.recv().unwrap(); // the one worker is busy
+    /// pool.try_submit(|| ()).unwrap(); // takes the one place in the queue
+    /// assert!(matches!(pool.try_submit(|| ()), Err(goro::pool::SubmitError::Full(_))));
+    /// pool.stop();
+    /// ```
     pub fn queue_capacity(mut self, n: usize) -> Builder {
         self.queue_capacity = Some(n);
         self
@@ -132,17 +200,42 @@ impl Builder {
     }
 
     /// What a job's error does (default [`ErrorPolicy::Collect`]).
+    ///
+    /// ```
+    /// use goro::pool::{ErrorPolicy, Pool};
+    ///
+    /// let pool = Pool::builder().error_policy(ErrorPolicy::Collect).build();
+    /// pool.submit(|| Err("a")).unwrap();
+    /// pool.submit(|| Err("b")).unwrap(); // the first error stopped nothing
+    /// assert_eq!(pool.wait().failed, 2);
+    /// ```
     pub fn error_policy(mut self, p: ErrorPolicy) -> Builder {
         self.error_policy = p;
         self
     }
 
     /// Shorthand for `error_policy(ErrorPolicy::FailFast)`.
+    ///
+    /// ```
+    /// let pool = goro::pool::Pool::builder().fail_fast().build();
+    /// pool.submit(|| Err("bad input")).unwrap();
+    /// pool.context().done().recv().unwrap_err(); // ended by the error, before any wait
+    /// assert_eq!(pool.wait().failed, 1);
+    /// ```
     pub fn fail_fast(self) -> Builder {
         self.error_policy(ErrorPolicy::FailFast)
     }
 
     /// What a panicking job does (default [`PanicPolicy::Error`]).
+    ///
+    /// ```
+    /// use goro::pool::{JobError, PanicPolicy, Pool};
+    ///
+    /// let pool = Pool::builder().panic_policy(PanicPolicy::Error).build();
+    /// pool.submit(|| -> () { panic!("bug") }).unwrap();
+    /// assert_eq!(pool.wait().panicked, 1);
+    /// assert!(matches!(pool.errors().recv(), Ok(JobError::Panicked(msg)) if msg == "bug"));
+    /// ```
     pub fn panic_policy(mut self, p: PanicPolicy) -> Builder {
         self.panic_policy = p;
         self
@@ -150,18 +243,40 @@ impl Builder {
 
     /// Binds the pool to `ctx`: when it ends, the pool takes no more jobs and cancels the
     /// queued ones. The pool's own context ([`Pool::context`]) is a child of it.
+    ///
+    /// ```
+    /// use goro::context::{self, ContextError};
+    ///
+    /// let (ctx, cancel) = context::background().with_cancel();
+    /// let pool = goro::pool::Pool::builder().context(&ctx).build();
+    /// cancel();
+    /// pool.context().done().recv().unwrap_err(); // the pool's context ends with its parent
+    /// assert_eq!(pool.context().err(), Some(ContextError::Canceled));
+    /// ```
     pub fn context(mut self, ctx: &Context) -> Builder {
         self.context = Some(ctx.clone());
         self
     }
 
     /// Names the workers' goroutines (shown in panic messages).
+    ///
+    /// ```
+    /// let pool = goro::pool::Pool::builder().name("thumbnailer").build();
+    /// pool.submit(|| ()).unwrap();
+    /// assert_eq!(pool.wait().completed, 1);
+    /// ```
     pub fn name(mut self, name: impl Into<String>) -> Builder {
         self.name = Some(name.into());
         self
     }
 
     /// Makes the pool and starts its `min_workers`.
+    ///
+    /// ```
+    /// let pool = goro::pool::Pool::builder().min_workers(1).max_workers(2).build();
+    /// assert_eq!(pool.workers(), 1);
+    /// pool.wait();
+    /// ```
     ///
     /// # Panics
     ///

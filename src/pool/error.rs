@@ -10,6 +10,18 @@ use crate::context::BoxError;
 
 /// Why [`Pool::submit`](super::Pool::submit) and its variants did not take a job. The job
 /// comes back in every case ([`into_job`](Self::into_job)), so nothing is silently lost.
+///
+/// ```
+/// use goro::pool::{Pool, SubmitError};
+///
+/// let pool = Pool::new(1);
+/// pool.close();
+/// match pool.try_submit(|| println!("never runs here")) {
+///     Err(SubmitError::Closed(job)) => job(), // the job comes back: run it here
+///     other => panic!("{other:?}"),
+/// }
+/// assert_eq!(pool.wait().dropped, 1);
+/// ```
 pub enum SubmitError<F> {
     /// The queue is full ([`try_submit`](super::Pool::try_submit)).
     Full(F),
@@ -25,6 +37,14 @@ pub enum SubmitError<F> {
 
 impl<F> SubmitError<F> {
     /// The job that was not taken.
+    ///
+    /// ```
+    /// let pool = goro::pool::Pool::new(1);
+    /// pool.close();
+    /// let data = vec![1, 2, 3];
+    /// let job = pool.submit(move || assert_eq!(data.len(), 3)).unwrap_err().into_job();
+    /// job(); // run it here instead
+    /// ```
     pub fn into_job(self) -> F {
         match self {
             SubmitError::Full(f)
@@ -35,6 +55,12 @@ impl<F> SubmitError<F> {
     }
 
     /// Whether the pool is closed for good (as opposed to full for now).
+    ///
+    /// ```
+    /// let pool = goro::pool::Pool::new(1);
+    /// pool.wait();
+    /// assert!(pool.submit(|| ()).unwrap_err().is_closed());
+    /// ```
     pub fn is_closed(&self) -> bool {
         matches!(self, SubmitError::Closed(_))
     }
@@ -66,6 +92,17 @@ impl<F> fmt::Display for SubmitError<F> {
 impl<F> Error for SubmitError<F> {}
 
 /// How a job failed: what [`Pool::errors`](super::Pool::errors) delivers.
+///
+/// ```
+/// use goro::pool::Pool;
+///
+/// let pool = Pool::new(1);
+/// pool.submit(|| Err("disk full")).unwrap();
+/// pool.submit(|| -> () { panic!("bug") }).unwrap();
+/// pool.wait();
+/// let errs: Vec<String> = pool.errors().iter().map(|e| e.to_string()).collect();
+/// assert_eq!(errs, ["job failed: disk full", "job panicked: bug"]);
+/// ```
 #[derive(Debug)]
 pub enum JobError {
     /// The job returned an error.
@@ -126,6 +163,16 @@ pub enum TaskError<E = Infallible> {
 
 impl<E> TaskError<E> {
     /// The job's own error, if it returned one (not if it panicked or was cancelled).
+    ///
+    /// ```
+    /// use goro::pool::{Pool, TaskError};
+    ///
+    /// let pool = Pool::new(1);
+    /// let h = pool.submit_with_result(|| Err::<u32, _>("timeout")).unwrap();
+    /// assert_eq!(h.join().unwrap_err().into_failed(), Some("timeout"));
+    /// assert_eq!(TaskError::<&str>::Canceled.into_failed(), None);
+    /// pool.wait();
+    /// ```
     pub fn into_failed(self) -> Option<E> {
         match self {
             TaskError::Failed(e) => Some(e),

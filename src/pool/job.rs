@@ -17,6 +17,15 @@ use crate::inline_fn::{CallOnce, InlineFn};
 /// `std::io::Error`, any `std::error::Error`...). An `Err` counts as a failure, goes to
 /// [`Pool::errors`](super::Pool::errors), and under
 /// [`ErrorPolicy::FailFast`](super::ErrorPolicy) ends the pool.
+///
+/// ```
+/// let pool = goro::pool::Pool::new(2);
+/// pool.submit(|| ()).unwrap(); // ()
+/// pool.submit(|| "42".parse::<u32>().map(drop)).unwrap(); // Result<(), ParseIntError>
+/// pool.submit(|| std::fs::metadata("/no/such/file").map(drop)).unwrap(); // io::Error
+/// let r = pool.wait();
+/// assert_eq!((r.completed, r.failed), (2, 1));
+/// ```
 pub trait JobResult: Send + 'static {
     /// The job's outcome as the pool records it.
     fn into_result(self) -> Result<(), BoxError>;
@@ -366,6 +375,16 @@ impl<T: Send, E: Send> TaskHandle<T, E> {
     }
 
     /// Whether the job has ended (or was cancelled), so `join` would not block.
+    ///
+    /// ```
+    /// let pool = goro::pool::Pool::new(1);
+    /// let (tx, rx) = goro::chan::bounded::<()>(0);
+    /// let h = pool.submit_with_value(move || rx.recv().is_ok()).unwrap();
+    /// assert!(!h.is_finished()); // waiting on the channel
+    /// tx.send(()).unwrap();
+    /// assert!(h.join().unwrap());
+    /// pool.wait();
+    /// ```
     pub fn is_finished(&self) -> bool {
         !self.rx.is_empty() || self.rx.is_closed()
     }

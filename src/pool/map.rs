@@ -195,6 +195,13 @@ fn run_batch<X, T: Send, F: Fn(X) -> T>(work: &Work<F, T>, first: u64, items: Ve
 }
 
 /// The iterator of [`Pool::map`]: results in input order.
+///
+/// ```
+/// let pool = goro::pool::Pool::new(2);
+/// let mut lens = pool.map(["a", "bb", "ccc"], str::len);
+/// assert_eq!(lens.next(), Some(Ok(1)));
+/// assert_eq!(lens.collect::<Vec<_>>(), [Ok(2), Ok(3)]);
+/// ```
 pub struct Map<I: Iterator, T> {
     engine: Engine<I, T>,
     /// Results from index `base` on; `None` while not arrived.
@@ -288,6 +295,13 @@ impl<I: Iterator, T> fmt::Debug for Map<I, T> {
 }
 
 /// The iterator of [`Pool::map_unordered`]: results as they are ready.
+///
+/// ```
+/// let pool = goro::pool::Pool::new(2);
+/// let results: Vec<_> = pool.map_unordered([1, 0, 2], |x: u32| 10 / x).collect();
+/// assert_eq!(results.len(), 3);
+/// assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 2); // 10 / 0 panicked
+/// ```
 pub struct MapUnordered<I: Iterator, T> {
     engine: Engine<I, T>,
     ready: VecDeque<Result<T, TaskError>>,

@@ -124,6 +124,13 @@ use report::Slots;
 /// Clones share the pool (a job may hold one to submit more work). The pool finishes when
 /// [`wait`](Self::wait) or [`stop`](Self::stop) is called; dropping every handle without
 /// either closes it, and its workers finish the queued jobs on their own.
+///
+/// ```
+/// let pool = goro::pool::Pool::new(2);
+/// let handle = pool.clone();
+/// pool.submit(move || handle.submit(|| ()).unwrap()).unwrap(); // a job submitting more
+/// assert_eq!(pool.wait().completed, 2);
+/// ```
 #[derive(Clone)]
 pub struct Pool {
     shared: Arc<Shared>,
@@ -178,6 +185,13 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 impl Pool {
     /// A pool of exactly `workers` workers, started now, with an unbounded queue.
+    ///
+    /// ```
+    /// let pool = goro::pool::Pool::new(3);
+    /// assert_eq!(pool.workers(), 3); // all started now
+    /// pool.submit(|| ()).unwrap();
+    /// assert_eq!(pool.wait().completed, 1);
+    /// ```
     ///
     /// # Panics
     ///
@@ -236,6 +250,16 @@ impl Pool {
     }
 
     /// Like [`map`](Self::map), but yields each result as soon as it is ready, in any order.
+    ///
+    /// ```
+    /// let pool = goro::pool::Pool::new(4);
+    /// let mut squares: Vec<u64> = pool
+    ///     .map_unordered(1..=5u64, |x| x * x)
+    ///     .map(Result::unwrap)
+    ///     .collect();
+    /// squares.sort_unstable();
+    /// assert_eq!(squares, [1, 4, 9, 16, 25]);
+    /// ```
     pub fn map_unordered<I, F, T>(&self, items: I, f: F) -> MapUnordered<I::IntoIter, T>
     where
         I: IntoIterator,
@@ -248,6 +272,14 @@ impl Pool {
 
     /// Stops taking jobs; the queued ones still run. Submitters blocked on a full queue
     /// get their jobs back ([`SubmitError::Closed`]). Idempotent.
+    ///
+    /// ```
+    /// let pool = goro::pool::Pool::new(1);
+    /// pool.submit(|| ()).unwrap();
+    /// pool.close();
+    /// assert!(pool.submit(|| ()).unwrap_err().is_closed());
+    /// assert_eq!(pool.wait().completed, 1); // the queued job still ran
+    /// ```
     pub fn close(&self) {
         self.shared.jobs_tx.close();
     }
@@ -255,6 +287,16 @@ impl Pool {
     /// Closes the pool, waits until every queued job has run (or been cancelled) and every
     /// worker has exited, and reports what happened. The pool's context ends, and
     /// [`errors()`](Self::errors) closes once its buffered errors are read.
+    ///
+    /// ```
+    /// let pool = goro::pool::Pool::new(2);
+    /// for _ in 0..3 {
+    ///     pool.submit(|| ()).unwrap();
+    /// }
+    /// let report = pool.wait();
+    /// assert_eq!((report.submitted, report.completed), (3, 3));
+    /// assert!(pool.context().err().is_some()); // the pool's context ended
+    /// ```
     ///
     /// # Panics
     ///
@@ -284,6 +326,17 @@ impl Pool {
 
     /// Cancels the queued jobs (they will not run), waits for the running ones to finish,
     /// and reports, as [`wait`](Self::wait) does.
+    ///
+    /// ```
+    /// let pool = goro::pool::Pool::new(1);
+    /// let (started_tx, started) = goro::chan::bounded::<()>(0);
+    /// let ctx = pool.context();
+    /// pool.submit(move || { started_tx.send(()).ok(); ctx.done().recv().ok(); }).unwrap();
+    /// started.recv().unwrap(); // a job runs until the pool stops
+    /// pool.submit(|| ()).unwrap(); // queued: will not run
+    /// let r = pool.stop();
+    /// assert_eq!((r.completed, r.cancelled), (1, 1));
+    /// ```
     pub fn stop(&self) -> Report {
         (self.shared.cancel)();
         self.wait()
@@ -291,6 +344,16 @@ impl Pool {
 
     /// Changes the most workers at a time, even while busy. Growing starts workers for
     /// queued jobs at once; shrinking lets surplus workers exit as they finish their job.
+    ///
+    /// ```
+    /// let pool = goro::pool::Pool::builder().max_workers(1).build();
+    /// pool.resize(4);
+    /// for _ in 0..8 {
+    ///     pool.submit(|| ()).unwrap();
+    /// }
+    /// assert!(pool.workers() <= 4);
+    /// assert_eq!(pool.wait().completed, 8);
+    /// ```
     ///
     /// # Panics
     ///
@@ -313,6 +376,14 @@ impl Pool {
     /// The pool's context: a child of the one given to [`Builder::context`] (or of
     /// `background`), ended by fail-fast, [`stop`](Self::stop), or when the pool finishes.
     /// Jobs that can stop early should watch it.
+    ///
+    /// ```
+    /// let pool = goro::pool::Pool::new(1);
+    /// let ctx = pool.context();
+    /// assert_eq!(ctx.err(), None);
+    /// pool.wait();
+    /// assert!(ctx.err().is_some()); // ended when the pool finished
+    /// ```
     pub fn context(&self) -> Context {
         self.shared.ctx.clone()
     }

@@ -154,62 +154,155 @@ impl Shared {
 
 impl Pool {
     /// Jobs running now.
+    ///
+    /// ```
+    /// let pool = goro::pool::Pool::new(2);
+    /// let (started_tx, started) = goro::chan::bounded::<()>(0);
+    /// let ctx = pool.context();
+    /// pool.submit(move || { started_tx.send(()).ok(); ctx.done().recv().ok(); }).unwrap();
+    /// started.recv().unwrap(); // a job runs until the pool stops
+    /// assert_eq!((pool.running(), pool.idle()), (1, 1));
+    /// pool.stop();
+    /// ```
     pub fn running(&self) -> usize {
         self.shared.counts().running
     }
 
     /// Workers waiting for a job now.
+    ///
+    /// ```
+    /// let pool = goro::pool::Pool::new(2);
+    /// assert_eq!(pool.idle(), 2); // started, no job yet
+    /// ```
     pub fn idle(&self) -> usize {
         self.shared.counts().idle
     }
 
     /// Live workers.
+    ///
+    /// ```
+    /// let pool = goro::pool::Pool::new(3);
+    /// assert_eq!(pool.workers(), 3);
+    /// ```
     pub fn workers(&self) -> usize {
         self.shared.workers.load(Ordering::Relaxed)
     }
 
     /// Jobs waiting in the queue.
+    ///
+    /// ```
+    /// let pool = goro::pool::Pool::new(1);
+    /// let (started_tx, started) = goro::chan::bounded::<()>(0);
+    /// let ctx = pool.context();
+    /// pool.submit(move || { started_tx.send(()).ok(); ctx.done().recv().ok(); }).unwrap();
+    /// started.recv().unwrap(); // a job runs until the pool stops
+    /// pool.submit(|| ()).unwrap();
+    /// assert_eq!(pool.queued(), 1);
+    /// pool.stop();
+    /// ```
     pub fn queued(&self) -> usize {
         self.shared.jobs_rx.len()
     }
 
     /// Jobs taken so far.
+    ///
+    /// ```
+    /// let pool = goro::pool::Pool::new(2);
+    /// pool.submit(|| ()).unwrap();
+    /// pool.submit(|| Err("bad input")).unwrap();
+    /// pool.wait();
+    /// assert_eq!(pool.submitted(), 2);
+    /// ```
     pub fn submitted(&self) -> u64 {
         self.shared.submitted()
     }
 
     /// Jobs that ran and returned `()` or `Ok`.
+    ///
+    /// ```
+    /// let pool = goro::pool::Pool::new(1);
+    /// pool.submit(|| Ok::<(), String>(())).unwrap();
+    /// pool.wait();
+    /// assert_eq!(pool.completed(), 1);
+    /// ```
     pub fn completed(&self) -> u64 {
         self.shared.counts().completed
     }
 
     /// Jobs that ran and returned `Err` (not counting panics: [`panicked`](Self::panicked)).
+    ///
+    /// ```
+    /// let pool = goro::pool::Pool::new(1);
+    /// pool.submit(|| Err("bad input")).unwrap();
+    /// pool.wait();
+    /// assert_eq!((pool.failed(), pool.panicked()), (1, 0));
+    /// ```
     pub fn failed(&self) -> u64 {
         self.shared.counts().failed
     }
 
     /// Jobs that panicked.
+    ///
+    /// ```
+    /// let pool = goro::pool::Pool::new(1);
+    /// pool.submit(|| -> () { panic!("bug") }).unwrap();
+    /// pool.wait();
+    /// assert_eq!((pool.panicked(), pool.failed()), (1, 0));
+    /// ```
     pub fn panicked(&self) -> u64 {
         self.shared.counts().panicked
     }
 
     /// Errors that [`errors()`](Self::errors) did not keep (see
     /// [`Builder::errors_capacity`](super::Builder::errors_capacity)).
+    ///
+    /// ```
+    /// let pool = goro::pool::Pool::builder().errors_capacity(1).build();
+    /// pool.submit(|| Err("first")).unwrap();
+    /// pool.submit(|| Err("second")).unwrap();
+    /// pool.wait();
+    /// assert_eq!(pool.errors_dropped(), 1); // nobody read the first
+    /// ```
     pub fn errors_dropped(&self) -> u64 {
         self.shared.errors_dropped.load(Ordering::Relaxed)
     }
 
     /// Jobs cancelled before they ran.
+    ///
+    /// ```
+    /// let pool = goro::pool::Pool::new(1);
+    /// let (started_tx, started) = goro::chan::bounded::<()>(0);
+    /// let ctx = pool.context();
+    /// pool.submit(move || { started_tx.send(()).ok(); ctx.done().recv().ok(); }).unwrap();
+    /// started.recv().unwrap(); // a job runs until the pool stops
+    /// pool.submit(|| ()).unwrap();
+    /// pool.stop();
+    /// assert_eq!(pool.cancelled(), 1);
+    /// ```
     pub fn cancelled(&self) -> u64 {
         self.shared.counts().cancelled
     }
 
     /// Jobs not taken (full queue, timeout, closed pool), handed back to their submitters.
+    ///
+    /// ```
+    /// let pool = goro::pool::Pool::new(1);
+    /// pool.close();
+    /// assert!(pool.submit(|| ()).is_err());
+    /// assert_eq!(pool.dropped(), 1);
+    /// ```
     pub fn dropped(&self) -> u64 {
         self.shared.dropped.load(Ordering::Relaxed)
     }
 
     /// The counters now, as a [`Report`].
+    ///
+    /// ```
+    /// let pool = goro::pool::Pool::new(1);
+    /// pool.submit(|| ()).unwrap();
+    /// let done = pool.wait();
+    /// assert_eq!(pool.report(), done); // the same counts, at any time
+    /// ```
     pub fn report(&self) -> Report {
         let s = &self.shared;
         let c = s.counts();

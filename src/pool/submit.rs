@@ -16,6 +16,15 @@ impl Pool {
     /// From inside one of this pool's own jobs, a full queue does not block, and a closed
     /// (but not cancelled) pool still takes the job: it runs at once in the calling worker
     /// (see "Nested submits" in the [module docs](super)).
+    ///
+    /// ```
+    /// let pool = goro::pool::Pool::new(2);
+    /// pool.submit(|| println!("a job that cannot fail")).unwrap();
+    /// pool.submit(|| Err("bad input")).unwrap();
+    /// let r = pool.wait();
+    /// assert_eq!((r.completed, r.failed), (1, 1));
+    /// assert!(pool.submit(|| ()).unwrap_err().is_closed()); // finished
+    /// ```
     pub fn submit<F, R>(&self, job: F) -> Result<(), SubmitError<F>>
     where
         F: FnOnce() -> R + Send + 'static,
@@ -27,6 +36,14 @@ impl Pool {
 
     /// Queues `job` if that needs no waiting: fails with [`SubmitError::Full`] on a full
     /// queue, [`SubmitError::Closed`] on a closed pool.
+    ///
+    /// ```
+    /// let pool = goro::pool::Pool::new(1);
+    /// pool.try_submit(|| ()).unwrap(); // an unbounded queue is never full
+    /// pool.close();
+    /// assert!(pool.try_submit(|| ()).unwrap_err().is_closed());
+    /// assert_eq!(pool.wait().completed, 1);
+    /// ```
     pub fn try_submit<F, R>(&self, job: F) -> Result<(), SubmitError<F>>
     where
         F: FnOnce() -> R + Send + 'static,
@@ -37,6 +54,17 @@ impl Pool {
     }
 
     /// Queues `job`, waiting at most `timeout` for room ([`SubmitError::Timeout`]).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let pool = goro::pool::Pool::builder().queue_capacity(4).build();
+    /// pool.submit_timeout(|| (), Duration::from_secs(30)).unwrap(); // room: no wait
+    /// pool.close();
+    /// let err = pool.submit_timeout(|| (), Duration::from_secs(30)).unwrap_err();
+    /// assert!(err.is_closed());
+    /// assert_eq!(pool.wait().completed, 1);
+    /// ```
     pub fn submit_timeout<F, R>(&self, job: F, timeout: Duration) -> Result<(), SubmitError<F>>
     where
         F: FnOnce() -> R + Send + 'static,
@@ -51,6 +79,15 @@ impl Pool {
     }
 
     /// Queues `job`, waiting for room until `ctx` ends ([`SubmitError::Canceled`]).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let pool = goro::pool::Pool::builder().queue_capacity(4).build();
+    /// let (ctx, _cancel) = goro::context::background().with_timeout(Duration::from_secs(30));
+    /// pool.submit_ctx(&ctx, || ()).unwrap();
+    /// assert_eq!(pool.wait().completed, 1);
+    /// ```
     pub fn submit_ctx<F, R>(&self, ctx: &Context, job: F) -> Result<(), SubmitError<F>>
     where
         F: FnOnce() -> R + Send + 'static,

@@ -104,6 +104,12 @@ impl Semaphore {
     /// A semaphore of `size` units, none held.
     ///
     /// Go: `semaphore.NewWeighted(size)`.
+    ///
+    /// ```
+    /// static SEM: goro::sync::Semaphore = goro::sync::Semaphore::new(2); // `const`
+    /// let _p = SEM.acquire(2);
+    /// assert!(SEM.try_acquire(1).is_none());
+    /// ```
     pub const fn new(size: u64) -> Semaphore {
         Semaphore {
             size,
@@ -122,6 +128,12 @@ impl Semaphore {
     }
 
     /// The total number of units.
+    ///
+    /// ```
+    /// let sem = goro::sync::Semaphore::new(5);
+    /// let _p = sem.acquire(2);
+    /// assert_eq!((sem.size(), sem.available()), (5, 3));
+    /// ```
     pub fn size(&self) -> u64 {
         self.size
     }
@@ -443,6 +455,11 @@ pub struct SemaphorePermit<'a> {
 
 impl SemaphorePermit<'_> {
     /// The units this permit holds.
+    ///
+    /// ```
+    /// let sem = goro::sync::Semaphore::new(4);
+    /// assert_eq!(sem.acquire(3).units(), 3);
+    /// ```
     pub fn units(&self) -> u64 {
         self.n
     }
@@ -502,11 +519,25 @@ pub struct OwnedSemaphorePermit {
 
 impl OwnedSemaphorePermit {
     /// The units this permit holds.
+    ///
+    /// ```
+    /// let sem = std::sync::Arc::new(goro::sync::Semaphore::new(4));
+    /// assert_eq!(sem.acquire_owned(3).units(), 3);
+    /// ```
     pub fn units(&self) -> u64 {
         self.n
     }
 
     /// The semaphore the units belong to.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    ///
+    /// let sem = Arc::new(goro::sync::Semaphore::new(4));
+    /// let permit = sem.acquire_owned(1);
+    /// assert!(Arc::ptr_eq(permit.semaphore(), &sem));
+    /// assert_eq!(permit.semaphore().available(), 3);
+    /// ```
     pub fn semaphore(&self) -> &Arc<Semaphore> {
         &self.sem
     }
