@@ -440,8 +440,9 @@ impl<T> fmt::Debug for JoinHandle<T> {
 /// A goroutine ended by a panic; holds the panic's payload.
 ///
 /// ```
-/// let h = goro::Builder::new().name("parser").spawn(|| -> u32 { panic!("bad token") });
-/// let err = h.unwrap().join().unwrap_err();
+/// let builder = goro::Builder::new().name("parser");
+/// let h = builder.spawn(|| -> u32 { panic!("bad token") }).unwrap();
+/// let err = h.join().unwrap_err();
 /// assert_eq!(err.panic_message(), Some("bad token"));
 /// assert!(err.to_string().ends_with("(parser) panicked: bad token"));
 /// ```
