@@ -73,5 +73,5 @@ pub fn main() {
 
 // Output (2 cores):
 // 4 goroutines waiting 100 ms each: 100 ms in all (concurrency: waiting takes no core)
-// 4 computing jobs on 1 worker goroutine: 170 ms
-// 4 computing jobs on 2 worker goroutines (2 cores): 88 ms (parallelism: 1.9x faster)
+// 4 computing jobs on 1 worker goroutine: 147 ms
+// 4 computing jobs on 2 worker goroutines (2 cores): 75 ms (parallelism: 2.0x faster)
