@@ -342,7 +342,7 @@ fn lock_order<'a>(
 /// counterpart, and returns it.
 ///
 /// Inlined, as the passes are (`run`): called out of line from pass 1, the select of the
-/// `select4` benchmark ran about 25 more instructions per message under cachegrind.
+/// `select4` benchmark ran about 30 more instructions per message under cachegrind.
 #[inline(always)]
 fn try_order(cases: &mut [&mut dyn SelectCase], order: &[usize], sel: &Locks) -> Option<usize> {
     let mut wake: Option<Wake> = None;
