@@ -30,7 +30,7 @@ pub(crate) fn defer_report_of_current() {
         .push((g.id(), None));
 }
 
-/// Stops keeping goroutine `id`'s panic report; returns it if it panicked.
+/// Stops keeping goroutine `id`'s panic reports; returns them if it panicked.
 pub(crate) fn take_deferred(id: u64) -> Option<String> {
     let mut deferred = DEFERRED.lock().unwrap_or_else(|e| e.into_inner());
     let i = deferred.iter().position(|(g, _)| *g == id)?;
@@ -66,7 +66,8 @@ pub(crate) fn install_hook() {
         {
             let mut deferred = DEFERRED.lock().unwrap_or_else(|e| e.into_inner());
             if let Some(slot) = deferred.iter_mut().find(|(id, _)| *id == g.id()) {
-                slot.1 = Some(out);
+                // Every panic of the goroutine, caught ones too, as stderr would have had.
+                slot.1.get_or_insert_with(String::new).push_str(&out);
                 return;
             }
         }
