@@ -296,6 +296,16 @@ def row_height(row):
     return max(lines * BAR, 2 * NOTE if sub else NOTE) + GAP
 
 
+def draw_row_band(svg, i, y, row):
+    """Row `i`'s background (every other row shaded) and labels at `y`; returns its height."""
+    h = row_height(row)
+    if i % 2 == 1:
+        svg.add(f'<rect x="16" y="{y - 4}" width="{WIDTH - 32}" height="{h}" '
+                f'fill="#000" fill-opacity="0.03"/>')
+    draw_labels(svg, y, row)
+    return h
+
+
 def draw_labels(svg, y, row):
     _, label, sub, _, _ = row
     svg.text(LEFT - 8, y + 10, label, anchor="end")
@@ -387,11 +397,7 @@ def chart(table, skips, info, run_dir):
         svg.line(x(1), axis_top, x(1), bottom, "#000", 2)
         y = axis_top + 8
         for i, row in enumerate(time_rows):
-            h = row_height(row)
-            if i % 2 == 1:
-                svg.add(f'<rect x="16" y="{y - 4}" width="{WIDTH - 32}" height="{h}" '
-                        f'fill="#000" fill-opacity="0.03"/>')
-            draw_labels(svg, y, row)
+            h = draw_row_band(svg, i, y, row)
             by = y
             for s, med, v in row[3]:
                 color = COLORS.get(s, OTHER_COLOR)
@@ -443,11 +449,7 @@ def chart(table, skips, info, run_dir):
         svg.text(mx(scale_top / 2), bottom + 28, "bytes", anchor="middle", color="#555")
         y = axis_top + 8
         for i, row in enumerate(mem_rows):
-            h = row_height(row)
-            if i % 2 == 1:
-                svg.add(f'<rect x="16" y="{y - 4}" width="{WIDTH - 32}" height="{h}" '
-                        f'fill="#000" fill-opacity="0.03"/>')
-            draw_labels(svg, y, row)
+            h = draw_row_band(svg, i, y, row)
             by = y
             for s, med, ratio in row[3]:
                 color = GO_COLOR if s == "go" else COLORS.get(s, OTHER_COLOR)
