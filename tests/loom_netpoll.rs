@@ -50,25 +50,25 @@ impl Socket {
     /// A packet arrives: queued, then the edge is reported and the waiters woken.
     fn arrive(&self) {
         self.queued.fetch_add(1, Ordering::SeqCst);
-        for (_, t) in self.ready.fire() {
+        if let Some(t) = self.ready.fire() {
             t.unpark();
         }
     }
 
     /// A reader's loop (`net::Socket::io` and `netpoll::Registration::wait`).
-    fn read(&self, id: u64) {
+    fn read(&self) {
         let _turn = self.turn.lock().unwrap();
         loop {
             if self.try_read().is_some() {
                 return;
             }
-            match self.ready.register(id, thread::current) {
+            match self.ready.register(thread::current) {
                 Registered::Ready => continue,
-                Registered::Listed(generation, _deadline) => {
-                    while self.ready.still_waiting(id, generation) {
+                Registered::Listed(_deadline) => {
+                    while self.ready.still_waiting() {
                         thread::park();
                     }
-                    self.ready.done(id);
+                    self.ready.done();
                 }
             }
         }
@@ -91,7 +91,7 @@ fn one_reader_one_packet() {
         });
         let reader = {
             let s = s.clone();
-            thread::spawn(move || s.read(1))
+            thread::spawn(move || s.read())
         };
         s.arrive();
         reader.join().unwrap();
@@ -107,9 +107,9 @@ fn two_readers_two_packets() {
             turn: Mutex::new(()),
         });
         let readers: Vec<_> = (1..=2)
-            .map(|id| {
+            .map(|_| {
                 let s = s.clone();
-                thread::spawn(move || s.read(id))
+                thread::spawn(move || s.read())
             })
             .collect();
         s.arrive();
@@ -132,9 +132,9 @@ fn an_interrupt_wakes_without_losing_the_packet() {
         });
         let reader = {
             let s = s.clone();
-            thread::spawn(move || s.read(1))
+            thread::spawn(move || s.read())
         };
-        for (_, t) in s.ready.interrupt() {
+        if let Some(t) = s.ready.interrupt() {
             t.unpark();
         }
         s.arrive();
@@ -162,23 +162,23 @@ fn a_close_is_never_missed() {
                 if closed.load(Ordering::Acquire) {
                     return;
                 }
-                match s.ready.register(1, thread::current) {
+                match s.ready.register(thread::current) {
                     Registered::Ready => continue,
-                    Registered::Listed(generation, _) => {
+                    Registered::Listed(_) => {
                         if closed.load(Ordering::Acquire) {
-                            s.ready.cancel(1);
+                            s.ready.cancel();
                             return;
                         }
-                        while s.ready.still_waiting(1, generation) {
+                        while s.ready.still_waiting() {
                             thread::park();
                         }
-                        s.ready.done(1);
+                        s.ready.done();
                     }
                 }
             })
         };
         closed.store(true, Ordering::Release);
-        for (_, t) in s.ready.interrupt() {
+        if let Some(t) = s.ready.interrupt() {
             t.unpark();
         }
         reader.join().unwrap();

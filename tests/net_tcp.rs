@@ -457,23 +457,38 @@ fn several_readers_on_one_connection_share_its_data() {
     });
     let c = Arc::new(TcpStream::connect(addr).unwrap());
     c.set_read_deadline(soon());
+    let read_all = move |c: Arc<TcpStream>| {
+        let mut total = 0;
+        let mut buf = [0; 3];
+        loop {
+            match (&*c).read(&mut buf) {
+                Ok(0) => return total,
+                Ok(n) => total += n,
+                Err(e) => panic!("{e}"),
+            }
+        }
+    };
+    // Goroutines and plain threads queue for the same turn.
     let readers: Vec<_> = (0..4)
         .map(|_| {
             let c = c.clone();
-            goro::go(move || {
-                let mut total = 0;
-                let mut buf = [0; 3];
-                loop {
-                    match (&*c).read(&mut buf) {
-                        Ok(0) => return total,
-                        Ok(n) => total += n,
-                        Err(e) => panic!("{e}"),
-                    }
-                }
-            })
+            goro::go(move || read_all(c))
+        })
+        .collect();
+    let threads: Vec<_> = (0..2)
+        .map(|_| {
+            let c = c.clone();
+            std::thread::spawn(move || read_all(c))
         })
         .collect();
     writer.join().unwrap();
-    let total: usize = readers.into_iter().map(|r| r.join().unwrap()).sum();
+    let total: usize = readers
+        .into_iter()
+        .map(|r| r.join().unwrap())
+        .sum::<usize>()
+        + threads
+            .into_iter()
+            .map(|t| t.join().unwrap())
+            .sum::<usize>();
     assert_eq!(total, 1000);
 }

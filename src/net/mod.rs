@@ -322,6 +322,7 @@ use stream_io;
 
 mod socket;
 mod tcp;
+mod turn;
 mod udp;
 pub mod unix;
 

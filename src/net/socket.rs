@@ -10,6 +10,8 @@ use crate::context::{Context, ContextError};
 use crate::rt::goroutine;
 use crate::rt::netpoll::{self, Direction, Registration};
 
+use super::turn::Turn;
+
 /// How long a plain thread waits in `poll(2)` before it looks again at the socket's
 /// deadline and whether it was closed (which `poll` does not see).
 const THREAD_SLICE: Duration = Duration::from_millis(20);
@@ -23,8 +25,8 @@ pub(crate) struct Socket<S: AsRawFd> {
     /// may announce more data than it reads, so a second reader must not be waiting for the
     /// next edge meanwhile; queued here, it tries its system call first once its turn
     /// comes (see `rt/readiness.rs`).
-    read_op: crate::sync::Mutex<()>,
-    write_op: crate::sync::Mutex<()>,
+    read_op: Turn,
+    write_op: Turn,
     /// `std`'s per-operation timeouts, in nanoseconds (0: none). Relaxed: settings.
     read_timeout: AtomicU64,
     write_timeout: AtomicU64,
@@ -38,8 +40,8 @@ impl<S: AsRawFd> Socket<S> {
         Ok(Socket {
             inner: Some(inner),
             reg,
-            read_op: crate::sync::Mutex::new(()),
-            write_op: crate::sync::Mutex::new(()),
+            read_op: Turn::new(),
+            write_op: Turn::new(),
             read_timeout: AtomicU64::new(0),
             write_timeout: AtomicU64::new(0),
         })
@@ -107,8 +109,8 @@ impl<S: AsRawFd> Socket<S> {
             ns => earliest(until, Instant::now().checked_add(Duration::from_nanos(ns))),
         };
         let _turn = match d {
-            Direction::Read => self.read_op.lock(),
-            Direction::Write => self.write_op.lock(),
+            Direction::Read => self.read_op.take(),
+            Direction::Write => self.write_op.take(),
         };
         loop {
             if self.reg.is_closed() {

@@ -16,7 +16,7 @@
 //! An I/O operation tries its system call first; on `WouldBlock` it waits for its
 //! direction ([`Desc::wait`]): under the direction's lock, it consumes `ready` if set (an
 //! edge came since the last wait: try again) or else lists itself as a waiter and parks. A
-//! readiness event sets `ready` and takes the waiters under the same lock, then unparks them.
+//! readiness event sets `ready` and takes the waiter under the same lock, then unparks it.
 //! So an edge either comes before the waiter looks (it finds `ready` and retries the
 //! system call), or after it listed itself (it is unparked; goro's park keeps the token if
 //! the unpark comes before the park). Since the socket is edge-triggered, the kernel reports
@@ -329,11 +329,13 @@ impl Registration {
         let at = Location::caller();
         let desc = self.desc();
         let dir = desc.dir(d);
-        let g = goroutine::current().expect("netpoll waits are for goroutines");
-        let id = g.id();
-        let (generation, deadline) = match dir.register(id, Unparker::current) {
+        debug_assert!(
+            goroutine::current().is_some(),
+            "netpoll waits are for goroutines"
+        );
+        let deadline = match dir.register(Unparker::current) {
             Registered::Ready => return Ok(()),
-            Registered::Listed(generation, deadline) => (generation, deadline),
+            Registered::Listed(deadline) => deadline,
         };
         // Looked at after listing: a close, a context's end or a deadline change that came
         // before interrupted nobody (we were not listed yet), and one that comes after will
@@ -350,14 +352,14 @@ impl Registration {
                 .then(timed_out)
         });
         if let Some(e) = give_up {
-            dir.cancel(id);
+            dir.cancel();
             return Err(e);
         }
         // SeqCst: read by workers deciding whether to poll (`try_block`, `has_waiters`).
         // The worker running us reads it when it next looks for work or sleeps, after this.
         WAITERS.fetch_add(1, Ordering::SeqCst);
         let mut timed = deadline.map(park::TimedWait::new);
-        while dir.still_waiting(id, generation) {
+        while dir.still_waiting() {
             match &mut timed {
                 None => park::park_as(Reason::IoWait, at),
                 Some(t) => {
@@ -370,7 +372,7 @@ impl Registration {
         drop(timed);
         // SeqCst: as the increment above.
         WAITERS.fetch_sub(1, Ordering::SeqCst);
-        dir.done(id);
+        dir.done();
         // Whatever woke us (readiness, a deadline, an interrupt, a close), the caller
         // retries its operation, which checks them all again.
         Ok(())
@@ -398,9 +400,9 @@ pub(crate) fn timed_out() -> io::Error {
     io::Error::new(io::ErrorKind::TimedOut, "i/o timeout")
 }
 
-/// Unparks the waiters taken from a direction.
-fn wake(waiters: Vec<(u64, Unparker)>) {
-    for (_, u) in waiters {
+/// Unparks the waiter taken from a direction, if there was one.
+fn wake(waiter: Option<Unparker>) {
+    if let Some(u) = waiter {
         u.unpark();
     }
 }

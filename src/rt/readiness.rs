@@ -13,10 +13,14 @@
 //! it tries its system call first, and sees what is left. Everything here is under one
 //! lock:
 //!
-//! - the poller's [`fire`](Readiness::fire) sets `ready` and takes the waiter list;
+//! - the poller's [`fire`](Readiness::fire) sets `ready` and takes the waiter;
 //! - a waiter's [`register`](Readiness::register) either consumes `ready` (an edge came
 //!   since its system call failed, or since an earlier waiter consumed one: it retries the
 //!   call) or lists itself.
+//!
+//! Because operations take turns, a direction has at most one waiter at a time, and it
+//! has a slot rather than a list: nothing is allocated to wait (a list would keep a
+//! buffer for every socket that ever had a waiter, the bulk of an idle connection's heap).
 //!
 //! So the edge for the data a waiter waits for is fired either before the waiter's
 //! `register` (which then finds `ready`) or after (it finds the waiter listed and unparks
@@ -25,8 +29,8 @@
 //! park. A waiter woken for an edge whose data another waiter took retries, gets
 //! `WouldBlock`, and registers again, for the next edge; `ready` left set by an edge whose
 //! data was already read costs one spurious retry. [`interrupt`](Readiness::interrupt)
-//! (a deadline moved, a close, a context) wakes the waiters without readiness: they look at
-//! their conditions and retry.
+//! (a deadline moved, a close, a context) wakes the waiter without readiness: it looks at
+//! its conditions and retries.
 //!
 //! `tests/loom_netpoll.rs` model-checks this with loom: a poller firing edges and readers
 //! taking turns, registering and parking, with no packet left unread while a reader sleeps
@@ -43,9 +47,9 @@ pub(crate) struct Readiness<W> {
 
 struct State<W> {
     ready: bool,
-    /// Moves on at each `interrupt`, so that a waiter knows it was woken.
-    generation: u64,
-    waiters: Vec<(u64, W)>,
+    /// Whom to wake: one waiter at most (see the module docs). An edge or an interrupt
+    /// takes it, which is how the waiter learns that it was woken.
+    waiter: Option<W>,
     deadline: Option<Instant>,
 }
 
@@ -54,11 +58,11 @@ struct State<W> {
 pub(crate) enum Registered {
     /// An edge was waiting: consumed, retry the system call.
     Ready,
-    /// Listed as a waiter, at this generation, with the deadline set then: park until
-    /// `still_waiting` says not. A close, deadline change or interrupt that came before the
-    /// listing woke nobody: the caller checks for them after listing (the deadline is this
-    /// one, read under the same lock), and one that comes after wakes it.
-    Listed(u64, Option<Instant>),
+    /// Listed as the waiter, with the deadline set then: park until `still_waiting` says
+    /// not. A close, deadline change or interrupt that came before the listing woke nobody:
+    /// the caller checks for them after listing (the deadline is this one, read under the
+    /// same lock), and one that comes after wakes it.
+    Listed(Option<Instant>),
 }
 
 impl<W> Readiness<W> {
@@ -66,8 +70,7 @@ impl<W> Readiness<W> {
         Readiness {
             state: Mutex::new(State {
                 ready: false,
-                generation: 0,
-                waiters: Vec::new(),
+                waiter: None,
                 deadline: None,
             }),
         }
@@ -81,55 +84,59 @@ impl<W> Readiness<W> {
     pub(crate) fn reset(&self) {
         let mut st = self.lock();
         st.ready = false;
-        st.waiters.clear();
+        st.waiter = None;
         st.deadline = None;
     }
 
-    /// Consumes an edge, or lists the waiter `id` (made by `waker` only then).
-    pub(crate) fn register(&self, id: u64, waker: impl FnOnce() -> W) -> Registered {
+    /// Consumes an edge, or lists the waiter (made by `waker` only then).
+    ///
+    /// # Panics
+    ///
+    /// If another waiter is listed: the caller must hold its direction's turn.
+    pub(crate) fn register(&self, waker: impl FnOnce() -> W) -> Registered {
         let mut st = self.lock();
         if st.ready {
             st.ready = false;
             return Registered::Ready;
         }
-        st.waiters.push((id, waker()));
-        Registered::Listed(st.generation, st.deadline)
+        assert!(
+            st.waiter.is_none(),
+            "two waiters on one socket direction: operations must take turns"
+        );
+        st.waiter = Some(waker());
+        Registered::Listed(st.deadline)
     }
 
-    /// Unlists waiter `id` without consuming an edge (it gives up before waiting: closed,
+    /// Unlists the waiter without consuming an edge (it gives up before waiting: closed,
     /// deadline passed, context ended).
-    pub(crate) fn cancel(&self, id: u64) {
-        self.lock().waiters.retain(|w| w.0 != id);
+    pub(crate) fn cancel(&self) {
+        self.lock().waiter = None;
     }
 
-    /// Whether waiter `id`, listed at `generation`, is still to be woken (no edge took it
-    /// off the list, no interrupt came).
-    pub(crate) fn still_waiting(&self, id: u64, generation: u64) -> bool {
-        let st = self.lock();
-        st.generation == generation && st.waiters.iter().any(|w| w.0 == id)
+    /// Whether the waiter is still to be woken (no edge or interrupt took it off).
+    pub(crate) fn still_waiting(&self) -> bool {
+        self.lock().waiter.is_some()
     }
 
-    /// Ends waiter `id`'s wait: unlists it if it is still listed (a deadline, a spurious
+    /// Ends the wait: unlists the waiter if it is still listed (a deadline, a spurious
     /// wake-up) and consumes an edge that came meanwhile (the caller retries anyway).
-    pub(crate) fn done(&self, id: u64) {
+    pub(crate) fn done(&self) {
         let mut st = self.lock();
-        st.waiters.retain(|w| w.0 != id);
+        st.waiter = None;
         st.ready = false;
     }
 
-    /// An edge came: sets `ready` and returns the waiters to wake.
-    pub(crate) fn fire(&self) -> Vec<(u64, W)> {
+    /// An edge came: sets `ready` and returns the waiter to wake.
+    pub(crate) fn fire(&self) -> Option<W> {
         let mut st = self.lock();
         st.ready = true;
-        std::mem::take(&mut st.waiters)
+        st.waiter.take()
     }
 
-    /// Wakes the waiters without readiness (they look at their conditions again): returns
-    /// them.
-    pub(crate) fn interrupt(&self) -> Vec<(u64, W)> {
-        let mut st = self.lock();
-        st.generation = st.generation.wrapping_add(1);
-        std::mem::take(&mut st.waiters)
+    /// Wakes the waiter without readiness (it looks at its conditions again): returns
+    /// it.
+    pub(crate) fn interrupt(&self) -> Option<W> {
+        self.lock().waiter.take()
     }
 
     pub(crate) fn set_deadline(&self, deadline: Option<Instant>) {

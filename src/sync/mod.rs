@@ -41,7 +41,7 @@ mod raw_mutex;
 mod rwlock;
 mod sema;
 mod semaphore;
-mod waiter;
+pub(crate) mod waiter;
 mod waitgroup;
 
 pub use cond::Cond;

@@ -71,6 +71,9 @@ pub(crate) struct Waiter {
     woken: AtomicBool,
     /// Whether this waiter was ever linked; touched only by its owner.
     linked: Cell<bool>,
+    /// What it waits for, in a list shared by several things (`WaitList::pop_key`); 0
+    /// in a list of its own.
+    key: usize,
     /// The list points at the waiter: it must not move.
     _pinned: PhantomPinned,
 }
@@ -78,11 +81,18 @@ pub(crate) struct Waiter {
 impl Waiter {
     /// A waiter for the calling goroutine or thread.
     pub(crate) fn new() -> Waiter {
+        Waiter::keyed(0)
+    }
+
+    /// A waiter for the calling goroutine or thread, waiting for the thing named `key` in a
+    /// list shared by several (see [`WaitList::pop_key`]).
+    pub(crate) fn keyed(key: usize) -> Waiter {
         Waiter {
             next: Cell::new(ptr::null()),
             unparker: UnsafeCell::new(Some(Unparker::current())),
             woken: AtomicBool::new(false),
             linked: Cell::new(false),
+            key,
             _pinned: PhantomPinned,
         }
     }
@@ -202,22 +212,65 @@ impl WaitList {
             return None;
         }
         // SAFETY: `w` is linked, so its owner is parked in `wait` and its frame is valid
-        // until we set `woken` (module invariants). We have exclusive access to the list,
-        // and the unparker is taken only here, once.
-        let unparker = unsafe {
+        // until we mark it woken (module invariants); we have exclusive access to the list.
+        unsafe {
             self.head = (*w).next.get();
             if self.head.is_null() {
                 self.tail = ptr::null();
             }
-            (*(*w).unparker.get())
-                .take()
-                .expect("a queued waiter has its unparker")
-        };
+            Some(Self::woken(w))
+        }
+    }
+
+    /// Unlinks the oldest waiter whose key is `key` and marks it woken; the returned
+    /// [`Wake`] unparks it, and the flag says whether another waiter with that key is
+    /// still linked. For a list shared by several things (Go's `semtable`): it walks the
+    /// waiters of the others.
+    pub(crate) fn pop_key(&mut self, key: usize) -> Option<(Wake, bool)> {
+        let mut prev: *const Waiter = ptr::null();
+        let mut w = self.head;
+        // SAFETY: every waiter reached from `head` is linked, hence valid until we mark it
+        // woken (module invariants), and we have exclusive access to the list.
+        unsafe {
+            while !w.is_null() && (*w).key != key {
+                prev = w;
+                w = (*w).next.get();
+            }
+            if w.is_null() {
+                return None;
+            }
+            let next = (*w).next.get();
+            if prev.is_null() {
+                self.head = next;
+            } else {
+                (*prev).next.set(next);
+            }
+            if self.tail == w {
+                self.tail = prev;
+            }
+            let mut rest = next;
+            while !rest.is_null() && (*rest).key != key {
+                rest = (*rest).next.get();
+            }
+            Some((Self::woken(w), !rest.is_null()))
+        }
+    }
+
+    /// Takes the unparker of `w`, just unlinked, and marks it woken.
+    ///
+    /// # Safety
+    ///
+    /// `w` was linked until now (so it is valid, module invariants) and the caller has
+    /// exclusive access to the list it was in; `w` is not touched again afterwards.
+    unsafe fn woken(w: *const Waiter) -> Wake {
+        // SAFETY: the unparker is taken only here, once, by the waker that unlinked `w`.
+        let unparker =
+            unsafe { (*(*w).unparker.get()).take() }.expect("a queued waiter has its unparker");
         // Release: pairs with the Acquire load in `Waiter::wait`. After this store the
         // owner may return: `w` must not be touched again.
-        // SAFETY: as above; this is the last access.
+        // SAFETY: the caller's contract; this is the last access.
         unsafe { (*w).woken.store(true, Ordering::Release) };
-        Some(Wake(unparker))
+        Wake(unparker)
     }
 }
 
@@ -232,6 +285,40 @@ mod tests {
     use super::*;
     use std::pin::pin;
     use std::sync::Arc;
+
+    #[test]
+    fn pop_key_takes_the_oldest_of_its_key() {
+        let a1 = pin!(Waiter::keyed(1));
+        let b1 = pin!(Waiter::keyed(2));
+        let a2 = pin!(Waiter::keyed(1));
+        let b2 = pin!(Waiter::keyed(2));
+        let mut list = WaitList::new();
+        // SAFETY: the waiters outlive the list's use of them; each is popped (woken) below
+        // before it is dropped.
+        unsafe {
+            for w in [&a1, &b1, &a2, &b2] {
+                list.push_back(w.as_ref());
+            }
+        }
+        let woken = |w: &Pin<&mut Waiter>| w.woken.load(Ordering::Relaxed);
+        assert!(list.pop_key(3).is_none());
+        let (_, more) = list.pop_key(2).unwrap();
+        assert!(more && woken(&b1) && !woken(&b2));
+        let (_, more) = list.pop_key(2).unwrap();
+        assert!(!more && woken(&b2));
+        assert!(list.pop_key(2).is_none());
+        // The tail moved back to `a2` when `b2` left: a new waiter links after it.
+        let a3 = pin!(Waiter::keyed(1));
+        // SAFETY: as above.
+        unsafe { list.push_back(a3.as_ref()) };
+        assert_eq!(list.len(), 3);
+        let (_, more) = list.pop_key(1).unwrap();
+        assert!(more && woken(&a1) && !woken(&a2));
+        let (_, more) = list.pop_key(1).unwrap();
+        assert!(more && woken(&a2));
+        let (_, more) = list.pop_key(1).unwrap();
+        assert!(!more && woken(&a3) && list.is_empty());
+    }
 
     #[test]
     fn fifo_with_front_entry() {
