@@ -504,3 +504,43 @@ fn async_waiters_dropped_while_threads_wake_them() {
     sender.join().unwrap();
     assert_eq!(got, (0..PER_SENDER).collect::<Vec<_>>());
 }
+
+#[test]
+fn async_slots_pass_from_operation_to_operation() {
+    // Every operation below waits, so it needs a heap slot; the channel keeps the slot of
+    // the last one that ended for the next one. A send dropped while waiting drops its
+    // value once; a receive completes in a reused slot; the channel frees the last slot.
+    struct Counted(u32, Arc<AtomicUsize>);
+    impl Drop for Counted {
+        fn drop(&mut self) {
+            self.1.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+    let drops = Arc::new(AtomicUsize::new(0));
+    let (tx, rx) = chan::bounded::<Counted>(0);
+    let (_wakes, waker) = counting_waker();
+    let mut send = tx.send_async(Counted(1, drops.clone()));
+    assert!(poll_once(&mut send, &waker).is_pending());
+    drop(send);
+    assert_eq!(drops.load(Ordering::SeqCst), 1);
+    let mut recv = rx.recv_async();
+    assert!(poll_once(&mut recv, &waker).is_pending());
+    assert!(tx.try_send(Counted(2, drops.clone())).is_ok());
+    match poll_once(&mut recv, &waker) {
+        std::task::Poll::Ready(Ok(c)) => assert_eq!(c.0, 2),
+        other => panic!(
+            "the receive did not complete: {:?}",
+            other.map(|r| r.is_ok())
+        ),
+    }
+    drop(recv);
+    assert_eq!(drops.load(Ordering::SeqCst), 2);
+    let mut send = tx.send_async(Counted(3, drops.clone()));
+    assert!(poll_once(&mut send, &waker).is_pending());
+    assert_eq!(rx.try_recv().map(|c| c.0).ok(), Some(3));
+    assert!(poll_once(&mut send, &waker).is_ready());
+    drop(send);
+    assert_eq!(drops.load(Ordering::SeqCst), 3);
+    drop((tx, rx));
+    assert_eq!(drops.load(Ordering::SeqCst), 3);
+}

@@ -26,6 +26,8 @@ pub(crate) struct Channel<T> {
     /// as every nil channel is the same value in Go.
     pub(crate) never: bool,
     flavor: Flavor<T>,
+    /// The heap slot kept for the next async operation that waits (`chan::future`).
+    pub(crate) spare: super::future::SpareSlot<T>,
 }
 
 /// What feeds an internal channel (a timer): asked to deliver a value that is due before
@@ -82,6 +84,7 @@ impl<T> Channel<T> {
             feeder: None,
             never: false,
             flavor,
+            spare: super::future::SpareSlot::new(),
         }
     }
 
@@ -94,6 +97,7 @@ impl<T> Channel<T> {
             feeder: Some(feeder),
             never: false,
             flavor: Flavor::Locked(locked::Channel::new(Some(cap))),
+            spare: super::future::SpareSlot::new(),
         }
     }
 

@@ -5,8 +5,8 @@
 //!
 //! An async operation tries the channel as `try_send`/`try_recv` do. If it has to wait, it
 //! links a [`Waiter`] into the channel's queue like a blocked goroutine's, except that the
-//! waiter lives in a heap block of the future's (`Slot`, allocated at the first wait and
-//! kept for the next ones, so a stream allocates once) rather than on a stack, and names
+//! waiter lives in a heap block of the future's (`Slot`, taken at the first wait and kept
+//! for the next ones, so a stream takes one once) rather than on a stack, and names
 //! the task's [`Waker`] as whom to wake (`WaiterRef::Task`). Wakers treat it like any other
 //! waiter: they unlink it under the channel lock, hand the value over through it (locked
 //! channels) or only notify it (lock-free ones), publish its final state, and wake the
@@ -14,6 +14,10 @@
 //! the new waker (under the lock, where no waker can hold the waiter), and if a waker has
 //! unlinked it but not yet published, it waits the few instructions until it does, so it
 //! never returns `Pending` without a waker that will wake it.
+//!
+//! A future that waited gives its slot to the channel when it ends (`SpareSlot`, one per
+//! channel), and the next operation that has to wait takes it instead of allocating: where
+//! every receive waits (ping-pong), this took an allocation and a free off each message.
 //!
 //! # Cancel safety
 //!
@@ -45,6 +49,7 @@ use std::future::Future;
 use std::mem::{ManuallyDrop, MaybeUninit};
 use std::pin::Pin;
 use std::ptr::NonNull;
+use std::sync::atomic::{AtomicPtr, Ordering};
 use std::task::{Context, Poll, Waker};
 
 use super::channel::Channel;
@@ -57,7 +62,7 @@ use crate::rt::park::WaiterRef;
 /// The heap block of an async operation that waits: its waiter, and the place of its value
 /// (a send's value, or a receive's destination), which the waiter points to on a locked
 /// channel.
-struct Slot<T> {
+pub(crate) struct Slot<T> {
     waiter: Waiter,
     value: UnsafeCell<MaybeUninit<T>>,
 }
@@ -98,9 +103,21 @@ impl<T> Op<T> {
         unsafe { self.slot.expect("slot allocated").as_ref() }
     }
 
-    /// Where the slot's value goes (allocating the slot if needed).
+    /// Where the slot's value goes (taking the channel's spare slot, or allocating one, if
+    /// needed).
     fn value_place(&mut self, chan: &Channel<T>, waker: &Waker) -> *mut T {
         if self.slot.is_none() {
+            if let Some(p) = chan.spare.take() {
+                // SAFETY: the spare slot is ours alone now (`SpareSlot::take`); its waiter
+                // is reset and unlinked, with no unparker, and no waker reaches it.
+                unsafe {
+                    (*p.as_ptr())
+                        .waiter
+                        .update_unparker(|u| *u = Some(WaiterRef::Task(waker.clone())))
+                };
+                self.slot = Some(p);
+                return self.slot().value.get().cast::<T>();
+            }
             let slot = Box::new(Slot {
                 waiter: Waiter::with_unparker(
                     std::ptr::null_mut::<T>(),
@@ -185,6 +202,80 @@ impl<T> Op<T> {
             return Some(settle(w));
         }
         Some(w.state())
+    }
+}
+
+impl<T> Op<T> {
+    /// Gives the slot to `chan` for its next async wait (or frees it if the channel keeps
+    /// one already), once nothing is in flight: the operation is over or cancelled. A value
+    /// still in the slot (a send that never happened) is dropped.
+    fn recycle(&mut self, chan: &Channel<T>) {
+        debug_assert!(!self.waiting);
+        let Some(p) = self.slot.take() else { return };
+        // SAFETY: the slot came from `Box::leak` in `value_place` (or a channel's spare),
+        // and nothing else reaches it: its waiter is not in flight.
+        let slot = unsafe { &*p.as_ptr() };
+        if std::mem::take(&mut self.full) {
+            // SAFETY: `full` said the place holds a value of ours, dropped once here.
+            unsafe { (*slot.value.get()).assume_init_drop() };
+        }
+        slot.waiter.reset();
+        // SAFETY: the waiter is not linked and its final state was read, so no waker has it
+        // (the argument of `ready_waiter`).
+        unsafe { slot.waiter.update_unparker(|u| *u = None) };
+        if let Err(p) = chan.spare.put(p) {
+            // SAFETY: as above; the channel did not take it, so it is still ours alone.
+            drop(unsafe { Box::from_raw(p.as_ptr()) });
+        }
+    }
+}
+
+/// The slot a channel keeps for its next async wait: an async operation that waited gives
+/// its slot back to the channel when it ends, and the next one to wait takes it, so traffic
+/// where every receive waits (ping-pong) allocates nothing per message. One per channel:
+/// operations waiting at the same time beyond the first allocate their own.
+pub(crate) struct SpareSlot<T>(AtomicPtr<Slot<T>>);
+
+impl<T> SpareSlot<T> {
+    pub(crate) const fn new() -> SpareSlot<T> {
+        SpareSlot(AtomicPtr::new(std::ptr::null_mut()))
+    }
+
+    /// Takes the spare slot, if there is one: then it is the caller's alone.
+    fn take(&self) -> Option<NonNull<Slot<T>>> {
+        // Relaxed load first: most waits of a busy channel find no spare, and a load
+        // leaves the cache line shared. Acquire swap: pairs with the Release CAS in `put`,
+        // so the slot's reset contents are visible.
+        if self.0.load(Ordering::Relaxed).is_null() {
+            return None;
+        }
+        NonNull::new(self.0.swap(std::ptr::null_mut(), Ordering::Acquire))
+    }
+
+    /// Keeps `p` (a reset slot, no value in it, no unparker) unless a spare is kept
+    /// already; then hands it back.
+    fn put(&self, p: NonNull<Slot<T>>) -> Result<(), NonNull<Slot<T>>> {
+        // Release: pairs with the Acquire swap in `take`.
+        self.0
+            .compare_exchange(
+                std::ptr::null_mut(),
+                p.as_ptr(),
+                Ordering::Release,
+                Ordering::Relaxed,
+            )
+            .map(|_| ())
+            .map_err(|_| p)
+    }
+}
+
+impl<T> Drop for SpareSlot<T> {
+    fn drop(&mut self) {
+        let p = *self.0.get_mut();
+        if !p.is_null() {
+            // SAFETY: a kept slot came from `Box::leak` and is owned by the channel alone;
+            // it holds no value and no unparker.
+            drop(unsafe { Box::from_raw(p) });
+        }
     }
 }
 
@@ -356,31 +447,51 @@ fn poll_send<T>(
     }
     // The value stays where it is (in `value`, or in the slot) until the channel moves it.
     let in_future = value.take().map(ManuallyDrop::new);
-    let src: *const T = match &in_future {
-        Some(v) => &**v,
-        None => op.slot().value.get().cast::<T>(),
-    };
-    // The value, taken back by the caller of a send that did not happen: from `value`
-    // (moved into `ManuallyDrop` above) or from the slot.
-    let take_back = |op: &mut Op<T>, in_future: Option<ManuallyDrop<T>>| -> T {
-        match in_future {
-            Some(v) => ManuallyDrop::into_inner(v),
-            None => {
-                op.full = false;
-                // SAFETY: `full` said the slot holds our value; it leaves once.
-                unsafe { (*op.slot().value.get()).assume_init_read() }
-            }
-        }
-    };
+    let src = send_source(op, &in_future);
     // SAFETY: `src` is a valid `T` we own and give up on `Done` only.
     match unsafe { chan.try_send_lock_free(src) } {
         Some(Outcome::Done) => {
             op.full = false;
-            return Poll::Ready(Ok(()));
+            Poll::Ready(Ok(()))
         }
-        Some(_) => return Poll::Ready(Err(SendError(take_back(op, in_future)))),
-        None => {}
+        Some(_) => Poll::Ready(Err(SendError(take_back(op, in_future)))),
+        None => poll_send_slow(chan, op, in_future, cx),
     }
+}
+
+/// Where the value of a send is: in `in_future` (moved out of the future's `value`), or
+/// else in the slot.
+#[inline]
+fn send_source<T>(op: &Op<T>, in_future: &Option<ManuallyDrop<T>>) -> *const T {
+    match in_future {
+        Some(v) => &**v,
+        None => op.slot().value.get().cast::<T>(),
+    }
+}
+
+/// The value, taken back by the caller of a send that did not happen: from `in_future`
+/// or from the slot.
+fn take_back<T>(op: &mut Op<T>, in_future: Option<ManuallyDrop<T>>) -> T {
+    match in_future {
+        Some(v) => ManuallyDrop::into_inner(v),
+        None => {
+            op.full = false;
+            // SAFETY: `full` said the slot holds our value; it leaves once.
+            unsafe { (*op.slot().value.get()).assume_init_read() }
+        }
+    }
+}
+
+/// The rest of `poll_send`: under the channel lock, send or link the waiter.
+#[inline(never)]
+fn poll_send_slow<T>(
+    chan: &Channel<T>,
+    op: &mut Op<T>,
+    in_future: Option<ManuallyDrop<T>>,
+    cx: &mut Context<'_>,
+) -> Poll<Result<(), SendError<T>>> {
+    // The value moved with `in_future`: where it is now.
+    let src = send_source(op, &in_future);
     chan.lock();
     // SAFETY: we hold the lock (all the calls up to `unlock`).
     unsafe { chan.announce(Dir::Send) };
@@ -424,6 +535,21 @@ fn poll_send<T>(
     }
 }
 
+/// The end of an async receive that waited at some point: cancels the wait if it is still
+/// in flight, and gives the slot to the channel.
+#[inline(never)]
+fn end_recv<T>(chan: &Channel<T>, op: &mut Op<T>) {
+    cancel_recv(chan, op);
+    op.recycle(chan);
+}
+
+/// The end of an async send that waited at some point: as [`end_recv`].
+#[inline(never)]
+fn end_send<T>(chan: &Channel<T>, op: &mut Op<T>) {
+    cancel_send(chan, op);
+    op.recycle(chan);
+}
+
 /// A dropped async send (module docs, "Cancel safety"). A value not taken stays in the
 /// slot, dropped with it.
 #[inline]
@@ -463,6 +589,7 @@ impl<T> Unpin for OwnedRecv<T> {}
 impl<T> Future for SendFuture<'_, T> {
     type Output = Result<(), SendError<T>>;
 
+    #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
         poll_send(&this.tx.chan, &mut this.op, &mut this.value, cx)
@@ -471,7 +598,10 @@ impl<T> Future for SendFuture<'_, T> {
 
 impl<T> Drop for SendFuture<'_, T> {
     fn drop(&mut self) {
-        cancel_send(&self.tx.chan, &mut self.op);
+        // An operation that never waited has no slot, and nothing to do.
+        if self.op.slot.is_some() {
+            end_send(&self.tx.chan, &mut self.op);
+        }
     }
 }
 
@@ -497,6 +627,7 @@ pub struct RecvFuture<'a, T> {
 impl<T> Future for RecvFuture<'_, T> {
     type Output = Result<T, RecvError>;
 
+    #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
         poll_recv(&this.rx.chan, &mut this.op, cx)
@@ -505,7 +636,10 @@ impl<T> Future for RecvFuture<'_, T> {
 
 impl<T> Drop for RecvFuture<'_, T> {
     fn drop(&mut self) {
-        cancel_recv(&self.rx.chan, &mut self.op);
+        // An operation that never waited has no slot, and nothing to do.
+        if self.op.slot.is_some() {
+            end_recv(&self.rx.chan, &mut self.op);
+        }
     }
 }
 
@@ -533,6 +667,7 @@ impl<T> OwnedRecv<T> {
 impl<T> Future for OwnedRecv<T> {
     type Output = Result<T, RecvError>;
 
+    #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
         poll_recv(&this.rx.chan, &mut this.op, cx)
@@ -541,7 +676,10 @@ impl<T> Future for OwnedRecv<T> {
 
 impl<T> Drop for OwnedRecv<T> {
     fn drop(&mut self) {
-        cancel_recv(&self.rx.chan, &mut self.op);
+        // An operation that never waited has no slot, and nothing to do.
+        if self.op.slot.is_some() {
+            end_recv(&self.rx.chan, &mut self.op);
+        }
     }
 }
 
