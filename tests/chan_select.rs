@@ -768,7 +768,7 @@ fn a_non_blocking_select_never_misses_a_case_that_was_ready_throughout() {
     const N: usize = 100_000;
     for bounded in [true, false] {
         let ((s1, r1), (s2, r2)) = if bounded {
-            (chan::bounded::<u8>(1), chan::bounded::<u8>(1))
+            (chan::bounded::<u8>(2), chan::bounded::<u8>(2))
         } else {
             (chan::unbounded::<u8>(), chan::unbounded::<u8>())
         };

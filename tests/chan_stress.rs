@@ -176,8 +176,9 @@ fn millions_of_messages_mpmc() {
     }
 }
 
-/// Small buffered channels (the lock-free ring flavour, where waiters are only notified and
-/// look again): goroutines and OS threads, plain operations and selects over two channels.
+/// Small buffered channels (capacity 1, locked; 2 and 3, the lock-free ring flavour, where
+/// waiters are only notified and look again): goroutines and OS threads, plain operations
+/// and selects over two channels.
 /// Each sender waits for an acknowledgement of every value before sending the next, so a
 /// single lost notification (to a receiver waiting for a value, a sender waiting for room,
 /// or a sender waiting for its acknowledgement) stops the exchange for good, which the
