@@ -40,7 +40,10 @@
 pub(crate) const MODEL: bool = false;
 
 pub(crate) mod sync {
-    pub(crate) use std::sync::{Mutex, MutexGuard};
+    pub(crate) use std::sync::Mutex;
+    // Only the netpoller's readiness (`rt/readiness.rs`) names the guard.
+    #[cfg(feature = "net")]
+    pub(crate) use std::sync::MutexGuard;
 
     pub(crate) mod atomic {
         pub(crate) use std::sync::atomic::{

@@ -165,6 +165,10 @@ struct Machine {
     runnext_streak: Cell<u32>,
     rng: Rng,
     searching: Cell<bool>,
+    /// Set while this thread polls the netpoller from its scheduler loop (`poll_for_self`):
+    /// the first goroutine the poll wakes goes into this worker's queue without waking
+    /// another worker, since this one runs it next.
+    poll_runs_first: Cell<bool>,
     /// The next nap while another worker's `runnext` stays occupied (see `sleep`); reset
     /// when work is found.
     nap: Cell<std::time::Duration>,
@@ -223,6 +227,7 @@ pub(crate) fn run(rt: &'static Runtime, first: Option<(usize, u64)>) {
         runnext_streak: Cell::new(0),
         rng: Rng::new(seed),
         searching: Cell::new(false),
+        poll_runs_first: Cell::new(false),
         nap: Cell::new(RUNNEXT_GRACE),
         due: UnsafeCell::new(Vec::new()),
     });
@@ -283,6 +288,11 @@ pub(crate) fn schedule_here(rt: &Runtime, g: GRef) {
     } else {
         // Scheduler context: the thread owns its worker (it cannot be retaken there).
         w.queue.push(g, &rt.injector);
+        if m.poll_runs_first.replace(false) {
+            // The first goroutine a poll of our own scheduler loop wakes: we run it next
+            // (`poll_for_self`), so nobody else needs waking for it.
+            return;
+        }
     }
     rt.notify_work();
 }
@@ -584,7 +594,7 @@ impl Machine {
             // Out of goroutines: those waiting on sockets may be ready (`rt::netpoll`);
             // what this wakes lands in our queue.
             #[cfg(feature = "net")]
-            if super::netpoll::has_waiters() && super::netpoll::poll_now() > 0 {
+            if super::netpoll::has_waiters() && self.poll_for_self(super::netpoll::poll_now) > 0 {
                 continue;
             }
             if !self.searching.get() && rt.maxprocs() > 1 && rt.idle.may_search() {
@@ -601,6 +611,19 @@ impl Machine {
             }
             self.sleep();
         }
+    }
+
+    /// Runs `poll`, a poll of the netpoller from this thread's scheduler loop, after which
+    /// the loop looks at its queue again: the first goroutine it wakes lands there without
+    /// waking another worker (Go's `findRunnable` runs the first goroutine `netpoll`
+    /// returns and injects only the rest). Otherwise every reply on a connection would
+    /// wake a sleeping worker for a goroutine this one is about to run.
+    #[cfg(feature = "net")]
+    fn poll_for_self<R>(&self, poll: impl FnOnce() -> R) -> R {
+        self.poll_runs_first.set(true);
+        let r = poll();
+        self.poll_runs_first.set(false);
+        r
     }
 
     /// Bookkeeping when a goroutine to run was found.
@@ -656,6 +679,14 @@ impl Machine {
             // Run queues only: due timers are found by `sleep`, which sleeps no later than
             // the earliest deadline, so spinning need not read the clock for them.
             if self.queued_anywhere() {
+                return true;
+            }
+            // Sockets too, while goroutines wait on them (Go's spinning threads poll the
+            // network as well): a reply that lands while we spin runs here at once, rather
+            // than after the blocked poller's thread wakes up or after the other worker
+            // finishes what it runs. What this wakes lands in our queue.
+            #[cfg(feature = "net")]
+            if super::netpoll::has_waiters() && self.poll_for_self(super::netpoll::poll_now) > 0 {
                 return true;
             }
             let elapsed = start.elapsed();
@@ -734,7 +765,7 @@ impl Machine {
     fn block(&self, timeout: Option<std::time::Duration>, net: bool) {
         if net {
             #[cfg(feature = "net")]
-            super::netpoll::block(timeout);
+            self.poll_for_self(|| super::netpoll::block(timeout));
             return;
         }
         match timeout {

@@ -73,6 +73,7 @@ pub(crate) struct Waiter {
     linked: Cell<bool>,
     /// What it waits for, in a list shared by several things (`WaitList::pop_key`); 0
     /// in a list of its own.
+    #[cfg_attr(not(feature = "net"), allow(dead_code))]
     key: usize,
     /// The list points at the waiter: it must not move.
     _pinned: PhantomPinned,
@@ -85,7 +86,7 @@ impl Waiter {
     }
 
     /// A waiter for the calling goroutine or thread, waiting for the thing named `key` in a
-    /// list shared by several (see [`WaitList::pop_key`]).
+    /// list shared by several (see [`WaitList::pop_key`]; the sockets' turns use them).
     pub(crate) fn keyed(key: usize) -> Waiter {
         Waiter {
             next: Cell::new(ptr::null()),
@@ -226,6 +227,7 @@ impl WaitList {
     /// [`Wake`] unparks it, and the flag says whether another waiter with that key is
     /// still linked. For a list shared by several things (Go's `semtable`): it walks the
     /// waiters of the others.
+    #[cfg_attr(not(feature = "net"), allow(dead_code))]
     pub(crate) fn pop_key(&mut self, key: usize) -> Option<(Wake, bool)> {
         let mut prev: *const Waiter = ptr::null();
         let mut w = self.head;
