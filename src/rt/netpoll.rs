@@ -28,10 +28,10 @@
 //! As in Go, nobody polls while no goroutine waits on a socket (`WAITERS`). Otherwise:
 //!
 //! - a worker that runs out of goroutines polls without blocking before it steals or
-//!   sleeps (`poll_now`), and at each round of its spin, and runs what that wakes (the
-//!   first goroutine woken wakes no other worker, `worker::Machine::poll_for_self`); several may
-//!   poll at once, beside a blocked poller (`poll_events` waits on the epoll descriptor
-//!   itself, so no lock is held across the wait);
+//!   sleeps (`poll_now`), and runs what that wakes (the first goroutine woken wakes no
+//!   other worker, `worker::Machine::poll_for_self`); several may poll at once, beside a
+//!   blocked poller (`poll_events` waits on the epoll descriptor itself, so no lock is
+//!   held across the wait);
 //! - a worker going to sleep while goroutines wait on sockets blocks in the poller instead
 //!   of on its thread (one worker at a time, `try_block`), for no longer than its nap or the
 //!   next timer; waking it for work (`Worker::unpark_thread`) then goes through the poller's

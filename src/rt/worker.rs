@@ -681,14 +681,6 @@ impl Machine {
             if self.queued_anywhere() {
                 return true;
             }
-            // Sockets too, while goroutines wait on them (Go's spinning threads poll the
-            // network as well): a reply that lands while we spin runs here at once, rather
-            // than after the blocked poller's thread wakes up or after the other worker
-            // finishes what it runs. What this wakes lands in our queue.
-            #[cfg(feature = "net")]
-            if super::netpoll::has_waiters() && self.poll_for_self(super::netpoll::poll_now) > 0 {
-                return true;
-            }
             let elapsed = start.elapsed();
             if elapsed >= RUNNEXT_GRACE {
                 for (i, w) in rt.workers[..watched].iter().enumerate() {
