@@ -278,6 +278,7 @@ impl<T> Channel<T> {
     ///
     /// See above: the caller holds the lock. And as for `send`: `v` is a valid `T` the
     /// caller owns, and gives up on `Now::Done`.
+    #[inline]
     pub(crate) unsafe fn send_now(&self, v: *const T) -> Now {
         // SAFETY: the caller holds the lock and no other reference into the state; the
         // value's contract is the flavours'.
@@ -290,6 +291,7 @@ impl<T> Channel<T> {
     ///
     /// The caller holds the lock. And as for `recv`: `dst` is valid for writing a `T`,
     /// written on `Now::Done` only.
+    #[inline]
     pub(crate) unsafe fn recv_now(&self, dst: *mut T) -> Now {
         // SAFETY: the caller holds the lock and no other reference into the state; the
         // destination's contract is the flavours'.

@@ -104,10 +104,12 @@ impl<T> Op<T> {
     }
 
     /// Where the slot's value goes (taking the channel's spare slot, or allocating one, if
-    /// needed).
+    /// needed). Called with the channel's lock held.
     fn value_place(&mut self, chan: &Channel<T>, waker: &Waker) -> *mut T {
         if self.slot.is_none() {
-            if let Some(p) = chan.spare.take() {
+            // SAFETY: every caller holds the channel's lock (the slow paths of `poll_recv`
+            // and `poll_send`, which link the waiter next).
+            if let Some(p) = unsafe { chan.spare.take() } {
                 // SAFETY: the spare slot is ours alone now (`SpareSlot::take`); its waiter
                 // is reset and unlinked, with no unparker, and no waker reaches it.
                 unsafe {
@@ -140,7 +142,7 @@ impl<T> Op<T> {
     }
 
     /// Readies the slot's waiter for a new wait that `waker` waits for. The waiter must
-    /// not be in flight.
+    /// not be in flight; the channel's lock is held (see `value_place`).
     fn ready_waiter(&mut self, chan: &Channel<T>, waker: &Waker) -> &Waiter {
         debug_assert!(!self.waiting);
         let fresh = self.slot.is_none();
@@ -157,7 +159,20 @@ impl<T> Op<T> {
 
     /// Polls a waiter in flight: its final state, or `None` if it is still linked (and
     /// now names `waker`).
+    #[inline]
     fn poll_waiter(&mut self, chan: &Channel<T>, waker: &Waker) -> Option<u8> {
+        let s = self.slot().waiter.state();
+        if s == WAITING {
+            return self.poll_waiter_linked(chan, waker);
+        }
+        self.waiting = false;
+        Some(s)
+    }
+
+    /// `poll_waiter` when the waiter still read `WAITING`: still linked (then it now names
+    /// `waker`), or unlinked by a waker about to publish its state.
+    #[inline(never)]
+    fn poll_waiter_linked(&mut self, chan: &Channel<T>, waker: &Waker) -> Option<u8> {
         let w = &self.slot().waiter;
         let mut s = w.state();
         if s == WAITING {
@@ -242,14 +257,20 @@ impl<T> SpareSlot<T> {
     }
 
     /// Takes the spare slot, if there is one: then it is the caller's alone.
-    fn take(&self) -> Option<NonNull<Slot<T>>> {
-        // Relaxed load first: most waits of a busy channel find no spare, and a load
-        // leaves the cache line shared. Acquire swap: pairs with the Release CAS in `put`,
-        // so the slot's reset contents are visible.
-        if self.0.load(Ordering::Relaxed).is_null() {
-            return None;
-        }
-        NonNull::new(self.0.swap(std::ptr::null_mut(), Ordering::Acquire))
+    ///
+    /// # Safety
+    ///
+    /// The caller holds the channel's lock, so no other `take` runs meanwhile. A `put`
+    /// only ever fills an empty spare, so nobody changes a full one between our load and
+    /// our store: no read-modify-write is needed.
+    unsafe fn take(&self) -> Option<NonNull<Slot<T>>> {
+        // Acquire: pairs with the Release CAS in `put`, so the slot's reset contents are
+        // visible.
+        let p = NonNull::new(self.0.load(Ordering::Acquire))?;
+        // Relaxed: publishes nothing (the slot is ours now); a `put` that reads it only
+        // fills the spare with a slot of its own.
+        self.0.store(std::ptr::null_mut(), Ordering::Relaxed);
+        Some(p)
     }
 
     /// Keeps `p` (a reset slot, no value in it, no unparker) unless a spare is kept
