@@ -216,6 +216,42 @@ fn close_from_another_goroutine_wakes_readers_and_accepts() {
 }
 
 #[goro::test]
+fn close_wakes_every_reader_of_a_connection_and_those_queued_for_their_turn() {
+    // One reader waits for data; the others wait for their turn to read (Go's fdMutex),
+    // goroutines and a plain thread alike. A close fails them all, as in Go: the waiting
+    // reader wakes, hands its turn on, and each next one sees the socket closed.
+    let (addr, listener) = echo_server();
+    let c = Arc::new(TcpStream::connect(addr).unwrap());
+    c.set_deadline(soon());
+    let read = |c: Arc<TcpStream>| (&*c).read(&mut [0; 8]).map_err(|e| e.kind());
+    let goroutines: Vec<_> = (0..3)
+        .map(|_| {
+            let c = c.clone();
+            goro::go(move || read(c))
+        })
+        .collect();
+    let thread = {
+        let c = c.clone();
+        std::thread::spawn(move || read(c))
+    };
+    goro::sleep(Duration::from_millis(50));
+    c.close();
+    let mut results: Vec<_> = goroutines.into_iter().map(|g| g.join().unwrap()).collect();
+    results.push(thread.join().unwrap());
+    // Each fails, or sees end of file if it was inside its read system call when the close
+    // shut the connection down (the plain thread polls in slices, so it can be); none is
+    // left waiting, and later reads fail.
+    for r in &results {
+        assert!(
+            matches!(r, Err(io::ErrorKind::NotConnected) | Ok(0)),
+            "{results:?}"
+        );
+    }
+    assert_eq!(read(c), Err(io::ErrorKind::NotConnected));
+    listener.close();
+}
+
+#[goro::test]
 fn shutdown_from_another_goroutine_ends_a_blocked_read() {
     let (addr, listener) = echo_server();
     let c = Arc::new(TcpStream::connect(addr).unwrap());
