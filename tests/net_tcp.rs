@@ -84,6 +84,46 @@ fn one_worker_serves_every_connection() {
     listener.close();
 }
 
+/// One worker computes without a break while the other serves a client on a plain thread:
+/// the server's goroutine must be woken for every request though no worker is looking for
+/// work when it arrives (the sleeping worker sleeps on its thread or in the poller; either
+/// the poller or the monitor's poll wakes the goroutine).
+#[goro::test(maxprocs = 2)]
+fn sockets_are_served_while_another_goroutine_computes() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let (addr, listener) = echo_server();
+    let stop = Arc::new(AtomicBool::new(false));
+    let computing = {
+        let stop = stop.clone();
+        goro::go(move || {
+            let mut x = 0u64;
+            while !stop.load(Ordering::Relaxed) {
+                x = std::hint::black_box(x.wrapping_mul(6364136223846793005).wrapping_add(1));
+            }
+            x
+        })
+    };
+    let (done_tx, done) = goro::chan::bounded(1);
+    std::thread::spawn(move || {
+        let mut s = std::net::TcpStream::connect(addr).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+        for i in 0..300u32 {
+            let msg = i.to_le_bytes();
+            s.write_all(&msg).unwrap();
+            let mut back = [0; 4];
+            s.read_exact(&mut back).unwrap();
+            assert_eq!(back, msg);
+        }
+        done_tx.send(()).unwrap();
+    });
+    // The main goroutine parks here; the client's panic drops the sender, failing this.
+    let served = done.recv();
+    stop.store(true, Ordering::Relaxed);
+    served.expect("the client thread failed");
+    computing.join().unwrap();
+    listener.close();
+}
+
 #[goro::test]
 fn half_close_then_reply() {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();

@@ -539,6 +539,9 @@ impl Machine {
     fn find_runnable(&self) -> GRef {
         let rt = self.rt;
         let me = self.me();
+        // Whether this search left the network to a worker blocked in the poller.
+        #[cfg_attr(not(feature = "net"), allow(unused_mut))]
+        let mut deferred = false;
         loop {
             let rounds = self.rounds.get().wrapping_add(1);
             self.rounds.set(rounds);
@@ -592,10 +595,16 @@ impl Machine {
                 return self.found(g);
             }
             // Out of goroutines: those waiting on sockets may be ready (`rt::netpoll`);
-            // what this wakes lands in our queue.
+            // what this wakes lands in our queue. Not while a worker blocks in the poller:
+            // the kernel wakes that one for every event anyway, and if this worker finds
+            // nothing it sleeps on its thread, leaving the poller's role to that one (module
+            // docs of `netpoll`, "Who polls").
             #[cfg(feature = "net")]
-            if super::netpoll::has_waiters() && self.poll_for_self(super::netpoll::poll_now) > 0 {
-                continue;
+            if super::netpoll::has_waiters() {
+                deferred = super::netpoll::blocker_active();
+                if !deferred && self.poll_for_self(super::netpoll::poll_now) > 0 {
+                    continue;
+                }
             }
             if !self.searching.get() && rt.maxprocs() > 1 && rt.idle.may_search() {
                 self.searching.set(true);
@@ -609,7 +618,7 @@ impl Machine {
                     continue;
                 }
             }
-            self.sleep();
+            self.sleep(!deferred);
         }
     }
 
@@ -766,7 +775,9 @@ impl Machine {
         }
     }
 
-    fn sleep(&self) {
+    /// Sleeps until woken for work, in the poller if `may_poll` and goroutines wait on
+    /// sockets and no other worker blocks there.
+    fn sleep(&self, may_poll: bool) {
         if super::fork::is_child() {
             super::fork::end_child();
         }
@@ -775,9 +786,12 @@ impl Machine {
         // (`rt::netpoll`), announced before it joins the sleepers, so that a waker that
         // takes it off the list knows to go through the poller.
         #[cfg(feature = "net")]
-        let net = super::netpoll::try_block();
+        let net = may_poll && super::netpoll::try_block();
         #[cfg(not(feature = "net"))]
-        let net = false;
+        let net = {
+            let _ = may_poll;
+            false
+        };
         if net {
             // SeqCst: pairs with the load in `unpark_thread` (see the field).
             self.me().in_netpoll.store(true, Ordering::SeqCst);
