@@ -77,6 +77,7 @@ impl Token {
     }
 
     /// Claims the select for `case`; false if another case (or the timeout) has it.
+    #[inline]
     pub(crate) fn claim(&self, case: usize) -> bool {
         // AcqRel: the winner's claim is ordered before the completion it makes next, and
         // after a losing claimer's view of the select; pairs with `selected`.
@@ -174,6 +175,7 @@ impl Waiter {
     }
 
     /// Claims this waiter's select, if it belongs to one; plain waiters always succeed.
+    #[inline]
     fn claim(&self) -> bool {
         // SAFETY: a select's token outlives its linked waiters (it unlinks them all, under
         // the channel locks, before it returns).
@@ -188,6 +190,7 @@ impl Waiter {
     }
 
     /// Whether the waiter is linked in a queue. Only meaningful under the channel lock.
+    #[inline]
     pub(crate) fn is_linked(&self) -> bool {
         self.linked.get()
     }
@@ -207,6 +210,7 @@ impl Waiter {
 
     /// Resets a waiter that is not linked and whose state was read, for another wait (an
     /// async operation keeps one allocation across waits).
+    #[inline]
     pub(crate) fn reset(&self) {
         debug_assert!(!self.linked.get());
         // Relaxed: nobody else reaches an unlinked waiter whose final state was read; the
@@ -215,6 +219,7 @@ impl Waiter {
     }
 
     /// The final state, once the waiter is no longer linked (or `WAITING`).
+    #[inline]
     pub(crate) fn state(&self) -> u8 {
         // Acquire: pairs with the Release store in `Wake::wake`, making what the waker did
         // through `elem` visible.
@@ -279,6 +284,7 @@ pub struct Wake {
 }
 
 impl Wake {
+    #[inline]
     pub(crate) fn wake(self) {
         let (state, value) = (self.state, self.value);
         if let Some(owned) = self.owned {
@@ -481,6 +487,7 @@ impl<T> Queue<T> {
 }
 
 /// The completion of an unlinked waiter, to run once the lock is released (`Wake`).
+#[inline]
 fn complete(w: &Waiter, state: u8) -> Wake {
     // SAFETY: the waiter was just unlinked under the lock we hold; its owner changes the
     // unparker only while it is linked (`update_unparker`), so this access races with

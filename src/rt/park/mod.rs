@@ -312,6 +312,7 @@ impl WaiterRef {
     /// unlinked the waiter under its channel's lock: woken by value afterwards
     /// (`wake_owned`), it needs no clone. Goroutines and threads stay in place, woken
     /// through `wake_with`.
+    #[inline]
     pub(crate) fn take_owned(slot: &mut Option<WaiterRef>) -> Option<WaiterRef> {
         match slot {
             Some(WaiterRef::Task(_)) => slot.take(),
@@ -321,6 +322,7 @@ impl WaiterRef {
 
     /// Ends the wait of a waiter whose `WaiterRef` was taken out of it (`take_owned`):
     /// runs `publish`, then wakes.
+    #[inline]
     pub(crate) fn wake_owned(self, publish: impl FnOnce()) {
         match self {
             WaiterRef::Task(w) => {
