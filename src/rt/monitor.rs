@@ -174,6 +174,9 @@ pub(crate) fn run(rt: &'static Runtime) {
     let mut last_deadlock_look: Option<Instant> = None;
     let mut delay = MIN_DELAY;
     let mut calm = 0u32;
+    // The netpoller's poll count at the previous look.
+    #[cfg(feature = "net")]
+    let mut last_polls = usize::MAX;
     loop {
         if sleep_while_idle(rt, &mut last_deadlock_look) {
             delay = MIN_DELAY;
@@ -187,10 +190,19 @@ pub(crate) fn run(rt: &'static Runtime) {
             rt.threads.adopt_orphans(rt);
         }
         // Goroutines waiting on sockets wake even while every worker computes (Go's
-        // `sysmon` polls the network too); a worker sleeping in the poller does it otherwise.
+        // `sysmon` polls the network too); a worker sleeping in the poller does it otherwise,
+        // and workers that polled since the last look serve it already (`rt::netpoll`, "Who
+        // polls").
         #[cfg(feature = "net")]
-        if super::netpoll::has_waiters() && !super::netpoll::blocker_active() {
-            super::netpoll::poll_now();
+        {
+            let polls = super::netpoll::polls();
+            if polls == last_polls
+                && super::netpoll::has_waiters()
+                && !super::netpoll::blocker_active()
+            {
+                super::netpoll::poll_now();
+            }
+            last_polls = super::netpoll::polls();
         }
         let now = Instant::now();
         super::registry::tick_coarse();
