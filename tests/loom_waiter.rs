@@ -34,14 +34,8 @@ mod rt {
             }
 
             /// goro's takes async tasks' wakers out; the models have none.
-            pub(crate) fn take_owned(_slot: &mut Option<WaiterRef>) -> Option<WaiterRef> {
+            pub(crate) fn take_waker(_slot: &mut Option<WaiterRef>) -> Option<std::task::Waker> {
                 None
-            }
-
-            /// Never reached: `take_owned` takes nothing.
-            pub(crate) fn wake_owned(self, publish: impl FnOnce()) {
-                publish();
-                self.0.unpark();
             }
 
             /// As goro's: `this` may be freed by `publish`, so it is read before.

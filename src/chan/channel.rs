@@ -204,6 +204,15 @@ impl<T> Channel<T> {
         }
     }
 
+    /// The locked flavour, if this channel has it (the async operations' direct path).
+    #[inline]
+    pub(crate) fn locked(&self) -> Option<&locked::Channel<T>> {
+        match &self.flavor {
+            Flavor::Locked(c) => Some(c),
+            Flavor::LockFree(_) => None,
+        }
+    }
+
     /// On a lock-free channel, a send that neither waits nor locks unless it must notify
     /// (`lockfree::Channel::try_send`); `None` if it would wait, or if the channel is locked
     /// (the caller then takes its lock).

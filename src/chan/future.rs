@@ -3,8 +3,15 @@
 //!
 //! # How an async operation waits
 //!
-//! An async operation tries the channel as `try_send`/`try_recv` do. If it has to wait, it
-//! links a [`Waiter`] into the channel's queue like a blocked goroutine's, except that the
+//! An async operation tries the channel as `try_send`/`try_recv` do: on a lock-free channel
+//! its ring first, then under the lock; on a locked one straight under the lock, with the
+//! flavour's own `send_attempt`/`recv_attempt`, which keep the lock when the operation has
+//! to wait. That path is written for the futures rather than shared with `select`'s
+//! flavour-generic calls (`Channel::send_now` and the rest): where every operation waits or
+//! wakes (a ping-pong between two tasks), the flavour dispatches and the moves of the
+//! completion record through return values were a quarter of the channel's instructions.
+//!
+//! If it has to wait, the operation links a [`Waiter`] into the channel's queue like a blocked goroutine's, except that the
 //! waiter lives in a heap block of the future's (`Slot`, taken at the first wait and kept
 //! for the next ones, so a stream takes one once) rather than on a stack, and names
 //! the task's [`Waker`] as whom to wake (`WaiterRef::Task`). Wakers treat it like any other
@@ -54,6 +61,7 @@ use std::task::{Context, Poll, Waker};
 
 use super::channel::Channel;
 use super::core::Dir;
+use super::flavor::locked::{self, Attempt};
 use super::flavor::{Now, Outcome};
 use super::waiter::{Waiter, DONE, NOTIFIED, WAITING};
 use super::{Receiver, RecvError, SendError, Sender};
@@ -65,6 +73,31 @@ use crate::rt::park::WaiterRef;
 pub(crate) struct Slot<T> {
     waiter: Waiter,
     value: UnsafeCell<MaybeUninit<T>>,
+}
+
+impl<T> Slot<T> {
+    /// A new slot whose waiter wakes `waker`, for an operation on `chan`.
+    #[cold]
+    #[inline(never)]
+    fn allocate(chan: &Channel<T>, waker: &Waker) -> NonNull<Slot<T>> {
+        let slot = Box::new(Slot {
+            waiter: Waiter::with_unparker(
+                std::ptr::null_mut::<T>(),
+                WaiterRef::Task(waker.clone()),
+            ),
+            value: UnsafeCell::new(MaybeUninit::uninit()),
+        });
+        let p = NonNull::from(Box::leak(slot));
+        // The waiter carries the value's place on a locked channel only (module docs
+        // of `chan::waiter`).
+        if chan.values_in_waiters() {
+            // SAFETY: just allocated and not shared yet; only computes the address.
+            let elem = unsafe { (*p.as_ptr()).value.get().cast::<T>() };
+            // SAFETY: as above: nothing else reaches the block yet.
+            unsafe { (*p.as_ptr()).waiter.set_elem(elem) };
+        }
+        p
+    }
 }
 
 /// One async operation in flight on a channel: the waiting part that `SendFuture`,
@@ -105,37 +138,25 @@ impl<T> Op<T> {
 
     /// Where the slot's value goes (taking the channel's spare slot, or allocating one, if
     /// needed). Called with the channel's lock held.
+    #[inline]
     fn value_place(&mut self, chan: &Channel<T>, waker: &Waker) -> *mut T {
         if self.slot.is_none() {
             // SAFETY: every caller holds the channel's lock (the slow paths of `poll_recv`
             // and `poll_send`, which link the waiter next).
-            if let Some(p) = unsafe { chan.spare.take() } {
-                // SAFETY: the spare slot is ours alone now (`SpareSlot::take`); its waiter
-                // is reset and unlinked, with no unparker, and no waker reaches it.
-                unsafe {
-                    (*p.as_ptr())
-                        .waiter
-                        .update_unparker(|u| *u = Some(WaiterRef::Task(waker.clone())))
-                };
-                self.slot = Some(p);
-                return self.slot().value.get().cast::<T>();
-            }
-            let slot = Box::new(Slot {
-                waiter: Waiter::with_unparker(
-                    std::ptr::null_mut::<T>(),
-                    WaiterRef::Task(waker.clone()),
-                ),
-                value: UnsafeCell::new(MaybeUninit::uninit()),
-            });
-            let p = NonNull::from(Box::leak(slot));
-            // The waiter carries the value's place on a locked channel only (module docs
-            // of `chan::waiter`).
-            if chan.values_in_waiters() {
-                // SAFETY: just allocated and not shared yet; only computes the address.
-                let elem = unsafe { (*p.as_ptr()).value.get().cast::<T>() };
-                // SAFETY: as above: nothing else reaches the block yet.
-                unsafe { (*p.as_ptr()).waiter.set_elem(elem) };
-            }
+            let p = match unsafe { chan.spare.take() } {
+                Some(p) => {
+                    // SAFETY: the spare slot is ours alone now (`SpareSlot::take`); its
+                    // waiter is reset and unlinked, with no unparker, and no waker reaches
+                    // it.
+                    unsafe {
+                        (*p.as_ptr())
+                            .waiter
+                            .update_unparker(|u| *u = Some(WaiterRef::Task(waker.clone())))
+                    };
+                    p
+                }
+                None => Slot::allocate(chan, waker),
+            };
             self.slot = Some(p);
         }
         self.slot().value.get().cast::<T>()
@@ -143,6 +164,7 @@ impl<T> Op<T> {
 
     /// Readies the slot's waiter for a new wait that `waker` waits for. The waiter must
     /// not be in flight; the channel's lock is held (see `value_place`).
+    #[inline]
     fn ready_waiter(&mut self, chan: &Channel<T>, waker: &Waker) -> &Waiter {
         debug_assert!(!self.waiting);
         let fresh = self.slot.is_none();
@@ -224,6 +246,7 @@ impl<T> Op<T> {
     /// Gives the slot to `chan` for its next async wait (or frees it if the channel keeps
     /// one already), once nothing is in flight: the operation is over or cancelled. A value
     /// still in the slot (a send that never happened) is dropped.
+    #[inline]
     fn recycle(&mut self, chan: &Channel<T>) {
         debug_assert!(!self.waiting);
         let Some(p) = self.slot.take() else { return };
@@ -367,6 +390,9 @@ fn poll_recv<T>(
             Some(_) => {}
         }
     }
+    if let Some(c) = chan.locked() {
+        return recv_locked(chan, c, op, cx);
+    }
     let mut v = MaybeUninit::<T>::uninit();
     // SAFETY: `v` is valid for a write and stays in place until this returns.
     match unsafe { chan.try_recv_lock_free(v.as_mut_ptr()) } {
@@ -378,7 +404,36 @@ fn poll_recv<T>(
     poll_recv_slow(chan, op, cx, v)
 }
 
-/// The rest of `poll_recv`: under the channel lock, receive or link the waiter.
+/// The rest of `poll_recv` on a locked channel (`c`, the flavour of `chan`): receives, or
+/// links the waiter.
+#[inline(never)]
+fn recv_locked<T>(
+    chan: &Channel<T>,
+    c: &locked::Channel<T>,
+    op: &mut Op<T>,
+    cx: &mut Context<'_>,
+) -> Poll<Result<T, RecvError>> {
+    let mut v = MaybeUninit::<T>::uninit();
+    // SAFETY: `v` is valid for a write and stays in place until this returns.
+    match unsafe { c.recv_attempt(v.as_mut_ptr()) } {
+        // SAFETY: `Done` means the channel wrote a value there.
+        Attempt::Done => Poll::Ready(Ok(unsafe { v.assume_init() })),
+        Attempt::Closed => Poll::Ready(Err(RecvError)),
+        Attempt::Wait => {
+            let w = op.ready_waiter(chan, cx.waker());
+            // SAFETY: the lock is still held (`Attempt::Wait`); the waiter stays in place
+            // (in its heap block) until it is unlinked, by a waker or by `cancel`.
+            unsafe { c.core().state_mut().recvq.push(w) };
+            op.waiting = true;
+            // SAFETY: as above.
+            unsafe { c.core().raw_unlock() };
+            Poll::Pending
+        }
+    }
+}
+
+/// The rest of `poll_recv` on a lock-free channel whose ring was empty: under the channel
+/// lock, receive or link the waiter.
 #[inline(never)]
 fn poll_recv_slow<T>(
     chan: &Channel<T>,
@@ -469,6 +524,17 @@ fn poll_send<T>(
     // The value stays where it is (in `value`, or in the slot) until the channel moves it.
     let in_future = value.take().map(ManuallyDrop::new);
     let src = send_source(op, &in_future);
+    if let Some(c) = chan.locked() {
+        // SAFETY: `src` is a valid `T` we own and give up on `Done` only.
+        return match unsafe { c.send_attempt(src) } {
+            Attempt::Done => {
+                op.full = false;
+                Poll::Ready(Ok(()))
+            }
+            Attempt::Closed => Poll::Ready(Err(SendError(take_back(op, in_future)))),
+            Attempt::Wait => send_wait_locked(chan, c, op, in_future, cx),
+        };
+    }
     // SAFETY: `src` is a valid `T` we own and give up on `Done` only.
     match unsafe { chan.try_send_lock_free(src) } {
         Some(Outcome::Done) => {
@@ -503,7 +569,37 @@ fn take_back<T>(op: &mut Op<T>, in_future: Option<ManuallyDrop<T>>) -> T {
     }
 }
 
-/// The rest of `poll_send`: under the channel lock, send or link the waiter.
+/// `poll_send` on a locked channel (`c`, the flavour of `chan`) that has to wait, with the
+/// lock held: moves the value into the slot if it is not there yet, links the waiter and
+/// unlocks.
+#[inline(never)]
+fn send_wait_locked<T>(
+    chan: &Channel<T>,
+    c: &locked::Channel<T>,
+    op: &mut Op<T>,
+    in_future: Option<ManuallyDrop<T>>,
+    cx: &mut Context<'_>,
+) -> Poll<Result<(), SendError<T>>> {
+    if let Some(v) = in_future {
+        // The value moves into the slot, where a receiver can take it.
+        let place = op.value_place(chan, cx.waker());
+        // SAFETY: the place is the slot's, empty (`full` is false), and no waker
+        // reaches it before the waiter is linked below.
+        unsafe { place.write(ManuallyDrop::into_inner(v)) };
+        op.full = true;
+    }
+    let w = op.ready_waiter(chan, cx.waker());
+    // SAFETY: the caller holds the lock (`Attempt::Wait`); the waiter stays in place (in
+    // its heap block) until it is unlinked, by a waker or by `cancel`.
+    unsafe { c.core().state_mut().sendq.push(w) };
+    op.waiting = true;
+    // SAFETY: as above.
+    unsafe { c.core().raw_unlock() };
+    Poll::Pending
+}
+
+/// The rest of `poll_send` on a lock-free channel whose ring was full: under the channel
+/// lock, send or link the waiter.
 #[inline(never)]
 fn poll_send_slow<T>(
     chan: &Channel<T>,
@@ -558,7 +654,7 @@ fn poll_send_slow<T>(
 
 /// The end of an async receive that waited at some point: cancels the wait if it is still
 /// in flight, and gives the slot to the channel.
-#[inline(never)]
+#[inline]
 fn end_recv<T>(chan: &Channel<T>, op: &mut Op<T>) {
     cancel_recv(chan, op);
     op.recycle(chan);

@@ -273,41 +273,51 @@ impl fmt::Debug for Waiter {
 /// `Wake` must be run: until then its waiter cannot return.
 #[must_use = "a waiter stays blocked until its Wake runs"]
 pub struct Wake {
-    /// The waiting goroutine or thread (in the waiter, or in its select's token).
-    who: *const WaiterRef,
-    /// Or the waiter's own, taken out of it under the lock (an async task's waker, which
-    /// is then woken by value, with no clone: `WaiterRef::take_owned`).
-    owned: Option<WaiterRef>,
+    whom: Whom,
     /// The waiter's `state`, and what to store there.
     state: *const AtomicU8,
     value: u8,
+}
+
+/// Whom a `Wake` wakes.
+enum Whom {
+    /// An async task, by its waker, taken out of the waiter under the lock
+    /// (`WaiterRef::take_waker`): woken by value, with no clone, and nothing of the waiter
+    /// is read after the store.
+    Task(std::task::Waker),
+    /// The waiting goroutine or thread, in place: in the waiter, or in its select's token.
+    InPlace(*const WaiterRef),
 }
 
 impl Wake {
     #[inline]
     pub(crate) fn wake(self) {
         let (state, value) = (self.state, self.value);
-        if let Some(owned) = self.owned {
-            // SAFETY: as below; the waker was moved out of the waiter, so nothing of the
-            // waiter is read after the store.
-            owned.wake_owned(|| unsafe { (*state).store(value, Ordering::Release) });
-            return;
+        match self.whom {
+            Whom::Task(waker) => {
+                // SAFETY: as below; the waker was moved out of the waiter, so nothing of
+                // the waiter is read after the store.
+                unsafe { (*state).store(value, Ordering::Release) };
+                waker.wake();
+            }
+            // SAFETY: the waiter (and its select's token) stay valid until `state` leaves
+            // WAITING, which only the closure below does: its owner is still waiting (a
+            // waiter that finds itself unlinked waits for this store, see
+            // `Waiter::completed`). `wake_with` takes `who` as a raw pointer and reads it
+            // before running the closure, never after: the store frees the waiter's frame,
+            // `who` and `state` included.
+            Whom::InPlace(who) => unsafe {
+                WaiterRef::wake_with(who, || {
+                    // Release: pairs with the Acquire load in `Waiter::state`, making what
+                    // the waker did through `elem` visible; after this store the waiter may
+                    // return. The `&AtomicU8` that `store` takes covers only an
+                    // `UnsafeCell`, which the aliasing rules do not require to stay
+                    // allocated until `store` returns (as for the count in `Arc::drop`);
+                    // nothing is read through it after the store.
+                    (*state).store(value, Ordering::Release)
+                })
+            },
         }
-        // SAFETY: the waiter (and its select's token) stay valid until `state` leaves
-        // WAITING, which only the closure below does: its owner is still waiting (a waiter
-        // that finds itself unlinked waits for this store, see `Waiter::completed`).
-        // `wake_with` takes `who` as a raw pointer and reads it before running the closure,
-        // never after: the store frees the waiter's frame, `who` and `state` included.
-        unsafe {
-            WaiterRef::wake_with(self.who, || {
-                // Release: pairs with the Acquire load in `Waiter::state`, making what the
-                // waker did through `elem` visible; after this store the waiter may return.
-                // The `&AtomicU8` that `store` takes covers only an `UnsafeCell`, which the
-                // aliasing rules do not require to stay allocated until `store` returns (as
-                // for the count in `Arc::drop`); nothing is read through it after the store.
-                (*state).store(value, Ordering::Release)
-            })
-        };
     }
 }
 
@@ -395,6 +405,7 @@ impl<T> Queue<T> {
     }
 
     /// Unlinks `w` if it is still linked (in this queue); returns whether it was.
+    #[inline]
     pub(crate) fn remove(&mut self, w: &Waiter) -> bool {
         if !w.linked.get() {
             return false;
@@ -418,6 +429,7 @@ impl<T> Queue<T> {
     }
 
     /// Unlinks the oldest waiter.
+    #[inline]
     fn pop_front(&mut self) -> Option<*const Waiter> {
         let w = self.head;
         if w.is_null() {
@@ -433,6 +445,7 @@ impl<T> Queue<T> {
     ///
     /// The waiter returned was linked until now, so it is valid; the caller uses it only
     /// until it completes it (`complete`), after which its owner may return.
+    #[inline]
     fn pop_claimed<'w>(&mut self) -> Option<&'w Waiter> {
         while let Some(w) = self.pop_front() {
             // SAFETY: just unlinked under the lock, so still valid: its owner returns only
@@ -448,6 +461,7 @@ impl<T> Queue<T> {
     /// Completes the oldest waiting sender: returns where its value is, which the caller
     /// must move out (`ptr::read`, exactly once) before it runs the `Wake`, and while it
     /// still holds the lock. From then on the sender no longer owns the value.
+    #[inline]
     pub(crate) fn pop_sender(&mut self) -> Option<(*mut T, Wake)> {
         let w = self.pop_claimed()?;
         debug_assert!(!w.elem.is_null(), "a blocked sender points at its value");
@@ -457,6 +471,7 @@ impl<T> Queue<T> {
     /// Completes the oldest waiting receiver: returns its destination, which the caller
     /// must fill (`ptr::write`, exactly once) before it runs the `Wake`, and while it still
     /// holds the lock.
+    #[inline]
     pub(crate) fn pop_receiver(&mut self) -> Option<(*mut T, Wake)> {
         let w = self.pop_claimed()?;
         debug_assert!(
@@ -493,17 +508,17 @@ fn complete(w: &Waiter, state: u8) -> Wake {
     // unparker only while it is linked (`update_unparker`), so this access races with
     // nothing, and the owner looks at it again only after the state is published.
     let slot = unsafe { &mut *w.unparker.get() };
-    let owned = WaiterRef::take_owned(slot);
-    let who: *const WaiterRef = match (&owned, &*slot) {
-        (Some(_), _) => ptr::null(),
-        (None, Some(u)) => u,
-        // SAFETY: a select's token outlives its linked waiters (see `Waiter::claim`), and
-        // its select waits for the winning waiter's state before returning.
-        (None, None) => unsafe { &(*w.token).unparker },
+    let whom = match WaiterRef::take_waker(slot) {
+        Some(waker) => Whom::Task(waker),
+        None => Whom::InPlace(match slot {
+            Some(u) => u,
+            // SAFETY: a select's token outlives its linked waiters (see `Waiter::claim`),
+            // and its select waits for the winning waiter's state before returning.
+            None => unsafe { &(*w.token).unparker },
+        }),
     };
     Wake {
-        who,
-        owned,
+        whom,
         state: &w.state,
         value: state,
     }

@@ -29,6 +29,20 @@ use super::super::core::{Core, Dir, State, WaitEnd};
 use super::super::waiter::{Waiter, CLOSED, DONE};
 use super::{Block, Now, Outcome};
 
+/// What an async operation's attempt under the lock came to (`send_attempt`,
+/// `recv_attempt`, for `chan::future`).
+pub(crate) enum Attempt {
+    /// The value moved (and the counterpart it went to or came from is woken); the lock is
+    /// released.
+    Done,
+    /// The channel is closed (and, for a receive, drained): nothing moved; the lock is
+    /// released.
+    Closed,
+    /// It has to wait: nothing moved, and the lock is still held for the caller to link
+    /// its waiter.
+    Wait,
+}
+
 pub(crate) struct Channel<T> {
     core: Core<T, Buffer<T>>,
     /// Capacity, or `None` for an unbounded channel (which never fills).
@@ -135,6 +149,76 @@ impl<T> Channel<T> {
             return Now::Closed;
         }
         Now::Wait
+    }
+
+    /// An async send's attempt: sends the value at `v` as `send_now` does, and wakes the
+    /// receiver it went to. On `Attempt::Wait` the lock is still held, for the caller to
+    /// link its waiter and unlock; otherwise it is released.
+    ///
+    /// # Safety
+    ///
+    /// As for `send_now`; the caller does not hold the lock.
+    #[inline]
+    pub(crate) unsafe fn send_attempt(&self, v: *const T) -> Attempt {
+        self.core.raw_lock();
+        // SAFETY: locked just above; no other reference into the state.
+        let st = unsafe { self.core.state_mut() };
+        if st.closed {
+            // SAFETY: locked above.
+            unsafe { self.core.raw_unlock() };
+            return Attempt::Closed;
+        }
+        if let Some((dst, wake)) = st.recvq.pop_receiver() {
+            // SAFETY: as in `send_now`.
+            unsafe { ptr::copy_nonoverlapping(v, dst, 1) };
+            // SAFETY: locked above.
+            unsafe { self.core.raw_unlock() };
+            wake.wake();
+            return Attempt::Done;
+        }
+        if self.cap.is_none_or(|cap| st.buf.len() < cap) {
+            // SAFETY: the caller gives the value up (contract): it is moved in once.
+            unsafe { st.buf.push_from(v) };
+            self.len.store(st.buf.len(), Ordering::Relaxed);
+            // SAFETY: locked above.
+            unsafe { self.core.raw_unlock() };
+            return Attempt::Done;
+        }
+        Attempt::Wait
+    }
+
+    /// The receiving twin of `send_attempt`.
+    ///
+    /// # Safety
+    ///
+    /// As for `recv_now`; the caller does not hold the lock.
+    #[inline]
+    pub(crate) unsafe fn recv_attempt(&self, dst: *mut T) -> Attempt {
+        self.core.raw_lock();
+        // SAFETY: locked just above; no other reference into the state.
+        let st = unsafe { self.core.state_mut() };
+        // Nothing buffered, no sender waiting, open: the usual case of a receive that
+        // waits, decided before `recv_now`'s moves of a value and a wake-up.
+        if st.buf.len() == 0 && st.sendq.is_empty() && !st.closed {
+            return Attempt::Wait;
+        }
+        // SAFETY: the caller's contract.
+        match unsafe { self.recv_now(st, dst) } {
+            Now::Done(wake) => {
+                // SAFETY: locked above.
+                unsafe { self.core.raw_unlock() };
+                if let Some(w) = wake {
+                    w.wake();
+                }
+                Attempt::Done
+            }
+            Now::Closed => {
+                // SAFETY: locked above.
+                unsafe { self.core.raw_unlock() };
+                Attempt::Closed
+            }
+            Now::Wait => Attempt::Wait,
+        }
     }
 
     /// A send of the value at `v`.

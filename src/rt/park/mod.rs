@@ -309,30 +309,16 @@ impl WaiterRef {
     }
 
     /// Takes an async task's waker out of a waiter's unparker (`slot`), for a waker that
-    /// unlinked the waiter under its channel's lock: woken by value afterwards
-    /// (`wake_owned`), it needs no clone. Goroutines and threads stay in place, woken
-    /// through `wake_with`.
+    /// unlinked the waiter under its channel's lock: woken by value afterwards, it needs no
+    /// clone. Goroutines and threads stay in place, woken through `wake_with`.
     #[inline]
-    pub(crate) fn take_owned(slot: &mut Option<WaiterRef>) -> Option<WaiterRef> {
+    pub(crate) fn take_waker(slot: &mut Option<WaiterRef>) -> Option<std::task::Waker> {
         match slot {
-            Some(WaiterRef::Task(_)) => slot.take(),
+            Some(WaiterRef::Task(_)) => match slot.take() {
+                Some(WaiterRef::Task(w)) => Some(w),
+                _ => unreachable!("the unparker was just seen to be a task's"),
+            },
             _ => None,
-        }
-    }
-
-    /// Ends the wait of a waiter whose `WaiterRef` was taken out of it (`take_owned`):
-    /// runs `publish`, then wakes.
-    #[inline]
-    pub(crate) fn wake_owned(self, publish: impl FnOnce()) {
-        match self {
-            WaiterRef::Task(w) => {
-                publish();
-                w.wake();
-            }
-            other => {
-                // SAFETY: `other` is ours, alive until after `publish`.
-                unsafe { WaiterRef::wake_with(&other, publish) }
-            }
         }
     }
 
