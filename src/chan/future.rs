@@ -11,16 +11,17 @@
 //! wakes (a ping-pong between two tasks), the flavour dispatches and the moves of the
 //! completion record through return values were a quarter of the channel's instructions.
 //!
-//! If it has to wait, the operation links a [`Waiter`] into the channel's queue like a blocked goroutine's, except that the
-//! waiter lives in a heap block of the future's (`Slot`, taken at the first wait and kept
-//! for the next ones, so a stream takes one once) rather than on a stack, and names
-//! the task's [`Waker`] as whom to wake (`WaiterRef::Task`). Wakers treat it like any other
-//! waiter: they unlink it under the channel lock, hand the value over through it (locked
-//! channels) or only notify it (lock-free ones), publish its final state, and wake the
-//! task. Polled again, the future reads that state; if it is still linked, it only swaps in
-//! the new waker (under the lock, where no waker can hold the waiter), and if a waker has
-//! unlinked it but not yet published, it waits the few instructions until it does, so it
-//! never returns `Pending` without a waker that will wake it.
+//! If it has to wait, the operation links a [`Waiter`] into the channel's queue like a
+//! blocked goroutine's, except that the waiter lives in a heap block of the future's
+//! (`Slot`, taken at the first wait and kept for the next ones, so a stream takes one once)
+//! rather than on a stack, and names the task's [`Waker`] as whom to wake
+//! (`WaiterRef::Task`). Wakers treat it like any other waiter: they unlink it under the
+//! channel lock, hand the value over through it (locked channels) or only notify it
+//! (lock-free ones), publish its final state, and wake the task. Polled again, the future
+//! reads that state; if it is still linked, it only swaps in the new waker (under the lock,
+//! where no waker can hold the waiter), and if a waker has unlinked it but not yet
+//! published, it waits the few instructions until it does, so it never returns `Pending`
+//! without a waker that will wake it.
 //!
 //! A future that waited gives its slot to the channel when it ends (`SpareSlot`, one per
 //! channel), and the next operation that has to wait takes it instead of allocating: where
