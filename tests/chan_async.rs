@@ -452,6 +452,61 @@ fn a_select_over_channels_fed_by_tasks_is_fair() {
     );
 }
 
+/// Goroutines send every value through a select over two channels, and tasks receive on
+/// both. A select that one channel won leaves its waiter on the other until it unlinks it
+/// itself: a task receiving there meanwhile must skip that waiter (and wait for a real
+/// sender), never take a value from it, so every value arrives exactly once.
+#[test]
+fn tasks_receive_beside_selects_that_send_on_two_channels() {
+    const SENDERS: u64 = 4;
+    const EACH: u64 = 2000;
+    let rt = multi_thread();
+    for cap in [0, 1] {
+        let (tx1, rx1) = chan::bounded::<u64>(cap);
+        let (tx2, rx2) = chan::bounded::<u64>(cap);
+        let senders: Vec<_> = (0..SENDERS)
+            .map(|s| {
+                let (tx1, tx2) = (tx1.clone(), tx2.clone());
+                goro::go(move || {
+                    for v in s * EACH..(s + 1) * EACH {
+                        goro::select! {
+                            send(tx1, v) -> r => r.unwrap(),
+                            send(tx2, v) -> r => r.unwrap(),
+                        }
+                    }
+                })
+            })
+            .collect();
+        drop((tx1, tx2));
+        let mut receivers = Vec::new();
+        for rx in [rx1, rx2] {
+            for _ in 0..2 {
+                let rx = rx.clone();
+                receivers.push(rt.spawn(async move {
+                    let mut got = Vec::new();
+                    while let Ok(v) = rx.recv_async().await {
+                        got.push(v);
+                    }
+                    got
+                }));
+            }
+        }
+        for s in senders {
+            s.join().unwrap();
+        }
+        let mut seen: Vec<u64> = receivers
+            .into_iter()
+            .flat_map(|r| rt.block_on(r).unwrap())
+            .collect();
+        seen.sort_unstable();
+        assert_eq!(
+            seen,
+            (0..SENDERS * EACH).collect::<Vec<_>>(),
+            "capacity {cap}"
+        );
+    }
+}
+
 #[test]
 fn parked_selects_tasks_and_threads_receive_together() {
     let rt = multi_thread();
