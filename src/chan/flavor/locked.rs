@@ -155,6 +155,10 @@ impl<T> Channel<T> {
     /// receiver it went to. On `Attempt::Wait` the lock is still held, for the caller to
     /// link its waiter and unlock; otherwise it is released.
     ///
+    /// `send_now`'s steps are written out here rather than called: returning its `Now`
+    /// (with the `Wake` inside) and matching it cost 13 instructions a send (callgrind),
+    /// in the inlined fast path of every `send_async` on a locked channel.
+    ///
     /// # Safety
     ///
     /// As for `send_now`; the caller does not hold the lock.
