@@ -420,17 +420,27 @@ fn recv_locked<T>(
         // SAFETY: `Done` means the channel wrote a value there.
         Attempt::Done => Poll::Ready(Ok(unsafe { v.assume_init() })),
         Attempt::Closed => Poll::Ready(Err(RecvError)),
-        Attempt::Wait => {
-            let w = op.ready_waiter(chan, cx.waker());
-            // SAFETY: the lock is still held (`Attempt::Wait`); the waiter stays in place
-            // (in its heap block) until it is unlinked, by a waker or by `cancel`.
-            unsafe { c.core().state_mut().recvq.push(w) };
-            op.waiting = true;
-            // SAFETY: as above.
-            unsafe { c.core().raw_unlock() };
-            Poll::Pending
-        }
+        // The lock is still held (`Attempt::Wait`): `link_recv` unlocks.
+        Attempt::Wait => link_recv(chan, op, cx),
     }
+}
+
+/// The end of a receive that has to wait, with the channel's lock held (on either
+/// flavour): links the waiter and unlocks.
+#[inline]
+fn link_recv<T>(
+    chan: &Channel<T>,
+    op: &mut Op<T>,
+    cx: &mut Context<'_>,
+) -> Poll<Result<T, RecvError>> {
+    let w = op.ready_waiter(chan, cx.waker());
+    // SAFETY: the caller holds the lock; the waiter stays in place (in its heap block) until
+    // it is unlinked, by a waker or by `cancel`.
+    unsafe { chan.link(w, Dir::Recv) };
+    op.waiting = true;
+    // SAFETY: as above.
+    unsafe { chan.unlock() };
+    Poll::Pending
 }
 
 /// The rest of `poll_recv` on a lock-free channel whose ring was empty: under the channel
@@ -448,16 +458,8 @@ fn poll_recv_slow<T>(
     // SAFETY: as above; `v` is valid for a write.
     let now = unsafe { chan.recv_now(v.as_mut_ptr()) };
     let (done, wake) = match now {
-        Now::Wait => {
-            let w = op.ready_waiter(chan, cx.waker());
-            // SAFETY: we hold the lock; the waiter stays in place (in its heap block) until
-            // it is unlinked, by a waker or by `cancel`.
-            unsafe { chan.link(w, Dir::Recv) };
-            op.waiting = true;
-            // SAFETY: locked above.
-            unsafe { chan.unlock() };
-            return Poll::Pending;
-        }
+        // Locked above: `link_recv` unlocks.
+        Now::Wait => return link_recv(chan, op, cx),
         Now::Done(wake) => (true, wake),
         Now::Closed => (false, None),
     };
@@ -533,7 +535,7 @@ fn poll_send<T>(
                 Poll::Ready(Ok(()))
             }
             Attempt::Closed => Poll::Ready(Err(SendError(take_back(op, in_future)))),
-            Attempt::Wait => send_wait_locked(chan, c, op, in_future, cx),
+            Attempt::Wait => link_send(chan, op, in_future, cx),
         };
     }
     // SAFETY: `src` is a valid `T` we own and give up on `Done` only.
@@ -570,13 +572,11 @@ fn take_back<T>(op: &mut Op<T>, in_future: Option<ManuallyDrop<T>>) -> T {
     }
 }
 
-/// `poll_send` on a locked channel (`c`, the flavour of `chan`) that has to wait, with the
-/// lock held: moves the value into the slot if it is not there yet, links the waiter and
-/// unlocks.
+/// The end of a send that has to wait, with the channel's lock held (on either flavour):
+/// moves the value into the slot if it is not there yet, links the waiter and unlocks.
 #[inline(never)]
-fn send_wait_locked<T>(
+fn link_send<T>(
     chan: &Channel<T>,
-    c: &locked::Channel<T>,
     op: &mut Op<T>,
     in_future: Option<ManuallyDrop<T>>,
     cx: &mut Context<'_>,
@@ -590,12 +590,12 @@ fn send_wait_locked<T>(
         op.full = true;
     }
     let w = op.ready_waiter(chan, cx.waker());
-    // SAFETY: the caller holds the lock (`Attempt::Wait`); the waiter stays in place (in
-    // its heap block) until it is unlinked, by a waker or by `cancel`.
-    unsafe { c.core().state_mut().sendq.push(w) };
+    // SAFETY: the caller holds the lock; the waiter stays in place (in its heap block) until
+    // it is unlinked, by a waker or by `cancel`.
+    unsafe { chan.link(w, Dir::Send) };
     op.waiting = true;
     // SAFETY: as above.
-    unsafe { c.core().raw_unlock() };
+    unsafe { chan.unlock() };
     Poll::Pending
 }
 
@@ -616,23 +616,8 @@ fn poll_send_slow<T>(
     // SAFETY: as above; `src` as above.
     let now = unsafe { chan.send_now(src) };
     let (done, wake) = match now {
-        Now::Wait => {
-            if let Some(v) = in_future {
-                // The value moves into the slot, where a receiver can take it.
-                let place = op.value_place(chan, cx.waker());
-                // SAFETY: the place is the slot's, empty (`full` is false), and no waker
-                // reaches it before the waiter is linked below.
-                unsafe { place.write(ManuallyDrop::into_inner(v)) };
-                op.full = true;
-            }
-            let w = op.ready_waiter(chan, cx.waker());
-            // SAFETY: as in `poll_recv`.
-            unsafe { chan.link(w, Dir::Send) };
-            op.waiting = true;
-            // SAFETY: locked above.
-            unsafe { chan.unlock() };
-            return Poll::Pending;
-        }
+        // Locked above: `link_send` unlocks.
+        Now::Wait => return link_send(chan, op, in_future, cx),
         Now::Done(wake) => (true, wake),
         Now::Closed => (false, None),
     };
